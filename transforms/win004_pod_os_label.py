@@ -1,0 +1,83 @@
+"""Fix a `kubernetes.io/os: linux` label on the pod template.
+
+## What it does
+A pod template label `kubernetes.io/os: linux` becomes `windows`. When the
+workload's selector also matches on that label, the label cannot change
+without replacing the workload, so winfix reports it instead.
+
+## Why (Windows nodes)
+The kubelet compares the **pod's** `kubernetes.io/os` label (not its node
+selector) with the node's OS and rejects a mismatch at admission
+(`PodOSSelectorNodeLabelDoesNotMatch`). Charts that stamp the OS into pod
+labels therefore cannot run on Windows nodes.
+
+## Fix safety
+Safe when no selector uses the label.
+
+## References
+- https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/lifecycle/predicate.go (rejectPodAdmissionBasedOnOSSelector)
+- https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-os
+"""
+
+from __future__ import annotations
+
+from winfix.model import Safety, Severity
+from winfix.resources import Resource
+from winfix.rules import Rule, RuleContext
+
+OS_LABEL = "kubernetes.io/os"
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    for pod in ctx.pod_templates():
+        labels = pod.labels()
+        if labels is None:
+            continue
+        value = labels.get_str(OS_LABEL)
+        if value is None or value == "windows":
+            continue
+        path = f"{pod.metadata_path}.labels.{OS_LABEL}"
+        message = f"pod label {OS_LABEL}: {value} makes the kubelet reject the pod on Windows nodes"
+        if _selector_uses_label(resource):
+            ctx.report(
+                path,
+                f"{message}; the workload's selector matches on it, so it cannot be changed in "
+                "place: remove it from the selector and the template",
+                at=labels.get(OS_LABEL),
+                severity=Severity.ERROR,
+            )
+            continue
+        ctx.report(
+            path,
+            message,
+            at=labels.get(OS_LABEL),
+            severity=Severity.ERROR,
+            fix=lambda labels=labels: labels.set(OS_LABEL, "windows") and None,
+            current=value,
+            proposed="windows",
+        )
+
+
+def _selector_uses_label(resource: Resource) -> bool:
+    spec = resource.root.get_map("spec")
+    selector = spec.get_map("selector") if spec else None
+    if selector is None:
+        return False
+    match_labels = selector.get_map("matchLabels")
+    if match_labels is not None and OS_LABEL in match_labels:
+        return True
+    if OS_LABEL in selector:  # ReplicationController: a plain label map
+        return True
+    return any(
+        getattr(e, "get_str", lambda _k: None)("key") == OS_LABEL
+        for e in selector.get_seq("matchExpressions") or ()
+    )
+
+
+RULE = Rule(
+    id="WIN004",
+    name="pod-os-label",
+    title="Change a kubernetes.io/os: linux pod label, which the Windows kubelet rejects",
+    safety=Safety.SAFE,
+    check=check,
+)

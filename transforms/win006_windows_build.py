@@ -1,0 +1,84 @@
+"""Pin pods to the chosen Windows Server version with `node.kubernetes.io/windows-build`.
+
+## What it does
+When a target version is configured (`windows-version: 2022` or
+`--windows-version`), adds the node selector
+`node.kubernetes.io/windows-build` with that version's build number:
+2019 → `10.0.17763` (with a deprecation warning), 2022 → `10.0.20348`,
+2025 → `10.0.26100`. A different existing value is reported, not changed.
+Nothing happens without a configured version, or when a RuntimeClass is
+configured (its `scheduling.nodeSelector` should carry the build).
+
+## Why (Windows nodes)
+Windows containers use process isolation: the container image's OS build must
+match the node's. In a cluster with several Windows versions, a pod that lands
+on the wrong one fails to start its containers. The kubelet labels every
+Windows node with its build.
+
+## Fix safety
+Safe: it narrows scheduling to nodes the image can run on.
+
+## References
+- https://kubernetes.io/docs/concepts/windows/user-guide/#ensuring-os-specific-workloads-land-on-the-appropriate-container-host
+- https://kubernetes.io/docs/reference/labels-annotations-taints/#nodekubernetesiowindows-build
+"""
+
+from __future__ import annotations
+
+from winfix.model import Safety, Severity
+from winfix.resources import PodTemplate, Resource
+from winfix.rules import Rule, RuleContext
+
+BUILD_LABEL = "node.kubernetes.io/windows-build"
+DEPRECATED = {
+    "2019": "Windows Server 2019 (10.0.17763) is no longer supported upstream and is not allowed "
+    "on AKS with Kubernetes 1.33+; target 2022 or 2025",
+}
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    build = ctx.settings.windows_build
+    version = ctx.settings.windows_version or ""
+    if build is None or ctx.settings.runtime_class:
+        return
+    for pod in ctx.pod_templates():
+        path = f"{pod.spec_path}.nodeSelector.{BUILD_LABEL}"
+        selector = pod.spec.get_map("nodeSelector")
+        current = selector.get_str(BUILD_LABEL) if selector is not None else None
+        if current == build:
+            pass
+        elif current is not None:
+            ctx.report(
+                path,
+                f"node selector {BUILD_LABEL} is {current}, but the target is Windows Server "
+                f"{version} ({build}); left as is",
+                at=selector.get(BUILD_LABEL) if selector is not None else pod.spec,
+                severity=Severity.WARNING,
+            )
+        else:
+            ctx.report(
+                path,
+                f"no {BUILD_LABEL} node selector: the pod may land on a node whose Windows "
+                f"build does not match its image (target Windows Server {version})",
+                at=selector or pod.spec,
+                severity=Severity.WARNING,
+                fix=lambda pod=pod: _set(pod, build),
+                proposed=build,
+            )
+        if version in DEPRECATED:
+            ctx.report(path, DEPRECATED[version], at=pod.spec, severity=Severity.WARNING)
+
+
+def _set(pod: PodTemplate, build: str) -> None:
+    selector = pod.spec.ensure_map("nodeSelector")
+    if selector is not None:
+        selector.set(BUILD_LABEL, build)
+
+
+RULE = Rule(
+    id="WIN006",
+    name="windows-build",
+    title="Select nodes of the target Windows Server build (node.kubernetes.io/windows-build)",
+    safety=Safety.SAFE,
+    check=check,
+)

@@ -1,0 +1,3 @@
+from winfix.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""What a rule is, and the context it reports through.
+
+A rule module in ``transforms/`` defines one ``RULE = Rule(...)``. Its ``check``
+function looks at a resource, mutates the tree through fixes it hands to
+``RuleContext.report`` and never prints or exits: the context decides, from the
+fix's safety and the settings, whether the fix is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from winfix.config import Settings
+from winfix.model import Finding, Safety, Severity
+from winfix.resources import PodTemplate, Resource
+from winfix.yamltree import Node
+
+RULE_ID = re.compile(r"^WIN\d{3}$")
+RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    title: str  # one line, for `winfix rules`
+    safety: Safety  # the most a fix of this rule can be: SAFE, UNSAFE or NONE (report only)
+    check: Callable[[Resource, RuleContext], None]
+    doc: str = ""  # Markdown; filled from the module docstring by the registry
+    # Rules that only place workloads on Linux-kept resources too (see `keep-linux`).
+    applies_to_linux_kept: bool = False
+    references: tuple[str, ...] = ()
+
+
+@dataclass
+class StreamInfo:
+    """What a rule may know about the rest of the stream (other resources)."""
+
+    resources: list[Resource] = field(default_factory=list)
+
+
+class RuleContext:
+    """Per rule and resource: settings, and the sink findings go to."""
+
+    def __init__(
+        self,
+        rule: Rule,
+        resource: Resource,
+        settings: Settings,
+        findings: list[Finding],
+        stream: StreamInfo | None = None,
+        keep_linux: str | None = None,
+    ):
+        self.rule = rule
+        self.resource = resource
+        self.settings = settings
+        self.findings = findings
+        self.stream = stream or StreamInfo()
+        self.keep_linux = keep_linux  # the reason, when the resource stays on Linux
+        self.template_paths = settings.template_paths()
+
+    def pod_templates(self) -> list[PodTemplate]:
+        return self.resource.pod_templates(self.template_paths)
+
+    def report(
+        self,
+        path: str,
+        message: str,
+        *,
+        at: Node | None = None,
+        severity: Severity = Severity.WARNING,
+        fix: Callable[[], None] | None = None,
+        safety: Safety = Safety.SAFE,
+        current: Any = None,
+        proposed: Any = None,
+    ) -> bool:
+        """Record a finding; apply ``fix`` when its safety allows. Returns whether it was fixed."""
+        fixed = False
+        effective_safety = safety if fix is not None else Safety.NONE
+        if fix is not None and (safety is Safety.SAFE or self.settings.unsafe_fixes):
+            fix()
+            fixed = True
+        elif fix is not None:
+            message = f"{message} [unsafe fix available: --unsafe-fixes]"
+        resource = self.resource
+        line, column = self._location(at)
+        self.findings.append(
+            Finding(
+                rule=self.rule.id,
+                rule_name=self.rule.name,
+                severity=severity,
+                message=message,
+                resource=resource.ref,
+                file=resource.file,
+                line=line,
+                column=column,
+                path=path,
+                fixed=fixed,
+                safety=effective_safety,
+                template=resource.template,
+                document=resource.document,
+                current=current,
+                proposed=proposed,
+            )
+        )
+        return fixed
+
+    def _location(self, at: Node | None) -> tuple[int, int]:
+        node = at if at is not None and not at.is_new else self.resource.root
+        return node.line + 1, node.col + 1

@@ -1,0 +1,64 @@
+"""Bytes <-> text for manifest files, keeping encoding, BOM and line endings.
+
+The engine works on decoded text and splices edits into it; this module makes
+sure what it writes back is byte-identical wherever nothing changed.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from winfix.errors import InputError
+
+# YAML 1.2 §5.2: a stream may be UTF-8, UTF-16 or UTF-32, told apart by a BOM.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    codec: str = "utf-8"
+    bom: bytes = b""
+    newline: str = "\n"
+
+
+def decode(data: bytes, name: str) -> tuple[str, Encoding]:
+    """Decode a manifest file; binary or undecodable data is an InputError."""
+    bom, codec = b"", "utf-8"
+    for candidate, candidate_codec in _BOMS:
+        if data.startswith(candidate):
+            bom, codec = candidate, candidate_codec
+            break
+    body = data[len(bom) :]
+    if codec == "utf-8" and b"\x00" in body:
+        offset = body.index(b"\x00")
+        line, column = _position(body[:offset])
+        raise InputError("binary data (NUL byte): not a YAML file", file=name, line=line, column=column)
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        line, column = _position(body[: exc.start])
+        raise InputError(
+            f"not valid {codec.upper()} text (byte 0x{body[exc.start]:02x})",
+            file=name,
+            line=line,
+            column=column,
+        ) from None
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or len(text)] else "\n"
+    return text, Encoding(codec=codec, bom=bom, newline=newline)
+
+
+def encode(text: str, encoding: Encoding) -> bytes:
+    return encoding.bom + text.encode(encoding.codec)
+
+
+def _position(prefix: bytes) -> tuple[int, int]:
+    line = prefix.count(b"\n") + 1
+    column = len(prefix) - (prefix.rfind(b"\n") + 1) + 1
+    return line, column

@@ -1,0 +1,533 @@
+"""A light YAML tree that remembers where every node sits in the source text.
+
+The tree is built from libyaml's event stream (PyYAML's C parser), which is an
+order of magnitude faster than a round-trip loader and carries exact character
+offsets for every scalar and collection. Transforms read and mutate this tree;
+``winfix.edits`` then turns the mutations into text splices, so bytes that no
+transform touched are never re-serialised.
+
+Nodes created by transforms have ``start == -1``; they are rendered from scratch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Union
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+from winfix.errors import InputError
+
+PyValue = Union[None, bool, int, float, str, list["PyValue"], dict[str, "PyValue"]]
+
+# Billion-laughs guard: the number of nodes a document may expand to through aliases.
+MAX_EXPANDED_NODES = 2_000_000
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+# YAML 1.1 booleans, as sigs.k8s.io/yaml (go-yaml v2) resolves them for manifests.
+_TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})
+_FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
+
+
+class Node:
+    """Base of the tree. ``start``/``end`` are character offsets into the text."""
+
+    __slots__ = ("anchor", "col", "end", "line", "size", "start")
+
+    def __init__(self, start: int = -1, end: int = -1, line: int = 0, col: int = 0):
+        self.start = start
+        self.end = end
+        self.line = line  # 0-based, as libyaml reports it
+        self.col = col
+        self.anchor: str | None = None
+        self.size = 1  # nodes reachable, counting alias expansions
+
+    @property
+    def is_new(self) -> bool:
+        return self.start < 0
+
+
+class Scalar(Node):
+    __slots__ = ("pyvalue", "style", "value")
+
+    def __init__(
+        self,
+        value: str,
+        style: str | None = None,
+        start: int = -1,
+        end: int = -1,
+        line: int = 0,
+        col: int = 0,
+        pyvalue: PyValue = None,
+    ):
+        super().__init__(start, end, line, col)
+        self.value = value
+        # None: plain; otherwise the indicator: ' " | >
+        self.style = style
+        self.pyvalue = pyvalue
+
+    @property
+    def is_null(self) -> bool:
+        return self.style is None and self.value in _NULLS
+
+    def as_bool(self) -> bool | None:
+        if self.style is not None:
+            return None
+        if self.value in _TRUE:
+            return True
+        if self.value in _FALSE:
+            return False
+        return None
+
+    def as_int(self) -> int | None:
+        if self.style is not None:
+            return None
+        try:
+            return int(self.value, 0) if self.value[:2] in ("0x", "0o") else int(self.value)
+        except ValueError:
+            return None
+
+
+class Alias(Node):
+    __slots__ = ("name", "target")
+
+    def __init__(self, name: str, target: Node, start: int, end: int, line: int, col: int):
+        super().__init__(start, end, line, col)
+        self.name = name
+        self.target = target
+        self.size = target.size
+
+
+class Pair:
+    """A key/value entry of a mapping. ``replaced`` holds the original value node
+    when a transform swapped the value; ``deleted`` hides the pair."""
+
+    __slots__ = ("deleted", "key", "replaced", "value")
+
+    def __init__(self, key: Scalar, value: Node):
+        self.key = key
+        self.value = value
+        self.deleted = False
+        self.replaced: Node | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.key.start < 0
+
+
+class Item:
+    """An entry of a sequence (a slot that can be deleted or given a new value)."""
+
+    __slots__ = ("deleted", "node", "replaced")
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.deleted = False
+        self.replaced: Node | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.node.start < 0 and self.replaced is None
+
+
+class Mapping(Node):
+    __slots__ = ("flow", "index", "pairs")
+
+    def __init__(self, flow: bool = False, start: int = -1, line: int = 0, col: int = 0):
+        super().__init__(start, -1, line, col)
+        self.flow = flow
+        self.pairs: list[Pair] = []
+        self.index: dict[str, Pair] = {}
+
+    # -- reading -----------------------------------------------------------
+    def __contains__(self, key: str) -> bool:
+        return key in self.index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def keys(self) -> list[str]:
+        return [p.key.value for p in self.pairs if not p.deleted]
+
+    def items(self) -> Iterator[tuple[str, Node]]:
+        for pair in self.pairs:
+            if not pair.deleted:
+                yield pair.key.value, pair.value
+
+    def pair(self, key: str) -> Pair | None:
+        return self.index.get(key)
+
+    def get(self, key: str) -> Node | None:
+        pair = self.index.get(key)
+        return None if pair is None else deref(pair.value)
+
+    def get_map(self, key: str) -> Mapping | None:
+        node = self.get(key)
+        return node if isinstance(node, Mapping) else None
+
+    def get_seq(self, key: str) -> Sequence | None:
+        node = self.get(key)
+        return node if isinstance(node, Sequence) else None
+
+    def get_scalar(self, key: str) -> Scalar | None:
+        node = self.get(key)
+        return node if isinstance(node, Scalar) and not node.is_null else None
+
+    def get_str(self, key: str) -> str | None:
+        node = self.get_scalar(key)
+        return None if node is None else node.value
+
+    def get_bool(self, key: str) -> bool | None:
+        node = self.get_scalar(key)
+        return None if node is None else node.as_bool()
+
+    # -- mutating ----------------------------------------------------------
+    def delete(self, key: str) -> Node | None:
+        """Remove ``key``; returns its value, or None if it was absent."""
+        pair = self.index.pop(key, None)
+        if pair is None:
+            return None
+        if pair.is_new:
+            self.pairs.remove(pair)
+        else:
+            pair.deleted = True
+        return pair.value
+
+    def set(self, key: str, value: PyValue | Node) -> Node:
+        """Set ``key`` to ``value``, keeping the key's position if it exists."""
+        node = value if isinstance(value, Node) else from_python(value)
+        pair = self.index.get(key)
+        if pair is None:
+            pair = Pair(Scalar(key, pyvalue=key), node)
+            self.pairs.append(pair)
+            self.index[key] = pair
+        elif pair.is_new:
+            pair.value = node
+        else:
+            if pair.replaced is None:
+                pair.replaced = pair.value
+            pair.value = node
+        return node
+
+    def ensure_map(self, key: str) -> Mapping | None:
+        """The mapping at ``key``, created if absent or null; None if it holds something else."""
+        node = self.get(key)
+        if isinstance(node, Mapping):
+            return node
+        if node is None or (isinstance(node, Scalar) and node.is_null):
+            created = Mapping()
+            self.set(key, created)
+            return created
+        return None
+
+    def ensure_seq(self, key: str) -> Sequence | None:
+        node = self.get(key)
+        if isinstance(node, Sequence):
+            return node
+        if node is None or (isinstance(node, Scalar) and node.is_null):
+            created = Sequence()
+            self.set(key, created)
+            return created
+        return None
+
+    def rename(self, old: str, new: str) -> None:
+        """Give the pair at ``old`` the key ``new`` (its value and position kept)."""
+        pair = self.index.pop(old)
+        replacement = Pair(Scalar(new, pyvalue=new), pair.value)
+        self.delete_pair_at(pair)
+        self.pairs.append(replacement)
+        self.index[new] = replacement
+
+    def delete_pair_at(self, pair: Pair) -> None:
+        if pair.is_new:
+            self.pairs.remove(pair)
+        else:
+            pair.deleted = True
+
+
+class Sequence(Node):
+    __slots__ = ("entries", "flow")
+
+    def __init__(self, flow: bool = False, start: int = -1, line: int = 0, col: int = 0):
+        super().__init__(start, -1, line, col)
+        self.flow = flow
+        self.entries: list[Item] = []
+
+    def __iter__(self) -> Iterator[Node]:
+        for entry in self.entries:
+            if not entry.deleted:
+                yield deref(entry.node)
+
+    def __len__(self) -> int:
+        return sum(1 for entry in self.entries if not entry.deleted)
+
+    def append(self, value: PyValue | Node) -> Node:
+        node = value if isinstance(value, Node) else from_python(value)
+        self.entries.append(Item(node))
+        return node
+
+    def remove(self, node: Node) -> None:
+        for entry in self.entries:
+            if not entry.deleted and (entry.node is node or deref(entry.node) is node):
+                if entry.is_new:
+                    self.entries.remove(entry)
+                else:
+                    entry.deleted = True
+                return
+        raise ValueError("node is not an item of this sequence")
+
+    def replace(self, node: Node, value: PyValue | Node) -> Node:
+        """Put ``value`` where ``node`` is, keeping the item's position."""
+        new = value if isinstance(value, Node) else from_python(value)
+        for entry in self.entries:
+            if not entry.deleted and (entry.node is node or deref(entry.node) is node):
+                if not entry.is_new and entry.replaced is None:
+                    entry.replaced = entry.node
+                entry.node = new
+                return new
+        raise ValueError("node is not an item of this sequence")
+
+
+def deref(node: Node) -> Node:
+    return node.target if isinstance(node, Alias) else node
+
+
+def from_python(value: PyValue | Node) -> Node:
+    """Build new (unanchored) nodes from plain Python data."""
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, dict):
+        mapping = Mapping()
+        for key, item in value.items():
+            mapping.set(key, item)
+        return mapping
+    if isinstance(value, list):
+        sequence = Sequence()
+        for item in value:
+            sequence.append(item)
+        return sequence
+    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return Scalar(text, pyvalue=value)
+
+
+def to_python(node: Node | None) -> PyValue:
+    """Plain data for a node (strings for scalars, except new typed ones)."""
+    if node is None:
+        return None
+    node = deref(node)
+    if isinstance(node, Scalar):
+        if node.is_new:
+            return node.pyvalue
+        return None if node.is_null else node.value
+    if isinstance(node, Mapping):
+        return {key: to_python(value) for key, value in node.items()}
+    if isinstance(node, Sequence):
+        return [to_python(item) for item in node]
+    return None
+
+
+@dataclass
+class Document:
+    """One document of a stream: its root node and where it sits in the text."""
+
+    index: int
+    root: Node | None
+    start: int  # where the document's content begins (after any ``---``)
+    end: int
+    line: int  # 0-based line of the content start
+    preamble_start: int  # end of the previous document: comments between belong to this one
+    explicit_start: bool = False
+    anchors: dict[str, Node] = field(default_factory=dict)
+    has_aliases: bool = False
+
+
+_TEMPLATE_MARK = re.compile(r"\{\{")
+
+
+def iter_documents(text: str, name: str) -> Iterator[Document]:
+    """Parse ``text`` into documents lazily; raises InputError with a location."""
+    loader = yaml.CSafeLoader(text)
+    try:
+        yield from _build(loader, text, name)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, text, name) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks errors
+        raise InputError(f"YAML error: {exc}", file=name) from None
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem or "\\t" in problem:
+        problem = "tab character where YAML expects spaces (YAML forbids tabs for indentation)"
+    message = f"YAML syntax error: {problem}"
+    if exc.context:
+        message += f" ({exc.context})"
+    if _TEMPLATE_MARK.search(text):
+        message = "unrendered Helm template ('{{' found); render it with `helm template` first"
+        first = text.find("{{")
+        line = text.count("\n", 0, first) + 1
+        column = first - (text.rfind("\n", 0, first) + 1) + 1
+    return InputError(message, file=name, line=line, column=column)
+
+
+def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]:
+    get_event = loader.get_event
+    get_event()  # StreamStart
+    index = 0
+    previous_end = 0
+    while True:
+        event = get_event()
+        if type(event) is StreamEndEvent:
+            return
+        assert type(event) is DocumentStartEvent
+        explicit = bool(event.explicit)
+        anchors: dict[str, Node] = {}
+        state = _BuildState(anchors, name, text, get_event)
+        root = state.node(get_event())
+        end_event = get_event()
+        assert type(end_event) is DocumentEndEvent
+        start = root.start if root is not None else event.end_mark.index
+        yield Document(
+            index=index,
+            root=root,
+            start=start,
+            end=end_event.end_mark.index,
+            line=event.end_mark.line if root is None else root.line,
+            preamble_start=previous_end,
+            explicit_start=explicit,
+            anchors=anchors,
+            has_aliases=state.has_aliases,
+        )
+        previous_end = end_event.end_mark.index
+        index += 1
+
+
+class _BuildState:
+    __slots__ = ("_next", "anchors", "has_aliases", "name", "text")
+
+    def __init__(
+        self, anchors: dict[str, Node], name: str, text: str, get_event: Callable[[], object]
+    ):
+        self._next = get_event
+        self.anchors = anchors
+        self.name = name
+        self.text = text
+        self.has_aliases = False
+
+    def error(self, message: str, node_or_mark: object) -> InputError:
+        line = getattr(node_or_mark, "line", 0) + 1
+        column = getattr(node_or_mark, "col", getattr(node_or_mark, "column", 0)) + 1
+        return InputError(message, file=self.name, line=line, column=column)
+
+    def node(self, event: object) -> Node:
+        """Build the node that starts with ``event`` (iteratively, no recursion limit)."""
+        stack: list[Mapping | Sequence] = []
+        pending_keys: list[Scalar | None] = []
+        anchors = self.anchors
+        evt = event
+        while True:
+            etype = type(evt)
+            mark = evt.start_mark  # type: ignore[attr-defined]
+            completed: Node | None = None
+            if etype is ScalarEvent:
+                completed = Scalar(
+                    evt.value,  # type: ignore[attr-defined]
+                    evt.style,  # type: ignore[attr-defined]
+                    mark.index,
+                    evt.end_mark.index,  # type: ignore[attr-defined]
+                    mark.line,
+                    mark.column,
+                )
+                anchor = evt.anchor  # type: ignore[attr-defined]
+                if anchor is not None:
+                    completed.anchor = anchor
+                    anchors[anchor] = completed
+            elif etype is MappingStartEvent or etype is SequenceStartEvent:
+                flow = bool(evt.flow_style)  # type: ignore[attr-defined]
+                collection: Mapping | Sequence = (
+                    Mapping(flow, mark.index, mark.line, mark.column)
+                    if etype is MappingStartEvent
+                    else Sequence(flow, mark.index, mark.line, mark.column)
+                )
+                anchor = evt.anchor  # type: ignore[attr-defined]
+                if anchor is not None:
+                    collection.anchor = anchor
+                stack.append(collection)
+                pending_keys.append(None)
+                evt = self._next()
+                continue
+            elif etype is MappingEndEvent or etype is SequenceEndEvent:
+                completed = stack.pop()
+                pending_keys.pop()
+                completed.end = evt.end_mark.index  # type: ignore[attr-defined]
+                if completed.anchor is not None:
+                    anchors[completed.anchor] = completed
+            elif etype is AliasEvent:
+                target = anchors.get(evt.anchor)  # type: ignore[attr-defined]
+                if target is None:  # pragma: no cover - libyaml reports it first
+                    raise self.error(f"unknown alias *{evt.anchor}", mark)  # type: ignore[attr-defined]
+                self.has_aliases = True
+                completed = Alias(
+                    evt.anchor,  # type: ignore[attr-defined]
+                    target,
+                    mark.index,
+                    evt.end_mark.index,  # type: ignore[attr-defined]
+                    mark.line,
+                    mark.column,
+                )
+            else:  # pragma: no cover - the parser guarantees the grammar
+                raise self.error(f"unexpected YAML event {etype.__name__}", mark)
+
+            if not stack:
+                return completed
+            parent = stack[-1]
+            parent.size += completed.size
+            if parent.size > MAX_EXPANDED_NODES:
+                raise self.error(
+                    "document expands to too many nodes through aliases (alias bomb?)", completed
+                )
+            if type(parent) is Mapping:
+                key = pending_keys[-1]
+                if key is None:
+                    if type(completed) is not Scalar:
+                        if "{{" in self.text[completed.start : completed.end + 2]:
+                            raise self.error(
+                                "unrendered Helm template ('{{' found); "
+                                "render it with `helm template` first",
+                                completed,
+                            )
+                        raise self.error(
+                            "complex mapping key: Kubernetes manifests use string keys", completed
+                        )
+                    pending_keys[-1] = completed
+                else:
+                    pending_keys[-1] = None
+                    existing = parent.index.get(key.value)
+                    if existing is not None:
+                        raise self.error(
+                            f'duplicate key "{key.value}" (first at line {existing.key.line + 1})',
+                            key,
+                        )
+                    pair = Pair(key, completed)
+                    parent.pairs.append(pair)
+                    parent.index[key.value] = pair
+            else:
+                parent.entries.append(Item(completed))  # type: ignore[union-attr]
+            evt = self._next()
