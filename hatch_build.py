@@ -1,4 +1,4 @@
-"""Build hook: ship the repository's top-level ``transforms/`` as ``winfix/transforms``.
+"""Build hook: ship the top-level ``transforms/`` (and ``fixtures/``) inside ``winfix/``.
 
 Only standard (wheel) builds get the copy. Editable installs keep reading the
 checkout's ``transforms/`` through ``winfix.registry``, so a stale snapshot of the
@@ -18,3 +18,5 @@ class TransformsIntoPackage(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version == "standard":
             build_data["force_include"]["transforms"] = "winfix/transforms"
+            # The fixtures give `winfix explain` its example diffs.
+            build_data["force_include"]["fixtures"] = "winfix/fixtures"

@@ -1,0 +1,45 @@
+"""Shared test helpers: the diff snapshot extension and paths to shared data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+class DiffSnapshotExtension(SingleFileSnapshotExtension):
+    """One reviewable text file per snapshot (a diff, a report, a PR body)."""
+
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
+
+
+@pytest.fixture
+def snapshot_text(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(DiffSnapshotExtension)
+
+
+def corpus_files() -> list[Path]:
+    """Every manifest of ../shared/corpus (CI lays shared/ beside the checkout)."""
+    if not CORPUS.is_dir():
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"the shared corpus is missing at {CORPUS}")
+        return []
+    return sorted(CORPUS.rglob("*.yaml"))
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool; skip without it, but fail under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required under CI=true but is not installed")
+        pytest.skip(f"{name} is not installed")
+    return path

@@ -1,0 +1,70 @@
+"""Every fixture case of every rule: expected output, idempotence, diff and findings snapshot.
+
+``fixtures/<RULE>/<case>/input.yaml`` is fixed with only that rule enabled
+(settings from the case's ``settings.yaml``); the result must equal
+``expected.yaml``, or the input itself when the case has none.
+"""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from winfix import registry
+from winfix.diffing import unified_diff
+from winfix.engine import fix_text
+from winfix.explain import FixtureCase, fixture_cases
+from winfix.reporting import format_text
+
+CASES = fixture_cases()
+
+
+def run_case(case: FixtureCase) -> tuple[str, str]:
+    rule = registry.get(case.rule_id)
+    text = case.input.read_text(encoding="utf-8")
+    result = fix_text(text, "input.yaml", case.settings(), (rule,))
+    assert result.error is None, result.error
+    return text, result.fixed
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule_id}-{c.name}")
+def test_fixture_output(case: FixtureCase) -> None:
+    text, fixed = run_case(case)
+    expected = case.expected.read_text(encoding="utf-8") if case.expected else text
+    assert fixed == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule_id}-{c.name}")
+def test_fixture_idempotent(case: FixtureCase) -> None:
+    _, fixed = run_case(case)
+    rule = registry.get(case.rule_id)
+    again = fix_text(fixed, "input.yaml", case.settings(), (rule,))
+    assert again.fixed == fixed
+    assert not [f for f in again.findings if f.fixed], "a second run fixed something again"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule_id}-{c.name}")
+def test_fixture_snapshot(case: FixtureCase, snapshot_text: SnapshotAssertion) -> None:
+    """The diff and the findings, as a reviewer would read them."""
+    rule = registry.get(case.rule_id)
+    text = case.input.read_text(encoding="utf-8")
+    result = fix_text(text, "input.yaml", case.settings(), (rule,))
+    report = unified_diff(text, result.fixed, "input.yaml") + "\n" + format_text(result.findings)
+    assert report == snapshot_text
+
+
+def test_every_rule_has_fix_and_noop_cases() -> None:
+    for rule in registry.all_rules():
+        cases = [c for c in CASES if c.rule_id == rule.id]
+        assert any(c.expected for c in cases), f"{rule.id} has no case that changes something"
+        assert any(not c.expected for c in cases), f"{rule.id} has no must-stay-unchanged case"
+
+
+def test_all_rules_together_are_idempotent_on_fixture_inputs() -> None:
+    rules = registry.all_rules()
+    for case in CASES:
+        text = case.input.read_text(encoding="utf-8")
+        settings = case.settings()
+        once = fix_text(text, "input.yaml", settings, rules).fixed
+        twice = fix_text(once, "input.yaml", settings, rules).fixed
+        assert twice == once, f"{case.rule_id}/{case.name}: second run changed the output"
