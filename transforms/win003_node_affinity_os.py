@@ -3,13 +3,15 @@
 ## What it does
 In `affinity.nodeAffinity`, a match expression on `kubernetes.io/os` (or the
 deprecated `beta.kubernetes.io/os`) that asks for Linux — `In [linux]` or
-`NotIn [windows]` — becomes `In [windows]`. Other expressions and terms are
-left exactly as they are.
+`NotIn [windows]` — becomes `kubernetes.io/os In [windows]`. Other expressions
+and terms are left exactly as they are.
 
 ## Why (Windows nodes)
 A required node-affinity term for Linux keeps the pod off every Windows node
 (it stays Pending); a preferred one steers it away. Only the OS key is flipped,
-so terms that also pin zones or instance types keep doing so.
+so terms that also pin zones or instance types keep doing so. A term on
+`beta.kubernetes.io/os` is moved to `kubernetes.io/os`: nodes no longer carry
+the beta label, so `beta.kubernetes.io/os In [windows]` would match no node.
 
 ## Fix safety
 Safe: it only changes where the pod may be scheduled.
@@ -21,12 +23,16 @@ Safe: it only changes where the pod may be scheduled.
 
 from __future__ import annotations
 
+from functools import partial
+
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Scalar, Sequence
 
 OS_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -36,19 +42,17 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         if node_affinity is None:
             continue
         base = f"{pod.spec_path}.affinity.nodeAffinity"
-        required = node_affinity.get_map("requiredDuringSchedulingIgnoredDuringExecution")
+        required = node_affinity.get_map(REQUIRED)
         if required is not None:
             for t_index, term in enumerate(required.get_seq("nodeSelectorTerms") or ()):
                 if isinstance(term, Mapping):
-                    path = f"{base}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{t_index}]"
+                    path = f"{base}.{REQUIRED}.nodeSelectorTerms[{t_index}]"
                     _flip_term(term, path, ctx, Severity.ERROR)
-        for p_index, preferred in enumerate(
-            node_affinity.get_seq("preferredDuringSchedulingIgnoredDuringExecution") or ()
-        ):
-            term = preferred.get_map("preference") if isinstance(preferred, Mapping) else None
-            if term is not None:
-                path = f"{base}.preferredDuringSchedulingIgnoredDuringExecution[{p_index}].preference"
-                _flip_term(term, path, ctx, Severity.WARNING)
+        for p_index, preferred in enumerate(node_affinity.get_seq(PREFERRED) or ()):
+            preference = preferred.get_map("preference") if isinstance(preferred, Mapping) else None
+            if preference is not None:
+                path = f"{base}.{PREFERRED}[{p_index}].preference"
+                _flip_term(preference, path, ctx, Severity.WARNING)
 
 
 def _flip_term(term: Mapping, path: str, ctx: RuleContext, severity: Severity) -> None:
@@ -58,24 +62,33 @@ def _flip_term(term: Mapping, path: str, ctx: RuleContext, severity: Severity) -
         operator = expression.get_str("operator")
         values_node = expression.get_seq("values")
         values = [v.value for v in values_node or () if isinstance(v, Scalar)]
+        key = expression.get_str("key")
         wants_linux = (operator == "In" and "windows" not in values) or (
             operator == "NotIn" and "windows" in values
         )
-        if not wants_linux:
+        if wants_linux:
+            problem = "keeps the pod off Windows nodes"
+        elif key != OS_KEYS[0] and operator == "In":
+            problem = "matches no node (nodes no longer carry the beta label)"
+        else:
             continue
         ctx.report(
             f"{path}.matchExpressions[{e_index}]",
-            f"node affinity {expression.get_str('key')} {operator} {values} keeps the pod off "
-            "Windows nodes; changed to In [windows]",
+            f"node affinity {key} {operator} [{', '.join(values)}] {problem}; "
+            f"changed to {OS_KEYS[0]} In [windows]",
             at=expression,
             severity=severity,
-            fix=lambda e=expression, v=values_node: _to_windows(e, v),
+            fix=partial(_to_windows, expression, values_node),
             current={"operator": operator, "values": values},
             proposed={"operator": "In", "values": ["windows"]},
         )
 
 
 def _to_windows(expression: Mapping, values: Sequence | None) -> None:
+    if expression.get_str("key") != OS_KEYS[0]:
+        # Nodes no longer carry beta.kubernetes.io/os (removed from the kubelet's labels),
+        # so the expression must move to the GA key or it matches no node at all.
+        expression.set("key", OS_KEYS[0])
     if expression.get_str("operator") != "In":
         expression.set("operator", "In")
     items = list(values or ())

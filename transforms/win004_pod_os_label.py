@@ -3,7 +3,8 @@
 ## What it does
 A pod template label `kubernetes.io/os: linux` becomes `windows`. When the
 workload's selector also matches on that label, the label cannot change
-without replacing the workload, so winfix reports it instead.
+without replacing the workload, so winfix reports it instead; the same holds
+when a Service of the stream selects pods on it.
 
 ## Why (Windows nodes)
 The kubelet compares the **pod's** `kubernetes.io/os` label (not its node
@@ -15,15 +16,19 @@ labels therefore cannot run on Windows nodes.
 Safe when no selector uses the label.
 
 ## References
-- https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/lifecycle/predicate.go (rejectPodAdmissionBasedOnOSSelector)
+- https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/lifecycle/predicate.go
+  (rejectPodAdmissionBasedOnOSSelector)
 - https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-os
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping
 
 OS_LABEL = "kubernetes.io/os"
 
@@ -38,6 +43,16 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             continue
         path = f"{pod.metadata_path}.labels.{OS_LABEL}"
         message = f"pod label {OS_LABEL}: {value} makes the kubelet reject the pod on Windows nodes"
+        service = _service_selecting_label(resource, ctx)
+        if service is not None:
+            ctx.report(
+                path,
+                f"{message}; Service {service} selects pods on it, so changing it would cut the "
+                "Service off: remove it from the Service selector and the template",
+                at=labels.get(OS_LABEL),
+                severity=Severity.ERROR,
+            )
+            continue
         if _selector_uses_label(resource):
             ctx.report(
                 path,
@@ -52,10 +67,26 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             message,
             at=labels.get(OS_LABEL),
             severity=Severity.ERROR,
-            fix=lambda labels=labels: labels.set(OS_LABEL, "windows") and None,
+            fix=partial(_set_windows, labels),
             current=value,
             proposed="windows",
         )
+
+
+def _set_windows(labels: Mapping) -> None:
+    labels.set(OS_LABEL, "windows")
+
+
+def _service_selecting_label(resource: Resource, ctx: RuleContext) -> str | None:
+    """A Service of the stream (same namespace) whose selector uses the OS label."""
+    for other in ctx.stream.resources:
+        if other.kind != "Service" or other.namespace != resource.namespace:
+            continue
+        spec = other.root.get_map("spec")
+        selector = spec.get_map("selector") if spec is not None else None
+        if selector is not None and OS_LABEL in selector:
+            return other.name
+    return None
 
 
 def _selector_uses_label(resource: Resource) -> bool:

@@ -23,6 +23,7 @@ Safe: a toleration only permits scheduling; the node selector decides.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from winfix.model import Safety, Severity
@@ -72,7 +73,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 "tainted Windows nodes",
                 at=node or pod.spec,
                 severity=Severity.WARNING,
-                fix=lambda pod=pod, wanted=wanted: _add(pod, wanted),
+                fix=partial(_add, pod, wanted),
                 proposed=wanted,
             )
             existing.append(wanted)

@@ -25,6 +25,8 @@ Safe: it narrows scheduling to nodes the image can run on.
 
 from __future__ import annotations
 
+from functools import partial
+
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
@@ -44,6 +46,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         path = f"{pod.spec_path}.nodeSelector.{BUILD_LABEL}"
         selector = pod.spec.get_map("nodeSelector")
+        raw = pod.spec.get("nodeSelector")
+        if selector is None and raw is not None and not getattr(raw, "is_null", False):
+            continue  # not a mapping: nothing can be added to it (the schema check reports it)
         current = selector.get_str(BUILD_LABEL) if selector is not None else None
         if current == build:
             pass
@@ -62,7 +67,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 f"build does not match its image (target Windows Server {version})",
                 at=selector or pod.spec,
                 severity=Severity.WARNING,
-                fix=lambda pod=pod: _set(pod, build),
+                fix=partial(_set, pod, build),
                 proposed=build,
             )
         if version in DEPRECATED:

@@ -23,6 +23,8 @@ Safe: it names a class the cluster administrator configured.
 
 from __future__ import annotations
 
+from functools import partial
+
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
@@ -44,7 +46,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 "selector and tolerations for Windows nodes",
                 at=pod.spec,
                 severity=Severity.WARNING,
-                fix=lambda spec=pod.spec: spec.set("runtimeClassName", wanted) and None,
+                fix=partial(_set_class, pod.spec, wanted),
                 proposed=wanted,
             )
         elif current != wanted:
@@ -68,9 +70,19 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     f"({key}={expected}): the API server would reject the pod; removed",
                     at=value,
                     severity=Severity.ERROR,
-                    fix=lambda s=selector, k=key: s.delete(k) and None,
+                    fix=partial(_drop, pod.spec, selector, key),
                     current=actual,
                 )
+
+
+def _set_class(spec: Mapping, name: str) -> None:
+    spec.set("runtimeClassName", name)
+
+
+def _drop(spec: Mapping, selector: Mapping, key: str) -> None:
+    selector.delete(key)
+    if len(selector) == 0:
+        spec.delete("nodeSelector")  # an empty selector only adds noise
 
 
 def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
@@ -79,14 +91,14 @@ def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
             scheduling = other.root.get_map("scheduling")
             selector = scheduling.get_map("nodeSelector") if scheduling else None
             data = to_python(selector) if isinstance(selector, Mapping) else None
-            return data if isinstance(data, dict) else {}
+            return dict(data) if isinstance(data, dict) else {}
     return {}
 
 
 RULE = Rule(
     id="WIN007",
     name="runtime-class",
-    title="Set the configured Windows runtimeClassName and drop node selectors that conflict with it",
+    title="Set the configured Windows runtimeClassName; drop node selectors that conflict with it",
     safety=Safety.SAFE,
     check=check,
 )

@@ -9,7 +9,10 @@ makes untouched documents byte-identical and diffs minimal (pre-commit's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 from winfix.render import (
     Style,
@@ -22,11 +25,18 @@ from winfix.render import (
     key_text,
     scalar_text,
 )
-from winfix.yamltree import Alias, Item, Mapping, Node, Pair, Scalar, Sequence
+from winfix.yamltree import Alias, Item, Mapping, Node, Pair, Scalar, Sequence, to_python
 
 
 class EditError(Exception):
     """A change winfix cannot express as a safe splice of this text."""
+
+
+def _keeps_trailing_lines(text: str, node: Scalar) -> bool:
+    """Whether a block scalar has the keep chomping indicator ("|+", ">2+")."""
+    header_end = text.find("\n", node.start, node.end)
+    header = text[node.start : node.end if header_end < 0 else header_end]
+    return "+" in header.split("#", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,10 @@ class EditCollector:
         self.newline = newline
         self.default = default
         self.edits: list[Edit] = []
+        # original nodes whose text the edits remove: their anchors must not be aliased
+        self.removed: list[Node] = []
+        # start offsets of mutated collections (sorted); None: walk everything
+        self._dirty: list[int] | None = None
 
     # -- text helpers --------------------------------------------------------
     def line_start(self, index: int) -> int:
@@ -58,6 +72,9 @@ class EditCollector:
         """End of the meaningful text of an original node (block scalars lose trailing blanks)."""
         if isinstance(node, Scalar):
             if node.style in ("|", ">"):
+                if _keeps_trailing_lines(self.text, node):
+                    # "|+": trailing blank lines are part of the value; stop on the last newline
+                    return node.end - 1 if self.text[node.end - 1 : node.end] == "\n" else node.end
                 return node.start + len(self.text[node.start : node.end].rstrip())
             return node.end
         if isinstance(node, Mapping) and not node.flow:
@@ -73,6 +90,23 @@ class EditCollector:
                 return node.start
             return self.content_end(items[-1].replaced or items[-1].node)
         return node.end
+
+    def _after_nested_comments(self, end: int, col: int) -> int:
+        """The line start after ``end`` and after comment lines indented deeper than ``col``.
+
+        Such comments belong to the content above them (a note under the last list
+        item, say), so new entries of the collection at ``col`` go below them.
+        """
+        text = self.text
+        position = self.next_line_start(end)
+        while position < len(text):
+            line_end = self.next_line_start(position)
+            line = text[position:line_end]
+            stripped = line.lstrip(" ")
+            if not stripped.startswith("#") or len(line) - len(stripped) <= col:
+                break
+            position = line_end
+        return position
 
     def add(self, start: int, end: int, text: str) -> None:
         self.edits.append(Edit(start, end, text, len(self.edits)))
@@ -95,16 +129,44 @@ class EditCollector:
             if isinstance(value, Sequence) and not value.flow and not value.is_new:
                 indent = value.col - pair.key.col
                 if indent != self.default.seq_indent:
-                    return Style(
-                        self.default.map_step, indent, self.default.newline, self.default.json
-                    )
+                    return replace(self.default, seq_indent=indent)
                 break
         return self.default
 
     # -- walking -------------------------------------------------------------
     def collect(self, node: Node) -> None:
+        """Record the splices for the changes under ``node`` (a document root).
+
+        Only subtrees holding a collection that a mutating method touched are walked.
+        """
+        if node.src is not None:
+            self._dirty = node.src.dirty
+        self._collect(node)
+        if self.removed:
+            self._check_anchors(node)
+
+    def _check_anchors(self, root: Node) -> None:
+        """Refuse edits that would delete an anchor an alias still refers to."""
+        gone: set[str] = set()
+        for node in _walk_original(self.removed):
+            if node.anchor is not None:
+                gone.add(node.anchor)
+        if not gone:
+            return
+        for node in _walk_live(root):
+            if isinstance(node, Alias) and node.name in gone:
+                raise EditError(
+                    f"cannot remove anchor &{node.name}: alias *{node.name} still uses it"
+                )
+
+    def _collect(self, node: Node) -> None:
         if isinstance(node, Alias) or node.is_new:
             return
+        dirty = self._dirty
+        if dirty is not None:
+            at = bisect_left(dirty, node.start)
+            if at == len(dirty) or dirty[at] > node.end:
+                return  # nothing under this node changed
         if isinstance(node, Mapping):
             if node.flow:
                 self._flow_mapping(node)
@@ -158,9 +220,11 @@ class EditCollector:
             if pair.replaced is not None:
                 self._replace_block_value(mapping, pair, pair.replaced, value)
             elif self._emptied(value):
-                self._replace_block_value(mapping, pair, value, self._fresh_copy(value))
+                self._replace_block_value(
+                    mapping, pair, value, self._fresh_copy(value), emptied=True
+                )
             else:
-                self.collect(value)
+                self._collect(value)
         new_pairs = [p for p in mapping.pairs if p.is_new]
         if new_pairs:
             style = self.style_for(mapping)
@@ -170,11 +234,12 @@ class EditCollector:
             last = originals[-1]
             last_value = last.replaced if last.replaced is not None else last.value
             end = max(self.content_end(last_value), last.key.end)
-            self.insert_lines(self.next_line_start(end), lines)
+            self.insert_lines(self._after_nested_comments(end, mapping.col), lines)
 
     def _delete_block_pair(self, pair: Pair, next_kept: Pair | None) -> None:
         key = pair.key
         value = pair.replaced if pair.replaced is not None else pair.value
+        self.removed.append(value)
         line_start = self.line_start(key.start)
         end = max(self.content_end(value), key.end)
         if self.text[line_start : key.start].strip() == "":
@@ -193,19 +258,35 @@ class EditCollector:
             raise EditError(f"no ':' after key {key.value!r}")
         return pos
 
-    def _replace_block_value(self, parent: Mapping, pair: Pair, old: Node, new: Node) -> None:
+    def _replace_block_value(
+        self, parent: Mapping, pair: Pair, old: Node, new: Node, emptied: bool = False
+    ) -> None:
         colon = self._colon_after(pair.key)
         style = self.style_for(parent)
         old_is_block = (
             isinstance(old, Mapping | Sequence) and not old.flow
         ) or (isinstance(old, Scalar) and old.style in ("|", ">"))
+        if emptied:
+            # the collection stays (re-rendered with its new entries): keep its anchor
+            self.removed.extend(_original_children(old))
+        else:
+            self.removed.append(old)
+        anchor = f" &{old.anchor}" if emptied and old.anchor is not None else ""
         if old_is_block:
             stop = self.next_line_start(self.content_end(old))
             if is_block_value(new):
                 lines = self._nested_lines(new, pair.key.col, style)
-                self.add(colon + 1, stop, self.newline + self.newline.join(lines) + self.newline)
+                self.add(
+                    colon + 1, stop, anchor + self.newline + self.newline.join(lines) + self.newline
+                )
             else:
-                self.add(colon + 1, stop, " " + self._inline(new, old, style) + self.newline)
+                self.add(
+                    colon + 1, stop, anchor + " " + self._inline(new, old, style) + self.newline
+                )
+            return
+        if isinstance(old, Mapping | Sequence) and isinstance(new, Mapping | Sequence):
+            # a flow collection stays a flow collection, quoted like the one it replaces
+            self.add(old.start, old.end, inline_text(new, style, _quote_of(old)))
             return
         if is_block_value(new):
             lines = self._nested_lines(new, pair.key.col, style)
@@ -239,29 +320,64 @@ class EditCollector:
             elif entry.replaced is not None:
                 self._replace_item(entry)
             elif self._emptied(entry.node):
-                raise EditError("cannot empty a collection that is a list item")
+                self.removed.extend(_original_children(entry.node))
+                self._put_item(entry.node, self._fresh_copy(entry.node))
             else:
-                self.collect(entry.node)
+                self._collect(entry.node)
         new_items = [e.node for e in sequence.entries if e.is_new]
         if new_items:
+            style = self._item_style(sequence)
             pad = " " * sequence.col
             lines: list[str] = []
             for node in new_items:
-                lines.extend(block_item_lines(node, pad, sequence.col, self.default))
+                lines.extend(block_item_lines(node, pad, sequence.col, style))
             end = self.content_end(originals[-1].replaced or originals[-1].node)
-            self.insert_lines(self.next_line_start(end), lines)
+            self.insert_lines(self._after_nested_comments(end, sequence.col), lines)
 
-    def _replace_item(self, entry: Item) -> None:
+    def _item_style(self, sequence: Sequence) -> Style:
+        """The default style with the dash-to-content distance of this list's items."""
+        for entry in sequence.entries:
+            node = entry.replaced or entry.node
+            if node.is_new or isinstance(node, Alias):
+                continue
+            step = node.col - sequence.col
+            if step >= 2 and node.line == sequence.line and step != self.default.item_step:
+                return replace(self.default, item_step=step)
+            break
+        return self.default
+
+    def _replace_item(self, entry: Item, flow: Sequence | None = None) -> None:
         old = entry.replaced
         assert old is not None
-        if is_block_value(entry.node) or (isinstance(old, Scalar) and old.style in ("|", ">")):
-            raise EditError("cannot replace a list item with block content")
-        if isinstance(old, Mapping | Sequence) and not old.flow:
-            raise EditError("cannot replace a block list item")
-        self.add(old.start, old.end, self._inline(entry.node, old, self.default))
+        self.removed.append(old)
+        if flow is not None:
+            self.add(old.start, old.end, self._inline(entry.node, old, self._flow_style(flow)))
+        else:
+            self._put_item(old, entry.node)
+
+    def _put_item(self, old: Node, new: Node) -> None:
+        """Write ``new`` where the block list item ``old`` is (after its dash)."""
+        old_is_block = (isinstance(old, Mapping | Sequence) and not old.flow) or (
+            isinstance(old, Scalar) and old.style in ("|", ">")
+        )
+        end = self.content_end(old) if old_is_block else old.end
+        if isinstance(old, Mapping | Sequence) and old.flow and isinstance(new, Mapping | Sequence):
+            self.add(old.start, old.end, inline_text(new, self.default, _quote_of(old)))
+            return
+        if not is_block_value(new):
+            self.add(old.start, end, self._inline(new, old, self.default))
+            return
+        if isinstance(new, Mapping):
+            lines = block_mapping_lines(new, old.col, self.default)
+        else:
+            assert isinstance(new, Sequence)
+            lines = block_sequence_lines(new, old.col, self.default)
+        lines[0] = lines[0].lstrip()
+        self.add(old.start, end, self.newline.join(lines))
 
     def _delete_block_item(self, entry: Item) -> None:
         node = entry.replaced if entry.replaced is not None else entry.node
+        self.removed.append(node)
         line_start = self.line_start(node.start)
         dash = self.text.rfind("-", line_start, node.start)
         if dash < 0 or self.text[line_start:dash].strip() != "":
@@ -277,11 +393,11 @@ class EditCollector:
                 continue
             if pair.replaced is not None:
                 style = self._flow_style(mapping)
-                self.add(
-                    pair.replaced.start, pair.replaced.end, self._inline(pair.value, pair.replaced, style)
-                )
+                self.removed.append(pair.replaced)
+                old = pair.replaced
+                self.add(old.start, old.end, self._inline(pair.value, old, style))
             else:
-                self.collect(pair.value)
+                self._collect(pair.value)
 
     def _flow_sequence(self, sequence: Sequence) -> None:
         entries = [
@@ -292,16 +408,19 @@ class EditCollector:
             if entry.is_new or entry.deleted:
                 continue
             if entry.replaced is not None:
-                self._replace_item(entry)
+                self._replace_item(entry, sequence)
             else:
-                self.collect(entry.node)
+                self._collect(entry.node)
 
     def _flow_style(self, node: Mapping | Sequence) -> Style:
-        quoted = isinstance(node, Mapping) and any(
-            p.key.style == '"' for p in node.pairs if not p.is_new
-        )
-        d = self.default
-        return Style(d.map_step, d.seq_indent, d.newline, json=quoted)
+        """JSON quoting when the collection (or the whole document) is written as JSON."""
+        if self.default.json:
+            return self.default
+        if isinstance(node, Mapping):
+            quoted = any(p.key.style == '"' for p in node.pairs if not p.is_new)
+        else:
+            quoted = any(_json_like(e.replaced or e.node) for e in node.entries if not e.is_new)
+        return replace(self.default, json=quoted) if quoted else self.default
 
     def _flow_entry_text(self, entry: Pair | Item, style: Style) -> str:
         if isinstance(entry, Pair):
@@ -317,6 +436,7 @@ class EditCollector:
         style = self._flow_style(node)
         kept = [(start, e) for start, e in originals if not e.deleted]
         if not kept and (new_entries or len(kept) != len(originals)):
+            self.removed.extend(_entry_value(e) for _, e in originals)
             open_, close = ("{", "}") if isinstance(node, Mapping) else ("[", "]")
             inner = ", ".join(self._flow_entry_text(e, style) for e in new_entries)
             self.add(node.start, node.end, open_ + inner + close)
@@ -331,6 +451,8 @@ class EditCollector:
             j = i
             while j + 1 < len(originals) and originals[j + 1][1].deleted:
                 j += 1
+            for _, gone in originals[i : j + 1]:
+                self.removed.append(_entry_value(gone))
             if j + 1 < len(originals):
                 self.add(originals[i][0], originals[j + 1][0], "")
             else:
@@ -340,13 +462,37 @@ class EditCollector:
             last_start, last = kept[-1]
             at = self._entry_end(last)
             separator = ", "
+            if len(originals) >= 2:
+                between = self.text[self._entry_end(originals[0][1]) : originals[1][0]]
+                if between.strip() == "," and "\n" not in between:
+                    separator = between  # keep the list's own spacing: "," or " , "
             line_start = self.line_start(last_start)
-            if self.line_start(at) != self.line_start(node.start) and (
+            column = last_start - line_start
+            multiline = self.line_start(at) != self.line_start(node.start) and (
                 self.text[line_start:last_start].strip() == ""
-            ):
-                separator = "," + self.newline + " " * (last_start - line_start)
-            text = "".join(separator + self._flow_entry_text(e, style) for e in new_entries)
-            self.add(at, at, text)
+            )
+            if multiline:
+                separator = "," + self.newline + " " * column
+            parts: list[str] = []
+            for entry in new_entries:
+                entry_text = self._flow_entry_text(entry, style)
+                value = entry.value if isinstance(entry, Pair) else entry.node
+                if multiline and style.json and is_block_value(value):
+                    entry_text = self._json_entry_text(entry, node, column)
+                parts.append(separator + entry_text)
+            self.add(at, at, "".join(parts))
+
+    def _json_entry_text(self, entry: Pair | Item, node: Mapping | Sequence, column: int) -> str:
+        """A new object or array in a one-entry-per-line JSON collection, laid out like it."""
+        before = self.text[self.line_start(node.start) : node.start]
+        outer_indent = len(before) - len(before.lstrip())
+        step = column - outer_indent if column > outer_indent else 2
+        value = entry.value if isinstance(entry, Pair) else entry.node
+        body = json.dumps(to_python(value), indent=step, ensure_ascii=False)
+        body = body.replace("\n", self.newline + " " * column)
+        if isinstance(entry, Pair):
+            return f"{json.dumps(entry.key.value)}: {body}"
+        return body
 
     def _entry_end(self, entry: Pair | Item) -> int:
         if isinstance(entry, Pair):
@@ -366,11 +512,11 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     cover_start = -1
     for edit in ordered:
         if kept and edit.start < cover_end:
-            inside = edit.end <= cover_end and (edit.start > cover_start or edit.end > edit.start)
-            if edit.start == edit.end and edit.start == cover_start:
-                inside = False
-            if inside:
+            if edit.start == edit.end == cover_start:
+                kept.append(edit)  # an insertion just before a deleted span stays
                 continue
+            if edit.end <= cover_end:
+                continue  # inside a span that is deleted or replaced whole
             raise EditError(f"overlapping edits at offset {edit.start}")
         kept.append(edit)
         if edit.end > edit.start:
@@ -387,10 +533,15 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 def detect_style(root: Node, newline: str) -> Style:
     """Indentation steps of a document, from its first nested block collections."""
+    if isinstance(root, Mapping) and root.flow:
+        # JSON (`kubectl get -o json`) is YAML too: new content must stay JSON.
+        quoted = any(p.key.style == '"' for p in root.pairs)
+        return Style(2, 2, newline, json=quoted)
     map_step = 0
     seq_indent = -1
+    item_step = 0
     stack: list[Node] = [root]
-    while stack and (map_step == 0 or seq_indent < 0):
+    while stack and (map_step == 0 or seq_indent < 0 or item_step == 0):
         node = stack.pop()
         if isinstance(node, Mapping) and not node.flow:
             for pair in node.pairs:
@@ -404,5 +555,72 @@ def detect_style(root: Node, newline: str) -> Style:
                         seq_indent = value.col - pair.key.col
                     stack.append(value)
         elif isinstance(node, Sequence) and not node.flow:
-            stack.extend(node)
-    return Style(map_step or 2, seq_indent if seq_indent >= 0 else 2, newline)
+            for item in node:
+                if (
+                    item_step == 0
+                    and isinstance(item, Mapping)
+                    and not item.flow
+                    and item.pairs
+                    and item.line == node.line
+                    and item.col > node.col
+                ):
+                    item_step = item.col - node.col
+                stack.append(item)
+    seq = seq_indent if seq_indent >= 0 else 2
+    return Style(map_step or 2, seq, newline, item_step=item_step or 2)
+
+
+def _original_children(node: Node) -> list[Node]:
+    if isinstance(node, Mapping):
+        return [n for p in node.pairs if not p.is_new for n in (p.key, p.replaced or p.value)]
+    if isinstance(node, Sequence):
+        return [e.replaced or e.node for e in node.entries if not e.is_new]
+    return []
+
+
+def _walk_original(nodes: Iterable[Node]) -> Iterator[Node]:
+    """Every original node under ``nodes`` as parsed (deleted and replaced ones included)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node.is_new or isinstance(node, Alias):
+            continue
+        yield node
+        stack.extend(_original_children(node))
+
+
+def _walk_live(root: Node) -> Iterator[Node]:
+    """Every node the edited document still contains (aliases not followed)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Mapping):
+            stack.extend(p.value for p in node.pairs if not p.deleted)
+        elif isinstance(node, Sequence):
+            stack.extend(e.node for e in node.entries if not e.deleted)
+
+
+def _entry_value(entry: Pair | Item) -> Node:
+    if isinstance(entry, Pair):
+        return entry.replaced if entry.replaced is not None else entry.value
+    return entry.replaced if entry.replaced is not None else entry.node
+
+
+def _json_like(node: Node) -> bool:
+    """A flow item written as JSON: a double-quoted string or an object with quoted keys."""
+    if isinstance(node, Scalar):
+        return node.style == '"'
+    if isinstance(node, Mapping) and node.flow:
+        return any(p.key.style == '"' for p in node.pairs if not p.is_new)
+    return False
+
+
+def _quote_of(node: Node) -> str | None:
+    """The quoting of the first quoted string in a flow collection (None: plain)."""
+    for child in _original_children(node):
+        if isinstance(child, Scalar) and child.style in ("'", '"'):
+            if isinstance(node, Mapping) and any(p.key is child for p in node.pairs):
+                continue
+            return child.style
+    return None

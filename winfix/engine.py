@@ -8,6 +8,7 @@ Only the splices derived from the tree's change marks touch the text.
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field, replace
 
@@ -18,7 +19,7 @@ from winfix.model import Finding, Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext, StreamInfo
 from winfix.source import Encoding, decode
-from winfix.yamltree import Document, Mapping, Sequence, iter_documents, to_python
+from winfix.yamltree import Document, Mapping, iter_documents, to_python
 
 IGNORE_ALL = "winfix.io/ignore-all"
 IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
@@ -64,6 +65,25 @@ def fix_text(
     rules: tuple[Rule, ...],
     encoding: Encoding | None = None,
 ) -> FileResult:
+    """Fix one stream. The tree holds no reference cycles that need the cyclic
+    collector, so it is paused meanwhile: with a million young objects it would
+    otherwise rescan the whole tree again and again (a third of the run time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _fix_text(text, name, settings, rules, encoding)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _fix_text(
+    text: str,
+    name: str,
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    encoding: Encoding | None,
+) -> FileResult:
     encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
     result = FileResult(name, text, text, encoding)
     try:
@@ -86,33 +106,100 @@ def fix_text(
         per_document.append((document, resources))
     result.resources = len(stream.resources)
 
+    # Rule-major order: each rule sees every resource as all earlier rules left it,
+    # so cross-resource rules (Services, NetworkPolicies) see the workloads already fixed.
+    plans = [_plan(resource, settings) for resource in stream.resources]
+    crashed: set[int] = set()
+    for rule in rules:
+        stream.begin_rule(rule.id)
+        for resource, plan in plans:
+            if not plan.runs(rule) or resource.document in crashed:
+                continue
+            context = RuleContext(rule, resource, settings, result.findings, stream, plan.keep_linux)
+            try:
+                rule.check(resource, context)
+            except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+                # A rule that meets a shape it does not expect must not lose the file:
+                # the whole document is left as it was.
+                crashed.add(resource.document)
+                result.findings.append(_crash_finding(rule, resource, exc))
+
+    changed_documents = {f.document for f in result.findings if f.fixed}
     edits = []
     for document, resources in per_document:
-        if not resources or document.root is None:
+        if document.index not in changed_documents or document.root is None:
             continue
-        first = len(result.findings)
-        for resource in resources:
-            _run_rules(resource, rules, settings, result.findings, stream)
-        if len(result.findings) == first:
+        if document.index in crashed:
+            _unfix(result.findings, document.index, "not applied: a rule failed on this document")
             continue
         collector = EditCollector(text, encoding.newline, detect_style(document.root, encoding.newline))
         try:
             collector.collect(document.root)
         except EditError as exc:
-            _unfix(result.findings, first, f"not applied: {exc}")
+            _unfix(result.findings, document.index, f"not applied: {exc}")
             continue
         edits.extend(collector.edits)
     try:
         result.fixed = apply_edits(text, edits)
     except EditError as exc:  # pragma: no cover - collectors never produce overlaps
-        _unfix(result.findings, 0, f"not applied: {exc}")
+        for index in changed_documents:
+            _unfix(result.findings, index, f"not applied: {exc}")
     return result
 
 
-def _unfix(findings: list[Finding], first: int, note: str) -> None:
-    for i in range(first, len(findings)):
-        finding = findings[i]
-        if finding.fixed:
+@dataclass(frozen=True)
+class _Plan:
+    """Which rules apply to one resource, from its opt-out annotations and keep-linux."""
+
+    ignore_all: bool
+    ignored: frozenset[str]
+    keep_linux: str | None
+
+    def runs(self, rule: Rule) -> bool:
+        if rule.id == "WIN000":  # the suppression checks always run
+            return True
+        if self.ignore_all or {rule.id, rule.name, rule.id.lower()} & self.ignored:
+            return False
+        return not self.keep_linux or rule.applies_to_linux_kept
+
+
+def _plan(resource: Resource, settings: Settings) -> tuple[Resource, _Plan]:
+    annotations = _annotation_map(resource)
+    ignored = frozenset(
+        key[len(IGNORE_CHECK_PREFIX) :]
+        for key, reason in annotations.items()
+        if key.startswith(IGNORE_CHECK_PREFIX) and reason.strip()
+    )
+    return resource, _Plan(
+        ignore_all=bool(annotations.get(IGNORE_ALL, "").strip()),
+        ignored=ignored,
+        keep_linux=keep_linux_reason(resource, settings, annotations),
+    )
+
+
+def _crash_finding(rule: Rule, resource: Resource, exc: Exception) -> Finding:
+    return Finding(
+        rule=rule.id,
+        rule_name=rule.name,
+        severity=Severity.ERROR,
+        message=f"internal error in this rule; the document is left as it was: "
+        f"{type(exc).__name__}: {exc} (a bug in winfix: please report it)",
+        resource=resource.ref,
+        file=resource.file,
+        line=resource.root.line + 1,
+        column=resource.root.col + 1,
+        path=resource.path,
+        fixed=False,
+        safety=Safety.NONE,
+        template=resource.template,
+        document=resource.document,
+    )
+
+
+def _unfix(findings: list[Finding], document: int, note: str) -> None:
+    """Mark the fixed findings of a document whose edits were dropped as not fixed."""
+    for i, finding in enumerate(findings):
+        if finding.document == document and finding.fixed:
             findings[i] = replace(finding, fixed=False, message=f"{finding.message} ({note})")
 
 
@@ -173,50 +260,4 @@ def keep_linux_reason(resource: Resource, settings: Settings, annotations: dict[
     return None
 
 
-def _run_rules(
-    resource: Resource,
-    rules: tuple[Rule, ...],
-    settings: Settings,
-    findings: list[Finding],
-    stream: StreamInfo,
-) -> None:
-    annotations = _annotation_map(resource)
-    ignore_all = annotations.get(IGNORE_ALL, "").strip()
-    ignored = {
-        key[len(IGNORE_CHECK_PREFIX) :]
-        for key, reason in annotations.items()
-        if key.startswith(IGNORE_CHECK_PREFIX) and reason.strip()
-    }
-    keep_linux = keep_linux_reason(resource, settings, annotations)
-    for rule in rules:
-        if rule.id == "WIN000":  # suppression checks always run
-            pass
-        elif ignore_all or rule.id in ignored or rule.name in ignored or rule.id.lower() in ignored:
-            continue
-        elif keep_linux and not rule.applies_to_linux_kept:
-            continue
-        context = RuleContext(rule, resource, settings, findings, stream, keep_linux)
-        try:
-            rule.check(resource, context)
-        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-            # A rule that meets a shape it does not expect must not lose the file.
-            findings.append(
-                Finding(
-                    rule=rule.id,
-                    rule_name=rule.name,
-                    severity=Severity.ERROR,
-                    message=f"internal error in rule, resource left as is: {type(exc).__name__}: {exc}",
-                    resource=resource.ref,
-                    file=resource.file,
-                    line=resource.root.line + 1,
-                    column=resource.root.col + 1,
-                    path=resource.path,
-                    fixed=False,
-                    safety=Safety.NONE,
-                    template=resource.template,
-                    document=resource.document,
-                )
-            )
-
-
-__all__ = ["FileResult", "Sequence", "fix_bytes", "fix_text", "keep_linux_reason"]
+__all__ = ["FileResult", "fix_bytes", "fix_text", "keep_linux_reason"]

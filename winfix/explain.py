@@ -10,6 +10,7 @@ import yaml
 from winfix.config import Settings, settings_from_data, validate
 from winfix.diffing import unified_diff
 from winfix.engine import fix_text
+from winfix.reporting import format_text, sort_findings
 from winfix.rules import Rule
 
 
@@ -69,10 +70,28 @@ def example_diff(rule: Rule) -> str:
     return ""
 
 
+def example_findings(rule: Rule) -> tuple[str, str]:
+    """(input, findings) of the rule's first case that reports something: for report-only rules."""
+    for case in fixture_cases(rule.id):
+        text = case.input.read_text(encoding="utf-8")
+        name = f"{case.name}.yaml"
+        result = fix_text(text, name, case.settings(), (rule,))
+        if result.findings:
+            return text, format_text(sort_findings(result.findings))
+    return "", ""
+
+
 def explain_text(rule: Rule) -> str:
     header = f"{rule.id} {rule.name} (fix safety: {rule.safety})\n\n"
     body = rule.doc.strip() + "\n"
     diff = example_diff(rule)
     if diff:
         body += "\n## Example\n```diff\n" + diff + "```\n"
+    else:
+        text, findings = example_findings(rule)
+        if findings:
+            body += (
+                "\n## Example\n```yaml\n" + text + ("" if text.endswith("\n") else "\n") + "```\n"
+                "\nwinfix reports (and changes nothing):\n```\n" + findings + "```\n"
+            )
     return header + body

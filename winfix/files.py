@@ -57,32 +57,39 @@ def read(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
         if target.is_stdin:
             data = sys.stdin.buffer.read(max_bytes + 1)
         else:
-            size = os.stat(target.path).st_size
+            size = os.stat(target.path).st_size  # refuse a huge file before reading it
             if size > max_bytes:
                 raise _too_large(name, size, max_bytes)
             with open(target.path, "rb") as handle:
                 data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
-    if len(data) > max_bytes:
-        raise _too_large(name, len(data), max_bytes)
+    if len(data) > max_bytes:  # stdin, or a file that grew (or a FIFO) since stat
+        raise _too_large(name, None, max_bytes)
     return data
 
 
-def _too_large(name: str, size: int, limit: int) -> InputError:
+def _too_large(name: str, size: int | None, limit: int) -> InputError:
+    """Refused before parsing. ``size`` is None for a stream (only "more than" is known)."""
     mib = 1024 * 1024
-    shown = f"over {size / mib:.1f} MiB" if size > limit else f"{size / mib:.1f} MiB"
+    shown = f"is {size / mib:.1f} MiB, larger than" if size is not None else "is larger than"
     return InputError(
-        f"input is {shown}, above the {limit // mib} MiB limit (raise it with --max-size)",
-        file=name,
+        f"input {shown} the {limit / mib:g} MiB limit (raise it with --max-size)", file=name
     )
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temporary file and rename; mode is kept."""
-    target = Path(path)
+    """Replace ``path`` with ``data`` via a temporary file and rename; mode is kept.
+
+    The temporary file sits beside the target (a rename within one directory is
+    atomic), so a crash leaves either the old or the new content, never a mix.
+    A symbolic link is followed: the file it points to is replaced, the link stays.
+    """
+    target = Path(os.path.realpath(path))
     mode = target.stat().st_mode & 0o7777
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".winfix", dir=target.parent)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".winfix", dir=target.parent
+    )
     try:
         with os.fdopen(handle, "wb") as temp:
             temp.write(data)

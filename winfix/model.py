@@ -23,7 +23,7 @@ class Safety(enum.StrEnum):
     NONE = "none"  # report only: a human must decide
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceRef:
     api_version: str
     kind: str
@@ -45,7 +45,7 @@ class ResourceRef:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: str  # rule id, e.g. WIN101
     rule_name: str
@@ -62,7 +62,6 @@ class Finding:
     document: int = 0  # index of the document in its stream
     current: Any = None  # value before the fix, for KRM results
     proposed: Any = None  # value after the fix (None when removed)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fix_available(self) -> bool:

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
 
 # A plain scalar must not start with an indicator, contain ": " or " #", or end with ":".
-_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./\\$(][A-Za-z0-9_./\\$()=@+,:\- ]*$")
+# A leading "-" is fine when it is not an indicator ("- ", "-" alone) or "---" ("--flag").
+_PLAIN_SAFE = re.compile(
+    r"^(?:[A-Za-z0-9_./\\$(]|-(?![- ]|$)|--(?![- ]|$))[A-Za-z0-9_./\\$()=@+,:\- ]*$"
+)
 # Strings that YAML 1.1 (go-yaml v2, PyYAML) or 1.2 (go-yaml v3) would read as
 # something other than a string: numbers, booleans, nulls, dates, sexagesimals.
 _NOT_STRING = re.compile(
@@ -39,6 +42,7 @@ class Style:
     seq_indent: int = 2  # a block sequence's dash sits this far right of its parent key
     newline: str = "\n"
     json: bool = False  # the surrounding flow collections quote keys like JSON
+    item_step: int = 2  # a list item's content sits this far right of its dash ("-   name")
 
 
 def plain_ok(text: str) -> bool:
@@ -87,18 +91,18 @@ def is_block_value(node: Node) -> bool:
     return False
 
 
-def inline_text(node: Node, style: Style) -> str:
-    """A node as a single-line (flow) value."""
+def inline_text(node: Node, style: Style, quote: str | None = None) -> str:
+    """A node as a single-line (flow) value; ``quote`` is the quoting of sibling strings."""
     node = deref(node)
     if isinstance(node, Scalar):
-        return scalar_text(node, style)
+        return scalar_text(node, style, quote=quote)
     if isinstance(node, Mapping):
         inner = ", ".join(
-            f"{key_text(k, style)}: {inline_text(v, style)}" for k, v in node.items()
+            f"{key_text(k, style)}: {inline_text(v, style, quote)}" for k, v in node.items()
         )
         return "{" + inner + "}"
     if isinstance(node, Sequence):
-        return "[" + ", ".join(inline_text(v, style) for v in node) + "]"
+        return "[" + ", ".join(inline_text(v, style, quote) for v in node) + "]"
     raise TypeError(f"cannot render {type(node).__name__}")
 
 
@@ -132,7 +136,8 @@ def block_sequence_lines(sequence: Sequence, indent: int, style: Style) -> list[
 
 def block_item_lines(item: Node, pad: str, indent: int, style: Style) -> list[str]:
     item = deref(item)
+    dash = pad + "-" + " " * (style.item_step - 1)
     if isinstance(item, Mapping) and len(item) > 0:
-        inner = block_mapping_lines(item, indent + 2, style)
-        return [f"{pad}- {inner[0].lstrip()}", *inner[1:]]
-    return [f"{pad}- {inline_text(item, style)}"]
+        inner = block_mapping_lines(item, indent + style.item_step, style)
+        return [dash + inner[0].lstrip(), *inner[1:]]
+    return [dash + inline_text(item, style)]

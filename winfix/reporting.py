@@ -6,7 +6,9 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
+from urllib.parse import quote
 
 from winfix import __version__
 from winfix.model import Finding, Severity
@@ -19,6 +21,7 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 
 @dataclass
 class RunSummary:
+    mode: str = "apply"  # apply, diff or check: in diff/check nothing is written
     files: int = 0
     changed_files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -38,24 +41,44 @@ class RunSummary:
         return sum(1 for f in self.findings if f.fix_available)
 
 
-def status(finding: Finding) -> str:
-    return "fixed" if finding.fixed else str(finding.severity)
+def status(finding: Finding, mode: str = "apply") -> str:
+    """What happened: "fixed" when written, "would fix" in --diff/--check, else the severity."""
+    if finding.fixed:
+        return "fixed" if mode == "apply" else "would fix"
+    return str(finding.severity)
 
 
-def format_text(findings: Iterable[Finding]) -> str:
+def _resource_key(finding: Finding) -> tuple[str, int, str]:
+    resource = finding.resource.as_dict() if finding.resource else {}
+    return finding.file, finding.document, json.dumps(resource, sort_keys=True)
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Resources in the order they were met; within one, findings by line, column, rule."""
+    groups: dict[tuple[str, int, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(_resource_key(finding), []).append(finding)
+    return [
+        finding
+        for group in groups.values()
+        for finding in sorted(group, key=lambda f: (f.line, f.column, f.rule))
+    ]
+
+
+def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:
     """Grouped by resource: a header line, then one line per finding."""
     lines: list[str] = []
-    current: tuple[str, str] | None = None
+    current: tuple[str, int, str] | None = None
     for finding in findings:
         resource = str(finding.resource) if finding.resource else "(file)"
-        key = (finding.file, resource + str(finding.document))
+        key = _resource_key(finding)
         if key != current:
             current = key
             source = f"  (from {finding.template})" if finding.template else ""
             lines.append(f"{finding.file}: {resource}{source}")
         lines.append(
-            f"  {finding.file}:{finding.line}:{finding.column}: {finding.rule} {status(finding)}: "
-            f"{finding.path}: {finding.message}"
+            f"  {finding.file}:{finding.line}:{finding.column}: {finding.rule} "
+            f"{status(finding, mode)}: {finding.path}: {finding.message}"
         )
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -76,8 +99,10 @@ def summary_line(summary: RunSummary, mode: str) -> str:
     if summary.unsafe_available:
         parts.append(f"{summary.unsafe_available} unsafe fix(es) available with --unsafe-fixes")
     changed = len(summary.changed_files)
-    verb = {"apply": "changed", "check": "would change", "diff": "would change"}.get(mode, "changed")
+    verb = "changed" if mode == "apply" else "would change"
     parts.append(f"{changed} of {summary.files} file{'s' if summary.files != 1 else ''} {verb}")
+    if summary.skipped:
+        parts.append(f"{len(summary.skipped)} skipped")
     if summary.errors:
         parts.append(f"{len(summary.errors)} unreadable")
     return "winfix: " + ", ".join(parts)
@@ -87,6 +112,8 @@ def to_json(summary: RunSummary) -> str:
     data = {
         "tool": "winfix",
         "version": __version__,
+        # apply: "fixed" findings were written; diff/check: they would be (nothing written)
+        "mode": summary.mode,
         "summary": {
             "files": summary.files,
             "changedFiles": summary.changed_files,
@@ -107,8 +134,11 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
     for finding in summary.findings:
         result: dict[str, Any] = {
             "ruleId": finding.rule,
-            "level": "note" if finding.fixed else _SARIF_LEVEL[finding.severity],
-            "message": {"text": ("[fixed] " if finding.fixed else "") + finding.message},
+            # Written fixes are notes; in --diff/--check the problem is still there.
+            "level": "note" if finding.fixed and summary.mode == "apply" else _SARIF_LEVEL[
+                finding.severity
+            ],
+            "message": {"text": _prefix(finding, summary.mode) + finding.message},
             "locations": [
                 {
                     "physicalLocation": {
@@ -135,7 +165,16 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
         if finding.rule in index:
             result["ruleIndex"] = index[finding.rule]
         if finding.template:
+            # The chart source the document was rendered from (Helm's "# Source:" comment):
+            # code scanning can link it, though the line in the template is unknown.
             result["properties"]["helmTemplate"] = finding.template
+            result["relatedLocations"] = [
+                {
+                    "id": 0,
+                    "physicalLocation": {"artifactLocation": {"uri": _uri(finding.template)}},
+                    "message": {"text": "rendered from this Helm template"},
+                }
+            ]
         results.append(result)
     sarif = {
         "$schema": SARIF_SCHEMA,
@@ -153,7 +192,10 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                                 "shortDescription": {"text": rule.title},
                                 "fullDescription": {"text": rule.title},
                                 **_help_uri(rule),
-                                "help": {"text": rule.doc or rule.title, "markdown": rule.doc or rule.title},
+                                "help": {
+                                    "text": rule.doc or rule.title,
+                                    "markdown": rule.doc or rule.title,
+                                },
                                 "properties": {"fixSafety": str(rule.safety)},
                             }
                             for rule in rule_list
@@ -161,6 +203,7 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                     }
                 },
                 "results": results,
+                "properties": {"mode": summary.mode},
             }
         ],
     }
@@ -173,20 +216,43 @@ def _help_uri(rule: Rule) -> dict[str, str]:
     return {"helpUri": match.group(0).rstrip(").,")} if match else {}
 
 
+def _prefix(finding: Finding, mode: str) -> str:
+    if not finding.fixed:
+        return ""
+    return "[fixed] " if mode == "apply" else "[would fix] "
+
+
+def _path(file: str) -> str:
+    """A file as the user named it, without a leading ./ ("stdin" for standard input)."""
+    if file == "<stdin>":
+        return "stdin"
+    while file.startswith("./"):
+        file = file[2:]
+    return file
+
+
 def _uri(file: str) -> str:
-    return "stdin" if file == "<stdin>" else file.lstrip("./") if file.startswith("./") else file
+    """A SARIF artifactLocation.uri: a relative URI reference, or file:// for absolute paths."""
+    path = _path(file)
+    if PurePosixPath(path).is_absolute():
+        return PurePosixPath(path).as_uri()
+    if PureWindowsPath(path).is_absolute():
+        return PureWindowsPath(path).as_uri()
+    return quote(path.replace("\\", "/"), safe="/")
 
 
-def format_github(findings: Iterable[Finding]) -> str:
+def format_github(findings: Iterable[Finding], mode: str = "apply") -> str:
     """GitHub Actions workflow commands: annotations on the pull request's files."""
     lines = []
     for finding in findings:
-        level = "notice" if finding.fixed or finding.severity is Severity.INFO else str(finding.severity)
-        message = _escape_data(("[fixed] " if finding.fixed else "") + f"{finding.path}: {finding.message}")
+        written = finding.fixed and mode == "apply"
+        level = "notice" if written or finding.severity is Severity.INFO else str(finding.severity)
+        message = _escape_data(_prefix(finding, mode) + f"{finding.path}: {finding.message}")
         title = _escape_property(f"{finding.rule} {finding.rule_name}")
-        file = _escape_property(_uri(finding.file))
+        file = _escape_property(_path(finding.file))
         lines.append(
-            f"::{level} file={file},line={finding.line},col={finding.column},title={title}::{message}"
+            f"::{level} file={file},line={finding.line},col={finding.column},"
+            f"title={title}::{message}"
         )
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -8,10 +8,14 @@ so a CustomResourceDefinition's schema is never touched.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from winfix.model import ResourceRef
-from winfix.yamltree import Mapping, Node, Sequence, deref
+from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
+
+if TYPE_CHECKING:
+    from winfix.config import Settings
 
 # kind -> paths to pod templates ({metadata, spec} mappings). "[*]" walks a list,
 # "{*}" walks the values of a map. A path ending in "!" is a bare PodSpec (no template).
@@ -24,6 +28,10 @@ BUILTIN_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "apps/StatefulSet": ("spec.template",),
     "apps/DaemonSet": ("spec.template",),
     "apps/ReplicaSet": ("spec.template",),
+    # Removed API versions still found in old charts and archived examples.
+    "extensions/Deployment": ("spec.template",),
+    "extensions/DaemonSet": ("spec.template",),
+    "extensions/ReplicaSet": ("spec.template",),
     "batch/Job": ("spec.template",),
     "batch/CronJob": ("spec.jobTemplate.spec.template",),
     # well-known custom resources that embed pod templates
@@ -89,7 +97,7 @@ class PodTemplate:
     resource: Resource
     spec: Mapping
     spec_path: str  # e.g. spec.template.spec
-    holder: Mapping | None  # the {metadata, spec} mapping; None for a bare PodSpec
+    holder: Mapping | None  # the {metadata, spec} mapping (a Pod's root); None: no pod metadata
     holder_path: str
     supports_os: bool = True  # Argo Workflow specs have no spec.os field
     extra_containers: tuple[tuple[Mapping, str, str, int], ...] = ()
@@ -117,9 +125,7 @@ class PodTemplate:
 
     def metadata(self, create: bool = False) -> Mapping | None:
         """The pod metadata (a Pod's own metadata for bare Pods)."""
-        owner = self.holder if self.holder is not None else (
-            self.resource.root if self.spec_path == "spec" else None
-        )
+        owner = self.holder
         if owner is None:
             return None
         if create:
@@ -166,6 +172,11 @@ class Resource:
     document: int
     file: str
     template: str | None = None  # Helm "# Source:" of the document
+    _ref: ResourceRef | None = field(default=None, repr=False, compare=False)
+    _ref_key: tuple[str, str, str, str | None] | None = field(default=None, repr=False, compare=False)
+    _templates: dict[object, list[PodTemplate]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def metadata(self) -> Mapping | None:
@@ -186,7 +197,11 @@ class Resource:
 
     @property
     def ref(self) -> ResourceRef:
-        return ResourceRef(self.api_version, self.kind, self.name, self.namespace)
+        """Shared by every finding of the resource (a bundle has tens of thousands)."""
+        key = (self.api_version, self.kind, self.name, self.namespace)
+        if self._ref is None or self._ref_key != key:
+            self._ref, self._ref_key = ResourceRef(*key), key
+        return self._ref
 
     @property
     def group_kind(self) -> str:
@@ -206,6 +221,20 @@ class Resource:
         return f"{self.path}.{relative}" if relative else self.path
 
     def pod_templates(self, extra_paths: dict[str, tuple[str, ...]] | None = None) -> list[PodTemplate]:
+        """The pod templates at the kind's known paths (computed once per resource).
+
+        Rules add and remove fields inside pod templates, never the templates
+        themselves, so the list found first stays right for the whole run.
+        """
+        cache_key = frozenset(extra_paths.items()) if extra_paths else None
+        cached = self._templates.get(cache_key)
+        if cached is None:
+            cached = self._templates[cache_key] = self._find_pod_templates(extra_paths)
+        return cached
+
+    def _find_pod_templates(
+        self, extra_paths: dict[str, tuple[str, ...]] | None
+    ) -> list[PodTemplate]:
         key = self.group_kind
         if key in WORKFLOW_KINDS:
             return self._workflow_templates()
@@ -217,11 +246,12 @@ class Resource:
             bare = path.endswith("!")
             path = path.rstrip("!")
             for holder, holder_path in walk_path(self.root, path):
-                if bare:
-                    spec_path = self.field_path(holder_path) if holder_path else self.field_path("spec")
-                    spec = holder if holder_path else self.root.get_map("spec")
-                    if isinstance(spec, Mapping) and spec.get_seq("containers") is not None:
-                        found.append(PodTemplate(self, spec, spec_path, None, ""))
+                if bare:  # a Pod: the resource itself holds metadata and spec
+                    spec = self.root.get_map("spec")
+                    if spec is not None and spec.get_seq("containers") is not None:
+                        found.append(
+                            PodTemplate(self, spec, self.field_path("spec"), self.root, self.path)
+                        )
                     continue
                 spec = holder.get_map("spec")
                 if spec is not None and spec.get_seq("containers") is not None:
@@ -292,3 +322,99 @@ def walk_path(root: Mapping, path: str) -> Iterator[tuple[Mapping, str]]:
     for node, node_path in current:
         if isinstance(node, Mapping):
             yield node, node_path
+
+
+# -- cross-resource helpers (Service/NetworkPolicy selectors, Windows targeting) -----------
+
+
+def targets_windows(pod: PodTemplate) -> bool:
+    """The pod template is placed on Windows nodes as written.
+
+    True for ``nodeSelector kubernetes.io/os: windows`` or ``spec.os.name: windows``.
+    """
+    selector = pod.spec.get_map("nodeSelector")
+    if selector is not None and selector.get_str("kubernetes.io/os") == "windows":
+        return True
+    return pod.os_name() == "windows"
+
+
+KEEP_LINUX_ANNOTATION = "winfix.io/keep-linux"
+IGNORE_ALL_ANNOTATION = "winfix.io/ignore-all"
+_PLACEMENT_RULE = ("WIN002", "node-selector-os")
+
+
+def runs_on_windows(resource: Resource, pod: PodTemplate, settings: Settings) -> bool:
+    """The pod template runs on Windows once winfix has fixed the stream.
+
+    Cross-resource rules cannot rely on the pod rules having run: the engine runs
+    every rule on one document before the next, so a Service or ConfigMap that comes
+    before its Deployment sees the Deployment unfixed. A workload that is not kept
+    on Linux (annotation or ``keep-linux``) nor ignored is placed on Windows by the
+    node-selector rule (WIN002) when that rule is enabled.
+    """
+    if targets_windows(pod):
+        return True
+    annotations = string_map(resource.annotations())
+    if annotations.get(IGNORE_ALL_ANNOTATION, "").strip():
+        return False
+    if annotations.get(KEEP_LINUX_ANNOTATION, "").strip():
+        return False
+    labels = string_map(resource.labels())
+    if any(
+        k.matches(resource.kind, resource.name, resource.namespace, labels)
+        for k in settings.keep_linux
+    ):
+        return False
+    return _placement_enabled(settings)
+
+
+def _placement_enabled(settings: Settings) -> bool:
+    def names(key: str) -> bool:
+        upper = key.upper()
+        return key in _PLACEMENT_RULE or (upper.startswith("WIN") and "WIN002".startswith(upper))
+
+    if any(names(key) for key in settings.ignore):
+        return False
+    return not settings.select or any(names(key) for key in settings.select)
+
+
+def string_map(node: Node | None) -> dict[str, str]:
+    """A mapping of scalars as plain strings (labels, matchLabels); {} for anything else."""
+    if not isinstance(node, Mapping):
+        return {}
+    found: dict[str, str] = {}
+    for key, raw in node.items():
+        value = deref(raw)
+        if isinstance(value, Scalar):
+            found[key] = "" if value.is_null else value.value
+    return found
+
+
+def selector_matches(selector: Mapping | None, labels: dict[str, str]) -> bool:
+    """A metav1.LabelSelector (matchLabels + matchExpressions) against labels.
+
+    An empty or absent selector matches everything, as in NetworkPolicy podSelector.
+    """
+    if selector is None:
+        return True
+    for key, value in string_map(selector.get_map("matchLabels")).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get_seq("matchExpressions") or ():
+        if not isinstance(expression, Mapping):
+            return False
+        key = expression.get_str("key") or ""
+        operator = expression.get_str("operator")
+        items = map(deref, expression.get_seq("values") or ())
+        values = [v.value for v in items if isinstance(v, Scalar)]
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from winfix.config import Settings
 from winfix.model import Finding, Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.yamltree import Node
+
+T = TypeVar("T")
 
 RULE_ID = re.compile(r"^WIN\d{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -37,9 +39,25 @@ class Rule:
 
 @dataclass
 class StreamInfo:
-    """What a rule may know about the rest of the stream (other resources)."""
+    """What a rule may know about the rest of the stream (other resources).
+
+    Rules that look across resources build their indexes once per stream with
+    ``memo``; the memo is cleared before each rule runs, so an index always
+    reflects what earlier rules changed.
+    """
 
     resources: list[Resource] = field(default_factory=list)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def begin_rule(self, rule_id: str) -> None:
+        self._memo.clear()
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per stream and rule (an index over ``resources``)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        value: T = self._memo[key]
+        return value
 
 
 class RuleContext:

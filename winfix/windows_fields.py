@@ -50,5 +50,7 @@ CONTAINER_SECURITY_CONTEXT_FIELDS = (
 LINUX_ANNOTATION_PREFIXES = (
     "container.apparmor.security.beta.kubernetes.io/",
     "seccomp.security.alpha.kubernetes.io/",
+    # the per-container form of the seccomp annotation (v1.SeccompContainerAnnotationKeyPrefix)
+    "container.seccomp.security.alpha.kubernetes.io/",
 )
 LINUX_ANNOTATIONS = ("seccomp.security.alpha.kubernetes.io/pod",)

@@ -12,9 +12,12 @@ Nodes created by transforms have ``start == -1``; they are rendered from scratch
 from __future__ import annotations
 
 import re
+import sys
+from array import array
+from bisect import bisect_right, insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeAlias
 
 import yaml
 from yaml.events import (
@@ -31,7 +34,9 @@ from yaml.events import (
 
 from winfix.errors import InputError
 
-PyValue = Union[None, bool, int, float, str, list["PyValue"], dict[str, "PyValue"]]
+PyValue: TypeAlias = (
+    bool | int | float | str | list["PyValue"] | dict[str, "PyValue"] | None
+)
 
 # Billion-laughs guard: the number of nodes a document may expand to through aliases.
 MAX_EXPANDED_NODES = 2_000_000
@@ -42,22 +47,64 @@ _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"
 _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
 
 
+class Lines:
+    """Line and column of text offsets, shared by every node parsed from one text.
+
+    Nodes keep only their offsets: a 10,000-resource bundle has about a million
+    nodes, and two more integers each would cost tens of megabytes.
+    """
+
+    __slots__ = ("_starts", "dirty", "text")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._starts: array[int] | None = None
+        # Start offsets (sorted) of the parsed collections a transform mutated: the
+        # editor walks only the subtrees that contain one (see ``Node.touch``).
+        self.dirty: list[int] = []
+
+    def position(self, index: int) -> tuple[int, int]:
+        """0-based (line, column) of ``index``."""
+        if self._starts is None:
+            starts = array("q", [0])  # 8 bytes a line, not a 36-byte int object
+            find = self.text.find
+            pos = find("\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = find("\n", pos + 1)
+            self._starts = starts
+        line = bisect_right(self._starts, index) - 1
+        return line, index - self._starts[line]
+
+
 class Node:
     """Base of the tree. ``start``/``end`` are character offsets into the text."""
 
-    __slots__ = ("anchor", "col", "end", "line", "size", "start")
+    __slots__ = ("anchor", "end", "src", "start")
 
-    def __init__(self, start: int = -1, end: int = -1, line: int = 0, col: int = 0):
+    def __init__(self, start: int = -1, end: int = -1, src: Lines | None = None):
         self.start = start
         self.end = end
-        self.line = line  # 0-based, as libyaml reports it
-        self.col = col
+        self.src = src
         self.anchor: str | None = None
-        self.size = 1  # nodes reachable, counting alias expansions
 
     @property
     def is_new(self) -> bool:
         return self.start < 0
+
+    def touch(self) -> None:
+        """Record that this parsed collection changed (every mutating method calls it)."""
+        if self.src is not None:
+            insort(self.src.dirty, self.start)  # mostly appends: documents change in order
+
+    @property
+    def line(self) -> int:
+        """0-based line, as libyaml reports it (0 for nodes winfix created)."""
+        return self.src.position(self.start)[0] if self.src is not None and self.start >= 0 else 0
+
+    @property
+    def col(self) -> int:
+        return self.src.position(self.start)[1] if self.src is not None and self.start >= 0 else 0
 
 
 class Scalar(Node):
@@ -69,11 +116,11 @@ class Scalar(Node):
         style: str | None = None,
         start: int = -1,
         end: int = -1,
-        line: int = 0,
-        col: int = 0,
+        src: Lines | None = None,
+        *,
         pyvalue: PyValue = None,
     ):
-        super().__init__(start, end, line, col)
+        super().__init__(start, end, src)
         self.value = value
         # None: plain; otherwise the indicator: ' " | >
         self.style = style
@@ -104,11 +151,10 @@ class Scalar(Node):
 class Alias(Node):
     __slots__ = ("name", "target")
 
-    def __init__(self, name: str, target: Node, start: int, end: int, line: int, col: int):
-        super().__init__(start, end, line, col)
+    def __init__(self, name: str, target: Node, start: int, end: int, src: Lines | None):
+        super().__init__(start, end, src)
         self.name = name
         self.target = target
-        self.size = target.size
 
 
 class Pair:
@@ -144,20 +190,32 @@ class Item:
 
 
 class Mapping(Node):
-    __slots__ = ("flow", "index", "pairs")
+    __slots__ = ("_keys", "flow", "pairs")
 
-    def __init__(self, flow: bool = False, start: int = -1, line: int = 0, col: int = 0):
-        super().__init__(start, -1, line, col)
+    def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
+        super().__init__(start, -1, src)
         self.flow = flow
         self.pairs: list[Pair] = []
-        self.index: dict[str, Pair] = {}
+        # Live keys in pair order (None for deleted pairs), built on first lookup and
+        # dropped on every change: list.index runs in C and costs 8 bytes a key,
+        # where a dict per mapping would cost more than most mappings themselves.
+        self._keys: list[str | None] | None = None
+
+    def _lookup(self, key: str) -> Pair | None:
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+        try:
+            return self.pairs[keys.index(key)]
+        except ValueError:
+            return None
 
     # -- reading -----------------------------------------------------------
     def __contains__(self, key: str) -> bool:
-        return key in self.index
+        return self._lookup(key) is not None
 
     def __len__(self) -> int:
-        return len(self.index)
+        return sum(1 for p in self.pairs if not p.deleted)
 
     def keys(self) -> list[str]:
         return [p.key.value for p in self.pairs if not p.deleted]
@@ -168,10 +226,10 @@ class Mapping(Node):
                 yield pair.key.value, pair.value
 
     def pair(self, key: str) -> Pair | None:
-        return self.index.get(key)
+        return self._lookup(key)
 
     def get(self, key: str) -> Node | None:
-        pair = self.index.get(key)
+        pair = self._lookup(key)
         return None if pair is None else deref(pair.value)
 
     def get_map(self, key: str) -> Mapping | None:
@@ -197,9 +255,11 @@ class Mapping(Node):
     # -- mutating ----------------------------------------------------------
     def delete(self, key: str) -> Node | None:
         """Remove ``key``; returns its value, or None if it was absent."""
-        pair = self.index.pop(key, None)
+        pair = self._lookup(key)
         if pair is None:
             return None
+        self.touch()
+        self._keys = None
         if pair.is_new:
             self.pairs.remove(pair)
         else:
@@ -209,11 +269,12 @@ class Mapping(Node):
     def set(self, key: str, value: PyValue | Node) -> Node:
         """Set ``key`` to ``value``, keeping the key's position if it exists."""
         node = value if isinstance(value, Node) else from_python(value)
-        pair = self.index.get(key)
+        pair = self._lookup(key)
+        self.touch()
         if pair is None:
             pair = Pair(Scalar(key, pyvalue=key), node)
             self.pairs.append(pair)
-            self.index[key] = pair
+            self._keys = None
         elif pair.is_new:
             pair.value = node
         else:
@@ -245,13 +306,16 @@ class Mapping(Node):
 
     def rename(self, old: str, new: str) -> None:
         """Give the pair at ``old`` the key ``new`` (its value and position kept)."""
-        pair = self.index.pop(old)
+        pair = self._lookup(old)
+        if pair is None:
+            raise KeyError(old)
         replacement = Pair(Scalar(new, pyvalue=new), pair.value)
         self.delete_pair_at(pair)
         self.pairs.append(replacement)
-        self.index[new] = replacement
+        self._keys = None
 
     def delete_pair_at(self, pair: Pair) -> None:
+        self.touch()
         if pair.is_new:
             self.pairs.remove(pair)
         else:
@@ -261,8 +325,8 @@ class Mapping(Node):
 class Sequence(Node):
     __slots__ = ("entries", "flow")
 
-    def __init__(self, flow: bool = False, start: int = -1, line: int = 0, col: int = 0):
-        super().__init__(start, -1, line, col)
+    def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
+        super().__init__(start, -1, src)
         self.flow = flow
         self.entries: list[Item] = []
 
@@ -276,12 +340,14 @@ class Sequence(Node):
 
     def append(self, value: PyValue | Node) -> Node:
         node = value if isinstance(value, Node) else from_python(value)
+        self.touch()
         self.entries.append(Item(node))
         return node
 
     def remove(self, node: Node) -> None:
         for entry in self.entries:
             if not entry.deleted and (entry.node is node or deref(entry.node) is node):
+                self.touch()
                 if entry.is_new:
                     self.entries.remove(entry)
                 else:
@@ -294,11 +360,28 @@ class Sequence(Node):
         new = value if isinstance(value, Node) else from_python(value)
         for entry in self.entries:
             if not entry.deleted and (entry.node is node or deref(entry.node) is node):
+                self.touch()
                 if not entry.is_new and entry.replaced is None:
                     entry.replaced = entry.node
                 entry.node = new
                 return new
         raise ValueError("node is not an item of this sequence")
+
+
+def _relocate(collection: Mapping | Sequence, text: str) -> None:
+    """Point a block collection that starts with an anchor or tag at its first entry.
+
+    libyaml marks ``labels: &l`` / ``spec: !!map`` collections at the property, but
+    the editor needs the column of the keys (or of the dash) to indent new entries.
+    """
+    if isinstance(collection, Mapping):
+        if not collection.pairs:
+            return
+        collection.start = collection.pairs[0].key.start
+    else:
+        if not collection.entries:
+            return
+        collection.start = text.rfind("-", 0, collection.entries[0].node.start)
 
 
 def deref(node: Node) -> Node:
@@ -319,7 +402,10 @@ def from_python(value: PyValue | Node) -> Node:
         for item in value:
             sequence.append(item)
         return sequence
-    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    if value is None:
+        text = "null"
+    else:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
     return Scalar(text, pyvalue=value)
 
 
@@ -389,6 +475,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InputError
 
 def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]:
     get_event = loader.get_event
+    lines = Lines(text)
     get_event()  # StreamStart
     index = 0
     previous_end = 0
@@ -399,10 +486,11 @@ def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]
         assert type(event) is DocumentStartEvent
         explicit = bool(event.explicit)
         anchors: dict[str, Node] = {}
-        state = _BuildState(anchors, name, text, get_event)
+        state = _BuildState(anchors, name, lines, get_event)
         root = state.node(get_event())
         end_event = get_event()
         assert type(end_event) is DocumentEndEvent
+        assert event.end_mark is not None and end_event.end_mark is not None
         start = root.start if root is not None else event.end_mark.index
         yield Document(
             index=index,
@@ -420,15 +508,21 @@ def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]
 
 
 class _BuildState:
-    __slots__ = ("_next", "anchors", "has_aliases", "name", "text")
+    __slots__ = ("_next", "anchor_sizes", "anchors", "has_aliases", "name", "src", "text")
 
     def __init__(
-        self, anchors: dict[str, Node], name: str, text: str, get_event: Callable[[], object]
+        self,
+        anchors: dict[str, Node],
+        name: str,
+        src: Lines,
+        get_event: Callable[[], object],
     ):
         self._next = get_event
         self.anchors = anchors
+        self.anchor_sizes: dict[str, int] = {}  # nodes an alias of the anchor expands to
         self.name = name
-        self.text = text
+        self.src = src
+        self.text = src.text
         self.has_aliases = False
 
     def error(self, message: str, node_or_mark: object) -> InputError:
@@ -439,67 +533,80 @@ class _BuildState:
     def node(self, event: object) -> Node:
         """Build the node that starts with ``event`` (iteratively, no recursion limit)."""
         stack: list[Mapping | Sequence] = []
+        sizes: list[int] = []  # nodes below each open collection, counting alias expansions
         pending_keys: list[Scalar | None] = []
         anchors = self.anchors
+        anchor_sizes = self.anchor_sizes
+        src = self.src
+        index_from = 16
+        big: dict[int, dict[str, Pair]] = {}
+        intern = sys.intern
         evt = event
         while True:
             etype = type(evt)
             mark = evt.start_mark  # type: ignore[attr-defined]
-            completed: Node | None = None
+            completed: Node
+            size = 1
             if etype is ScalarEvent:
+                value = evt.value  # type: ignore[attr-defined]
+                if len(value) <= 40:
+                    # Keys and short values repeat across a bundle ("name", "TCP"):
+                    # one shared string each instead of one per occurrence.
+                    value = intern(value)
                 completed = Scalar(
-                    evt.value,  # type: ignore[attr-defined]
-                    evt.style,  # type: ignore[attr-defined]
+                    value,
+                    # libyaml reports plain scalars as style '': normalise to None.
+                    evt.style or None,  # type: ignore[attr-defined]
                     mark.index,
                     evt.end_mark.index,  # type: ignore[attr-defined]
-                    mark.line,
-                    mark.column,
+                    src,
                 )
                 anchor = evt.anchor  # type: ignore[attr-defined]
                 if anchor is not None:
                     completed.anchor = anchor
                     anchors[anchor] = completed
+                    anchor_sizes[anchor] = 1
             elif etype is MappingStartEvent or etype is SequenceStartEvent:
                 flow = bool(evt.flow_style)  # type: ignore[attr-defined]
                 collection: Mapping | Sequence = (
-                    Mapping(flow, mark.index, mark.line, mark.column)
+                    Mapping(flow, mark.index, src)
                     if etype is MappingStartEvent
-                    else Sequence(flow, mark.index, mark.line, mark.column)
+                    else Sequence(flow, mark.index, src)
                 )
                 anchor = evt.anchor  # type: ignore[attr-defined]
                 if anchor is not None:
                     collection.anchor = anchor
                 stack.append(collection)
+                sizes.append(1)
                 pending_keys.append(None)
                 evt = self._next()
                 continue
             elif etype is MappingEndEvent or etype is SequenceEndEvent:
                 completed = stack.pop()
+                size = sizes.pop()
                 pending_keys.pop()
                 completed.end = evt.end_mark.index  # type: ignore[attr-defined]
                 if completed.anchor is not None:
                     anchors[completed.anchor] = completed
+                    anchor_sizes[completed.anchor] = size
+                if not completed.flow and self.text[completed.start] in "&!":
+                    _relocate(completed, self.text)
             elif etype is AliasEvent:
-                target = anchors.get(evt.anchor)  # type: ignore[attr-defined]
+                name = evt.anchor  # type: ignore[attr-defined]
+                target = anchors.get(name)
                 if target is None:  # pragma: no cover - libyaml reports it first
-                    raise self.error(f"unknown alias *{evt.anchor}", mark)  # type: ignore[attr-defined]
+                    raise self.error(f"unknown alias *{name}", mark)
                 self.has_aliases = True
-                completed = Alias(
-                    evt.anchor,  # type: ignore[attr-defined]
-                    target,
-                    mark.index,
-                    evt.end_mark.index,  # type: ignore[attr-defined]
-                    mark.line,
-                    mark.column,
-                )
+                completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
+                size = anchor_sizes.get(name, 1)
             else:  # pragma: no cover - the parser guarantees the grammar
                 raise self.error(f"unexpected YAML event {etype.__name__}", mark)
 
             if not stack:
                 return completed
             parent = stack[-1]
-            parent.size += completed.size
-            if parent.size > MAX_EXPANDED_NODES:
+            sizes[-1] += size
+            if size > 1 and sizes[-1] > MAX_EXPANDED_NODES:
                 raise self.error(
                     "document expands to too many nodes through aliases (alias bomb?)", completed
                 )
@@ -519,15 +626,28 @@ class _BuildState:
                     pending_keys[-1] = completed
                 else:
                     pending_keys[-1] = None
-                    existing = parent.index.get(key.value)
+                    pairs = parent.pairs
+                    value = key.value
+                    existing: Pair | None = None
+                    if len(pairs) < index_from:
+                        for candidate in pairs:
+                            if candidate.key.value == value:
+                                existing = candidate
+                                break
+                    else:  # a big mapping (a ConfigMap's data): a dict while it is built
+                        index = big.get(id(parent))
+                        if index is None:
+                            index = big[id(parent)] = {p.key.value: p for p in pairs}
+                        existing = index.get(value)
                     if existing is not None:
                         raise self.error(
-                            f'duplicate key "{key.value}" (first at line {existing.key.line + 1})',
+                            f'duplicate key "{value}" (first at line {existing.key.line + 1})',
                             key,
                         )
                     pair = Pair(key, completed)
-                    parent.pairs.append(pair)
-                    parent.index[key.value] = pair
+                    pairs.append(pair)
+                    if len(pairs) > index_from:
+                        big[id(parent)][value] = pair
             else:
                 parent.entries.append(Item(completed))  # type: ignore[union-attr]
             evt = self._next()

@@ -1,0 +1,103 @@
+"""The wheel, installed in a fresh virtual environment, is a working winfix.
+
+The wheel must carry the rules as ``winfix/transforms`` (and the fixtures that
+``winfix explain`` draws its examples from) and must not install a generic
+top-level ``transforms`` module. The fresh environment gets the wheel without
+dependencies; the dependencies come from this environment through a ``.pth``
+file, so the test needs no network.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(out), str(REPO)],
+        check=True,
+    )
+    (found,) = out.glob("winfix-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def fresh_env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env_dir = tmp_path_factory.mktemp("venv")
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+    )
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    # Dependencies from this environment, appended after the fresh site-packages,
+    # so the wheel's winfix (not the editable checkout) is the one imported.
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(site, "zz_test_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
+    return env_dir
+
+
+def run(env_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        [str(env_dir / "bin" / "winfix"), *args],
+        input=stdin, capture_output=True, cwd=env_dir, env=environment, check=False,
+    )
+
+
+def test_wheel_ships_rules_inside_the_package(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.startswith("winfix/transforms/win001_") for n in names)
+    assert any(n.startswith("winfix/fixtures/WIN001/") for n in names)
+    assert not [n for n in names if n.startswith("transforms/")]
+    assert "winfix/bot/templates/pr_body.md.j2" in names
+
+
+def test_fresh_environment_runs_the_wheel(fresh_env: Path) -> None:
+    python = fresh_env / "bin" / "python"
+    where = subprocess.run(
+        [str(python), "-c", "import winfix.registry as r; print(r.__file__); "
+         "import importlib.util as u; print(u.find_spec('transforms'))"],
+        capture_output=True, text=True, check=True, cwd=fresh_env,
+    ).stdout.split("\n")
+    assert str(fresh_env) in where[0], "winfix was not imported from the wheel"
+    assert where[1] == "None", "a top-level 'transforms' module is importable"
+
+    rules = run(fresh_env, "rules")
+    assert rules.returncode == 0
+    assert b"WIN001  os-name" in rules.stdout
+
+    explained = run(fresh_env, "explain", "WIN001")
+    assert explained.returncode == 0
+    assert b"```diff" in explained.stdout and b"+        name: windows" in explained.stdout
+
+
+def test_fresh_environment_fixes_a_stream(fresh_env: Path) -> None:
+    example = (REPO / "examples" / "web" / "deployment.yaml").read_bytes()
+    result = run(fresh_env, "apply", "-", "--isolated", stdin=example)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"kubernetes.io/os: windows" in result.stdout
+    assert b"runAsUser" not in result.stdout
+    if CORPUS.is_dir():
+        sample = (CORPUS / "kubernetes-sigs__metrics-server" / "manifests__base__deployment.yaml")
+        again = run(fresh_env, "apply", "--check", "--isolated", "-", stdin=sample.read_bytes())
+        assert again.returncode == 1

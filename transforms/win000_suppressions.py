@@ -1,0 +1,109 @@
+"""Report winfix opt-out annotations that are not honoured: no reason, or an unknown rule.
+
+## What it does
+Checks the annotations that switch winfix off for a resource:
+`winfix.io/ignore-all: "<reason>"`, `ignore-check.winfix.io/<rule>: "<reason>"`
+and `winfix.io/keep-linux: "<reason>"`. An annotation with an empty (or null)
+value is not honoured: the resource is processed as if it were absent, and this
+rule says so. An `ignore-check.winfix.io/<rule>` annotation whose `<rule>` is
+neither a rule id (`WIN002`, `win002`) nor a rule name (`node-selector-os`)
+suppresses nothing, and is reported too. The annotations are never changed.
+
+This rule runs on every resource, including ignored and Linux-kept ones; it
+cannot itself be switched off by annotation (use `--ignore WIN000`).
+
+## Why (Windows nodes)
+Nothing about Windows nodes: a suppression is a decision someone must be able
+to review later, so winfix requires the reason to be written down (as ruff and
+pylint ask for a reason with `noqa`, and as Kubernetes' own
+`kubernetes.io/change-cause` records why). An empty reason, or a typo in a
+rule id, would otherwise silently change what winfix does to the workload.
+
+## Fix safety
+None (report only): only a person can supply the reason or the intended rule.
+
+## References
+- https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+- https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/#syntax-and-character-set
+"""
+
+from __future__ import annotations
+
+from winfix.model import Safety, Severity
+from winfix.resources import Resource
+from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping, Node, Scalar, deref
+
+# The annotation keys the engine honours (winfix.engine reads the same strings).
+IGNORE_ALL = "winfix.io/ignore-all"
+IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
+KEEP_LINUX = "winfix.io/keep-linux"
+
+
+def _known_rule_keys() -> frozenset[str]:
+    # Imported late: the registry discovers this very module, so a top-level import
+    # would be circular. Every key the engine accepts: id, lower-case id, name.
+    from winfix import registry
+
+    keys: set[str] = set()
+    for rule in registry.all_rules():
+        keys.update((rule.id, rule.id.lower(), rule.name))
+    return frozenset(keys)
+
+
+def _reason(node: Node | None) -> str:
+    value = deref(node) if node is not None else None
+    if isinstance(value, Scalar):
+        return "" if value.is_null else value.value.strip()
+    return "<not a string>"  # a mapping/list value: not empty; the API server rejects it anyway
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    annotations = resource.annotations()
+    if not isinstance(annotations, Mapping):
+        return
+    base = resource.field_path("metadata.annotations")
+    known: frozenset[str] | None = None
+    for pair in annotations.pairs:
+        if pair.deleted:
+            continue
+        key = pair.key.value
+        if key in (IGNORE_ALL, KEEP_LINUX):
+            what = "every rule still runs" if key == IGNORE_ALL else "it is not kept on Linux"
+        elif key.startswith(IGNORE_CHECK_PREFIX):
+            rule_key = key[len(IGNORE_CHECK_PREFIX) :]
+            what = f"rule {rule_key} still runs"
+            known = known if known is not None else _known_rule_keys()
+            if rule_key not in known:
+                ctx.report(
+                    f"{base}.{key}",
+                    f"unknown rule {rule_key!r} in {key}: nothing is suppressed "
+                    "(use a rule id such as WIN002 or a name from `winfix rules`)",
+                    at=pair.key,
+                    severity=Severity.WARNING,
+                    safety=Safety.NONE,
+                    current=key,
+                )
+                continue
+        else:
+            continue
+        if not _reason(pair.value):
+            ctx.report(
+                f"{base}.{key}",
+                f"{key} has an empty reason, so it is not honoured and {what}; "
+                'write why as its value: "<reason>"',
+                at=pair.key,
+                severity=Severity.WARNING,
+                safety=Safety.NONE,
+                current="",
+            )
+
+
+RULE = Rule(
+    id="WIN000",
+    name="suppressions",
+    title="Report opt-out annotations without a reason or naming an unknown rule",
+    safety=Safety.NONE,
+    check=check,
+    applies_to_linux_kept=True,
+)

@@ -1,0 +1,88 @@
+"""Remove `volumeMounts[].mountPropagation`: Windows mounts are always private.
+
+## What it does
+Deletes `mountPropagation` from the volume mounts of every container (init and
+ephemeral containers included).
+
+## Why (Windows nodes)
+The Windows kubelet's `translateMountPropagation` returns PRIVATE whatever the
+field says, so `HostToContainer` and `Bidirectional` are ignored. Worse,
+`Bidirectional` is only valid with `privileged: true` (`validateMountPropagation`),
+and `privileged` is rejected for Windows pods, so once the Linux-only security
+fields are gone the API server rejects a pod that still asks for `Bidirectional`.
+Agents that rely on propagation (CSI node plugins, SPIRE's CSI driver) do not
+work this way on Windows; the Windows CSI story goes through CSI Proxy.
+
+## Fix safety
+Safe: the node ignores the field, so removing it changes nothing at run time,
+and it avoids the API rejection. `Bidirectional` and `HostToContainer` are
+reported as errors/warnings so a human checks whether the workload depended on
+seeing mounts made on the host (or the other way round).
+
+## References
+- https://kubernetes.io/docs/concepts/storage/volumes/#mount-propagation
+- translateMountPropagation: https://github.com/kubernetes/kubernetes/blob/master/pkg/kubelet/kubelet_pods.go
+- validateMountPropagation: https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/core/validation/validation.go
+- https://github.com/kubernetes-csi/csi-proxy
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from winfix.model import Safety, Severity
+from winfix.resources import Resource
+from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping
+
+SEVERITY = {"Bidirectional": Severity.ERROR, "HostToContainer": Severity.WARNING}
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    for pod in ctx.pod_templates():
+        for container in pod.containers():
+            mounts = container.node.get_seq("volumeMounts")
+            for index, mount in enumerate(mounts or ()):
+                if not isinstance(mount, Mapping) or "mountPropagation" not in mount:
+                    continue
+                value = mount.get_str("mountPropagation")
+                name = mount.get_str("name") or f"#{index}"
+                if value == "Bidirectional":
+                    message = (
+                        f"container {container.name!r}, mount {name!r}: mountPropagation "
+                        "Bidirectional needs a privileged container, which Windows pods cannot "
+                        "have (API rejection); Windows mounts are always private"
+                    )
+                elif value == "HostToContainer":
+                    message = (
+                        f"container {container.name!r}, mount {name!r}: mountPropagation "
+                        "HostToContainer is ignored on Windows (mounts are private): mounts made "
+                        "on the host later are not seen in the container"
+                    )
+                else:
+                    message = (
+                        f"container {container.name!r}, mount {name!r}: mountPropagation "
+                        f"{value} has no effect on Windows (mounts are always private)"
+                    )
+                ctx.report(
+                    f"{container.path}.volumeMounts[{index}].mountPropagation",
+                    message,
+                    at=mount.get("mountPropagation"),
+                    severity=SEVERITY.get(value or "", Severity.INFO),
+                    fix=partial(_delete, mount, "mountPropagation"),
+                    safety=Safety.SAFE,
+                    current=value,
+                )
+
+
+def _delete(mapping: Mapping, key: str) -> None:
+    mapping.delete(key)
+
+
+RULE = Rule(
+    id="WIN141",
+    name="mount-propagation",
+    title="Remove volumeMounts mountPropagation (always private on Windows)",
+    safety=Safety.SAFE,
+    check=check,
+)

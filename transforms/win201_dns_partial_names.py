@@ -1,0 +1,218 @@
+"""Qualify Service names that Windows pods cannot resolve (`svc.ns`, `svc.ns.svc`).
+
+## What it does
+In the `env` values, `command` and `args` of containers of Windows pods (pods
+not kept on Linux: WIN002 places them on Windows), and in the `data` of the
+ConfigMaps those pods use (volumes, `envFrom`, `configMapKeyRef`),
+rewrites partially qualified Service names to the fully qualified
+`<svc>.<ns>.svc.<cluster domain>`:
+
+- `<svc>.<ns>.svc` is always rewritten (the form is unambiguous);
+- `<svc>.<ns>` only when a Service `<svc>` with `metadata.namespace: <ns>` is
+  in the same stream (otherwise `foo.bar` could be anything: a file, a host).
+
+Bare names, URLs (`http://redis.cache:6379/0`, `redis://:pw@redis.cache`) and
+`host:port` forms are handled; single-label names (`redis`, `redis:6379`),
+fully qualified names, external domains and IP addresses are never touched.
+The cluster domain is `cluster.local` unless the `cluster-domain` setting says
+otherwise.
+
+Limits: only the resources of one file or stream are known, so a Service
+defined in another file does not make `<svc>.<ns>` rewritable; a Service
+without `metadata.namespace` (common in `helm template` output) does not
+either. Strings built at runtime (`$(NS)`, templated config files) are not
+seen. Several `dnsConfig.searches` entries are reported by the pod DNS rule
+(WIN13x), not here.
+
+## Why (Windows nodes)
+The Windows DNS client of a pod uses one suffix, the pod namespace's
+`<ns>.svc.<cluster domain>`, and no search list: `svc` (same namespace) and the
+fully qualified `svc.ns.svc.cluster.local` resolve, but `svc.ns` and
+`svc.ns.svc` do not, so an app that works on Linux fails to connect.
+
+## Fix safety
+Safe: the fully qualified name resolves to the same Service from Linux and
+Windows pods alike.
+
+## References
+- https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#dns-windows
+- https://kubernetes.io/docs/concepts/services-networking/windows-networking/
+  (name resolution: "Pod -> Service (PQDN, but only if there are no '.')")
+- windows-rules.md §1, row `spec.dnsConfig.searches, and app config that relies on partial names`
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from winfix.model import Safety, Severity
+from winfix.resources import PodTemplate, Resource, runs_on_windows
+from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping, Scalar, Sequence, deref
+
+# A host name of two labels, optionally followed by ".svc". Service names are
+# DNS-1035 labels (start with a letter); namespaces are DNS-1123 labels.
+# It must start the string, follow a separator, or follow "//" (URL authority)
+# or "@" (URL user info); it must end the string, or be followed by a
+# separator, a path, or ":<digits>" (a port; "a.b: x" in a config file is a key).
+_HOST = re.compile(
+    r"(?:^|(?<=[\s=\"',@(\[{;>|])|(?<=//))"
+    r"(?P<svc>[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)"
+    r"\.(?P<ns>[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)"
+    r"(?P<suffix>\.svc)?"
+    r"(?=$|[\s/\"',;)\]}?#|<]|:\d)"
+)
+
+
+def qualify(text: str, services: set[tuple[str, str]], domain: str) -> tuple[str, list[str]]:
+    """``text`` with partially qualified Service names made fully qualified, and the names."""
+    found: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        svc, ns, suffix = match.group("svc"), match.group("ns"), match.group("suffix")
+        if suffix is None and (svc, ns) not in services:
+            return match.group(0)
+        found.append(match.group(0))
+        return f"{svc}.{ns}.svc.{domain}"
+
+    return _HOST.sub(replace, text), found
+
+
+def _services(resources: list[Resource]) -> set[tuple[str, str]]:
+    """(name, namespace) of the Services of the stream that say their namespace."""
+    return {
+        (r.name, r.namespace)
+        for r in resources
+        if r.kind == "Service" and r.api_version == "v1" and r.namespace
+    }
+
+
+def _windows_pods(ctx: RuleContext) -> Iterator[tuple[Resource, PodTemplate]]:
+    for resource in ctx.stream.resources:
+        for pod in resource.pod_templates(ctx.template_paths):
+            if runs_on_windows(resource, pod, ctx.settings):
+                yield resource, pod
+
+
+def _config_maps_used(pod: PodTemplate) -> set[str]:
+    names: set[str] = set()
+    for volume in pod.spec.get_seq("volumes") or ():
+        if not isinstance(volume, Mapping):
+            continue
+        config_map = volume.get_map("configMap")
+        if config_map is not None and config_map.get_str("name"):
+            names.add(config_map.get_str("name") or "")
+        projected = volume.get_map("projected")
+        for source in (projected.get_seq("sources") if projected is not None else None) or ():
+            inner = source.get_map("configMap") if isinstance(source, Mapping) else None
+            if inner is not None and inner.get_str("name"):
+                names.add(inner.get_str("name") or "")
+    for container in pod.containers():
+        for item in container.node.get_seq("envFrom") or ():
+            ref = item.get_map("configMapRef") if isinstance(item, Mapping) else None
+            if ref is not None and ref.get_str("name"):
+                names.add(ref.get_str("name") or "")
+        for item in container.node.get_seq("env") or ():
+            value_from = item.get_map("valueFrom") if isinstance(item, Mapping) else None
+            ref = value_from.get_map("configMapKeyRef") if value_from is not None else None
+            if ref is not None and ref.get_str("name"):
+                names.add(ref.get_str("name") or "")
+    return names
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    services = ctx.stream.memo("services", lambda: _services(ctx.stream.resources))
+    qualifier = _Qualifier(ctx, services)
+    for pod in ctx.pod_templates():
+        if not runs_on_windows(resource, pod, ctx.settings):
+            continue
+        for container in pod.containers():
+            base = container.path
+            for index, item in enumerate(container.node.get_seq("env") or ()):
+                value = item.get_scalar("value") if isinstance(item, Mapping) else None
+                if isinstance(item, Mapping) and value is not None:
+                    qualifier.mapping_value(item, "value", value, f"{base}.env[{index}].value")
+            for key in ("command", "args"):
+                seq = container.node.get_seq(key)
+                for index, node in enumerate(seq or ()):
+                    if isinstance(node, Scalar) and seq is not None:
+                        qualifier.sequence_item(seq, node, f"{base}.{key}[{index}]")
+    if resource.kind == "ConfigMap" and resource.api_version == "v1":
+        used = any(
+            owner.namespace == resource.namespace and resource.name in _config_maps_used(pod)
+            for owner, pod in ctx.stream.memo("windows-pods", lambda: list(_windows_pods(ctx)))
+        )
+        data = resource.root.get_map("data")
+        if used and data is not None:
+            for key, raw in data.items():
+                node = deref(raw)
+                if isinstance(node, Scalar):
+                    qualifier.mapping_value(data, key, node, resource.field_path(f"data.{key}"))
+
+
+@dataclass
+class _Qualifier:
+    ctx: RuleContext
+    services: set[tuple[str, str]]
+
+    @property
+    def domain(self) -> str:
+        return self.ctx.settings.cluster_domain.strip(".") or "cluster.local"
+
+    def mapping_value(self, parent: Mapping, key: str, node: Scalar, path: str) -> None:
+        def fix(new: str) -> None:
+            parent.set(key, new)
+
+        self._report(node, path, fix)
+
+    def sequence_item(self, seq: Sequence, node: Scalar, path: str) -> None:
+        def fix(new: str) -> None:
+            seq.replace(node, new)
+
+        self._report(node, path, fix)
+
+    def _report(self, node: Scalar, path: str, setter: Callable[[str], None]) -> None:
+        if node.is_null:
+            return
+        domain = self.domain
+        new, names = qualify(node.value, self.services, domain)
+        if not names:
+            return
+        shown = ", ".join(f'"{n}"' for n in dict.fromkeys(names))
+        message = (
+            f"partially qualified Service name {shown}: Windows pods resolve only single-label "
+            "or fully qualified names"
+        )
+        if node.style in ("|", ">"):
+            # The editor renders new scalars inline; a rewritten block scalar (a config
+            # file in a ConfigMap) would become one long quoted line: left to a human.
+            self.ctx.report(
+                path,
+                f"{message}; use <svc>.<ns>.svc.{domain} (block text: edit by hand)",
+                at=node,
+                severity=Severity.WARNING,
+                current=node.value,
+                proposed=new,
+            )
+            return
+        self.ctx.report(
+            path,
+            f"{message}; rewritten to <svc>.<ns>.svc.{domain}",
+            at=node,
+            severity=Severity.WARNING,
+            fix=lambda: setter(new),
+            safety=Safety.SAFE,
+            current=node.value,
+            proposed=new,
+        )
+
+
+RULE = Rule(
+    id="WIN201",
+    name="dns-partial-names",
+    title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
+    safety=Safety.SAFE,
+    check=check,
+)

@@ -1,0 +1,266 @@
+"""Azure NPM on Windows: numeric ports, no SCTP, no negative selectors, no `except`.
+
+Off by default: runs only with `network-policy: azure-npm` (or
+`profiles: [azure-npm]`) in the configuration, for clusters whose
+NetworkPolicies are enforced by Azure Network Policy Manager.
+
+## What it does
+For every NetworkPolicy that may select Windows pods (it selects a Windows
+workload of the stream, or no workload of the stream at all; a workload is
+Windows unless it is kept on Linux, since WIN002 places all others there):
+
+- a named port (`port: http`) is rewritten to its number when every pod the
+  rule targets in the stream (the policy's pods for `ingress`, the `to` pods in
+  the policy's namespace for `egress`) declares that container port name with
+  the same number and protocol; otherwise an error names the policy and rule;
+- `protocol: SCTP`, `NotIn`/`DoesNotExist` label or namespace selectors and
+  `ipBlock.except` are reported as errors naming the policy and rule;
+- with `windows-version: 2019`, each policy is reported: NPM does not support
+  Windows Server 2019 nodes.
+
+## Why (Windows nodes)
+Azure NPM for Windows nodes does not support named ports, the SCTP protocol,
+negative match labels or namespace selectors ("all labels except
+debug=true"), `except` CIDR blocks, or Windows Server 2019. A policy using them
+is not enforced as written on Windows nodes. Azure NPM for Windows is retired
+(30 September 2026); Calico supports all of these.
+
+## Fix safety
+The port rewrite is safe when the policy's `podSelector` names labels and
+every selected pod of the stream agrees on the number. It is unsafe when the
+selector is empty (`{}`: every pod of the namespace, including pods defined
+outside this stream) or the rule is an egress rule. Only one stream is seen:
+pods defined in other files are not considered.
+
+## References
+- https://learn.microsoft.com/azure/aks/windows-vs-linux-containers
+  ("Azure Network Policy Manager" row)
+- https://learn.microsoft.com/azure/aks/use-network-policies#overview-of-network-policy
+- MicrosoftDocs/azure-aks-docs
+  `articles/aks/includes/azure-network-policy-manager-windows-retirement.md`
+- https://kubernetes.io/docs/concepts/services-networking/network-policies/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from winfix.config import Settings
+from winfix.model import Safety, Severity
+from winfix.resources import (
+    PodTemplate,
+    Resource,
+    runs_on_windows,
+    selector_matches,
+    string_map,
+)
+from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping, Scalar, Sequence
+
+NOTE = "Azure NPM for Windows is retired on 30 Sep 2026; consider Calico"
+
+
+@dataclass
+class _Pod:
+    resource: Resource
+    template: PodTemplate
+    settings: Settings
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return string_map(self.template.labels())
+
+    @property
+    def windows(self) -> bool:
+        return runs_on_windows(self.resource, self.template, self.settings)
+
+
+def _pods(ctx: RuleContext, namespace: str | None) -> list[_Pod]:
+    return ctx.stream.memo("pods-by-namespace", lambda: _pods_by_namespace(ctx)).get(namespace, [])
+
+
+def _pods_by_namespace(ctx: RuleContext) -> dict[str | None, list[_Pod]]:
+    """Every pod template of the stream, by namespace: built once per stream."""
+    index: dict[str | None, list[_Pod]] = {}
+    for resource in ctx.stream.resources:
+        for template in resource.pod_templates(ctx.template_paths):
+            index.setdefault(resource.namespace, []).append(_Pod(resource, template, ctx.settings))
+    return index
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    if not ctx.settings.azure_npm:
+        return
+    if resource.group_kind != "networking.k8s.io/NetworkPolicy":
+        return
+    spec = resource.root.get_map("spec")
+    if spec is None:
+        return
+    pods = _pods(ctx, resource.namespace)
+    selected = [p for p in pods if selector_matches(spec.get_map("podSelector"), p.labels)]
+    if selected and not any(p.windows for p in selected):
+        return  # selects only Linux workloads of this stream
+    name = f"NetworkPolicy {resource.name}"
+    if ctx.settings.windows_version == "2019":
+        ctx.report(
+            resource.field_path("spec"),
+            f"{name}: Azure NPM does not support Windows Server 2019 nodes ({NOTE})",
+            at=spec,
+            severity=Severity.ERROR,
+        )
+    _selectors(ctx, name, spec.get_map("podSelector"), resource.field_path("spec.podSelector"))
+    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+        for index, rule in enumerate(spec.get_seq(direction) or ()):
+            if not isinstance(rule, Mapping):
+                continue
+            where = f"{name} {direction}[{index}]"
+            path = resource.field_path(f"spec.{direction}[{index}]")
+            peers = rule.get_seq(peers_key)
+            for p_index, peer in enumerate(peers or ()):
+                if isinstance(peer, Mapping):
+                    _peer(ctx, where, peer, f"{path}.{peers_key}[{p_index}]")
+            targets = _targets(spec, direction, peers, pods)
+            selector = spec.get_map("podSelector")
+            # Numbering a port also matches pods this stream does not show when the
+            # policy selects every pod of the namespace, or for egress destinations.
+            broad = direction == "egress" or selector is None or not (
+                string_map(selector.get_map("matchLabels")) or selector.get_seq("matchExpressions")
+            )
+            for i, port in enumerate(rule.get_seq("ports") or ()):
+                if isinstance(port, Mapping):
+                    _port(ctx, where, port, f"{path}.ports[{i}]", targets=targets, broad=broad)
+
+
+def _targets(
+    spec: Mapping, direction: str, peers: Sequence | None, pods: list[_Pod]
+) -> list[_Pod] | None:
+    """The pods a named port of this rule refers to; None when they cannot be known."""
+    if direction == "ingress":
+        return [p for p in pods if selector_matches(spec.get_map("podSelector"), p.labels)]
+    if peers is None or len(peers) == 0:
+        return None  # any destination, in any namespace or outside the cluster
+    found: list[_Pod] = []
+    for peer in peers:
+        if not isinstance(peer, Mapping) or "namespaceSelector" in peer or "ipBlock" in peer:
+            return None
+        selector = peer.get_map("podSelector")
+        found.extend(p for p in pods if selector_matches(selector, p.labels) and p not in found)
+    return found
+
+
+def _peer(ctx: RuleContext, where: str, peer: Mapping, path: str) -> None:
+    for key in ("podSelector", "namespaceSelector"):
+        _selectors(ctx, where, peer.get_map(key), f"{path}.{key}")
+    block = peer.get_map("ipBlock")
+    if block is not None and block.get_seq("except"):
+        ctx.report(
+            f"{path}.ipBlock.except",
+            f"{where}: Azure NPM on Windows does not support ipBlock 'except' CIDR blocks; "
+            f"split the CIDR into allowed ranges ({NOTE})",
+            at=block.get("except"),
+            severity=Severity.ERROR,
+        )
+
+
+def _selectors(ctx: RuleContext, where: str, selector: Mapping | None, path: str) -> None:
+    if selector is None:
+        return
+    for index, expression in enumerate(selector.get_seq("matchExpressions") or ()):
+        if not isinstance(expression, Mapping):
+            continue
+        operator = expression.get_str("operator")
+        if operator in ("NotIn", "DoesNotExist"):
+            ctx.report(
+                f"{path}.matchExpressions[{index}]",
+                f"{where}: Azure NPM on Windows does not support negative selectors "
+                f"({expression.get_str('key')} {operator}); select the allowed labels instead "
+                f"({NOTE})",
+                at=expression,
+                severity=Severity.ERROR,
+            )
+
+
+def _port(
+    ctx: RuleContext,
+    where: str,
+    port: Mapping,
+    path: str,
+    *,
+    targets: list[_Pod] | None,
+    broad: bool,
+) -> None:
+    protocol = port.get_str("protocol") or "TCP"
+    if protocol == "SCTP":
+        ctx.report(
+            f"{path}.protocol",
+            f"{where}: Azure NPM on Windows does not support the SCTP protocol ({NOTE})",
+            at=port.get("protocol"),
+            severity=Severity.ERROR,
+        )
+    value = port.get_scalar("port")
+    if value is None or value.is_null or value.as_int() is not None:
+        return
+    name = value.value
+    number = _resolve(name, protocol, targets)
+    if number is None:
+        ctx.report(
+            f"{path}.port",
+            f"{where}: Azure NPM on Windows does not support named ports; '{name}' cannot be "
+            "resolved to one number from the pods of this stream: use the port number",
+            at=value,
+            severity=Severity.ERROR,
+            current=name,
+        )
+        return
+    def fix(port: Mapping = port, number: int = number) -> None:
+        port.set("port", number)
+
+    ctx.report(
+        f"{path}.port",
+        f"{where}: Azure NPM on Windows does not support named ports; '{name}' is {number} "
+        "on every targeted pod of this stream",
+        at=value,
+        severity=Severity.ERROR,
+        fix=fix,
+        safety=Safety.UNSAFE if broad else Safety.SAFE,
+        current=name,
+        proposed=number,
+    )
+
+
+def _resolve(name: str, protocol: str, targets: list[_Pod] | None) -> int | None:
+    """The number every targeted pod gives the container port ``name``, if they agree."""
+    if not targets:
+        return None
+    numbers: set[int] = set()
+    for pod in targets:
+        found = set(_named_ports(pod.template, name, protocol))
+        if len(found) != 1:
+            return None  # a pod without that port (or with two) changes meaning if numbered
+        numbers |= found
+    return numbers.pop() if len(numbers) == 1 else None
+
+
+def _named_ports(pod: PodTemplate, name: str, protocol: str) -> Iterator[int]:
+    for container in pod.containers():
+        if container.list_name != "containers":
+            continue
+        for port in container.node.get_seq("ports") or ():
+            if not isinstance(port, Mapping) or port.get_str("name") != name:
+                continue
+            if (port.get_str("protocol") or "TCP") != protocol:
+                continue
+            number = port.get_scalar("containerPort")
+            value = number.as_int() if isinstance(number, Scalar) else None
+            if value is not None:
+                yield value
+
+
+RULE = Rule(
+    id="WIN202",
+    name="azure-npm-network-policy",
+    title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
+    safety=Safety.SAFE,
+    check=check,
+)

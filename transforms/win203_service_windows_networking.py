@@ -1,0 +1,193 @@
+"""Service settings that Windows backends do not support or need newer Windows/DSR for.
+
+## What it does
+For each Service whose selector matches a Windows workload of the stream
+(same namespace; a workload is Windows when its pod template selects
+`kubernetes.io/os: windows` or sets `os.name: windows`, or when WIN002 will
+place it there: it is not kept on Linux nor ignored), reports:
+
+- `externalTrafficPolicy: Local`: needs kube-proxy in DSR mode on the Windows
+  nodes (warning);
+- `sessionAffinity: ClientIP` when `windows-version` is `2019`: session
+  affinity needs Windows Server 2022 or later (warning);
+- `protocol: SCTP` ports: Windows container networking has no SCTP (error;
+  also for the `containers[].ports` of Windows workloads);
+- IPv6 in `ipFamilies`, or a dual-stack `ipFamilyPolicy`: no IPv6 between
+  Windows pods on overlay networks such as Azure CNI Overlay (warning);
+- more than 64 Windows backend pods (sum of the `replicas` of the matched
+  workloads): a Service supports at most 64 backends on Windows (warning).
+
+Nothing is rewritten: each of these is a cluster or design decision.
+Services without a selector, or matching only Linux workloads, are skipped.
+Only the workloads of the same file or stream are seen.
+
+## Why (Windows nodes)
+The Windows kube-proxy (HNS/VFP) supports `externalTrafficPolicy: Local` only
+in DSR mode (`--enable-dsr`, `WinDSR` feature gate) and AKS documents that
+client source IP preservation is not supported with Windows nodes. Session
+affinity needs Windows Server 2022. Windows Services carry TCP and UDP only.
+IPv6 between Windows pods on overlay networks and more than 64 backends per
+Service are listed as unsupported.
+
+## Fix safety
+Report only.
+
+## References
+- https://kubernetes.io/docs/concepts/services-networking/windows-networking/#load-balancing-and-services
+- https://kubernetes.io/docs/concepts/services-networking/windows-networking/#limitations
+- https://learn.microsoft.com/azure/aks/windows-faq
+  ("Is preserving the client source IP supported?")
+- windows-rules.md §1, rows `Service sessionAffinity`, `Service externalTrafficPolicy`,
+  `containers[].ports[].protocol: SCTP`, `Service NodePort ...; IPv6 on overlay`
+"""
+
+from __future__ import annotations
+
+from winfix.model import Safety, Severity
+from winfix.resources import Resource, runs_on_windows, string_map
+from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping, Scalar
+
+MAX_BACKENDS = 64
+# Workload kinds whose spec.replicas is the number of pods (default 1).
+_REPLICATED = {"apps/Deployment", "apps/StatefulSet", "apps/ReplicaSet", "v1/ReplicationController"}
+
+
+def check(resource: Resource, ctx: RuleContext) -> None:
+    _container_ports(resource, ctx)
+    if resource.group_kind != "v1/Service":
+        return
+    spec = resource.root.get_map("spec")
+    if spec is None or spec.get_str("type") == "ExternalName":
+        return
+    selector = string_map(spec.get_map("selector"))
+    if not selector:
+        return  # no selector: endpoints are managed elsewhere
+    backends = _windows_backends(ctx, resource, selector)
+    if backends is None:
+        return
+    names = ", ".join(sorted({f"{r.kind} {r.name}" for r, _ in backends}))
+    name = f"Service {resource.name} (selects {names})"
+    _traffic_policy(ctx, resource, spec, name)
+    _affinity(ctx, resource, spec, name)
+    for index, port in enumerate(spec.get_seq("ports") or ()):
+        if isinstance(port, Mapping) and port.get_str("protocol") == "SCTP":
+            ctx.report(
+                resource.field_path(f"spec.ports[{index}].protocol"),
+                f"{name}: Windows nodes support only TCP and UDP Services, not SCTP",
+                at=port.get("protocol"),
+                severity=Severity.ERROR,
+            )
+    _ip_families(ctx, resource, spec, name)
+    pods = sum(count for _, count in backends)
+    if pods > MAX_BACKENDS:
+        ctx.report(
+            resource.field_path("spec.selector"),
+            f"{name}: {pods} Windows backend pods; a Service supports at most {MAX_BACKENDS} "
+            "backends (unique destinations) on Windows nodes",
+            at=spec.get("selector"),
+            severity=Severity.WARNING,
+        )
+
+
+def _container_ports(resource: Resource, ctx: RuleContext) -> None:
+    """SCTP container ports of the workload's own Windows pods."""
+    for pod in ctx.pod_templates():
+        if not runs_on_windows(resource, pod, ctx.settings):
+            continue
+        for container in pod.containers():
+            for index, port in enumerate(container.node.get_seq("ports") or ()):
+                if isinstance(port, Mapping) and port.get_str("protocol") == "SCTP":
+                    ctx.report(
+                        f"{container.path}.ports[{index}].protocol",
+                        f"container {container.name}: Windows container networking supports "
+                        "only TCP and UDP, not SCTP",
+                        at=port.get("protocol"),
+                        severity=Severity.ERROR,
+                    )
+
+
+def _windows_backends(
+    ctx: RuleContext, service: Resource, selector: dict[str, str]
+) -> list[tuple[Resource, int]] | None:
+    """Windows workloads the Service selects, with their pod counts; None when there are none."""
+    found: list[tuple[Resource, int]] = []
+    index = ctx.stream.memo("windows-pods-by-namespace", lambda: _windows_pods_by_namespace(ctx))
+    for resource, labels in index.get(service.namespace, ()):
+        if all(labels.get(k) == v for k, v in selector.items()):
+            found.append((resource, _replicas(resource)))
+    return found or None
+
+
+def _windows_pods_by_namespace(
+    ctx: RuleContext,
+) -> dict[str | None, list[tuple[Resource, dict[str, str]]]]:
+    """The Windows pod templates of the stream with their labels, by namespace (built once)."""
+    index: dict[str | None, list[tuple[Resource, dict[str, str]]]] = {}
+    for resource in ctx.stream.resources:
+        for pod in resource.pod_templates(ctx.template_paths):
+            if runs_on_windows(resource, pod, ctx.settings):
+                index.setdefault(resource.namespace, []).append((resource, string_map(pod.labels())))
+    return index
+
+
+def _replicas(resource: Resource) -> int:
+    if resource.group_kind not in _REPLICATED:
+        return 1
+    spec = resource.root.get_map("spec")
+    node = spec.get("replicas") if spec is not None else None
+    value = node.as_int() if isinstance(node, Scalar) else None
+    return 1 if value is None else value
+
+
+def _traffic_policy(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
+    if spec.get_str("externalTrafficPolicy") != "Local":
+        return
+    ctx.report(
+        resource.field_path("spec.externalTrafficPolicy"),
+        f"{name}: externalTrafficPolicy: Local works on Windows nodes only when kube-proxy runs "
+        "in DSR mode (--enable-dsr); AKS does not preserve the client source IP on Windows nodes",
+        at=spec.get("externalTrafficPolicy"),
+        severity=Severity.WARNING,
+    )
+
+
+def _affinity(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
+    if spec.get_str("sessionAffinity") != "ClientIP" or ctx.settings.windows_version != "2019":
+        return
+    ctx.report(
+        resource.field_path("spec.sessionAffinity"),
+        f"{name}: sessionAffinity: ClientIP needs Windows Server 2022 or later; it is not "
+        "honoured on the Windows Server 2019 nodes this targets",
+        at=spec.get("sessionAffinity"),
+        severity=Severity.WARNING,
+    )
+
+
+def _ip_families(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
+    families = [
+        node.value for node in spec.get_seq("ipFamilies") or () if isinstance(node, Scalar)
+    ]
+    policy = spec.get_str("ipFamilyPolicy")
+    if "IPv6" in families:
+        at, path = spec.get("ipFamilies"), "spec.ipFamilies"
+    elif policy in ("PreferDualStack", "RequireDualStack"):
+        at, path = spec.get("ipFamilyPolicy"), "spec.ipFamilyPolicy"
+    else:
+        return
+    ctx.report(
+        resource.field_path(path),
+        f"{name}: IPv6 between Windows pods on overlay networks (such as Azure CNI Overlay) is "
+        "not supported; check the cluster's network plugin before relying on IPv6",
+        at=at,
+        severity=Severity.WARNING,
+    )
+
+
+RULE = Rule(
+    id="WIN203",
+    name="service-windows-networking",
+    title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
+    safety=Safety.NONE,
+    check=check,
+)

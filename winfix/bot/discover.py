@@ -1,0 +1,147 @@
+"""What the bot fixes in a repository: its ``bot:`` settings and the manifests they select.
+
+Plain manifests (Kubernetes objects in ``*.yaml``/``*.yml``) are fixed in place.
+Helm charts (a folder with ``Chart.yaml``) are never edited: their templates are not
+YAML until rendered. Folders listed in ``bot.overlays`` (a chart or a Kustomize base
+rendered at deploy time) get a patch overlay written instead, and their files are left
+alone. Unrendered templates and non-manifests are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from winfix.config import Settings
+from winfix.errors import ConfigError
+
+DEFAULT_BRANCH = "winfix/windows-fixes"
+DEFAULT_TITLE = "winfix: make Kubernetes manifests run on Windows nodes"
+DEFAULT_AUTHOR_NAME = "winfix-bot"
+DEFAULT_AUTHOR_EMAIL = "winfix-bot@users.noreply.github.com"
+DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
+DEFAULT_PATHS = ("**/*.yaml", "**/*.yml")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+CONFIG_FILES = (".winfix.yaml", ".winfix.yml")
+
+@dataclass(frozen=True)
+class Overlay:
+    source: str  # chart or kustomize folder, relative to the repository root
+    path: str  # where the patch overlay is written
+    rendered: str | None = None  # a committed file holding the rendered output, if any
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    paths: tuple[str, ...] = DEFAULT_PATHS
+    exclude: tuple[str, ...] = ()
+    branch: str = DEFAULT_BRANCH
+    base: str | None = None  # None: the repository's default branch
+    title: str = DEFAULT_TITLE
+    author_name: str = DEFAULT_AUTHOR_NAME
+    author_email: str = DEFAULT_AUTHOR_EMAIL
+    token_env: str = DEFAULT_TOKEN_ENV
+    template: str | None = None
+    docs_url: str | None = None  # https://example.org/rules/{rule}; default: the rule's reference
+    overlays: tuple[Overlay, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotConfig:
+        data = settings.extra.get("bot") or {}
+        if not isinstance(data, dict):
+            raise ConfigError("bot: must be a mapping")
+        kwargs: dict[str, Any] = {}
+        for key in ("branch", "base", "title", "template", "docs-url", "author-name",
+                    "author-email", "token-env"):
+            if key in data:
+                kwargs[key.replace("-", "_")] = data[key]
+        for key in ("paths", "exclude"):
+            if key in data:
+                kwargs[key] = tuple(data[key])
+        if "overlays" in data:
+            kwargs["overlays"] = tuple(
+                Overlay(str(o["source"]).strip("/"), str(o["path"]), o.get("rendered"))
+                for o in data["overlays"]
+            )
+        branch = kwargs.get("branch", DEFAULT_BRANCH)
+        if ".." in branch or branch.startswith("/") or branch.endswith(("/", ".lock")):
+            raise ConfigError(f"bot.branch {branch!r} is not a valid git branch name")
+        return cls(**kwargs)
+
+
+@dataclass
+class Discovery:
+    manifests: list[str] = field(default_factory=list)  # repo-relative, posix
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    charts: list[str] = field(default_factory=list)
+    kustomizations: list[str] = field(default_factory=list)
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A gitignore-like glob: ``**`` spans folders, ``*`` and ``?`` do not cross ``/``."""
+    pattern = pattern.strip().lstrip("./") if pattern.startswith("./") else pattern.strip()
+    pattern = pattern.lstrip("/")
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    if "/" not in pattern:  # like gitignore: a bare name matches in any folder
+        return re.compile("(?:.*/)?" + "".join(out) + r"(?:/.*)?\Z")
+    return re.compile("".join(out) + r"(?:/.*)?\Z")
+
+
+def _matches(path: str, patterns: tuple[str, ...]) -> bool:
+    return any(glob_regex(p).match(path) for p in patterns)
+
+
+def _under(path: str, folder: str) -> bool:
+    return folder in ("", ".") or path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def select_candidates(files: list[str], config: BotConfig) -> Discovery:
+    """Split the repository's tracked files into candidates and skipped, before reading them."""
+    found = Discovery()
+    found.charts = sorted({str(PurePosixPath(f).parent) for f in files
+                           if PurePosixPath(f).name == "Chart.yaml"})
+    found.kustomizations = sorted({str(PurePosixPath(f).parent) for f in files
+                                   if PurePosixPath(f).name in KUSTOMIZATION_NAMES})
+    overlay_sources = [o.source for o in config.overlays]
+    overlay_outputs = [o.path for o in config.overlays]
+    for path in sorted(files):
+        if not path.endswith((".yaml", ".yml")) or not _matches(path, config.paths):
+            continue
+        if _matches(path, config.exclude) or path in CONFIG_FILES:
+            continue
+        name = PurePosixPath(path).name
+        if any(_under(path, out) for out in overlay_outputs) or name in KUSTOMIZATION_NAMES:
+            continue  # written by the overlay step; Kustomize's own file
+        source = next((s for s in overlay_sources if _under(path, s)), None)
+        if source is not None:
+            found.skipped.append((path, f"part of {source}, rendered at deploy time: patched by "
+                                        "an overlay instead"))
+            continue
+        chart = next((c for c in found.charts if _under(path, c)), None)
+        if chart is not None:
+            if name == "Chart.yaml" or path == f"{chart}/values.yaml":
+                continue
+            found.skipped.append((path, f"Helm chart {chart} is rendered at deploy time; list it "
+                                        "in bot.overlays to get a patch overlay"))
+            continue
+        found.manifests.append(path)
+    return found

@@ -1,0 +1,81 @@
+"""Front ends of ``winfix apply`` that reach beyond files: rendered sources and patch output.
+
+Kept out of ``cli.py`` so the command line only parses flags: ``--kustomize``
+and ``--helm`` render first and then fix the stream like stdin;
+``--emit-patches`` writes a Kustomize component instead of fixed manifests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from winfix import patches, render_sources
+from winfix.config import Settings
+from winfix.errors import ConfigError
+from winfix.rules import Rule
+from winfix.runner import Mode, Options, run
+
+
+@contextlib.contextmanager
+def stdin_bytes(data: bytes) -> Iterator[None]:
+    """Serve ``data`` as stdin to the runner (which reads ``sys.stdin.buffer``)."""
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+def run_apply(
+    paths: list[str],
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    options: Options,
+    *,
+    emit_patches: Path | None = None,
+    kustomize: str | None = None,
+    helm: str | None = None,
+) -> int:
+    if kustomize and helm:
+        raise ConfigError("--kustomize and --helm cannot be combined")
+    if emit_patches is not None and options.mode is not Mode.APPLY:
+        raise ConfigError("--emit-patches cannot be used with --diff or --check")
+    if kustomize or helm:
+        # PATHS go to the renderer (after `--`): `-- --enable-helm`, `-- -f values.yaml`.
+        command = (
+            render_sources.kustomize_command(kustomize, paths)
+            if kustomize
+            else render_sources.helm_command(helm or "", paths)
+        )
+        data = render_sources.render(command)
+        with stdin_bytes(data):
+            return _run(["-"], settings, rules, options, emit_patches)
+    if not paths:
+        raise ConfigError("give at least one PATH, or '-' for stdin")
+    return _run(paths, settings, rules, options, emit_patches)
+
+
+def _run(
+    paths: list[str],
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    options: Options,
+    emit_patches: Path | None,
+) -> int:
+    if emit_patches is not None:
+        return patches.emit(
+            paths,
+            settings,
+            rules,
+            emit_patches,
+            sys.stderr,
+            quiet=options.quiet,
+            max_bytes=options.max_bytes,
+        )
+    code, _ = run(paths, settings, rules, options)
+    return code

@@ -1,0 +1,388 @@
+"""winfix as a KRM function: a ``ResourceList`` on stdin, the same list on stdout.
+
+The contract (kustomize ``cmd/config/docs/api-conventions/functions-spec.md``):
+``items`` are transformed, options come from ``functionConfig``, findings go to
+``results[]``, the exit code is non-zero only when an error-severity result
+remains, and nothing but the ResourceList is written to stdout.
+
+Byte fidelity: the list is never re-serialised. Each item's text span is located
+with the yamltree offsets, dedented to a document of its own, and all items are
+fixed together as one multi-document stream (rules that look across resources
+see every item). The fixed documents are re-indented and spliced back over their
+spans, so comments, quoting, item order and every orchestrator annotation
+(``config.kubernetes.io/*``, ``internal.config.kubernetes.io/*``,
+``config.k8s.io/id``) stay exactly as they came in.
+
+Hosts: ``kpt fn eval --exec``, ``kpt fn render --allow-exec`` (Kptfile
+pipeline) and ``kustomize build --enable-alpha-plugins --enable-exec``
+(``config.kubernetes.io/function: exec: path:``). ``kubectl kustomize`` has no
+``--enable-exec`` and skips exec functions without a word (kustomize #4556).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import dataclass
+from typing import Any, BinaryIO, TextIO
+
+import yaml
+
+from winfix import registry
+from winfix.config import Settings, settings_from_data, validate
+from winfix.engine import fix_text
+from winfix.errors import InputError, WinfixError
+from winfix.model import Finding
+from winfix.rules import Rule
+from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python
+
+API_GROUP = "winfix.io"
+API_VERSION = "winfix.io/v1alpha1"
+KIND = "WindowsFix"
+RESOURCE_LIST_KINDS = (
+    "config.kubernetes.io/v1",
+    "config.kubernetes.io/v1alpha1",
+    "config.kubernetes.io/v1beta1",
+)
+
+# Where the orchestrator says an item came from (kyaml kioutil).
+_PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+_INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+
+# Options whose ConfigMap value (``kpt fn eval -- key=value``) is a comma-separated list.
+_LIST_KEYS = ("select", "ignore", "profiles")
+_META_KEYS = ("apiVersion", "kind", "metadata")
+
+
+class KrmError(WinfixError):
+    """A ResourceList or functionConfig winfix cannot work with."""
+
+
+# ---------------------------------------------------------------------------
+# functionConfig -> Settings
+
+
+def config_data(function_config: Any, source: str = "functionConfig") -> dict[str, Any]:
+    """The ``.winfix.yaml`` keys of a functionConfig (WindowsFix or ConfigMap)."""
+    if function_config is None:
+        return {}
+    if not isinstance(function_config, dict):
+        raise KrmError(f"{source}: expected a mapping, got {type(function_config).__name__}")
+    kind = function_config.get("kind")
+    if kind == "ConfigMap":
+        data = function_config.get("data") or {}
+        if not isinstance(data, dict):
+            raise KrmError(f"{source}: ConfigMap data must be a mapping")
+        return {str(k): _config_map_value(str(k), v) for k, v in data.items()}
+    if kind != KIND:
+        raise KrmError(
+            f"{source}: unsupported kind {kind!r}; use kind {KIND} (apiVersion {API_VERSION}) "
+            "or a ConfigMap"
+        )
+    api_version = str(function_config.get("apiVersion", ""))
+    if api_version.split("/", maxsplit=1)[0] != API_GROUP:
+        raise KrmError(f"{source}: {KIND} needs apiVersion {API_VERSION}, got {api_version!r}")
+    spec = function_config.get("spec")
+    top = {k: v for k, v in function_config.items() if k not in (*_META_KEYS, "spec")}
+    if spec is not None and top:
+        raise KrmError(f"{source}: put the options either under spec or at the top level, not both")
+    if spec is None:
+        return top
+    if not isinstance(spec, dict):
+        raise KrmError(f"{source}: spec must be a mapping")
+    return dict(spec)
+
+
+def _config_map_value(key: str, value: Any) -> Any:
+    """ConfigMap data holds strings: ``unsafe-fixes=true``, ``select=WIN001,WIN002``."""
+    if not isinstance(value, str):
+        return value
+    if key in _LIST_KEYS:
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if key in ("mount-paths", "image-map") and "=" in value and not value.lstrip().startswith("{"):
+        pairs = (part.split("=", 1) for part in value.split(",") if part.strip())
+        return {k.strip(): v.strip() for k, v in pairs}
+    if key in ("windows-version", "runtime-class", "host-process-user", "cluster-domain"):
+        return value
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+
+
+def settings_from_function_config(function_config: Any, source: str = "functionConfig") -> Settings:
+    data = config_data(function_config, source)
+    return settings_from_data(validate(data, source), source)
+
+
+# ---------------------------------------------------------------------------
+# Item spans
+
+
+@dataclass
+class _Span:
+    start: int  # offset of the item's first character
+    end: int  # end of its last content line (trailing comments stay outside)
+    indent: int  # column of the item's first character
+    text: str  # dedented: a document of its own
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _span(text: str, node: Node) -> _Span:
+    start = node.start
+    indent = start - _line_start(text, start)
+    raw = text[start : node.end]
+    lines = raw.split("\n")
+    # libyaml ends a block collection where the next token starts: drop the
+    # blank and comment-only lines it swept in (they belong to what follows).
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    end = start + sum(len(line) + 1 for line in lines) - 1
+    dedented = [lines[0]]
+    for line in lines[1:]:
+        spaces = len(line) - len(line.lstrip(" "))
+        dedented.append(line[min(spaces, indent) :])
+    body = "\n".join(dedented)
+    return _Span(start, end, indent, body + "\n")
+
+
+def _reindent(text: str, indent: int) -> str:
+    body = text[:-1] if text.endswith("\n") else text
+    pad = " " * indent
+    lines = body.split("\n")
+    return "\n".join([lines[0], *[(pad + line) if line else line for line in lines[1:]]])
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+def _annotation(item: Any, keys: tuple[str, ...]) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    annotations = (item.get("metadata") or {}).get("annotations") or {}
+    if not isinstance(annotations, dict):
+        return None
+    for key in keys:
+        if key in annotations and annotations[key] is not None:
+            return str(annotations[key])
+    return None
+
+
+def result_severity(finding: Finding) -> str:
+    if finding.fixed:
+        return "info"
+    return str(finding.severity)
+
+
+def to_result(finding: Finding, item: Any) -> dict[str, Any]:
+    """One ``results[]`` entry: severity, message, resourceRef, field, file, tags."""
+    state = "fixed" if finding.fixed else str(finding.severity)
+    result: dict[str, Any] = {
+        "message": f"{finding.rule} {finding.rule_name} ({state}): {finding.message}",
+        "severity": result_severity(finding),
+    }
+    if finding.resource is not None:
+        result["resourceRef"] = finding.resource.as_dict()
+    if finding.path:
+        field: dict[str, Any] = {"path": finding.path}
+        if finding.current is not None:
+            field["currentValue"] = finding.current
+        if finding.proposed is not None:
+            field["proposedValue"] = finding.proposed
+        result["field"] = field
+    path = _annotation(item, _PATH_ANNOTATIONS)
+    if path is not None:
+        file: dict[str, Any] = {"path": path}
+        index = _annotation(item, _INDEX_ANNOTATIONS)
+        if index is not None and index.lstrip("-").isdigit():
+            file["index"] = int(index)
+        result["file"] = file
+    result["tags"] = {
+        "rule": finding.rule,
+        "name": finding.rule_name,
+        "fixed": "true" if finding.fixed else "false",
+        "fixSafety": str(finding.safety),
+    }
+    return result
+
+
+def error_result(message: str) -> dict[str, Any]:
+    return {"message": message, "severity": "error"}
+
+
+def _dump_results(results: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump(
+        {"results": results},
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The function
+
+
+@dataclass
+class KrmOutcome:
+    text: str
+    results: list[dict[str, Any]]  # this run's results (earlier functions' are kept in the text)
+    findings: list[Finding]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.get("severity", "error") == "error" for r in self.results) else 0
+
+
+def _resource_list_root(text: str) -> tuple[str, Mapping]:
+    try:
+        documents = [d for d in iter_documents(text, "<ResourceList>") if d.root is not None]
+    except InputError as exc:
+        raise KrmError(f"stdin is not a ResourceList: {exc}") from None
+    documents = [d for d in documents if not getattr(d.root, "is_null", False)]
+    if len(documents) != 1 or not isinstance(documents[0].root, Mapping):
+        raise KrmError("stdin is not a ResourceList: expected exactly one YAML mapping")
+    root = documents[0].root
+    kind, api_version = root.get_str("kind"), root.get_str("apiVersion")
+    if kind != "ResourceList":
+        raise KrmError(
+            f"stdin is not a ResourceList (kind {kind!r}); "
+            "to fix a plain manifest stream use `winfix apply -`"
+        )
+    if api_version not in RESOURCE_LIST_KINDS:
+        raise KrmError(f"unsupported ResourceList apiVersion {api_version!r}")
+    if root.flow:
+        # A JSON ResourceList: there is no layout to keep; normalise it to block YAML once.
+        data = yaml.safe_load(text)
+        block = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+        return _resource_list_root(block)
+    return text, root
+
+
+def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
+    """Transform a ResourceList given as text; raises KrmError on unusable input."""
+    text, root = _resource_list_root(text)
+    function_config = to_python(root.get("functionConfig"))
+    settings = settings_from_function_config(function_config)
+    if rules is None:
+        rules = registry.select(settings.select, settings.ignore)
+    items_node = root.get("items")
+    items: list[Node] = []
+    if isinstance(items_node, Sequence):
+        if items_node.flow:
+            raise KrmError("a flow-style items list is not supported; send block YAML or JSON")
+        items = list(items_node)
+    elif items_node is not None and not getattr(items_node, "is_null", False):
+        raise KrmError("ResourceList items must be a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise KrmError(f"ResourceList items[{index}] is not a mapping")
+
+    spans = [_span(text, item) for item in items]
+    fixed_items, findings, errors = _fix_items(spans, settings, rules)
+
+    pieces: list[str] = []
+    last = 0
+    for span, fixed in zip(spans, fixed_items, strict=True):
+        if fixed is None or fixed == span.text:
+            continue
+        pieces.append(text[last : span.start])
+        pieces.append(_reindent(fixed, span.indent))
+        last = span.end
+    pieces.append(text[last:])
+    out = "".join(pieces)
+
+    python_items = [to_python(item) for item in items]
+    results = [error_result(message) for message in errors]
+    for finding in findings:
+        in_range = 0 <= finding.document < len(python_items)
+        results.append(to_result(finding, python_items[finding.document] if in_range else None))
+    if results:
+        out = _set_results(out, _existing_results(root) + results)
+    return KrmOutcome(out, results, findings)
+
+
+def _fix_items(
+    spans: list[_Span], settings: Settings, rules: tuple[Rule, ...]
+) -> tuple[list[str | None], list[Finding], list[str]]:
+    """Fix every item in one stream so cross-resource rules see them all."""
+    if not spans:
+        return [], [], []
+    marker = f"--- # winfix-krm-item-{secrets.token_hex(8)}\n"
+    stream = marker.join(span.text for span in spans)
+    result = fix_text(stream, "<ResourceList>", settings, rules)
+    if result.error is not None:
+        raise KrmError(f"cannot read the ResourceList items: {result.error}")
+    parts = result.fixed.split(marker)
+    if len(parts) != len(spans):  # pragma: no cover - the engine never touches the markers
+        lost = "winfix: internal error: item boundaries lost; items left unchanged"
+        return [None] * len(spans), [], [lost]
+    return list(parts), list(result.findings), []
+
+
+def _existing_results(root: Mapping) -> list[dict[str, Any]]:
+    data = to_python(root.get("results"))
+    return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+
+
+def _set_results(text: str, results: list[dict[str, Any]]) -> str:
+    """Replace (or add) the top-level ``results`` key of the ResourceList text."""
+    root = _resource_list_root(text)[1]
+    pair = root.pair("results")
+    block = _dump_results(results) if results else "results: []\n"
+    if pair is not None:
+        start = _line_start(text, pair.key.start)
+        end = pair.value.end
+        span = _span(text, pair.value) if isinstance(pair.value, (Mapping, Sequence)) else None
+        if span is not None:
+            end = span.end
+        newline = text.find("\n", end)
+        end = len(text) if newline < 0 else newline + 1
+        return text[:start] + block + text[end:]
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text + block
+
+
+def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+    """The KRM entry point: exit 0, or 1 when an error-severity result remains."""
+    data = stdin.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        stderr.write("winfix krm: error: stdin is not UTF-8 text\n")
+        return 1
+    if not text.strip():
+        stderr.write("winfix krm: error: empty stdin; expected a ResourceList\n")
+        return 1
+    try:
+        outcome = process(text)
+    except (KrmError, InputError) as exc:
+        stderr.write(f"winfix krm: error: {exc}\n")
+        return 1
+    stdout.write(outcome.text.encode("utf-8"))
+    stdout.flush()
+    remaining = [r for r in outcome.results if r.get("severity", "error") == "error"]
+    for result in remaining:
+        stderr.write(f"winfix krm: [error] {result.get('message')}\n")
+    return outcome.exit_code
+
+
+def main() -> int:
+    """Console script ``winfix-krm`` (usable as ``exec: path:``)."""
+    try:
+        return run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:
+        sys.stderr.write(f"winfix krm: internal error: {type(exc).__name__}: {exc}\n")
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Render a Kustomize directory or a Helm chart, so one command goes from source to fixed.
+
+``winfix apply --kustomize DIR`` runs ``kustomize build DIR`` (or ``kubectl
+kustomize DIR`` when only kubectl is installed); ``winfix apply --helm CHART
+[-- helm template args]`` runs ``helm template CHART ARGS``. The rendered
+stream is then fixed like stdin: printed fixed, or as a diff with ``--diff``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from winfix.errors import WinfixError
+
+RENDER_TIMEOUT = 300  # seconds; a render that hangs must not hang winfix forever
+
+
+class RenderError(WinfixError):
+    """The renderer is missing or failed."""
+
+
+def kustomize_command(directory: str, extra: Sequence[str] = ()) -> list[str]:
+    kustomize = shutil.which("kustomize")
+    if kustomize is not None:
+        return [kustomize, "build", directory, *extra]
+    kubectl = shutil.which("kubectl")
+    if kubectl is not None:
+        return [kubectl, "kustomize", directory, *extra]
+    raise RenderError(
+        "--kustomize needs `kustomize` or `kubectl` on PATH; install one, or pipe "
+        "`kustomize build DIR | winfix apply -`"
+    )
+
+
+def helm_command(chart: str, extra: Sequence[str] = ()) -> list[str]:
+    helm = shutil.which("helm")
+    if helm is None:
+        raise RenderError(
+            "--helm needs `helm` on PATH (https://helm.sh/docs/intro/install/); or pipe "
+            "`helm template CHART | winfix apply -`"
+        )
+    return [helm, "template", chart, *extra]
+
+
+def render(command: list[str]) -> bytes:
+    """Run the renderer; its stderr is the user's, a failure is a one-line RenderError."""
+    shown = " ".join(command[1:2]) if command else ""
+    tool = command[0].rsplit("/", 1)[-1] if command else "renderer"
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, timeout=RENDER_TIMEOUT, check=False
+        )
+    except FileNotFoundError:
+        raise RenderError(f"cannot run {tool}: not found") from None
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"`{tool} {shown}` did not finish in {RENDER_TIMEOUT} s") from None
+    if completed.returncode != 0:
+        detail = completed.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = detail[-1] if detail else f"exit code {completed.returncode}"
+        raise RenderError(f"`{tool} {shown}` failed: {last}")
+    if not completed.stdout.strip():
+        raise RenderError(f"`{tool} {shown}` rendered nothing")
+    return completed.stdout

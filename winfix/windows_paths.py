@@ -1,0 +1,106 @@
+"""Where a container mount path lands on Windows, per kubelet and containerd code.
+
+The three stages (see windows-rules.md §(b)):
+
+1. The API server only checks that ``mountPath`` is non-empty and unique as an
+   exact string (``ValidateVolumeMounts``): ``/data`` and ``C:\\data`` do not collide there.
+2. The Windows kubelet (``makeMounts``) passes absolute paths (leading ``/`` or
+   ``\\``, or with a drive) unchanged and prefixes ``c:\\`` to relative ones
+   (``volumeutil.MakeAbsolutePath``); UNC paths (``\\\\.\\pipe\\x``) are left alone.
+3. containerd (``internal/cri/opts/spec_windows_opts.go`` ``parseMount``) treats a
+   destination of exactly two characters ending in ``:`` as a drive-letter mount
+   (``C:`` is rejected), otherwise ``filepath.Clean``s it and prefixes ``C:`` to a
+   result starting with ``\\``.
+
+So ``/data`` becomes the folder ``C:\\data``, ``/K/Volume`` the folder
+``C:\\K\\Volume`` (not drive K:), and only a bare ``K:`` is a drive mount.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import posixpath
+import re
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_BARE_DRIVE = re.compile(r"^[A-Za-z]:$")
+# "/K" or "/K/..." - a single-letter first component, which some docs present as drive K:.
+_DRIVE_FOLDER = re.compile(r"^/([A-Za-z])(?:/+(.*))?$")
+
+
+def is_unc(path: str) -> bool:
+    """A UNC or device path (``\\\\.\\pipe\\docker_engine``, ``//server/share``)."""
+    return path.startswith(("\\\\", "//"))
+
+
+def is_windows_path(path: str) -> bool:
+    """A path only Windows would write: a drive prefix, a backslash or a UNC prefix."""
+    return bool(_DRIVE.match(path)) or "\\" in path or path.startswith("//")
+
+
+def is_linux_absolute(path: str) -> bool:
+    return path.startswith("/") and not is_windows_path(path)
+
+
+def is_bare_drive(path: str) -> bool:
+    return bool(_BARE_DRIVE.match(path))
+
+
+def drive_folder(path: str) -> tuple[str, str] | None:
+    """``/K/Volume`` -> (``K``, ``Volume``): the letter and the rest, if the path has that shape."""
+    match = _DRIVE_FOLDER.match(path)
+    if match is None:
+        return None
+    return match.group(1).upper(), (match.group(2) or "").strip("/")
+
+
+def _clean_linux(path: str) -> str:
+    """``filepath.Clean`` of a slash path, always absolute, without a trailing slash."""
+    cleaned = posixpath.normpath("/" + path.lstrip("/"))
+    return "/" + cleaned.lstrip("/")
+
+
+def linux_to_windows(path: str) -> str:
+    """The explicit Windows form of a Linux absolute path: ``/data/`` -> ``C:\\data``."""
+    return "C:" + _clean_linux(path).replace("/", "\\")
+
+
+def mapped_path(path: str, mapping: tuple[tuple[str, str], ...]) -> tuple[str, str, bool] | None:
+    """Apply the configured ``mount-paths`` mapping (longest prefix first).
+
+    Returns (prefix, new path, exact): ``exact`` is False when the path lies below the
+    prefix, so the result is a folder on the target drive (``K:\\sub``).
+    """
+    cleaned = _clean_linux(path)
+    for prefix, target in sorted(mapping, key=lambda item: -len(item[0])):
+        base = _clean_linux(prefix)
+        if cleaned == base:
+            return prefix, target, True
+        if base == "/" or cleaned.startswith(base + "/"):
+            rest = cleaned[len(base) :].strip("/").replace("/", "\\")
+            return prefix, target.rstrip("\\") + "\\" + rest, False
+    return None
+
+
+def runtime_destination(path: str, mapping: tuple[tuple[str, str], ...] = ()) -> str:
+    """Where containerd mounts ``path`` (after an optional mapping), case-folded for comparison.
+
+    Windows file systems are case-insensitive, so ``/Data`` and ``/data`` are the same folder.
+    """
+    if is_linux_absolute(path) and mapping:
+        mapped = mapped_path(path, mapping)
+        if mapped is not None:
+            path = mapped[1]
+    if is_unc(path):
+        return path.replace("/", "\\").lower()
+    if is_bare_drive(path):
+        return path.lower()
+    windows = path.replace("/", "\\")
+    if not windows.startswith("\\") and not _DRIVE.match(windows):
+        windows = "C:\\" + windows  # kubelet MakeAbsolutePath of a relative path
+    cleaned = ntpath.normpath(windows)
+    if cleaned.startswith("\\"):
+        cleaned = "C:" + cleaned
+    if len(cleaned) > 3 and cleaned.endswith("\\"):
+        cleaned = cleaned.rstrip("\\")
+    return cleaned.lower()
