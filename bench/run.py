@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import bundle  # noqa: E402
+from generate import bundle
 
 BASELINE = (
     "import sys, yaml\n"

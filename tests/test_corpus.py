@@ -26,7 +26,9 @@ def identities(text: str) -> list[tuple[object, ...]]:
     for doc in yaml.safe_load_all(text):
         if isinstance(doc, dict):
             meta = doc.get("metadata") or {}
-            out.append((doc.get("apiVersion"), doc.get("kind"), meta.get("namespace"), meta.get("name")))
+            out.append(
+                (doc.get("apiVersion"), doc.get("kind"), meta.get("namespace"), meta.get("name"))
+            )
         else:
             out.append((type(doc).__name__,))
     return out

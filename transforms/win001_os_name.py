@@ -17,12 +17,16 @@ Safe. winfix's other rules strip the fields the API server would then reject;
 the self-check reports any that remain.
 
 ## References
-- https://kubernetes.io/docs/concepts/windows/user-guide/#ensuring-os-specific-workloads-land-on-the-appropriate-container-host
+- https://kubernetes.io/docs/concepts/windows/user-guide/
+  (Ensuring OS-specific workloads land on the appropriate container host)
 - https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#scheduling
-- https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/core/validation/validation.go (validateWindows)
+- https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/core/validation/validation.go
+  (validateWindows)
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
@@ -37,9 +41,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         if current == "windows":
             continue
         os_node = pod.spec.get("os")
-        if os_node is not None and pod.spec.get_map("os") is None and current is None:
-            if not getattr(os_node, "is_null", False):
-                continue  # not a mapping: leave it to the schema check
+        not_a_mapping = os_node is not None and pod.spec.get_map("os") is None
+        if not_a_mapping and current is None and not getattr(os_node, "is_null", False):
+            continue  # not a mapping: the schema check reports it
         message = (
             "spec.os.name is linux: the kubelet rejects the pod on a Windows node"
             if current == "linux"
@@ -51,7 +55,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             message,
             at=os_node or pod.spec,
             severity=Severity.ERROR if current == "linux" else Severity.WARNING,
-            fix=lambda pod=pod: _set_windows(pod),
+            fix=partial(_set_windows, pod),
             safety=Safety.SAFE,
             current=current,
             proposed="windows",

@@ -22,9 +22,12 @@ Safe: it only changes where the pod may be scheduled.
 
 from __future__ import annotations
 
+from functools import partial
+
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.yamltree import Mapping
 
 OS_LABEL = "kubernetes.io/os"
 BETA_OS_LABEL = "beta.kubernetes.io/os"
@@ -49,10 +52,11 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 f"node selector {OS_LABEL} is {current}: the pod is never scheduled on a "
                 "Windows node"
                 if current
-                else f"no {OS_LABEL}: windows node selector: the pod may be scheduled on Linux nodes",
+                else f"no {OS_LABEL}: windows node selector: the pod may be scheduled on "
+                "Linux nodes",
                 at=at or selector or pod.spec,
                 severity=Severity.ERROR,
-                fix=lambda pod=pod: _set(pod, OS_LABEL, "windows"),
+                fix=partial(_set, pod, OS_LABEL, "windows"),
                 current=current,
                 proposed="windows",
             )
@@ -64,13 +68,17 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 f"deprecated {BETA_OS_LABEL} node selector removed (nodes no longer carry it)",
                 at=selector.get(BETA_OS_LABEL),
                 severity=Severity.ERROR if old == "linux" else Severity.WARNING,
-                fix=lambda selector=selector: selector.delete(BETA_OS_LABEL) and None,
+                fix=partial(_drop, selector, BETA_OS_LABEL),
                 current=old,
             )
 
 
 def _is_null(node: object) -> bool:
     return getattr(node, "is_null", False) is True
+
+
+def _drop(selector: Mapping, key: str) -> None:
+    selector.delete(key)
 
 
 def _set(pod: PodTemplate, key: str, value: str) -> None:
@@ -95,7 +103,7 @@ def _pin_linux(pod: PodTemplate, ctx: RuleContext) -> None:
         f"kept on Linux ({ctx.keep_linux}): pinned with {OS_LABEL}: linux",
         at=selector or pod.spec,
         severity=Severity.INFO,
-        fix=lambda: _set(pod, OS_LABEL, "linux"),
+        fix=partial(_set, pod, OS_LABEL, "linux"),
         proposed="linux",
     )
 

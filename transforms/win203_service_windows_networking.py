@@ -127,7 +127,8 @@ def _windows_pods_by_namespace(
     for resource in ctx.stream.resources:
         for pod in resource.pod_templates(ctx.template_paths):
             if runs_on_windows(resource, pod, ctx.settings):
-                index.setdefault(resource.namespace, []).append((resource, string_map(pod.labels())))
+                entry = (resource, string_map(pod.labels()))
+                index.setdefault(resource.namespace, []).append(entry)
     return index
 
 

@@ -115,7 +115,9 @@ def _fix_text(
         for resource, plan in plans:
             if not plan.runs(rule) or resource.document in crashed:
                 continue
-            context = RuleContext(rule, resource, settings, result.findings, stream, plan.keep_linux)
+            context = RuleContext(
+                rule, resource, settings, result.findings, stream, keep_linux=plan.keep_linux
+            )
             try:
                 rule.check(resource, context)
             except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -126,13 +128,14 @@ def _fix_text(
 
     changed_documents = {f.document for f in result.findings if f.fixed}
     edits = []
-    for document, resources in per_document:
+    for document, _ in per_document:
         if document.index not in changed_documents or document.root is None:
             continue
         if document.index in crashed:
             _unfix(result.findings, document.index, "not applied: a rule failed on this document")
             continue
-        collector = EditCollector(text, encoding.newline, detect_style(document.root, encoding.newline))
+        style = detect_style(document.root, encoding.newline)
+        collector = EditCollector(text, encoding.newline, style)
         try:
             collector.collect(document.root)
         except EditError as exc:
@@ -230,9 +233,8 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
             continue
         item_api, item_kind = item.get_str("apiVersion"), item.get_str("kind")
         if item_api and item_kind:
-            found.append(
-                Resource(item, f"items[{index}]", item_api, item_kind, document.index, name, template)
-            )
+            path = f"items[{index}]"
+            found.append(Resource(item, path, item_api, item_kind, document.index, name, template))
     return found
 
 
@@ -241,7 +243,9 @@ def _annotation_map(resource: Resource) -> dict[str, str]:
     if annotations is None:
         return {}
     data = to_python(annotations)
-    return {str(k): "" if v is None else str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
 
 def _labels(resource: Resource) -> dict[str, str]:
@@ -250,7 +254,9 @@ def _labels(resource: Resource) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def keep_linux_reason(resource: Resource, settings: Settings, annotations: dict[str, str]) -> str | None:
+def keep_linux_reason(
+    resource: Resource, settings: Settings, annotations: dict[str, str]
+) -> str | None:
     reason = annotations.get(KEEP_LINUX, "").strip()
     if reason:
         return reason

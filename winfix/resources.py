@@ -101,8 +101,21 @@ class PodTemplate:
     holder_path: str
     supports_os: bool = True  # Argo Workflow specs have no spec.os field
     extra_containers: tuple[tuple[Mapping, str, str, int], ...] = ()
+    _containers: list[Container] | None = field(default=None, repr=False, compare=False)
+    # Facts about the template as written in the input (not changed by rules), cached by name.
+    facts: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def containers(self) -> list[Container]:
+        """Containers of every list (init, regular, ephemeral), computed once.
+
+        Rules change fields inside containers but never add or remove containers,
+        and most rules ask for them: the list is kept for the whole run.
+        """
+        if self._containers is None:
+            self._containers = self._find_containers()
+        return self._containers
+
+    def _find_containers(self) -> list[Container]:
         found: list[Container] = []
         for list_name in CONTAINER_LISTS:
             seq = self.spec.get_seq(list_name)
@@ -173,7 +186,9 @@ class Resource:
     file: str
     template: str | None = None  # Helm "# Source:" of the document
     _ref: ResourceRef | None = field(default=None, repr=False, compare=False)
-    _ref_key: tuple[str, str, str, str | None] | None = field(default=None, repr=False, compare=False)
+    _ref_key: tuple[str, str, str, str | None] | None = field(
+        default=None, repr=False, compare=False
+    )
     _templates: dict[object, list[PodTemplate]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -220,7 +235,9 @@ class Resource:
             return relative
         return f"{self.path}.{relative}" if relative else self.path
 
-    def pod_templates(self, extra_paths: dict[str, tuple[str, ...]] | None = None) -> list[PodTemplate]:
+    def pod_templates(
+        self, extra_paths: dict[str, tuple[str, ...]] | None = None
+    ) -> list[PodTemplate]:
         """The pod templates at the kind's known paths (computed once per resource).
 
         Rules add and remove fields inside pod templates, never the templates
@@ -242,10 +259,9 @@ class Resource:
         if extra_paths and key in extra_paths:
             paths = paths + extra_paths[key]
         found: list[PodTemplate] = []
-        for path in paths:
-            bare = path.endswith("!")
-            path = path.rstrip("!")
-            for holder, holder_path in walk_path(self.root, path):
+        for declared in paths:
+            bare = declared.endswith("!")
+            for holder, holder_path in walk_path(self.root, declared.rstrip("!")):
                 if bare:  # a Pod: the resource itself holds metadata and spec
                     spec = self.root.get_map("spec")
                     if spec is not None and spec.get_seq("containers") is not None:
@@ -276,9 +292,10 @@ class Resource:
                 if node is not None:
                     containers.append((node, f"{t_path}.{key}", key, t_index))
             for list_name in ("initContainers", "sidecars"):
-                for index, node in enumerate(template.get_seq(list_name) or ()):
-                    if isinstance(node, Mapping):
-                        containers.append((node, f"{t_path}.{list_name}[{index}]", list_name, index))
+                for index, item in enumerate(template.get_seq(list_name) or ()):
+                    if isinstance(item, Mapping):
+                        path = f"{t_path}.{list_name}[{index}]"
+                        containers.append((item, path, list_name, index))
         return [
             PodTemplate(
                 self,

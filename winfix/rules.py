@@ -70,6 +70,7 @@ class RuleContext:
         settings: Settings,
         findings: list[Finding],
         stream: StreamInfo | None = None,
+        *,
         keep_linux: str | None = None,
     ):
         self.rule = rule

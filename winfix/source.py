@@ -39,7 +39,9 @@ def decode(data: bytes, name: str) -> tuple[str, Encoding]:
     if codec == "utf-8" and b"\x00" in body:
         offset = body.index(b"\x00")
         line, column = _position(body[:offset])
-        raise InputError("binary data (NUL byte): not a YAML file", file=name, line=line, column=column)
+        raise InputError(
+            "binary data (NUL byte): not a YAML file", file=name, line=line, column=column
+        )
     try:
         text = body.decode(codec)
     except UnicodeDecodeError as exc:

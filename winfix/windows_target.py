@@ -56,7 +56,18 @@ def _original_map(mapping: Mapping | None, key: str) -> Mapping | None:
 
 
 def written_for_windows(pod: PodTemplate) -> bool:
-    """The pod template was written for Windows nodes (judged on input nodes only)."""
+    """The pod template was written for Windows nodes (judged on input nodes only).
+
+    Only nodes of the input count, so the answer cannot change during a run: it is
+    computed once per template (a dozen rules ask).
+    """
+    cached = pod.facts.get("written_for_windows")
+    if cached is None:
+        cached = pod.facts["written_for_windows"] = _written_for_windows(pod)
+    return bool(cached)
+
+
+def _written_for_windows(pod: PodTemplate) -> bool:
     spec = pod.spec
     if _original_value(_original_map(spec, "os"), "name") == "windows":
         return True

@@ -120,7 +120,11 @@ class Scalar(Node):
         *,
         pyvalue: PyValue = None,
     ):
-        super().__init__(start, end, src)
+        # Node.__init__ inlined: a bundle builds a million scalars.
+        self.start = start
+        self.end = end
+        self.src = src
+        self.anchor = None
         self.value = value
         # None: plain; otherwise the indicator: ' " | >
         self.style = style
@@ -229,8 +233,13 @@ class Mapping(Node):
         return self._lookup(key)
 
     def get(self, key: str) -> Node | None:
-        pair = self._lookup(key)
-        return None if pair is None else deref(pair.value)
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+        if key not in keys:  # the usual miss, answered in C
+            return None
+        value = self.pairs[keys.index(key)].value
+        return value.target if type(value) is Alias else value
 
     def get_map(self, key: str) -> Mapping | None:
         node = self.get(key)
