@@ -872,3 +872,24 @@ def test_multiline_flow_sequence_append_keeps_one_item_per_line() -> None:
     text = 'apiVersion: v1\nkind: Pod\nspec:\n  args: [\n    "a",  # first\n    "b"\n  ]\n'
     out = fixed(text, lambda r: s(r, "spec", "args").append("c"))
     assert out == text.replace('    "b"\n', '    "b",\n    "c"\n')
+
+
+def test_replace_block_items_with_other_shapes() -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nspec:\n  args:\n  - |\n    multi\n    line\n"
+        "  - x # c\n  - name: a\n    v: 1\n"
+    )
+
+    def mutate(root: Mapping) -> None:
+        seq = s(root, "spec", "args")
+        items = list(seq)
+        seq.replace(items[0], ["p", "q"])
+        seq.replace(items[1], {"k": "v", "k2": "w"})
+        seq.replace(items[2], "s")
+
+    out = fixed(text, mutate)
+    assert out == (
+        "apiVersion: v1\nkind: Pod\nspec:\n  args:\n"
+        "  - - p\n    - q\n  - k: v\n    k2: w # c\n  - s\n"
+    )
+    assert yaml.safe_load(out)["spec"]["args"] == [["p", "q"], {"k": "v", "k2": "w"}, "s"]

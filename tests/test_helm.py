@@ -188,10 +188,17 @@ def test_plugin_without_winfix_says_how_to_install(tmp_path: Path) -> None:
     env["PATH"] = "/usr/bin:/bin"  # no winfix-post-renderer; python3 without winfix
     if any(Path(p, "winfix-post-renderer").exists() for p in env["PATH"].split(os.pathsep)):
         pytest.skip("winfix-post-renderer is installed system-wide")
-    probe = run(["/bin/sh", "-c", "python3 -c 'import winfix'"], env=env)
+    env.pop("PYTHONPATH", None)
+    # Outside the checkout, so the repository's own winfix/ is not importable either.
+    probe = run(["/bin/sh", "-c", "python3 -c 'import winfix'"], env=env, cwd=tmp_path)
     if probe.returncode == 0:
         pytest.skip("the system python3 has winfix installed")
-    result = run([str(PLUGIN_DIR / "bin" / "post-render")], env=env, stdin=HELM3_STREAM.encode())
+    result = run(
+        [str(PLUGIN_DIR / "bin" / "post-render")],
+        env=env,
+        cwd=tmp_path,
+        stdin=HELM3_STREAM.encode(),
+    )
     assert result.returncode == 127
     assert b"winfix is not installed" in result.stderr
 

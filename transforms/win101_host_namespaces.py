@@ -33,7 +33,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.windows_fields import POD_SPEC_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python
+from winfix.yamltree import Mapping, Scalar, typed
 
 # The value that asks for something the Windows pod will not get.
 _INTENT = {
@@ -49,7 +49,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         # in the order they appear, so findings follow the file
         for key in [k for k in list(pod.spec.keys()) if k in POD_SPEC_FIELDS]:
             node = pod.spec.get(key)
-            value = _typed(node)
+            value = typed(node)
             message = f"{key} is rejected for Windows pods (any value); removed"
             intent = _INTENT.get(key)
             if intent is not None and isinstance(node, Scalar) and node.as_bool() is intent[0]:
@@ -64,16 +64,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 fix=partial(_delete, pod.spec, key),
                 current=value,
             )
-
-
-def _typed(node: Node | None) -> object:
-    """The value as the API server reads it (booleans and integers typed), for findings."""
-    if isinstance(node, Scalar) and not node.is_null:
-        for value in (node.as_bool(), node.as_int()):
-            if value is not None:
-                return value
-        return node.value
-    return to_python(node)
 
 
 def _delete(spec: Mapping, key: str) -> None:

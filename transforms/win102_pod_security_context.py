@@ -44,7 +44,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.windows_fields import POD_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python
+from winfix.yamltree import Mapping, Node, Scalar, to_python, typed
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -71,7 +71,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         present = [key for key in list(context.keys()) if key in POD_SECURITY_CONTEXT_FIELDS]
         for key in present:
             node = context.get(key)
-            value = _typed(node)
+            value = typed(node)
             ctx.report(
                 f"{path}.{key}",
                 f"pod securityContext.{key} is rejected for Windows pods (any value); "
@@ -102,16 +102,6 @@ def _delete(pod_spec: Mapping, context: Mapping, key: str) -> None:
     context.delete(key)
     if not len(context):
         pod_spec.delete("securityContext")
-
-
-def _typed(node: Node | None) -> object:
-    """The value as the API server reads it (booleans and integers typed), for findings."""
-    if isinstance(node, Scalar) and not node.is_null:
-        for value in (node.as_bool(), node.as_int()):
-            if value is not None:
-                return value
-        return node.value
-    return to_python(node)
 
 
 RULE = Rule(

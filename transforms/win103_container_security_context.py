@@ -47,7 +47,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Container, PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
 from winfix.windows_fields import CONTAINER_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python
+from winfix.yamltree import Mapping, Node, Scalar, to_python, typed
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -81,7 +81,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     at=node,
                     severity=Severity.ERROR,
                     fix=partial(_delete, container, context, key),
-                    current=_typed(node),
+                    current=typed(node),
                 )
 
 
@@ -117,16 +117,6 @@ def _delete(container: Container, context: Mapping, key: str) -> None:
     context.delete(key)
     if not len(context):
         container.node.delete("securityContext")
-
-
-def _typed(node: Node | None) -> object:
-    """The value as the API server reads it (booleans and integers typed), for findings."""
-    if isinstance(node, Scalar) and not node.is_null:
-        for value in (node.as_bool(), node.as_int()):
-            if value is not None:
-                return value
-        return node.value
-    return to_python(node)
 
 
 RULE = Rule(

@@ -112,23 +112,31 @@ def _windows_backends(
 ) -> list[tuple[Resource, int]] | None:
     """Windows workloads the Service selects, with their pod counts; None when there are none."""
     found: list[tuple[Resource, int]] = []
-    index = ctx.stream.memo("windows-pods-by-namespace", lambda: _windows_pods_by_namespace(ctx))
-    for resource, labels in index.get(service.namespace, ()):
+    index = ctx.stream.memo("windows-pods-by-label", lambda: _windows_pods_by_label(ctx))
+    # Candidates share the selector's first label; the rest is checked on each.
+    first = next(iter(selector.items()), None)
+    candidates = index.get((service.namespace, *first), ()) if first else ()
+    for resource, labels in candidates:
         if all(labels.get(k) == v for k, v in selector.items()):
             found.append((resource, _replicas(resource)))
     return found or None
 
 
-def _windows_pods_by_namespace(
-    ctx: RuleContext,
-) -> dict[str | None, list[tuple[Resource, dict[str, str]]]]:
-    """The Windows pod templates of the stream with their labels, by namespace (built once)."""
-    index: dict[str | None, list[tuple[Resource, dict[str, str]]]] = {}
+PodsByLabel = dict[tuple[str | None, str, str], list[tuple[Resource, dict[str, str]]]]
+
+
+def _windows_pods_by_label(ctx: RuleContext) -> PodsByLabel:
+    """The Windows pod templates of the stream by (namespace, label, value), built once:
+    a bundle has thousands of Services, each looking for its pods."""
+    index: PodsByLabel = {}
     for resource in ctx.stream.resources:
         for pod in resource.pod_templates(ctx.template_paths):
             if runs_on_windows(resource, pod, ctx.settings):
-                entry = (resource, string_map(pod.labels()))
-                index.setdefault(resource.namespace, []).append(entry)
+                labels = string_map(pod.labels())
+                for key, value in labels.items():
+                    index.setdefault((resource.namespace, key, value), []).append(
+                        (resource, labels)
+                    )
     return index
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from winfix.errors import ConfigError, InputError
@@ -270,6 +269,8 @@ def validate(
     """Check config data against the schema; errors point at the offending line."""
     if data is None:
         return {}
+    import jsonschema  # only when there is configuration to check: it is slow to import
+
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:

@@ -9,6 +9,7 @@ fix's safety and the settings, whether the fix is applied.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -111,12 +112,14 @@ class RuleContext:
                 rule=self.rule.id,
                 rule_name=self.rule.name,
                 severity=severity,
-                message=message,
+                # A bundle repeats the same message and path for every workload:
+                # one shared string each keeps tens of thousands of findings small.
+                message=sys.intern(message),
                 resource=resource.ref,
                 file=resource.file,
                 line=line,
                 column=column,
-                path=path,
+                path=sys.intern(path),
                 fixed=fixed,
                 safety=effective_safety,
                 template=resource.template,

@@ -17,7 +17,7 @@ from array import array
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import yaml
 from yaml.events import (
@@ -660,3 +660,57 @@ class _BuildState:
             else:
                 parent.entries.append(Item(completed))  # type: ignore[union-attr]
             evt = self._next()
+
+
+# YAML 1.1 scalar types, as sigs.k8s.io/yaml (go-yaml v2) reads a manifest.
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
+_INT_PREFIXED = re.compile(r"^([-+]?)0(x[0-9a-fA-F_]+|o[0-7_]+|b[01_]+|[0-7_]+)$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
+_INF = frozenset({".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})
+_NEG_INF = frozenset({"-.inf", "-.Inf", "-.INF"})
+_NAN = frozenset({".nan", ".NaN", ".NAN"})
+
+
+def typed(node: Node | None) -> Any:
+    """Plain data with YAML 1.1 scalar types (as sigs.k8s.io/yaml reads a manifest)."""
+    if node is None:
+        return None
+    node = deref(node)
+    if isinstance(node, Mapping):
+        return {key: typed(value) for key, value in node.items()}
+    if isinstance(node, Sequence):
+        return [typed(item) for item in node]
+    if isinstance(node, Scalar):
+        if node.is_new:
+            return node.pyvalue
+        if node.style is not None:
+            return node.value
+        return _plain(node)
+    return None
+
+
+def _plain(node: Scalar) -> Any:
+    text = node.value
+    if node.is_null:
+        return None
+    boolean = node.as_bool()
+    if boolean is not None:
+        return boolean
+    if _INT.match(text):
+        return int(text.replace("_", ""))
+    prefixed = _INT_PREFIXED.match(text)
+    if prefixed:
+        sign, body = prefixed.groups()
+        digits = body.replace("_", "")
+        base = {"x": 16, "o": 8, "b": 2}.get(digits[0], 8)
+        value = int(digits[1:] if base != 8 or digits[0] == "o" else digits, base)
+        return -value if sign == "-" else value
+    if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
+        return float(text.replace("_", ""))
+    if text in _INF:
+        return float("inf")
+    if text in _NEG_INF:
+        return float("-inf")
+    if text in _NAN:
+        return float("nan")
+    return text
