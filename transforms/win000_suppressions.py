@@ -106,4 +106,5 @@ RULE = Rule(
     safety=Safety.NONE,
     check=check,
     applies_to_linux_kept=True,
+    pods_only=False,
 )

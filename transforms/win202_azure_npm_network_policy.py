@@ -263,4 +263,5 @@ RULE = Rule(
     title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=False,
 )

@@ -199,4 +199,5 @@ RULE = Rule(
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
     safety=Safety.NONE,
     check=check,
+    pods_only=False,
 )

@@ -157,8 +157,11 @@ class _Plan:
     ignore_all: bool
     ignored: frozenset[str]
     keep_linux: str | None
+    has_pods: bool
 
     def runs(self, rule: Rule) -> bool:
+        if rule.pods_only and not self.has_pods:
+            return False
         if rule.id == "WIN000":  # the suppression checks always run
             return True
         if self.ignore_all or {rule.id, rule.name, rule.id.lower()} & self.ignored:
@@ -177,6 +180,7 @@ def _plan(resource: Resource, settings: Settings) -> tuple[Resource, _Plan]:
         ignore_all=bool(annotations.get(IGNORE_ALL, "").strip()),
         ignored=ignored,
         keep_linux=keep_linux_reason(resource, settings, annotations),
+        has_pods=bool(resource.pod_templates(settings.template_paths())),
     )
 
 

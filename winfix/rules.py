@@ -35,6 +35,9 @@ class Rule:
     doc: str = ""  # Markdown; filled from the module docstring by the registry
     # Rules that only place workloads on Linux-kept resources too (see `keep-linux`).
     applies_to_linux_kept: bool = False
+    # Rules that only look at pod templates are not run on other resources
+    # (half of a typical bundle is Services, ConfigMaps and RBAC).
+    pods_only: bool = True
     references: tuple[str, ...] = ()
 
 
