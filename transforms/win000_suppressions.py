@@ -106,5 +106,4 @@ RULE = Rule(
     safety=Safety.NONE,
     check=check,
     applies_to_linux_kept=True,
-    pods_only=False,
 )

@@ -74,4 +74,5 @@ RULE = Rule(
     title="Set spec.os.name: windows so the pod is validated and admitted as a Windows pod",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

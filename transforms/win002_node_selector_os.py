@@ -121,4 +121,5 @@ RULE = Rule(
     safety=Safety.SAFE,
     check=check,
     applies_to_linux_kept=True,
+    pods_only=True,
 )

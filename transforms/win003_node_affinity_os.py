@@ -104,4 +104,5 @@ RULE = Rule(
     title="Flip node-affinity terms on kubernetes.io/os from linux to windows",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

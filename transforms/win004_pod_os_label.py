@@ -111,4 +111,5 @@ RULE = Rule(
     title="Change a kubernetes.io/os: linux pod label, which the Windows kubelet rejects",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -101,4 +101,5 @@ RULE = Rule(
     title="Tolerate the Windows node taint (os=windows:NoSchedule by default)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

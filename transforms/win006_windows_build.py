@@ -86,4 +86,5 @@ RULE = Rule(
     title="Select nodes of the target Windows Server build (node.kubernetes.io/windows-build)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -101,4 +101,5 @@ RULE = Rule(
     title="Set the configured Windows runtimeClassName; drop node selectors that conflict with it",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -196,4 +196,5 @@ RULE = Rule(
     title="Convert privileged node-agent DaemonSets to Windows HostProcess pods (unsafe)",
     safety=Safety.UNSAFE,
     check=check,
+    pods_only=True,
 )

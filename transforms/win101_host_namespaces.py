@@ -76,4 +76,5 @@ RULE = Rule(
     title="Remove hostPID, hostIPC, shareProcessNamespace and hostUsers (rejected on Windows)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -110,4 +110,5 @@ RULE = Rule(
     title="Remove Linux-only pod securityContext fields (fsGroup, runAsUser, seccompProfile, ...)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

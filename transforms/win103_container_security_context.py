@@ -125,4 +125,5 @@ RULE = Rule(
     title="Remove Linux-only container securityContext fields (privileged, capabilities, ...)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

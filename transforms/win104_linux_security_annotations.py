@@ -77,4 +77,5 @@ RULE = Rule(
     title="Remove legacy AppArmor/seccomp pod annotations (ignored for Windows pods)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -108,4 +108,5 @@ RULE = Rule(
     title="Map runAsNonRoot: true to windowsOptions.runAsUserName: ContainerUser (unsafe)",
     safety=Safety.UNSAFE,
     check=check,
+    pods_only=True,
 )

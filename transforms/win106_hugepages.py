@@ -171,4 +171,5 @@ RULE = Rule(
     title="Remove hugepages requests, limits, volumes and mounts (no hugepages on Windows)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -87,4 +87,5 @@ RULE = Rule(
     title="Replace dnsPolicy ClusterFirstWithHostNet; warn about several DNS search domains",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -90,4 +90,5 @@ RULE = Rule(
     title="Remove hostNetwork (and its hostPorts) from pods that are not HostProcess pods",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

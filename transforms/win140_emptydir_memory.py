@@ -71,4 +71,5 @@ RULE = Rule(
     title="Remove emptyDir medium: Memory (Windows backs the volume with disk)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -85,4 +85,5 @@ RULE = Rule(
     title="Remove volumeMounts mountPropagation (always private on Windows)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -76,4 +76,5 @@ RULE = Rule(
     title="Report volumeDevices and CharDevice/BlockDevice hostPaths (no devices on Windows)",
     safety=Safety.NONE,
     check=check,
+    pods_only=True,
 )

@@ -110,4 +110,5 @@ RULE = Rule(
     title="Warn that a /K/... mountPath is the folder C:\\K\\..., not drive K: (unsafe fix: K:)",
     safety=Safety.UNSAFE,
     check=check,
+    pods_only=True,
 )

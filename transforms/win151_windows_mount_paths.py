@@ -122,4 +122,5 @@ RULE = Rule(
     title="Rewrite Linux mountPaths as Windows paths (C:\\data, or a configured drive such as K:)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

@@ -120,4 +120,5 @@ RULE = Rule(
     title="Normalise subPaths with backslashes or a drive prefix (API and kubelet disagree)",
     safety=Safety.UNSAFE,
     check=check,
+    pods_only=True,
 )

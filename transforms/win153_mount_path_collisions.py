@@ -97,4 +97,5 @@ RULE = Rule(
     title="Report mounts that collide on Windows (case-insensitive) or land on C: or C:\\Windows",
     safety=Safety.NONE,
     check=check,
+    pods_only=True,
 )

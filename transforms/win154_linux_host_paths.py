@@ -167,4 +167,5 @@ RULE = Rule(
     "with the Windows equivalent",
     safety=Safety.UNSAFE,
     check=check,
+    pods_only=True,
 )

@@ -175,4 +175,5 @@ RULE = Rule(
     title="Switch off Istio, Linkerd and OSM sidecar injection (Linux-only proxies)",
     safety=Safety.UNSAFE,
     check=check,
+    pods_only=True,
 )

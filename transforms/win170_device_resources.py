@@ -102,4 +102,5 @@ RULE = Rule(
     title="Report GPU, MIG and other vendor device resources (no such devices on Windows nodes)",
     safety=Safety.NONE,
     check=check,
+    pods_only=True,
 )

@@ -127,4 +127,5 @@ RULE = Rule(
     title="Report Linux shells (sh -c, /bin/bash...) in commands, args, exec probes and hooks",
     safety=Safety.NONE,
     check=check,
+    pods_only=True,
 )

@@ -88,4 +88,5 @@ RULE = Rule(
     title="Move pod-level spec.resources to the only container, else report (unsupported)",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

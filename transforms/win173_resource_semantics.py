@@ -74,4 +74,5 @@ RULE = Rule(
     title="Explain CPU requests (not enforced) and memory limits (no OOM kill) on Windows",
     safety=Safety.NONE,
     check=check,
+    pods_only=True,
 )

@@ -142,4 +142,5 @@ RULE = Rule(
     title="Replace images via image-map, else note a Windows variant cannot be checked offline",
     safety=Safety.SAFE,
     check=check,
+    pods_only=True,
 )

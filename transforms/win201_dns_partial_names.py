@@ -215,5 +215,4 @@ RULE = Rule(
     title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
     safety=Safety.SAFE,
     check=check,
-    pods_only=False,
 )

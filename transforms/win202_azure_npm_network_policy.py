@@ -263,5 +263,4 @@ RULE = Rule(
     title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
     safety=Safety.SAFE,
     check=check,
-    pods_only=False,
 )

@@ -199,5 +199,4 @@ RULE = Rule(
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
     safety=Safety.NONE,
     check=check,
-    pods_only=False,
 )

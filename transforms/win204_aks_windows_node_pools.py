@@ -471,5 +471,4 @@ RULE = Rule(
     title="AKS clusters (CAPZ, ASO) whose Windows node pools AKS rejects",
     safety=Safety.SAFE,
     check=check,
-    pods_only=False,
 )

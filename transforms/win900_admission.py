@@ -128,4 +128,5 @@ RULE = Rule(
     title="Self-check: report what still keeps a pod from being admitted or scheduled on Windows",
     safety=Safety.NONE,
     check=check,
+    pods_only=True,
 )

@@ -541,12 +541,14 @@ def detect_style(root: Node, newline: str) -> Style:
     seq_indent = -1
     item_step = 0
     stack: list[Node] = [root]
+    text = root.src.text if root.src is not None else ""
     while stack and (map_step == 0 or seq_indent < 0 or item_step == 0):
         node = stack.pop()
         if isinstance(node, Mapping) and not node.flow:
             for pair in node.pairs:
                 value = pair.value
-                if isinstance(value, Mapping) and not value.flow and value.line > pair.key.line:
+                below = text.find("\n", pair.key.end, value.start) >= 0  # on a later line
+                if isinstance(value, Mapping) and not value.flow and below:
                     if map_step == 0 and value.col > pair.key.col:
                         map_step = value.col - pair.key.col
                     stack.append(value)
@@ -561,7 +563,7 @@ def detect_style(root: Node, newline: str) -> Style:
                     and isinstance(item, Mapping)
                     and not item.flow
                     and item.pairs
-                    and item.line == node.line
+                    and text.find("\n", node.start, item.start) < 0  # on the dash's line
                     and item.col > node.col
                 ):
                     item_step = item.col - node.col

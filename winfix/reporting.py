@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from winfix import __version__
-from winfix.model import Finding, Severity
+from winfix.model import Finding, ResourceRef, Severity
 from winfix.rules import Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -48,21 +48,22 @@ def status(finding: Finding, mode: str = "apply") -> str:
     return str(finding.severity)
 
 
-def _resource_key(finding: Finding) -> tuple[str, int, str]:
-    resource = finding.resource.as_dict() if finding.resource else {}
-    return finding.file, finding.document, json.dumps(resource, sort_keys=True)
+def _resource_key(finding: Finding) -> tuple[str, int, ResourceRef | None]:
+    return finding.file, finding.document, finding.resource
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Resources in the order they were met; within one, findings by line, column, rule."""
-    groups: dict[tuple[str, int, str], list[Finding]] = {}
+    """Resources in stream order; within one, findings by line, column, rule."""
+    groups: dict[tuple[str, int, ResourceRef | None], list[Finding]] = {}
     for finding in findings:
         groups.setdefault(_resource_key(finding), []).append(finding)
-    return [
-        finding
-        for group in groups.values()
-        for finding in sorted(group, key=lambda f: (f.line, f.column, f.rule))
-    ]
+    for group in groups.values():
+        group.sort(key=lambda f: (f.line, f.column, f.rule))
+    # Files in the order they were met, then documents, then where each resource starts.
+    file_order = {key[0]: None for key in groups}
+    order = {name: index for index, name in enumerate(file_order)}
+    ordered = sorted(groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1], kv[1][0].line))
+    return [finding for _, group in ordered for finding in group]
 
 
 def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:

@@ -37,7 +37,7 @@ class Rule:
     applies_to_linux_kept: bool = False
     # Rules that only look at pod templates are not run on other resources
     # (half of a typical bundle is Services, ConfigMaps and RBAC).
-    pods_only: bool = True
+    pods_only: bool = False
     references: tuple[str, ...] = ()
 
 
