@@ -109,6 +109,7 @@ def _fix_text(
     # Rule-major order: each rule sees every resource as all earlier rules left it,
     # so cross-resource rules (Services, NetworkPolicies) see the workloads already fixed.
     plans = [_plan(resource, settings) for resource in stream.resources]
+    template_paths = settings.template_paths()
     crashed: set[int] = set()
     for rule in rules:
         stream.begin_rule(rule.id)
@@ -116,7 +117,13 @@ def _fix_text(
             if not plan.runs(rule) or resource.document in crashed:
                 continue
             context = RuleContext(
-                rule, resource, settings, result.findings, stream, keep_linux=plan.keep_linux
+                rule,
+                resource,
+                settings,
+                result.findings,
+                stream,
+                keep_linux=plan.keep_linux,
+                template_paths=template_paths,
             )
             try:
                 rule.check(resource, context)
@@ -147,7 +154,18 @@ def _fix_text(
     except EditError as exc:  # pragma: no cover - collectors never produce overlaps
         for index in changed_documents:
             _unfix(result.findings, index, f"not applied: {exc}")
+    _release(stream)
     return result
+
+
+def _release(stream: StreamInfo) -> None:
+    """Break the reference cycles of the run (resources and the pod templates that point
+    back at them, rule indexes), so the trees are freed as soon as the run returns
+    instead of waiting for a full collection over millions of nodes."""
+    for resource in stream.resources:
+        resource.release()
+    stream.begin_rule("")
+    stream.resources.clear()
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:
     """Grouped by resource: a header line, then one line per finding."""
     lines: list[str] = []
-    current: tuple[str, int, str] | None = None
+    current: tuple[str, int, ResourceRef | None] | None = None
     for finding in findings:
         resource = str(finding.resource) if finding.resource else "(file)"
         key = _resource_key(finding)

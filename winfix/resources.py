@@ -193,6 +193,10 @@ class Resource:
         default_factory=dict, repr=False, compare=False
     )
 
+    def release(self) -> None:
+        """Drop the cached pod templates (they point back at this resource)."""
+        self._templates.clear()
+
     @property
     def metadata(self) -> Mapping | None:
         return self.root.get_map("metadata")

@@ -76,6 +76,7 @@ class RuleContext:
         stream: StreamInfo | None = None,
         *,
         keep_linux: str | None = None,
+        template_paths: dict[str, tuple[str, ...]] | None = None,
     ):
         self.rule = rule
         self.resource = resource
@@ -83,7 +84,9 @@ class RuleContext:
         self.findings = findings
         self.stream = stream or StreamInfo()
         self.keep_linux = keep_linux  # the reason, when the resource stays on Linux
-        self.template_paths = settings.template_paths()
+        self.template_paths = (
+            settings.template_paths() if template_paths is None else template_paths
+        )
 
     def pod_templates(self) -> list[PodTemplate]:
         return self.resource.pod_templates(self.template_paths)
