@@ -573,6 +573,8 @@ class _BuildState:
         stack: list[Mapping | Sequence] = []
         sizes: list[int] = []  # nodes below each open collection, counting alias expansions
         pending_keys: list[Scalar | None] = []
+        # Keys seen so far in each open collection: "in" on a list of strings runs in C.
+        seen_keys: list[list[str]] = []
         anchors = self.anchors
         anchor_sizes = self.anchor_sizes
         src = self.src
@@ -582,10 +584,10 @@ class _BuildState:
         evt = event
         while True:
             etype = type(evt)
-            mark = evt.start_mark  # type: ignore[attr-defined]
             completed: Node
             size = 1
             if etype is ScalarEvent:
+                mark = evt.start_mark  # type: ignore[attr-defined]
                 value = evt.value  # type: ignore[attr-defined]
                 if len(value) <= 40:
                     # Keys and short values repeat across a bundle ("name", "TCP"):
@@ -605,6 +607,7 @@ class _BuildState:
                     anchors[anchor] = completed
                     anchor_sizes[anchor] = 1
             elif etype is MappingStartEvent or etype is SequenceStartEvent:
+                mark = evt.start_mark  # type: ignore[attr-defined]
                 flow = bool(evt.flow_style)  # type: ignore[attr-defined]
                 collection: Mapping | Sequence = (
                     Mapping(flow, mark.index, src)
@@ -617,12 +620,14 @@ class _BuildState:
                 stack.append(collection)
                 sizes.append(1)
                 pending_keys.append(None)
+                seen_keys.append([])
                 evt = self._next()
                 continue
             elif etype is MappingEndEvent or etype is SequenceEndEvent:
                 completed = stack.pop()
                 size = sizes.pop()
                 pending_keys.pop()
+                seen_keys.pop()
                 completed.end = evt.end_mark.index  # type: ignore[attr-defined]
                 if completed.anchor is not None:
                     anchors[completed.anchor] = completed
@@ -630,6 +635,7 @@ class _BuildState:
                 if not completed.flow and self.text[completed.start] in "&!":
                     _relocate(completed, self.text)
             elif etype is AliasEvent:
+                mark = evt.start_mark  # type: ignore[attr-defined]
                 name = evt.anchor  # type: ignore[attr-defined]
                 target = anchors.get(name)
                 if target is None:  # pragma: no cover - libyaml reports it first
@@ -638,7 +644,7 @@ class _BuildState:
                 completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
                 size = anchor_sizes.get(name, 1)
             else:  # pragma: no cover - the parser guarantees the grammar
-                raise self.error(f"unexpected YAML event {etype.__name__}", mark)
+                raise self.error(f"unexpected YAML event {etype.__name__}", evt.start_mark)  # type: ignore[attr-defined]
 
             if not stack:
                 return completed
@@ -668,10 +674,10 @@ class _BuildState:
                     value = key.value
                     existing: Pair | None = None
                     if len(pairs) < index_from:
-                        for candidate in pairs:
-                            if candidate.key.value == value:
-                                existing = candidate
-                                break
+                        seen = seen_keys[-1]
+                        if value in seen:
+                            existing = pairs[seen.index(value)]
+                        seen.append(value)
                     else:  # a big mapping (a ConfigMap's data): a dict while it is built
                         index = big.get(id(parent))
                         if index is None:
