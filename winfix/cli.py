@@ -166,6 +166,18 @@ def build_settings(
     return resolve(config, Path.cwd(), overrides)
 
 
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif."),
+]
+FormatOpt = Annotated[
+    FindingsFormat,
+    typer.Option("--format", help="How findings are printed on stderr (github: annotations)."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+MaxSizeOpt = Annotated[
+    int, typer.Option("--max-size", help="Largest input accepted, in MiB.", min=1)
+]
 PathsArg = Annotated[
     list[str] | None,
     typer.Argument(help="Files or directories (*.yaml, *.yml); '-' reads stdin and writes stdout."),
@@ -252,21 +264,11 @@ def apply(  # noqa: PLR0917 - typer maps each parameter to an option
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")
     ] = False,
-    report: Annotated[
-        Path | None,
-        typer.Option(
-            "--report", help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif."
-        ),
-    ] = None,
-    output_format: Annotated[
-        FindingsFormat,
-        typer.Option("--format", help="How findings are printed on stderr (github: annotations)."),
-    ] = FindingsFormat.TEXT,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    report: ReportOpt = None,
+    output_format: FormatOpt = FindingsFormat.TEXT,
+    quiet: QuietOpt = False,
     color: Annotated[ColorChoice, typer.Option("--color", help="Colour diffs.")] = ColorChoice.AUTO,
-    max_size: Annotated[
-        int, typer.Option("--max-size", help="Largest input accepted, in MiB.", min=1)
-    ] = 64,
+    max_size: MaxSizeOpt = 64,
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
     select: SelectOpt = None,
@@ -353,20 +355,10 @@ def check_command(  # noqa: PLR0917 - typer maps each parameter to an option
             help="Schema version to validate against (default: the newest installed).",
         ),
     ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option(
-            "--report", help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif."
-        ),
-    ] = None,
-    output_format: Annotated[
-        FindingsFormat,
-        typer.Option("--format", help="How findings are printed on stderr (github: annotations)."),
-    ] = FindingsFormat.TEXT,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
-    max_size: Annotated[
-        int, typer.Option("--max-size", help="Largest input accepted, in MiB.", min=1)
-    ] = 64,
+    report: ReportOpt = None,
+    output_format: FormatOpt = FindingsFormat.TEXT,
+    quiet: QuietOpt = False,
+    max_size: MaxSizeOpt = 64,
     config: ConfigOpt = None,
     isolated: IsolatedOpt = False,
     runtime_class: Annotated[
