@@ -664,7 +664,7 @@ def test_check_exits_0_when_everything_would_be_admitted(cli: Cli, tmp_path: Pat
     assert (result.code, result.out, result.err) == (
         0,
         b"",
-        "winfix: 0 fixable, 0 of 1 file would change\n",
+        "winfix: 1 file checked\n",
     )
 
 
@@ -679,7 +679,7 @@ def test_check_exits_1_and_names_the_field_and_writes_nothing(cli: Cli, tmp_path
         "  bad.yaml:9:12: WIN900 error: spec.hostPID: self-check: spec.hostPID is set: the API "
         "server rejects it for a Windows pod (spec.os.name: windows), whatever its value; remove "
         "it\n"
-        "winfix: 0 fixable, 1 error need a human, 0 of 1 file would change\n"
+        "winfix: 1 error needs a human, 1 file checked\n"
     )
     assert target.read_text(encoding="utf-8") == BAD
 
@@ -743,7 +743,7 @@ def test_check_validates_the_schema_by_default(cli: Cli, tmp_path: Path) -> None
         "typo.yaml: Pod web\n"
         "  typo.yaml:12:21: WIN901 error: spec.containers[0]: rejected by the Kubernetes 1.32 API "
         "schema: Additional properties are not allowed ('imagePullPolcy' was unexpected)\n"
-        "winfix: 0 fixable, 1 error need a human, 0 of 1 file would change\n"
+        "winfix: 1 error needs a human, 1 file checked\n"
     )
     assert cli("check", "--no-schema", "typo.yaml").code == 0
 

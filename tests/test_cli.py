@@ -176,7 +176,7 @@ def test_apply_exits_1_when_an_error_no_fix_can_resolve_remains(cli: Cli, tmp_pa
         "label kubernetes.io/os: linux makes the kubelet reject the pod on Windows nodes; the "
         "workload's selector matches on it, so it cannot be changed in place: remove it from the "
         "selector and the template\n"
-        "winfix: 0 fixed, 1 error need a human, 0 of 1 file changed\n"
+        "winfix: 0 fixed, 1 error needs a human, 0 of 1 file changed\n"
     )
     assert target.read_text(encoding="utf-8") == text
 

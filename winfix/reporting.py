@@ -84,24 +84,32 @@ def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def summary_line(summary: RunSummary, mode: str) -> str:
+def summary_line(summary: RunSummary, mode: str, fixing: bool = True) -> str:
+    """One line of counts. ``fixing`` is false for checks that cannot change anything
+    (`winfix check`): then only what was found and in how many files is said."""
     parts = []
     fixed = summary.fixed
-    if mode == "apply":
+    if not fixing:
+        pass
+    elif mode == "apply":
         parts.append(f"{fixed} fixed")
     else:
         parts.append(f"{fixed} fixable")
     blocking = len(summary.blocking)
     if blocking:
-        parts.append(f"{blocking} error{'s' if blocking != 1 else ''} need a human")
+        parts.append(f"{blocking} error{'s need' if blocking != 1 else ' needs'} a human")
     warnings = sum(1 for f in summary.findings if not f.fixed and f.severity is Severity.WARNING)
     if warnings:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     if summary.unsafe_available:
         parts.append(f"{summary.unsafe_available} unsafe fix(es) available with --unsafe-fixes")
     changed = len(summary.changed_files)
-    verb = "changed" if mode == "apply" else "would change"
-    parts.append(f"{changed} of {summary.files} file{'s' if summary.files != 1 else ''} {verb}")
+    files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
+    if not fixing:
+        parts.append(f"{files} checked")
+    else:
+        verb = "changed" if mode == "apply" else "would change"
+        parts.append(f"{changed} of {files} {verb}")
     if summary.skipped:
         parts.append(f"{len(summary.skipped)} skipped")
     if summary.errors:

@@ -26,6 +26,7 @@ from winfix import diffing, files, reporting
 from winfix.config import Settings
 from winfix.engine import FileResult, fix_bytes
 from winfix.errors import InputError
+from winfix.model import Safety
 from winfix.rules import Rule
 from winfix.source import encode
 
@@ -240,7 +241,8 @@ def _report(
         elif options.output_format == "json":
             err.write(reporting.to_json(summary))
     if not options.quiet and (summary.files or summary.errors or summary.skipped):
-        err.write(reporting.summary_line(summary, options.mode.value) + "\n")
+        fixing = any(rule.safety is not Safety.NONE for rule in rules)
+        err.write(reporting.summary_line(summary, options.mode.value, fixing) + "\n")
     if options.report is not None:
         text = (
             reporting.to_sarif(summary, rules)
