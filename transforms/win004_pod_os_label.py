@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
@@ -105,6 +106,18 @@ def _selector_uses_label(resource: Resource) -> bool:
     )
 
 
+def _is_service(resource: Resource) -> bool:
+    return resource.group_kind == "v1/Service"
+
+
+def _has_os_label(resource: Resource, settings: Settings) -> bool:
+    """Only a workload with the OS label asks whether a Service selects on it."""
+    return any(
+        (labels := pod.labels()) is not None and OS_LABEL in labels
+        for pod in resource.pod_templates(settings.template_paths())
+    )
+
+
 RULE = Rule(
     id="WIN004",
     name="pod-os-label",
@@ -112,4 +125,6 @@ RULE = Rule(
     safety=Safety.SAFE,
     check=check,
     pods_only=True,
+    keeps=_is_service,
+    needs_stream=_has_os_label,
 )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
@@ -95,6 +96,15 @@ def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
     return {}
 
 
+def _is_runtime_class(resource: Resource) -> bool:
+    return resource.kind == "RuntimeClass"
+
+
+def _class_configured(resource: Resource, settings: Settings) -> bool:
+    """With a class configured, every workload looks the RuntimeClass up in the stream."""
+    return bool(settings.runtime_class)
+
+
 RULE = Rule(
     id="WIN007",
     name="runtime-class",
@@ -102,4 +112,6 @@ RULE = Rule(
     safety=Safety.SAFE,
     check=check,
     pods_only=True,
+    keeps=_is_runtime_class,
+    needs_stream=_class_configured,
 )

@@ -44,11 +44,12 @@ Windows pods alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from winfix.config import Settings
 from winfix.model import Safety, Severity
-from winfix.resources import PodTemplate, Resource, runs_on_windows
+from winfix.resources import Resource, runs_on_windows
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 
@@ -89,42 +90,8 @@ def _services(resources: list[Resource]) -> set[tuple[str, str]]:
     }
 
 
-def _windows_pods(ctx: RuleContext) -> Iterator[tuple[Resource, PodTemplate]]:
-    for resource in ctx.stream.resources:
-        for pod in resource.pod_templates(ctx.template_paths):
-            if runs_on_windows(resource, pod, ctx.settings):
-                yield resource, pod
-
-
-def _config_maps_used(pod: PodTemplate) -> set[str]:
-    names: set[str] = set()
-    for volume in pod.spec.get_seq("volumes") or ():
-        if not isinstance(volume, Mapping):
-            continue
-        config_map = volume.get_map("configMap")
-        if config_map is not None and config_map.get_str("name"):
-            names.add(config_map.get_str("name") or "")
-        projected = volume.get_map("projected")
-        for source in (projected.get_seq("sources") if projected is not None else None) or ():
-            inner = source.get_map("configMap") if isinstance(source, Mapping) else None
-            if inner is not None and inner.get_str("name"):
-                names.add(inner.get_str("name") or "")
-    for container in pod.containers():
-        for item in container.node.get_seq("envFrom") or ():
-            ref = item.get_map("configMapRef") if isinstance(item, Mapping) else None
-            if ref is not None and ref.get_str("name"):
-                names.add(ref.get_str("name") or "")
-        for item in container.node.get_seq("env") or ():
-            value_from = item.get_map("valueFrom") if isinstance(item, Mapping) else None
-            ref = value_from.get_map("configMapKeyRef") if value_from is not None else None
-            if ref is not None and ref.get_str("name"):
-                names.add(ref.get_str("name") or "")
-    return names
-
-
 def check(resource: Resource, ctx: RuleContext) -> None:
-    services = ctx.stream.memo("services", lambda: _services(ctx.stream.resources))
-    qualifier = _Qualifier(ctx, services)
+    qualifier = _Qualifier(ctx)
     for pod in ctx.pod_templates():
         if not runs_on_windows(resource, pod, ctx.settings):
             continue
@@ -141,8 +108,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                         qualifier.sequence_item(seq, node, f"{base}.{key}[{index}]")
     if resource.kind == "ConfigMap" and resource.api_version == "v1":
         used = any(
-            owner.namespace == resource.namespace and resource.name in _config_maps_used(pod)
-            for owner, pod in ctx.stream.memo("windows-pods", lambda: list(_windows_pods(ctx)))
+            pod.windows and pod.namespace == resource.namespace and resource.name in pod.config_maps
+            for pod in ctx.stream.pods(ctx.template_paths)
         )
         data = resource.root.get_map("data")
         if used and data is not None:
@@ -155,7 +122,11 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 @dataclass
 class _Qualifier:
     ctx: RuleContext
-    services: set[tuple[str, str]]
+
+    @property
+    def services(self) -> set[tuple[str, str]]:
+        stream = self.ctx.stream
+        return stream.memo("services", lambda: _services(stream.resources))
 
     @property
     def domain(self) -> str:
@@ -177,6 +148,8 @@ class _Qualifier:
         if node.is_null:
             return
         domain = self.domain
+        if _HOST.search(node.value) is None:
+            return
         new, names = qualify(node.value, self.services, domain)
         if not names:
             return
@@ -209,10 +182,32 @@ class _Qualifier:
         )
 
 
+def _keeps(resource: Resource) -> bool:
+    """Services (the names to qualify) and ConfigMaps (rewritten for Windows pods)."""
+    return resource.api_version == "v1" and resource.kind in ("Service", "ConfigMap")
+
+
+def _names_a_service(resource: Resource, settings: Settings) -> bool:
+    """A workload whose env, command or args hold a dotted name may refer to a Service."""
+    for pod in resource.pod_templates(settings.template_paths()):
+        for container in pod.containers():
+            for item in container.node.get_seq("env") or ():
+                value = item.get_scalar("value") if isinstance(item, Mapping) else None
+                if value is not None and _HOST.search(value.value):
+                    return True
+            for key in ("command", "args"):
+                for node in container.node.get_seq(key) or ():
+                    if isinstance(node, Scalar) and _HOST.search(node.value):
+                        return True
+    return False
+
+
 RULE = Rule(
     id="WIN201",
     name="dns-partial-names",
     title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
     safety=Safety.SAFE,
     check=check,
+    keeps=_keeps,
+    needs_stream=_names_a_service,
 )

@@ -43,49 +43,26 @@ pods defined in other files are not considered.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-from winfix.config import Settings
 from winfix.model import Safety, Severity
-from winfix.resources import (
-    PodTemplate,
-    Resource,
-    runs_on_windows,
-    selector_matches,
-    string_map,
-)
+from winfix.resources import PodInfo, Resource, selector_matches, string_map
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, Scalar, Sequence
+from winfix.yamltree import Mapping, Sequence
 
 NOTE = "Azure NPM for Windows is retired on 30 Sep 2026; consider Calico"
 
 
-@dataclass
-class _Pod:
-    resource: Resource
-    template: PodTemplate
-    settings: Settings
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return string_map(self.template.labels())
-
-    @property
-    def windows(self) -> bool:
-        return runs_on_windows(self.resource, self.template, self.settings)
 
 
-def _pods(ctx: RuleContext, namespace: str | None) -> list[_Pod]:
+
+def _pods(ctx: RuleContext, namespace: str | None) -> list[PodInfo]:
     return ctx.stream.memo("pods-by-namespace", lambda: _pods_by_namespace(ctx)).get(namespace, [])
 
 
-def _pods_by_namespace(ctx: RuleContext) -> dict[str | None, list[_Pod]]:
+def _pods_by_namespace(ctx: RuleContext) -> dict[str | None, list[PodInfo]]:
     """Every pod template of the stream, by namespace: built once per stream."""
-    index: dict[str | None, list[_Pod]] = {}
-    for resource in ctx.stream.resources:
-        for template in resource.pod_templates(ctx.template_paths):
-            index.setdefault(resource.namespace, []).append(_Pod(resource, template, ctx.settings))
+    index: dict[str | None, list[PodInfo]] = {}
+    for pod in ctx.stream.pods(ctx.template_paths):
+        index.setdefault(pod.namespace, []).append(pod)
     return index
 
 
@@ -133,14 +110,14 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 def _targets(
-    spec: Mapping, direction: str, peers: Sequence | None, pods: list[_Pod]
-) -> list[_Pod] | None:
+    spec: Mapping, direction: str, peers: Sequence | None, pods: list[PodInfo]
+) -> list[PodInfo] | None:
     """The pods a named port of this rule refers to; None when they cannot be known."""
     if direction == "ingress":
         return [p for p in pods if selector_matches(spec.get_map("podSelector"), p.labels)]
     if peers is None or len(peers) == 0:
         return None  # any destination, in any namespace or outside the cluster
-    found: list[_Pod] = []
+    found: list[PodInfo] = []
     for peer in peers:
         if not isinstance(peer, Mapping) or "namespaceSelector" in peer or "ipBlock" in peer:
             return None
@@ -187,7 +164,7 @@ def _port(
     port: Mapping,
     path: str,
     *,
-    targets: list[_Pod] | None,
+    targets: list[PodInfo] | None,
     broad: bool,
 ) -> None:
     protocol = port.get_str("protocol") or "TCP"
@@ -229,32 +206,25 @@ def _port(
     )
 
 
-def _resolve(name: str, protocol: str, targets: list[_Pod] | None) -> int | None:
+def _resolve(name: str, protocol: str, targets: list[PodInfo] | None) -> int | None:
     """The number every targeted pod gives the container port ``name``, if they agree."""
     if not targets:
         return None
     numbers: set[int] = set()
     for pod in targets:
-        found = set(_named_ports(pod.template, name, protocol))
+        found = {
+            number
+            for port_name, number, port_protocol in pod.ports
+            if port_name == name and port_protocol == protocol and number is not None
+        }
         if len(found) != 1:
             return None  # a pod without that port (or with two) changes meaning if numbered
         numbers |= found
     return numbers.pop() if len(numbers) == 1 else None
 
 
-def _named_ports(pod: PodTemplate, name: str, protocol: str) -> Iterator[int]:
-    for container in pod.containers():
-        if container.list_name != "containers":
-            continue
-        for port in container.node.get_seq("ports") or ():
-            if not isinstance(port, Mapping) or port.get_str("name") != name:
-                continue
-            if (port.get_str("protocol") or "TCP") != protocol:
-                continue
-            number = port.get_scalar("containerPort")
-            value = number.as_int() if isinstance(number, Scalar) else None
-            if value is not None:
-                yield value
+def _is_network_policy(resource: Resource) -> bool:
+    return resource.group_kind == "networking.k8s.io/NetworkPolicy"
 
 
 RULE = Rule(
@@ -263,4 +233,5 @@ RULE = Rule(
     title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
     safety=Safety.SAFE,
     check=check,
+    keeps=_is_network_policy,
 )

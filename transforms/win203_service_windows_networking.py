@@ -44,7 +44,7 @@ Report only.
 from __future__ import annotations
 
 from winfix.model import Safety, Severity
-from winfix.resources import Resource, runs_on_windows, string_map
+from winfix.resources import PodInfo, Resource, runs_on_windows, string_map
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Scalar
 
@@ -109,44 +109,31 @@ def _container_ports(resource: Resource, ctx: RuleContext) -> None:
 
 def _windows_backends(
     ctx: RuleContext, service: Resource, selector: dict[str, str]
-) -> list[tuple[Resource, int]] | None:
+) -> list[tuple[PodInfo, int]] | None:
     """Windows workloads the Service selects, with their pod counts; None when there are none."""
-    found: list[tuple[Resource, int]] = []
+    found: list[tuple[PodInfo, int]] = []
     index = ctx.stream.memo("windows-pods-by-label", lambda: _windows_pods_by_label(ctx))
     # Candidates share the selector's first label; the rest is checked on each.
     first = next(iter(selector.items()), None)
     candidates = index.get((service.namespace, *first), ()) if first else ()
-    for resource, labels in candidates:
-        if all(labels.get(k) == v for k, v in selector.items()):
-            found.append((resource, _replicas(resource)))
+    for pod in candidates:
+        if all(pod.labels.get(k) == v for k, v in selector.items()):
+            found.append((pod, pod.replicas))
     return found or None
 
 
-PodsByLabel = dict[tuple[str | None, str, str], list[tuple[Resource, dict[str, str]]]]
+PodsByLabel = dict[tuple[str | None, str, str], list[PodInfo]]
 
 
 def _windows_pods_by_label(ctx: RuleContext) -> PodsByLabel:
     """The Windows pod templates of the stream by (namespace, label, value), built once:
     a bundle has thousands of Services, each looking for its pods."""
     index: PodsByLabel = {}
-    for resource in ctx.stream.resources:
-        for pod in resource.pod_templates(ctx.template_paths):
-            if runs_on_windows(resource, pod, ctx.settings):
-                labels = string_map(pod.labels())
-                for key, value in labels.items():
-                    index.setdefault((resource.namespace, key, value), []).append(
-                        (resource, labels)
-                    )
+    for pod in ctx.stream.pods(ctx.template_paths):
+        if pod.windows:
+            for key, value in pod.labels.items():
+                index.setdefault((pod.namespace, key, value), []).append(pod)
     return index
-
-
-def _replicas(resource: Resource) -> int:
-    if resource.group_kind not in _REPLICATED:
-        return 1
-    spec = resource.root.get_map("spec")
-    node = spec.get("replicas") if spec is not None else None
-    value = node.as_int() if isinstance(node, Scalar) else None
-    return 1 if value is None else value
 
 
 def _traffic_policy(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
@@ -193,10 +180,15 @@ def _ip_families(ctx: RuleContext, resource: Resource, spec: Mapping, name: str)
     )
 
 
+def _is_service(resource: Resource) -> bool:
+    return resource.group_kind == "v1/Service"
+
+
 RULE = Rule(
     id="WIN203",
     name="service-windows-networking",
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
     safety=Safety.NONE,
     check=check,
+    keeps=_is_service,
 )

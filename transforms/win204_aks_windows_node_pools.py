@@ -465,10 +465,17 @@ def _check_cluster(ctx: RuleContext, cluster: Cluster) -> None:
         )
 
 
+def _is_cluster_object(resource: Resource) -> bool:
+    """Cluster API and Azure Service Operator objects: pools are checked per cluster."""
+    group = resource.group_kind.split("/", 1)[0]
+    return group in (CAPZ, ASO, "cluster.x-k8s.io")
+
+
 RULE = Rule(
     id="WIN204",
     name="aks-windows-node-pools",
     title="AKS clusters (CAPZ, ASO) whose Windows node pools AKS rejects",
     safety=Safety.SAFE,
     check=check,
+    keeps=_is_cluster_object,
 )

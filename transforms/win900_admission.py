@@ -54,9 +54,10 @@ None (report only): what is left needs a decision by a person.
 from __future__ import annotations
 
 from winfix.admission import OS_LABEL, check_pod
-from winfix.model import Safety, Severity
+from winfix.config import Settings
+from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import Resource
-from winfix.rules import Rule, RuleContext, StreamInfo
+from winfix.rules import Rule, RuleContext
 
 RULE_ID = "WIN900"
 
@@ -65,7 +66,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     pods = ctx.pod_templates()
     if not pods:
         return
-    runtime_classes = _windows_runtime_classes(ctx)
+    # Only a pod that names a RuntimeClass is placed by one (WIN007 sets the configured one).
+    named = any(pod.spec.get_str("runtimeClassName") is not None for pod in pods)
+    runtime_classes = _windows_runtime_classes(ctx) if named else frozenset()
     reported = _unfixed_paths(resource, ctx)
     for pod in pods:
         for violation in check_pod(pod, runtime_classes):
@@ -80,35 +83,37 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 def _unfixed_paths(resource: Resource, ctx: RuleContext) -> set[str]:
-    """Fields that earlier rules reported as unfixed errors for this resource.
-
-    A resource's rules run one after another, so its findings are the last ones of
-    the list: scan back only over them (the list holds the whole file's findings).
-    """
+    """Fields that earlier rules reported as unfixed errors for this resource."""
+    if ctx.stream.caching:
+        # The final pass over kept documents: one index of the whole file's findings.
+        index = ctx.stream.memo("unfixed-paths", lambda: _unfixed_index(ctx.findings))
+        return index.get((resource.document, resource.ref), set())
+    # A finished document's rules ran one after another, so its findings are the last
+    # ones of the list: scan back only over them.
     paths: set[str] = set()
     for finding in reversed(ctx.findings):
-        if (
-            finding.file != resource.file
-            or finding.document != resource.document
-            or finding.resource != resource.ref
-        ):
+        if finding.document != resource.document or finding.resource != resource.ref:
             break
         if finding.blocking and finding.rule != RULE_ID:
             paths.add(finding.path)
     return paths
 
 
-# The stream's Windows RuntimeClasses, computed once per stream (not once per resource).
-_runtime_classes_cache: list[tuple[StreamInfo, str | None, frozenset[str]]] = []
+def _unfixed_index(findings: list[Finding]) -> dict[tuple[int, ResourceRef | None], set[str]]:
+    index: dict[tuple[int, ResourceRef | None], set[str]] = {}
+    for finding in findings:
+        if finding.blocking and finding.rule != RULE_ID:
+            index.setdefault((finding.document, finding.resource), set()).add(finding.path)
+    return index
 
 
 def _windows_runtime_classes(ctx: RuleContext) -> frozenset[str]:
     """The configured class, and RuntimeClasses of the stream that select Windows nodes."""
+    return ctx.stream.memo("windows-runtime-classes", lambda: _runtime_classes(ctx))
+
+
+def _runtime_classes(ctx: RuleContext) -> frozenset[str]:
     configured = ctx.settings.runtime_class
-    if _runtime_classes_cache:
-        stream, name, cached = _runtime_classes_cache[0]
-        if stream is ctx.stream and name == configured:
-            return cached
     names = {configured} if configured else set()
     for other in ctx.stream.resources:
         if other.kind != "RuntimeClass":
@@ -117,9 +122,19 @@ def _windows_runtime_classes(ctx: RuleContext) -> frozenset[str]:
         selector = scheduling.get_map("nodeSelector") if scheduling is not None else None
         if selector is not None and selector.get_str(OS_LABEL) == "windows":
             names.add(other.name)
-    result = frozenset(names)
-    _runtime_classes_cache[:] = [(ctx.stream, configured, result)]
-    return result
+    return frozenset(names)
+
+
+def _is_runtime_class(resource: Resource) -> bool:
+    return resource.kind == "RuntimeClass"
+
+
+def _names_a_runtime_class(resource: Resource, settings: Settings) -> bool:
+    """A pod that names a RuntimeClass is placed by it: the class may be in the stream."""
+    return any(
+        pod.spec.get_str("runtimeClassName") is not None
+        for pod in resource.pod_templates(settings.template_paths())
+    )
 
 
 RULE = Rule(
@@ -129,4 +144,6 @@ RULE = Rule(
     safety=Safety.NONE,
     check=check,
     pods_only=True,
+    keeps=_is_runtime_class,
+    needs_stream=_names_a_runtime_class,
 )

@@ -43,8 +43,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     try:
         version = schema.resolve_version(ctx.settings.kubernetes_version)
     except schema.SchemaUnavailable as exc:
-        # Once per file: the first resource of the stream carries the note.
-        if ctx.stream.resources and ctx.stream.resources[0] is resource:
+        # Once per file: the first resource checked carries the note.
+        if ctx.stream.once("schema-unavailable"):
             ctx.report(
                 resource.field_path("apiVersion"),
                 f"schema validation skipped: {exc}",

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field, replace
 
 from winfix.config import Settings
-from winfix.edits import EditCollector, EditError, apply_edits, detect_style
+from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, Safety, Severity
-from winfix.resources import Resource
+from winfix.resources import Resource, pod_info
 from winfix.rules import Rule, RuleContext, StreamInfo
 from winfix.source import Encoding, decode
 from winfix.yamltree import Document, Mapping, iter_documents, to_python
@@ -86,86 +86,153 @@ def _fix_text(
 ) -> FileResult:
     encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
     result = FileResult(name, text, text, encoding)
+    run = _Run(text, name, settings, rules, result)
     try:
-        documents = list(iter_documents(text, name))
+        for document in iter_documents(text, name):
+            run.read(document)
     except InputError as exc:
         result.error = exc
+        result.findings.clear()
         return result
-    result.documents = len(documents)
-
-    stream = StreamInfo()
-    per_document: list[tuple[Document, list[Resource]]] = []
-    for document in documents:
-        resources = _resources(document, text, name)
-        if not resources and document.root is not None and not _is_null(document):
-            result.notes.append(
-                f"{name}:{document.line + 1}: document {document.index + 1} is not a Kubernetes "
-                "object (no apiVersion/kind); left unchanged"
-            )
-        stream.resources.extend(resources)
-        per_document.append((document, resources))
-    result.resources = len(stream.resources)
-
-    # Rule-major order: each rule sees every resource as all earlier rules left it,
-    # so cross-resource rules (Services, NetworkPolicies) see the workloads already fixed.
-    plans = [_plan(resource, settings) for resource in stream.resources]
-    template_paths = settings.template_paths()
-    crashed: set[int] = set()
-    for rule in rules:
-        stream.begin_rule(rule.id)
-        for resource, plan in plans:
-            if not plan.runs(rule) or resource.document in crashed:
-                continue
-            context = RuleContext(
-                rule,
-                resource,
-                settings,
-                result.findings,
-                stream,
-                keep_linux=plan.keep_linux,
-                template_paths=template_paths,
-            )
-            try:
-                rule.check(resource, context)
-            except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-                # A rule that meets a shape it does not expect must not lose the file:
-                # the whole document is left as it was.
-                crashed.add(resource.document)
-                result.findings.append(_crash_finding(rule, resource, exc))
-
-    changed_documents = {f.document for f in result.findings if f.fixed}
-    edits = []
-    for document, _ in per_document:
-        if document.index not in changed_documents or document.root is None:
-            continue
-        if document.index in crashed:
-            _unfix(result.findings, document.index, "not applied: a rule failed on this document")
-            continue
-        style = detect_style(document.root, encoding.newline)
-        collector = EditCollector(text, encoding.newline, style)
-        try:
-            collector.collect(document.root)
-        except EditError as exc:
-            _unfix(result.findings, document.index, f"not applied: {exc}")
-            continue
-        edits.extend(collector.edits)
+    run.finish()
+    # Documents finish in different orders (kept ones last): report in stream order.
+    result.findings.sort(key=lambda finding: finding.document)
     try:
-        result.fixed = apply_edits(text, edits)
+        result.fixed = apply_edits(text, run.edits)
     except EditError as exc:  # pragma: no cover - collectors never produce overlaps
-        for index in changed_documents:
+        for index in {f.document for f in result.findings if f.fixed}:
             _unfix(result.findings, index, f"not applied: {exc}")
-    _release(stream)
     return result
 
 
-def _release(stream: StreamInfo) -> None:
-    """Break the reference cycles of the run (resources and the pod templates that point
-    back at them, rule indexes), so the trees are freed as soon as the run returns
-    instead of waiting for a full collection over millions of nodes."""
-    for resource in stream.resources:
-        resource.release()
-    stream.begin_rule("")
-    stream.resources.clear()
+class _Run:
+    """One stream, read document by document.
+
+    A document is finished as soon as it is read — every rule runs on it in id
+    order, its edits are collected and its tree is freed — unless a rule needs the
+    rest of the stream for it (``Rule.keeps`` / ``Rule.needs_stream``: Services,
+    NetworkPolicies, workloads that name a Service). Those documents are kept and
+    finished at the end, rule by rule over all of them, with what the rules need of
+    the finished workloads kept as ``PodInfo`` summaries. Memory then grows with the
+    kept documents, not with the stream.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        name: str,
+        settings: Settings,
+        rules: tuple[Rule, ...],
+        result: FileResult,
+    ):
+        self.text = text
+        self.name = name
+        self.settings = settings
+        self.rules = rules
+        self.result = result
+        self.template_paths = settings.template_paths()
+        self.stream = StreamInfo(settings=settings)
+        self.stream.streaming()
+        self.kept: list[tuple[Document, list[Resource], list[_Plan]]] = []
+        self.edits: list[Edit] = []
+        self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
+        self.needs = [rule.needs_stream for rule in rules if rule.needs_stream is not None]
+
+    def read(self, document: Document) -> None:
+        result = self.result
+        result.documents += 1
+        resources = _resources(document, self.text, self.name)
+        if not resources:
+            if document.root is not None and not _is_null(document):
+                result.notes.append(
+                    f"{self.name}:{document.line + 1}: document {document.index + 1} is not a "
+                    "Kubernetes object (no apiVersion/kind); left unchanged"
+                )
+            return
+        result.resources += len(resources)
+        plans = [_plan(resource, self.settings)[1] for resource in resources]
+        if self._must_keep(resources):
+            self.kept.append((document, resources, plans))
+            self.stream.resources.extend(resources)
+            return
+        crashed = False
+        first = len(result.findings)
+        for resource, plan in zip(resources, plans, strict=True):
+            for rule in self.rules:
+                if not crashed and plan.runs(rule):
+                    crashed = not self._check(rule, resource, plan)
+        changed = any(f.fixed for f in result.findings[first:])
+        self._collect(document, crashed, changed)
+        for resource in resources:
+            self.stream.finished.extend(
+                pod_info(resource, pod, self.settings)
+                for pod in resource.pod_templates(self.template_paths)
+            )
+            resource.release()
+
+    def finish(self) -> None:
+        crashed: set[int] = set()
+        for rule in self.rules:
+            self.stream.begin_rule(rule.id)
+            for document, resources, plans in self.kept:
+                if document.index in crashed:
+                    continue
+                for resource, plan in zip(resources, plans, strict=True):
+                    if plan.runs(rule) and not self._check(rule, resource, plan):
+                        crashed.add(document.index)
+                        break
+        changed = {f.document for f in self.result.findings if f.fixed}
+        for document, resources, _ in self.kept:
+            self._collect(document, document.index in crashed, document.index in changed)
+            for resource in resources:
+                resource.release()
+        self.stream.streaming()
+        self.stream.resources.clear()
+        self.kept.clear()
+
+    def _must_keep(self, resources: list[Resource]) -> bool:
+        settings = self.settings
+        return any(
+            keep(resource) for resource in resources for keep in self.keeps
+        ) or any(need(resource, settings) for resource in resources for need in self.needs)
+
+    def _check(self, rule: Rule, resource: Resource, plan: _Plan) -> bool:
+        """Run one rule on one resource; False when it crashed."""
+        context = RuleContext(
+            rule,
+            resource,
+            self.settings,
+            self.result.findings,
+            self.stream,
+            keep_linux=plan.keep_linux,
+            template_paths=self.template_paths,
+        )
+        try:
+            rule.check(resource, context)
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            # A rule that meets a shape it does not expect must not lose the file:
+            # the whole document is left as it was.
+            self.result.findings.append(_crash_finding(rule, resource, exc))
+            return False
+        return True
+
+    def _collect(self, document: Document, crashed: bool, changed: bool) -> None:
+        findings = self.result.findings
+        if document.root is None:
+            return
+        if crashed:
+            _unfix(findings, document.index, "not applied: a rule failed on this document")
+            return
+        if not changed:
+            return
+        newline = self.result.encoding.newline
+        collector = EditCollector(self.text, newline, detect_style(document.root, newline))
+        try:
+            collector.collect(document.root)
+        except EditError as exc:
+            _unfix(findings, document.index, f"not applied: {exc}")
+            return
+        self.edits.extend(collector.edits)
 
 
 @dataclass(frozen=True)

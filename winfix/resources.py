@@ -186,9 +186,6 @@ class Resource:
     file: str
     template: str | None = None  # Helm "# Source:" of the document
     _ref: ResourceRef | None = field(default=None, repr=False, compare=False)
-    _ref_key: tuple[str, str, str, str | None] | None = field(
-        default=None, repr=False, compare=False
-    )
     _templates: dict[object, list[PodTemplate]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -216,10 +213,11 @@ class Resource:
 
     @property
     def ref(self) -> ResourceRef:
-        """Shared by every finding of the resource (a bundle has tens of thousands)."""
-        key = (self.api_version, self.kind, self.name, self.namespace)
-        if self._ref is None or self._ref_key != key:
-            self._ref, self._ref_key = ResourceRef(*key), key
+        """Shared by every finding of the resource (a bundle has tens of thousands).
+
+        No rule renames or moves a resource, so the first answer stays right."""
+        if self._ref is None:
+            self._ref = ResourceRef(self.api_version, self.kind, self.name, self.namespace)
         return self._ref
 
     @property
@@ -439,3 +437,94 @@ def selector_matches(selector: Mapping | None, labels: dict[str, str]) -> bool:
         if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
             return False
     return True
+
+
+# -- what cross-resource rules keep of a workload once its tree is gone ---------------------
+
+_REPLICATED = frozenset(
+    {"apps/Deployment", "apps/StatefulSet", "apps/ReplicaSet", "v1/ReplicationController"}
+)
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    """A pod template as Services, NetworkPolicies and ConfigMaps see it.
+
+    The engine finishes a workload document (rules, edits) as soon as no rule needs
+    the rest of the stream for it, and keeps only this summary, so a large bundle
+    does not hold every workload's tree until the end of the run.
+    """
+
+    kind: str
+    name: str
+    namespace: str | None
+    labels: dict[str, str]
+    windows: bool  # runs on Windows once fixed
+    replicas: int
+    # (name, containerPort, protocol) of the regular containers' ports
+    ports: tuple[tuple[str | None, int | None, str], ...]
+    config_maps: frozenset[str]  # ConfigMaps its volumes and env read
+
+
+def pod_info(resource: Resource, pod: PodTemplate, settings: Settings) -> PodInfo:
+    ports: list[tuple[str | None, int | None, str]] = []
+    for container in pod.containers():
+        if container.list_name != "containers":
+            continue
+        for port in container.node.get_seq("ports") or ():
+            if isinstance(port, Mapping):
+                number = port.get_scalar("containerPort")
+                ports.append(
+                    (
+                        port.get_str("name"),
+                        number.as_int() if number is not None else None,
+                        port.get_str("protocol") or "TCP",
+                    )
+                )
+    return PodInfo(
+        kind=resource.kind,
+        name=resource.name,
+        namespace=resource.namespace,
+        labels=string_map(pod.labels()),
+        windows=runs_on_windows(resource, pod, settings),
+        replicas=replicas(resource),
+        ports=tuple(ports),
+        config_maps=frozenset(config_maps_used(pod)),
+    )
+
+
+def replicas(resource: Resource) -> int:
+    """Pods a workload runs (1 for kinds without replicas, or when unset)."""
+    if resource.group_kind not in _REPLICATED:
+        return 1
+    spec = resource.root.get_map("spec")
+    node = spec.get("replicas") if spec is not None else None
+    value = node.as_int() if isinstance(node, Scalar) else None
+    return 1 if value is None else value
+
+
+def config_maps_used(pod: PodTemplate) -> set[str]:
+    """Names of the ConfigMaps a pod template mounts or reads into its environment."""
+    names: set[str] = set()
+    for volume in pod.spec.get_seq("volumes") or ():
+        if not isinstance(volume, Mapping):
+            continue
+        config_map = volume.get_map("configMap")
+        if config_map is not None and config_map.get_str("name"):
+            names.add(config_map.get_str("name") or "")
+        projected = volume.get_map("projected")
+        for source in (projected.get_seq("sources") if projected is not None else None) or ():
+            inner = source.get_map("configMap") if isinstance(source, Mapping) else None
+            if inner is not None and inner.get_str("name"):
+                names.add(inner.get_str("name") or "")
+    for container in pod.containers():
+        for item in container.node.get_seq("envFrom") or ():
+            ref = item.get_map("configMapRef") if isinstance(item, Mapping) else None
+            if ref is not None and ref.get_str("name"):
+                names.add(ref.get_str("name") or "")
+        for item in container.node.get_seq("env") or ():
+            value_from = item.get_map("valueFrom") if isinstance(item, Mapping) else None
+            ref = value_from.get_map("configMapKeyRef") if value_from is not None else None
+            if ref is not None and ref.get_str("name"):
+                names.add(ref.get_str("name") or "")
+    return names

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from winfix.config import Settings
 from winfix.model import Finding, Safety, Severity
-from winfix.resources import PodTemplate, Resource
+from winfix.resources import PodInfo, PodTemplate, Resource, pod_info
 from winfix.yamltree import Node
 
 T = TypeVar("T")
@@ -38,6 +38,13 @@ class Rule:
     # Rules that only look at pod templates are not run on other resources
     # (half of a typical bundle is Services, ConfigMaps and RBAC).
     pods_only: bool = False
+    # Streaming: a document is finished (rules, edits, tree freed) as soon as it is
+    # read, unless a rule needs the rest of the stream for it. ``keeps(resource)``: the
+    # rule reads this resource from the stream or acts on it with stream data (a
+    # Service, a NetworkPolicy); ``needs_stream(resource, settings)``: this workload
+    # may need other resources of the stream (a Service it refers to by name).
+    keeps: Callable[[Resource], bool] | None = None
+    needs_stream: Callable[[Resource, Settings], bool] | None = None
     references: tuple[str, ...] = ()
 
 
@@ -50,18 +57,62 @@ class StreamInfo:
     reflects what earlier rules changed.
     """
 
-    resources: list[Resource] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)  # kept with their trees
+    finished: list[PodInfo] = field(default_factory=list)  # workloads already written out
+    settings: Settings | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
+    _caching: bool = False
+    _once: set[str] = field(default_factory=set)
+
+    @property
+    def caching(self) -> bool:
+        """True in the final pass, when the whole stream is known."""
+        return self._caching
+
+    def once(self, key: str) -> bool:
+        """True the first time ``key`` is asked in this stream (a note per file)."""
+        if key in self._once:
+            return False
+        self._once.add(key)
+        return True
 
     def begin_rule(self, rule_id: str) -> None:
+        """Start a rule's pass over the whole (now complete) stream."""
         self._memo.clear()
+        self._caching = True
+
+    def streaming(self) -> None:
+        """While documents are still being read, indexes would go stale: none are kept."""
+        self._memo.clear()
+        self._caching = False
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
-        """``build()`` once per stream and rule (an index over ``resources``)."""
-        if key not in self._memo:
-            self._memo[key] = build()
-        value: T = self._memo[key]
+        """``build()`` once per stream and rule (an index over ``resources``).
+
+        While documents are still being read, kept resources and finished summaries
+        only grow (rules do not run on kept documents until the final pass), so an
+        index stays right until one more arrives.
+        """
+        version = (len(self.resources), len(self.finished))
+        entry = self._memo.get(key)
+        if entry is None or (not self._caching and entry[0] != version):
+            entry = self._memo[key] = (version, build())
+        value: T = entry[1]
         return value
+
+    def pods(self, template_paths: dict[str, tuple[str, ...]] | None = None) -> list[PodInfo]:
+        """Every pod template of the stream: finished workloads and kept ones."""
+
+        def build() -> list[PodInfo]:
+            settings = self.settings or Settings()
+            kept = [
+                pod_info(resource, pod, settings)
+                for resource in self.resources
+                for pod in resource.pod_templates(template_paths)
+            ]
+            return self.finished + kept
+
+        return self.memo("pods", build)
 
 
 class RuleContext:

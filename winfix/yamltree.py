@@ -546,7 +546,16 @@ def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]
 
 
 class _BuildState:
-    __slots__ = ("_next", "anchor_sizes", "anchors", "has_aliases", "name", "src", "text")
+    __slots__ = (
+        "_next",
+        "anchor_sizes",
+        "anchors",
+        "expanded",
+        "has_aliases",
+        "name",
+        "src",
+        "text",
+    )
 
     def __init__(
         self,
@@ -558,10 +567,33 @@ class _BuildState:
         self._next = get_event
         self.anchors = anchors
         self.anchor_sizes: dict[str, int] = {}  # nodes an alias of the anchor expands to
+        self.expanded = 0  # nodes all aliases of the document expand to
         self.name = name
         self.src = src
         self.text = src.text
         self.has_aliases = False
+
+    def _size(self, name: str, target: Node) -> int:
+        """Nodes under an anchor, counting what nested aliases expand to (memoized)."""
+        size = self.anchor_sizes.get(name)
+        if size is None:
+            size = 0
+            stack = [target]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, Alias):
+                    size += self._size(node.name, node.target)
+                    continue
+                size += 1
+                if isinstance(node, Mapping):
+                    stack.extend(p.value for p in node.pairs)
+                    size += len(node.pairs)  # the keys
+                elif isinstance(node, Sequence):
+                    stack.extend(e.node for e in node.entries)
+                if size > MAX_EXPANDED_NODES:
+                    break
+            self.anchor_sizes[name] = size
+        return size
 
     def error(self, message: str, node_or_mark: object) -> InputError:
         line = getattr(node_or_mark, "line", 0) + 1
@@ -571,12 +603,10 @@ class _BuildState:
     def node(self, event: object) -> Node:
         """Build the node that starts with ``event`` (iteratively, no recursion limit)."""
         stack: list[Mapping | Sequence] = []
-        sizes: list[int] = []  # nodes below each open collection, counting alias expansions
         pending_keys: list[Scalar | None] = []
         # Keys seen so far in each open collection: "in" on a list of strings runs in C.
         seen_keys: list[list[str]] = []
         anchors = self.anchors
-        anchor_sizes = self.anchor_sizes
         src = self.src
         index_from = 16
         big: dict[int, dict[str, Pair]] = {}
@@ -585,7 +615,6 @@ class _BuildState:
         while True:
             etype = type(evt)
             completed: Node
-            size = 1
             if etype is ScalarEvent:
                 mark = evt.start_mark  # type: ignore[attr-defined]
                 value = evt.value  # type: ignore[attr-defined]
@@ -605,7 +634,6 @@ class _BuildState:
                 if anchor is not None:
                     completed.anchor = anchor
                     anchors[anchor] = completed
-                    anchor_sizes[anchor] = 1
             elif etype is MappingStartEvent or etype is SequenceStartEvent:
                 mark = evt.start_mark  # type: ignore[attr-defined]
                 flow = bool(evt.flow_style)  # type: ignore[attr-defined]
@@ -618,20 +646,17 @@ class _BuildState:
                 if anchor is not None:
                     collection.anchor = anchor
                 stack.append(collection)
-                sizes.append(1)
                 pending_keys.append(None)
                 seen_keys.append([])
                 evt = self._next()
                 continue
             elif etype is MappingEndEvent or etype is SequenceEndEvent:
                 completed = stack.pop()
-                size = sizes.pop()
                 pending_keys.pop()
                 seen_keys.pop()
                 completed.end = evt.end_mark.index  # type: ignore[attr-defined]
                 if completed.anchor is not None:
                     anchors[completed.anchor] = completed
-                    anchor_sizes[completed.anchor] = size
                 if not completed.flow and self.text[completed.start] in "&!":
                     _relocate(completed, self.text)
             elif etype is AliasEvent:
@@ -642,18 +667,19 @@ class _BuildState:
                     raise self.error(f"unknown alias *{name}", mark)
                 self.has_aliases = True
                 completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
-                size = anchor_sizes.get(name, 1)
+                # Billion laughs: count what every alias expands to, for the document.
+                self.expanded += self._size(name, target)
+                if self.expanded > MAX_EXPANDED_NODES:
+                    raise self.error(
+                        "document expands to too many nodes through aliases (alias bomb?)",
+                        completed,
+                    )
             else:  # pragma: no cover - the parser guarantees the grammar
                 raise self.error(f"unexpected YAML event {etype.__name__}", evt.start_mark)  # type: ignore[attr-defined]
 
             if not stack:
                 return completed
             parent = stack[-1]
-            sizes[-1] += size
-            if size > 1 and sizes[-1] > MAX_EXPANDED_NODES:
-                raise self.error(
-                    "document expands to too many nodes through aliases (alias bomb?)", completed
-                )
             if type(parent) is Mapping:
                 key = pending_keys[-1]
                 if key is None:
