@@ -158,9 +158,12 @@ class _Run:
         crashed = False
         first = len(result.findings)
         for resource, plan in zip(resources, plans, strict=True):
+            context: RuleContext | None = None
             for rule in self.rules:
                 if not crashed and plan.runs(rule):
-                    crashed = not self._check(rule, resource, plan)
+                    if context is None:
+                        context = self._context(resource, plan, rule)
+                    crashed = not self._check(rule, resource, plan, context)
         changed = any(f.fixed for f in result.findings[first:])
         self._collect(document, crashed, changed)
         for resource in resources:
@@ -196,9 +199,8 @@ class _Run:
             keep(resource) for resource in resources for keep in self.keeps
         ) or any(need(resource, settings) for resource in resources for need in self.needs)
 
-    def _check(self, rule: Rule, resource: Resource, plan: _Plan) -> bool:
-        """Run one rule on one resource; False when it crashed."""
-        context = RuleContext(
+    def _context(self, resource: Resource, plan: _Plan, rule: Rule) -> RuleContext:
+        return RuleContext(
             rule,
             resource,
             self.settings,
@@ -207,6 +209,17 @@ class _Run:
             keep_linux=plan.keep_linux,
             template_paths=self.template_paths,
         )
+
+    def _check(
+        self, rule: Rule, resource: Resource, plan: _Plan, context: RuleContext | None = None
+    ) -> bool:
+        """Run one rule on one resource; False when it crashed.
+
+        A finished document's rules share one context per resource (a bundle would
+        otherwise make one per rule and resource)."""
+        if context is None:
+            context = self._context(resource, plan, rule)
+        context.rule = rule
         try:
             rule.check(resource, context)
         except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
