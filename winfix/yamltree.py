@@ -611,18 +611,25 @@ class _BuildState:
         index_from = 16
         big: dict[int, dict[str, Pair]] = {}
         intern = sys.intern
+        # Locals, not globals: this loop runs once per YAML event (a million in a bundle).
+        scalar_event, alias_event = ScalarEvent, AliasEvent
+        mapping_start, sequence_start = MappingStartEvent, SequenceStartEvent
+        mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
+        scalar_class, mapping_class, pair_class, item_class = Scalar, Mapping, Pair, Item
+        next_event = self._next
+        text = self.text
         evt = event
         while True:
             etype = type(evt)
             completed: Node
-            if etype is ScalarEvent:
+            if etype is scalar_event:
                 mark = evt.start_mark  # type: ignore[attr-defined]
                 value = evt.value  # type: ignore[attr-defined]
                 if len(value) <= 40:
                     # Keys and short values repeat across a bundle ("name", "TCP"):
                     # one shared string each instead of one per occurrence.
                     value = intern(value)
-                completed = Scalar(
+                completed = scalar_class(
                     value,
                     # libyaml reports plain scalars as style '': normalise to None.
                     evt.style or None,  # type: ignore[attr-defined]
@@ -634,12 +641,12 @@ class _BuildState:
                 if anchor is not None:
                     completed.anchor = anchor
                     anchors[anchor] = completed
-            elif etype is MappingStartEvent or etype is SequenceStartEvent:
+            elif etype is mapping_start or etype is sequence_start:
                 mark = evt.start_mark  # type: ignore[attr-defined]
                 flow = bool(evt.flow_style)  # type: ignore[attr-defined]
                 collection: Mapping | Sequence = (
-                    Mapping(flow, mark.index, src)
-                    if etype is MappingStartEvent
+                    mapping_class(flow, mark.index, src)
+                    if etype is mapping_start
                     else Sequence(flow, mark.index, src)
                 )
                 anchor = evt.anchor  # type: ignore[attr-defined]
@@ -648,18 +655,18 @@ class _BuildState:
                 stack.append(collection)
                 pending_keys.append(None)
                 seen_keys.append([])
-                evt = self._next()
+                evt = next_event()
                 continue
-            elif etype is MappingEndEvent or etype is SequenceEndEvent:
+            elif etype is mapping_end or etype is sequence_end:
                 completed = stack.pop()
                 pending_keys.pop()
                 seen_keys.pop()
                 completed.end = evt.end_mark.index  # type: ignore[attr-defined]
                 if completed.anchor is not None:
                     anchors[completed.anchor] = completed
-                if not completed.flow and self.text[completed.start] in "&!":
-                    _relocate(completed, self.text)
-            elif etype is AliasEvent:
+                if not completed.flow and text[completed.start] in "&!":
+                    _relocate(completed, text)
+            elif etype is alias_event:
                 mark = evt.start_mark  # type: ignore[attr-defined]
                 name = evt.anchor  # type: ignore[attr-defined]
                 target = anchors.get(name)
@@ -680,10 +687,10 @@ class _BuildState:
             if not stack:
                 return completed
             parent = stack[-1]
-            if type(parent) is Mapping:
+            if type(parent) is mapping_class:
                 key = pending_keys[-1]
                 if key is None:
-                    if type(completed) is not Scalar:
+                    if type(completed) is not scalar_class:
                         if "{{" in self.text[completed.start : completed.end + 2]:
                             raise self.error(
                                 "unrendered Helm template ('{{' found); "
@@ -714,13 +721,13 @@ class _BuildState:
                             f'duplicate key "{value}" (first at line {existing.key.line + 1})',
                             key,
                         )
-                    pair = Pair(key, completed)
+                    pair = pair_class(key, completed)
                     pairs.append(pair)
                     if len(pairs) > index_from:
                         big[id(parent)][value] = pair
             else:
-                parent.entries.append(Item(completed))  # type: ignore[union-attr]
-            evt = self._next()
+                parent.entries.append(item_class(completed))  # type: ignore[union-attr]
+            evt = next_event()
 
 
 # YAML 1.1 scalar types, as sigs.k8s.io/yaml (go-yaml v2) reads a manifest.
