@@ -150,7 +150,7 @@ class _Run:
                 )
             return
         result.resources += len(resources)
-        plans = [_plan(resource, self.settings)[1] for resource in resources]
+        plans = [_plan(resource, self.settings, self.template_paths) for resource in resources]
         if self._must_keep(resources):
             self.kept.append((document, resources, plans))
             self.stream.resources.extend(resources)
@@ -269,18 +269,20 @@ class _Plan:
         return not self.keep_linux or rule.applies_to_linux_kept
 
 
-def _plan(resource: Resource, settings: Settings) -> tuple[Resource, _Plan]:
+def _plan(
+    resource: Resource, settings: Settings, template_paths: dict[str, tuple[str, ...]]
+) -> _Plan:
     annotations = _annotation_map(resource)
     ignored = frozenset(
         key[len(IGNORE_CHECK_PREFIX) :]
         for key, reason in annotations.items()
         if key.startswith(IGNORE_CHECK_PREFIX) and reason.strip()
     )
-    return resource, _Plan(
+    return _Plan(
         ignore_all=bool(annotations.get(IGNORE_ALL, "").strip()),
         ignored=ignored,
         keep_linux=keep_linux_reason(resource, settings, annotations),
-        has_pods=bool(resource.pod_templates(settings.template_paths())),
+        has_pods=bool(resource.pod_templates(template_paths)),
     )
 
 
