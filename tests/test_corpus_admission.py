@@ -20,7 +20,7 @@ from winfix.admission import OS_LABEL, check_pod
 from winfix.config import Settings
 from winfix.engine import FileResult, fix_text, keep_linux_reason
 from winfix.resources import Resource
-from winfix.yamltree import Mapping, iter_documents, to_python
+from winfix.yamltree import Mapping, iter_documents
 
 FILES = corpus_files()
 WINDOWS = CORPUS / "windows"
@@ -64,11 +64,6 @@ def windows_runtime_classes(found: list[Resource], settings: Settings) -> set[st
     return names
 
 
-def annotation_map(resource: Resource) -> dict[str, str]:
-    data = to_python(resource.annotations()) if resource.annotations() is not None else None
-    return {str(k): str(v or "") for k, v in data.items()} if isinstance(data, dict) else {}
-
-
 @pytest.fixture(scope="module", params=[False, True], ids=["safe", "unsafe"])
 def settings(request: pytest.FixtureRequest) -> Settings:
     return Settings(unsafe_fixes=request.param)
@@ -91,7 +86,7 @@ def test_every_output_workload_is_admitted_or_has_an_error_saying_why(
     runtime_classes = windows_runtime_classes(output, settings)
     unexplained: list[str] = []
     for resource in output:
-        if keep_linux_reason(resource, settings, annotation_map(resource)):
+        if keep_linux_reason(resource, settings):
             continue
         blocking = {
             f.path

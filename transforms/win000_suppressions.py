@@ -30,14 +30,18 @@ None (report only): only a person can supply the reason or the intended rule.
 from __future__ import annotations
 
 from winfix.model import Safety, Severity
-from winfix.resources import Resource
+from winfix.resources import (
+    IGNORE_ALL_ANNOTATION,
+    IGNORE_CHECK_PREFIX,
+    KEEP_LINUX_ANNOTATION,
+    Resource,
+)
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Node, Scalar, deref
 
-# The annotation keys the engine honours (winfix.engine reads the same strings).
-IGNORE_ALL = "winfix.io/ignore-all"
-IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
-KEEP_LINUX = "winfix.io/keep-linux"
+# The annotation keys the engine honours.
+IGNORE_ALL = IGNORE_ALL_ANNOTATION
+KEEP_LINUX = KEEP_LINUX_ANNOTATION
 
 
 def _known_rule_keys() -> frozenset[str]:

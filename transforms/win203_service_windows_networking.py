@@ -49,8 +49,6 @@ from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Scalar
 
 MAX_BACKENDS = 64
-# Workload kinds whose spec.replicas is the number of pods (default 1).
-_REPLICATED = {"apps/Deployment", "apps/StatefulSet", "apps/ReplicaSet", "v1/ReplicationController"}
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:

@@ -16,14 +16,17 @@ from winfix.config import Settings
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, Safety, Severity
-from winfix.resources import Resource, pod_info
+from winfix.resources import (
+    IGNORE_ALL_ANNOTATION,
+    IGNORE_CHECK_PREFIX,
+    Resource,
+    keep_linux_reason,
+    pod_info,
+    string_map,
+)
 from winfix.rules import Rule, RuleContext, StreamInfo
 from winfix.source import Encoding, decode
-from winfix.yamltree import Document, Mapping, iter_documents, to_python
-
-IGNORE_ALL = "winfix.io/ignore-all"
-IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
-KEEP_LINUX = "winfix.io/keep-linux"
+from winfix.yamltree import Document, Mapping, iter_documents
 
 _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
 
@@ -272,14 +275,14 @@ class _Plan:
 def _plan(
     resource: Resource, settings: Settings, template_paths: dict[str, tuple[str, ...]]
 ) -> _Plan:
-    annotations = _annotation_map(resource)
+    annotations = string_map(resource.annotations())
     ignored = frozenset(
         key[len(IGNORE_CHECK_PREFIX) :]
         for key, reason in annotations.items()
         if key.startswith(IGNORE_CHECK_PREFIX) and reason.strip()
     )
     return _Plan(
-        ignore_all=bool(annotations.get(IGNORE_ALL, "").strip()),
+        ignore_all=bool(annotations.get(IGNORE_ALL_ANNOTATION, "").strip()),
         ignored=ignored,
         keep_linux=keep_linux_reason(resource, settings, annotations),
         has_pods=bool(resource.pod_templates(template_paths)),
@@ -342,34 +345,6 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
             path = f"items[{index}]"
             found.append(Resource(item, path, item_api, item_kind, document.index, name, template))
     return found
-
-
-def _annotation_map(resource: Resource) -> dict[str, str]:
-    annotations = resource.annotations()
-    if annotations is None:
-        return {}
-    data = to_python(annotations)
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): "" if v is None else str(v) for k, v in data.items()}
-
-
-def _labels(resource: Resource) -> dict[str, str]:
-    labels = resource.labels()
-    data = to_python(labels) if labels is not None else None
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def keep_linux_reason(
-    resource: Resource, settings: Settings, annotations: dict[str, str]
-) -> str | None:
-    reason = annotations.get(KEEP_LINUX, "").strip()
-    if reason:
-        return reason
-    for selector in settings.keep_linux:
-        if selector.matches(resource.kind, resource.name, resource.namespace, _labels(resource)):
-            return selector.reason
-    return None
 
 
 __all__ = ["FileResult", "fix_bytes", "fix_text", "keep_linux_reason"]

@@ -357,34 +357,48 @@ def targets_windows(pod: PodTemplate) -> bool:
     return pod.os_name() == "windows"
 
 
+# The opt-out annotations (README "Configuration"): the engine, WIN000 and the
+# cross-resource rules all read these.
 KEEP_LINUX_ANNOTATION = "winfix.io/keep-linux"
 IGNORE_ALL_ANNOTATION = "winfix.io/ignore-all"
+IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
 _PLACEMENT_RULE = ("WIN002", "node-selector-os")
 
 
 def runs_on_windows(resource: Resource, pod: PodTemplate, settings: Settings) -> bool:
     """The pod template runs on Windows once winfix has fixed the stream.
 
-    Cross-resource rules cannot rely on the pod rules having run: the engine runs
-    every rule on one document before the next, so a Service or ConfigMap that comes
-    before its Deployment sees the Deployment unfixed. A workload that is not kept
-    on Linux (annotation or ``keep-linux``) nor ignored is placed on Windows by the
-    node-selector rule (WIN002) when that rule is enabled.
+    Asked of workloads whose rules may not all have run yet (a workload kept for
+    the final pass is seen by earlier rules' cross-resource checks before WIN002
+    reaches it). A workload that is not kept on Linux (annotation or ``keep-linux``)
+    nor ignored is placed on Windows by the node-selector rule (WIN002) when that
+    rule is enabled.
     """
     if targets_windows(pod):
         return True
     annotations = string_map(resource.annotations())
     if annotations.get(IGNORE_ALL_ANNOTATION, "").strip():
         return False
-    if annotations.get(KEEP_LINUX_ANNOTATION, "").strip():
-        return False
-    labels = string_map(resource.labels())
-    if any(
-        k.matches(resource.kind, resource.name, resource.namespace, labels)
-        for k in settings.keep_linux
-    ):
+    if keep_linux_reason(resource, settings, annotations):
         return False
     return _placement_enabled(settings)
+
+
+def keep_linux_reason(
+    resource: Resource, settings: Settings, annotations: dict[str, str] | None = None
+) -> str | None:
+    """Why the resource stays on Linux (annotation or a ``keep-linux`` selector), if it does."""
+    if annotations is None:
+        annotations = string_map(resource.annotations())
+    reason = annotations.get(KEEP_LINUX_ANNOTATION, "").strip()
+    if reason:
+        return reason
+    if settings.keep_linux:
+        labels = string_map(resource.labels())
+        for selector in settings.keep_linux:
+            if selector.matches(resource.kind, resource.name, resource.namespace, labels):
+                return selector.reason
+    return None
 
 
 def _placement_enabled(settings: Settings) -> bool:
