@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from winfix import __version__, diffing, files, registry
+from winfix import __version__, diffing, files, policy
 from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
@@ -219,7 +219,7 @@ class _Run:
         self.branch_sha = heads.get(f"refs/heads/{self.branch}")
         git.fetch(remote, [s for s in (base_sha, self.branch_sha) if s], self.auth)
 
-        rules = registry.select(self.settings.select, self.settings.ignore)
+        rules = policy.rules_for(self.settings)
         with tempfile.TemporaryDirectory(prefix="winfix-bot-") as temp:
             worktree = Path(temp) / "tree"
             git.add_worktree(worktree, base_sha)
