@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from winfix.errors import InputError
 
@@ -51,11 +52,14 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def read(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def read(
+    target: Target, max_bytes: int = DEFAULT_MAX_BYTES, *, stdin: BinaryIO | None = None
+) -> bytes:
+    """The bytes of one input; stdin is ``stdin`` when given (a host's rendered stream)."""
     name = "<stdin>" if target.is_stdin else target.path
     try:
         if target.is_stdin:
-            data = sys.stdin.buffer.read(max_bytes + 1)
+            data = (stdin if stdin is not None else sys.stdin.buffer).read(max_bytes + 1)
         else:
             size = os.stat(target.path).st_size  # refuse a huge file before reading it
             if size > max_bytes:

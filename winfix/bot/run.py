@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from winfix import __version__, diffing, files, policy
+from winfix import __version__, diffing, files, pipeline, policy
 from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, Identity, auth_env
 from winfix.config import Settings, resolve
-from winfix.engine import FileResult, fix_bytes
-from winfix.errors import ConfigError, WinfixError
+from winfix.engine import FileResult
+from winfix.errors import ConfigError
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
 from winfix.source import encode
@@ -369,20 +369,17 @@ def _fix(
     fixes = _Fixes(skipped=list(discovery.skipped))
     for path in discovery.manifests:
         full = worktree / path
-        try:
-            data = files.read(files.Target(str(full), walked=True))
-        except WinfixError as exc:
-            fixes.skipped.append((path, str(exc).replace(str(worktree) + "/", "")))
+        target = files.Target(str(full), walked=True)
+        processed = pipeline.process_target(target, settings, rules, name=path)
+        result = processed.result
+        if processed.skipped is pipeline.Skip.TEMPLATE:
+            fixes.skipped.append((path, "unrendered Helm template"))
             continue
-        result = fix_bytes(data, path, settings, rules)
-        if result.error is not None:
-            if result.error.message.startswith("unrendered Helm template") or b"{{" in data:
-                fixes.skipped.append((path, "unrendered Helm template"))
-            else:
-                fixes.skipped.append((path, str(result.error)))
+        if processed.error is not None:
+            fixes.skipped.append((path, str(processed.error).replace(str(worktree) + "/", "")))
             continue
-        if not result.manifest:
-            continue  # not a Kubernetes manifest (values files, CI configs, ...)
+        if processed.skipped is not None or result is None:
+            continue  # empty, or not a Kubernetes manifest (values files, CI configs, ...)
         fixes.results.append(result)
         if result.changed:
             files.write_atomic(str(full), encode(result.fixed, result.encoding))
