@@ -56,9 +56,9 @@ def decided(
         return f"{name} runs on {target}: {platform_list(decision.matching)}"
     if decision.status is Status.WRONG_BUILD:
         return (
-            f"{name} has no windows/amd64 variant {target} can run: its Windows variants are for "
-            f"{_builds(decision.windows)} ({platform_list(decision.windows)}); use a tag built "
-            f"for 10.0.{host} or schedule it on nodes of a build it lists"
+            f"{name} has no windows/amd64 variant that {target} can run: its Windows "
+            f"variants are for {_builds(decision.windows)} ({platform_list(decision.windows)}); "
+            f"use a tag built for 10.0.{host} or schedule it on nodes of a build it lists"
         )
     if decision.status is Status.LINUX_ONLY:
         advice = (

@@ -260,7 +260,8 @@ class RegistryClient:
             return f"Bearer {token}"
         if challenge is None:
             return None
-        return self._respond(ref, scope, challenge)
+        # The remembered challenge's scope names another repository: ask for this one.
+        return self._respond(ref, scope, challenge, scope)
 
     def _forget_token(self, host: str, scope: str) -> None:
         with self._lock:
@@ -278,9 +279,9 @@ class RegistryClient:
         challenge = next((c for c in challenges if c.scheme == "bearer"), challenges[0])
         with self._lock:
             self._challenges[host] = challenge
-        return self._respond(ref, scope, challenge)
+        return self._respond(ref, scope, challenge, challenge.params.get("scope") or scope)
 
-    def _respond(self, ref: ImageRef, scope: str, challenge: Challenge) -> str:
+    def _respond(self, ref: ImageRef, scope: str, challenge: Challenge, requested: str) -> str:
         host = ref.registry_host
         found = self._credentials.get(ref.domain)
         if challenge.scheme == "basic":
@@ -288,20 +289,11 @@ class RegistryClient:
                 raise _Stop(
                     Reason.AUTH_REFUSED, f"{host} needs credentials and none are configured"
                 )
-            self._require_secure(host, f"https://{host}")
-            return _basic(found)
-        token = self._token(host, scope, challenge, found)
+            return _basic(found)  # over plain HTTP only to a host listed as insecure
+        token = self._token(host, requested, challenge, found)
         with self._lock:
             self._tokens[(host, scope)] = token
         return f"Bearer {token}"
-
-    def _require_secure(self, host: str, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme == "http" and (parts.netloc.lower() not in self._insecure):
-            raise _Stop(
-                Reason.AUTH_REFUSED,
-                f"{host}: not sending credentials over plain HTTP to {parts.netloc}",
-            )
 
     def _token(self, host: str, scope: str, challenge: Challenge, found: Credentials | None) -> str:
         realm = challenge.params.get("realm", "")
@@ -313,7 +305,7 @@ class RegistryClient:
                 Reason.AUTH_REFUSED,
                 f"{host}: token realm {realm} is plain HTTP and not listed as insecure",
             )
-        params = {"scope": challenge.params.get("scope") or scope}
+        params = {"scope": scope}
         if "service" in challenge.params:
             params["service"] = challenge.params["service"]
         headers = {"Accept": "application/json"}
@@ -354,8 +346,10 @@ def _basic(found: Credentials) -> str:
 def _describe(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]
+    text = (str(exc) or type(exc).__name__).splitlines()[0]
+    if "SSL" in text or "TLS" in text:  # e.g. a plain-HTTP registry spoken to over https
+        return f"TLS failed ({text}); if it serves plain HTTP, list it in insecure-registries"
+    return text
 
 
 def _json_object(body: bytes, what: str) -> dict[str, object]:
