@@ -12,7 +12,6 @@ import importlib.util
 import json
 import os
 import stat
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, require_tool
+from tests.conftest import require_tool
 
 for _module in ("httpx", "bcrypt", "cryptography"):
     if importlib.util.find_spec(_module) is None:
@@ -475,33 +474,3 @@ def test_unreachable_registry(tmp_path: Path) -> None:
     result = resolve([ref], tmp_path, insecure_registries=[host], attempts=2)[ref]
     assert (result.status, result.reason) == (Status.UNKNOWN, Reason.UNREACHABLE)
     assert result.detail.startswith(f"{host} unreachable: ")
-
-
-def test_importing_does_not_pull_the_http_library() -> None:
-    code = (
-        "import sys, winfix.images as w\n"
-        "r = w.resolve_images(['nginx'], windows_version='2022', offline=True,"
-        " cache_path=__import__('pathlib').Path('/nonexistent/x.json'))\n"
-        "print(r['nginx'].reason, 'httpx' in sys.modules)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout == "not-cached False\n"
-
-
-def test_without_the_http_library_resolution_is_unknown() -> None:
-    code = (
-        "import sys; sys.modules['httpx'] = None\n"
-        "import winfix.images as w\n"
-        "r = w.resolve_images(['127.0.0.1:1/a:1'], windows_version='2022',"
-        " cache_path=__import__('pathlib').Path('/nonexistent/x.json'))\n"
-        "print(r['127.0.0.1:1/a:1'].message)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
-    assert done.stdout == (
-        "127.0.0.1:1/a:1: platforms unknown, no-http-client (cannot import httpx);"
-        " install winfix[images]\n"
-    )

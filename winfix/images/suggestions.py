@@ -26,7 +26,7 @@ class Suggestion:
         return f"the {self.project} project publishes {self.windows} for Windows ({self.source})"
 
 
-def _parse(document: object) -> dict[str, Suggestion]:
+def parse_suggestions(document: object) -> dict[str, Suggestion]:
     """Linux repository name (``domain/path``) → suggestion; sourceless entries are dropped."""
     entries = document.get("suggestions") if isinstance(document, dict) else None
     found: dict[str, Suggestion] = {}
@@ -55,7 +55,7 @@ def _parse(document: object) -> dict[str, Suggestion]:
 @functools.cache
 def shipped() -> dict[str, Suggestion]:
     text = resources.files("winfix.images").joinpath("suggestions.json").read_text("utf-8")
-    return _parse(json.loads(text))
+    return parse_suggestions(json.loads(text))
 
 
 def suggestion_for(ref: ImageRef) -> Suggestion | None:
