@@ -324,20 +324,46 @@ def _basic_user(header: str | None, users: dict[str, str]) -> str | bool | None:
 
 
 class StatusServer:
-    """A stand-in that answers every request with one status (429, 503): counts the requests."""
+    """A stand-in answering with one status (429, 503), counting requests.
 
-    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+    With ``upstream``, only the first ``failures`` requests get ``status``; later ones are
+    relayed to the upstream registry (a registry that fails, then recovers).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        headers: dict[str, str] | None = None,
+        *,
+        upstream: str | None = None,
+        failures: int = 1,
+    ) -> None:
         self.count = 0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 owner.count += 1
+                if upstream is not None and owner.count > failures:
+                    self._relay(upstream)
+                    return
                 self.send_response(status)
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _relay(self, base: str) -> None:
+                reply = httpx.get(
+                    f"{base}{self.path}", headers={"Accept": self.headers.get("Accept", "*/*")}
+                )
+                self.send_response(reply.status_code)
+                for key in ("Content-Type", "Docker-Content-Digest"):
+                    if key in reply.headers:
+                        self.send_header(key, reply.headers[key])
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -11,8 +11,10 @@ import base64
 import importlib.util
 import json
 import os
+import socket
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -466,6 +468,31 @@ def test_server_errors_are_retried_then_unknown(tmp_path: Path) -> None:
         f"{server.host} failed with HTTP 503",
         2,
     )
+
+
+def test_a_registry_that_recovers_is_retried(images: Images, tmp_path: Path) -> None:
+    with StatusServer(503, {"Retry-After": "0"}, upstream=images.open.url, failures=2) as proxy:
+        ref = f"{proxy.host}/win/ltsc2022:1"
+        result = resolve([ref], tmp_path, insecure_registries=[proxy.host], attempts=3)[ref]
+    # two 503s, then the manifest, then the config blob
+    assert (result.status, result.digest, proxy.count) == (
+        Status.RUNS,
+        images.digests["win/ltsc2022:1"],
+        4,
+    )
+
+
+def test_a_registry_that_never_answers_times_out(tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        host = f"127.0.0.1:{silent.getsockname()[1]}"
+        ref = f"{host}/app:1"
+        started = time.monotonic()
+        result = resolve([ref], tmp_path, insecure_registries=[host], attempts=2, timeout=0.3)[ref]
+        elapsed = time.monotonic() - started
+    assert (result.reason, result.detail) == (Reason.UNREACHABLE, f"{host} unreachable: timed out")
+    assert elapsed < 5
 
 
 def test_unreachable_registry(tmp_path: Path) -> None:
