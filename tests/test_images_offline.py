@@ -79,6 +79,18 @@ def test_image_map_answers_offline_with_the_suggestion(tmp_path: Path) -> None:
         f" for Windows ({NODE_EXPORTER_DOC})"
     )
     assert results["registry.example/app:2"].status is Status.RUNS
+    assert results["registry.example/app:2"].to_json() == {
+        "reference": "registry.example/app:2",
+        "normalised": "registry.example/app:2",
+        "status": "runs",
+        "platforms": [{"os": "windows", "architecture": "amd64", "os.version": "10.0.20348.1"}],
+        "digest": None,
+        "message": "registry.example/app:2 runs on Windows Server 2022 (10.0.20348):"
+        " windows(10.0.20348.1)/amd64",
+        "reason": None,
+        "source": "image-map",
+        "suggestion": None,
+    }
     assert not (tmp_path / "images.json").exists()  # image-map answers are not cached
 
 

@@ -145,7 +145,8 @@ class RegistryClient:
             return self._fetch(ref)
         except _Stop as stop:
             return stop.failure
-        except httpx.HTTPError as exc:  # anything the narrower handlers did not foresee
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+            # What the narrower handlers did not foresee still never escapes a lookup.
             return Failure(Reason.UNREACHABLE, f"{ref.registry_host}: {exc}")
 
     def _fetch(self, ref: ImageRef) -> Fetched:

@@ -40,6 +40,20 @@ class ImageResult:
     source: str = "none"  # "registry", "cache", "image-map" or "none"
     suggestion: Suggestion | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """For JSON reports: plain strings, platforms as OCI platform objects."""
+        return {
+            "reference": self.reference,
+            "normalised": self.normalised,
+            "status": self.status.value,
+            "platforms": [p.to_json() for p in self.platforms],
+            "digest": self.digest,
+            "message": self.message,
+            "reason": self.reason.value if self.reason else None,
+            "source": self.source,
+            "suggestion": self.suggestion.windows if self.suggestion else None,
+        }
+
 
 def parse_image_map(data: Mapping[str, Iterable[str]]) -> dict[str, tuple[Platform, ...]]:
     """``{reference: ["windows(10.0.20348)/amd64", "linux/amd64"]}`` keyed by normalised reference.
