@@ -192,7 +192,8 @@ def test_verdict_from_the_registry(
 
 def test_index_platforms_are_listed_in_full(images: Images, tmp_path: Path) -> None:
     ref = f"{images.open.host}/multi/docker:1"
-    result = resolve([ref], tmp_path, insecure_registries=[images.open.host])[ref]
+    # insecure-registries entries may be written as URLs
+    result = resolve([ref], tmp_path, insecure_registries=[f"http://{images.open.host}/"])[ref]
     assert result.platforms == (
         Platform("linux", "amd64"),
         Platform("linux", "arm64", "", "v8"),

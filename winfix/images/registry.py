@@ -117,7 +117,10 @@ class RegistryClient:
         max_wait: float = 30.0,
     ) -> None:
         self._credentials = credentials or CredentialStore()
-        self._insecure = frozenset(host.lower() for host in insecure)
+        # Docker's insecure-registries entries are host[:port]; a scheme or "/" is tolerated.
+        self._insecure = frozenset(
+            host.lower().split("://", 1)[-1].rstrip("/") for host in insecure
+        )
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._max_wait = max_wait
