@@ -309,6 +309,18 @@ def test_a_corrupt_cache_reads_as_empty(images: Images, tmp_path: Path) -> None:
     assert [p.name for p in cache.parent.iterdir()] == ["images.json"]  # no temporary left
 
 
+def test_an_unwritable_cache_costs_only_time(images: Images, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    ref = f"{images.open.host}/linux/only:1"
+    result = resolve(
+        [ref],
+        tmp_path,
+        insecure_registries=[images.open.host],
+        cache_path=tmp_path / "a-file" / "images.json",  # its directory cannot be made
+    )[ref]
+    assert (result.status, result.source) == (Status.LINUX_ONLY, "registry")
+
+
 def test_plain_http_is_never_the_default(images: Images, tmp_path: Path) -> None:
     ref = f"{images.open.host}/linux/only:1"
     before = len(images.open.requests())
