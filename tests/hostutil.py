@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import re
 import shlex
@@ -10,8 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from tests.conftest import REPO
 from winfix import registry
 from winfix.config import Settings
 from winfix.engine import fix_text
@@ -108,3 +112,28 @@ def run(
 def comments(text: str) -> list[str]:
     """Every comment line, stripped (what an in-place edit must keep)."""
     return sorted(line.strip() for line in text.splitlines() if line.strip().startswith("#"))
+
+
+@functools.cache
+def _installer() -> Any:
+    """`.ci/install_tools.py`, the one place that knows where the test tools live."""
+    spec = importlib.util.spec_from_file_location("install_tools", REPO / ".ci/install_tools.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def installed_tool(variable: str) -> str:
+    """A binary `.ci/install_tools.py` installs (WINFIX_HELM3, WINFIX_HELM4, WINFIX_KUBECTL135).
+
+    Skips when it is not installed, but fails under CI=true (`.ci/run` installs it).
+    """
+    path = _installer().tool_path(variable)
+    if not os.access(path, os.X_OK):
+        message = f"{variable} ({path}) is not installed: run `python3 .ci/install_tools.py`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(path)
