@@ -193,13 +193,15 @@ spec:
 CHARTS = {"agent": AGENT, "hooks": HOOKS, "multi": MULTI, "empty": EMPTY, "blocked": BLOCKED}
 
 
+def write_chart(base: Path, name: str) -> Path:
+    """The hand-written chart ``name`` under ``base``; returns its directory."""
+    for relative, text in CHARTS[name].items():
+        path = base / name / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return base / name
+
+
 def write_charts(base: Path) -> dict[str, Path]:
     """Every hand-written chart under ``base``; returns name -> chart directory."""
-    made = {}
-    for name, files in CHARTS.items():
-        for relative, text in files.items():
-            path = base / name / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        made[name] = base / name
-    return made
+    return {name: write_chart(base, name) for name in CHARTS}
