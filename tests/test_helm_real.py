@@ -19,7 +19,15 @@ import pytest
 import yaml
 
 from tests.helm_charts import write_charts
-from tests.hostutil import comments, installed_tool, objects, run, self_check, winfix_fixed
+from tests.hostutil import (
+    comments,
+    installed_tool,
+    objects,
+    run,
+    run_with_terminal,
+    self_check,
+    winfix_fixed,
+)
 from tests.kube_discovery import discovery_server
 from winfix.helm4 import STREAM_HEADER
 
@@ -360,3 +368,24 @@ def test_helm3_and_helm4_with_separate_data_homes_both_work(
         code, out, err = _helm(helm, env, "template", "rel", charts["agent"], *entry)
         assert (code, err) == (0, "")
         assert self_check(out) == []
+
+
+@pytest.mark.parametrize("version", ["helm3", "helm4"])
+def test_warnings_of_a_successful_render_reach_the_terminal(
+    request: pytest.FixtureRequest, charts: dict[str, Path], version: str, tmp_path: Path
+) -> None:
+    """Both Helms drop a successful post-renderer's stderr; winfix tells the terminal."""
+    helm: str = request.getfixturevalue(version)
+    env: dict[str, str] = request.getfixturevalue(f"{version}_env")
+    entry = HELM3_ENTRIES["winfix-post-renderer"] if version == "helm3" else HELM4_ENTRIES["plugin"]
+    command = [helm, "template", "rel", str(charts["agent"]), *entry]
+    code, out, err, terminal = run_with_terminal(command, env=env, cwd=tmp_path, scratch=tmp_path)
+    assert (code, err) == (0, b"")
+    assert self_check(out.decode()) == []
+    assert terminal.decode() == (
+        "winfix: DaemonSet rel-agent (agent/templates/daemonset.yaml): WIN154 warning: "
+        "hostPath volume 'logs': /var/log is a Linux host path; on Windows it is C:\\var\\log, "
+        "which holds Windows files, not what Linux keeps there "
+        "[unsafe fix available: --unsafe-fixes]\n"
+        "winfix: 1 unsafe fix(es) available with --post-renderer-args=--unsafe-fixes\n"
+    )

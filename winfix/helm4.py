@@ -1,4 +1,4 @@
-"""Getting winfix's findings past Helm 4, which hides a post-renderer's stderr.
+"""What the post-renderer tells Helm users: past Helm 4, which hides its stderr.
 
 Helm 4.1 (``internal/plugin/runtime_subprocess.go``, ``runPostrenderer``) captures
 a ``postrenderer/v1`` plugin's stderr into a buffer it never prints, and when the
@@ -89,6 +89,22 @@ def _where(finding: dict[str, Any], files: SourceFiles) -> str:
     shown = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
     template = finding.get("template") or files.get((kind, namespace, name))
     return f"{shown} ({template})" if template else shown
+
+
+def notices(report: dict[str, Any], files: SourceFiles) -> str:
+    """Warnings of a successful run, and the unsafe fixes on offer (for the terminal)."""
+    findings = report.get("findings", [])
+    lines = [
+        f"winfix: {_where(f, files)}: {f['rule']} warning: {f['message']}"
+        for f in findings
+        if not f.get("fixed") and f.get("severity") == "warning"
+    ]
+    unsafe = sum(1 for f in findings if not f.get("fixed") and f.get("fixSafety") != "none")
+    if unsafe:
+        lines.append(
+            f"winfix: {unsafe} unsafe fix(es) available with --post-renderer-args=--unsafe-fixes"
+        )
+    return "".join(f"{line}\n" for line in lines)
 
 
 def blocked_message(report: dict[str, Any], full_report: Path, files: SourceFiles) -> str:

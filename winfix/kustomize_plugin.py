@@ -13,7 +13,7 @@ kustomize`` silently skips).
 
 Kustomize shows the plugin's stderr only when the plugin fails (``invokePlugin``
 keeps it in a buffer and puts it in front of the error), so on success the
-warnings also go to the terminal, when there is one (``/dev/tty``). Positions
+warnings also go to the terminal, when there is one (``winfix.terminal``). Positions
 point at the user's files when the kustomization asks for origin annotations
 (``winfix.kustomize_origin``).
 """
@@ -29,7 +29,7 @@ from typing import BinaryIO, TextIO
 
 import yaml
 
-from winfix import kustomize_origin, registry, reporting
+from winfix import kustomize_origin, registry, reporting, terminal
 from winfix.config import Settings, settings_from_data, validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -115,7 +115,7 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     notices = _notices(result.findings, text, settings, rules, root)
     if notices:
         stderr.write(notices)
-        _tell_terminal(notices, stderr)
+        terminal.tell(notices, stderr)
     return 0
 
 
@@ -133,17 +133,6 @@ def _notices(
             "`unsafe-fixes: true` in the WindowsFix config\n"
         )
     return notices
-
-
-def _tell_terminal(text: str, stderr: TextIO) -> None:
-    """Also write ``text`` to the controlling terminal: Kustomize drops stderr on success."""
-    if stderr.isatty():
-        return  # run by hand: stderr is the terminal already
-    try:
-        with open("/dev/tty", "w", encoding="utf-8") as tty:
-            tty.write(text)
-    except OSError:
-        pass  # no terminal (CI, a pipeline under nohup): nothing more to do
 
 
 def main() -> int:

@@ -30,8 +30,9 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from winfix import helm4
+from winfix import helm4, terminal
 from winfix.helm4 import FILENAME_ANNOTATION
 
 __all__ = ["FILENAME_ANNOTATION", "apply_args", "main"]
@@ -81,7 +82,7 @@ def _report_option(args: list[str]) -> str | None:
 
 @contextlib.contextmanager
 def _streams(data: bytes) -> Iterator[tuple[io.BytesIO, io.StringIO]]:
-    """stdin from ``data``; stdout and stderr captured (for the Helm 4 path)."""
+    """stdin from ``data``; stdout and stderr captured."""
     saved = sys.stdin, sys.stdout, sys.stderr
     out, err = io.BytesIO(), io.StringIO()
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
@@ -95,8 +96,10 @@ def _streams(data: bytes) -> Iterator[tuple[io.BytesIO, io.StringIO]]:
         sys.stdin, sys.stdout, sys.stderr = saved
 
 
-def _under_helm4(cli_main: Callable[[list[str]], int], winfix_args: list[str], data: bytes) -> int:
-    """Run winfix; on failure print the one document that carries the findings to the user."""
+def _run(
+    cli_main: Callable[[list[str]], int], winfix_args: list[str], data: bytes
+) -> tuple[int, bytes, str, dict[str, Any]]:
+    """``winfix apply -`` over ``data``: exit code, stdout, stderr and the JSON report."""
     with tempfile.TemporaryDirectory(prefix="winfix-helm-") as scratch:
         user_report = _report_option(winfix_args)
         json_report = Path(user_report or Path(scratch) / "report.json")
@@ -108,21 +111,21 @@ def _under_helm4(cli_main: Callable[[list[str]], int], winfix_args: list[str], d
             report = json.loads(json_report.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # not written (bad arguments), or SARIF
             report = {}
-    sys.stderr.write(err.getvalue())  # Helm 4 drops it; a later Helm may not (#31843)
-    if code == 0:
-        sys.stdout.buffer.write(out.getvalue())
-        sys.stdout.buffer.flush()
-        return 0
+    return code, out.getvalue(), err.getvalue(), report
+
+
+def _helm4_failure(data: bytes, stderr: str, report: dict[str, Any]) -> int:
+    """Print the one document that carries the failure to the user through Helm 4."""
     # The full report outlives this run: the message names it.
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", prefix="winfix-helm-report-", suffix=".txt", delete=False
     ) as full:
-        full.write(helm4.full_report(err.getvalue(), data))
+        full.write(helm4.full_report(stderr, data))
     full_report = Path(full.name)
     if report.get("summary", {}).get("remainingErrors"):
         message = helm4.blocked_message(report, full_report, helm4.source_files(data))
     else:
-        message = helm4.failure_message(err.getvalue(), full_report)
+        message = helm4.failure_message(stderr, full_report)
     # Exit 0, or Helm 4 would drop this output too; the document makes Helm fail.
     sys.stdout.write(helm4.error_document(message))
     sys.stdout.flush()
@@ -133,11 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     """Console script ``winfix-post-renderer``."""
     from winfix.cli import main as cli_main
 
+    under_helm4 = os.environ.get(HOST_ENV) == "helm4"
     args = sys.argv[1:] if argv is None else argv
     try:
         winfix_args = apply_args(args)
     except SystemExit as exc:
-        if os.environ.get(HOST_ENV) == "helm4":
+        if under_helm4:
             sys.stdout.write(helm4.error_document(str(exc)))
             return 0
         sys.stderr.write(f"{exc}\n")
@@ -149,14 +153,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.buffer.write(data if data.strip() else EMPTY_OUTPUT)
         sys.stdout.buffer.flush()
         return 0
-    if os.environ.get(HOST_ENV) == "helm4":
-        return _under_helm4(cli_main, winfix_args, data)
-    saved = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
-    try:
-        return cli_main(winfix_args)
-    finally:
-        sys.stdin = saved
+    code, out, err, report = _run(cli_main, winfix_args, data)
+    sys.stderr.write(err)  # Helm shows it on failure (Helm 3) or never (Helm 4, #31843)
+    if code != 0 and under_helm4:
+        return _helm4_failure(data, err, report)
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+    if code == 0:
+        # Both Helms drop a successful post-renderer's stderr: warnings to the terminal.
+        terminal.tell(helm4.notices(report, helm4.source_files(data)), sys.stderr)
+    return code
 
 
 if __name__ == "__main__":
