@@ -389,3 +389,14 @@ def test_warnings_of_a_successful_render_reach_the_terminal(
         "[unsafe fix available: --unsafe-fixes]\n"
         "winfix: 1 unsafe fix(es) available with --post-renderer-args=--unsafe-fixes\n"
     )
+
+
+def test_helm4_following_the_advice_renders_the_chart(
+    helm4: str, helm4_env: dict[str, str], charts: dict[str, Path]
+) -> None:
+    """The message says: skip a rule with --post-renderer-args=--ignore=...; that works."""
+    args = ["--post-renderer", "winfix", "--post-renderer-args=--ignore=WIN142,WIN900"]
+    code, out, err = _helm(helm4, helm4_env, "template", "rel", charts["blocked"], *args)
+    assert (code, err) == (0, "")
+    assert "devicePath: /dev/xvda" in out
+    assert "kubernetes.io/os: windows" in out
