@@ -1,4 +1,5 @@
-"""The Helm post-renderer contract, fed `helm template`-shaped streams (no helm here).
+"""The Helm post-renderer contract, fed `helm template`-shaped streams (real Helm:
+test_helm_real.py).
 
 Helm 3 runs any executable (``--post-renderer winfix --post-renderer-args apply
 --post-renderer-args -``) with the non-hook documents; Helm 4 runs the
