@@ -247,3 +247,18 @@ def test_plugin_yaml_is_a_helm4_postrenderer_plugin() -> None:
     script = PLUGIN_DIR / "bin" / "post-render"
     assert script.is_file() and os.access(script, os.X_OK)
     assert {c.get("os") for c in commands} == {None, "windows"}
+    windows = next(c for c in commands if c.get("os") == "windows")
+    assert (windows["command"], windows["args"]) == ("winfix-post-renderer", ["--helm4"])
+
+
+def test_helm4_flag_reports_like_the_plugin_script(tmp_path: Path) -> None:
+    """What the plugin's Windows command runs: `winfix-post-renderer --helm4 [args]`."""
+    stream = _helm4(HELM3_STREAM + RAW_DEVICE)
+    command = [*_entry_points(tmp_path)["winfix-post-renderer"][:1], "--helm4", "apply",
+               "--isolated", "-"]  # fmt: skip
+    result = run(command, env=isolated_env(tmp_path), stdin=stream.encode())
+    assert result.returncode == 0
+    (document,) = yaml.safe_load_all(result.stdout)
+    message = document["metadata"]["annotations"][FILENAME_ANNOTATION]
+    assert message.startswith("winfix: 2 error(s) no fix could resolve")
+    Path(message.split("Full report: ")[1].splitlines()[0]).unlink()

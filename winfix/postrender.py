@@ -39,6 +39,7 @@ __all__ = ["FILENAME_ANNOTATION", "apply_args", "main"]
 
 # Set by plugins/helm/bin/post-render: the caller is Helm 4, which hides stderr.
 HOST_ENV = "WINFIX_POSTRENDER_HOST"
+HELM4_FLAG = "--helm4"  # the same, as the first argument (the plugin's Windows command)
 
 # Written when Helm sends nothing at all (every template rendered empty): Helm 4
 # fails on an empty post-render output, and a comment is an empty manifest to both
@@ -136,8 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     """Console script ``winfix-post-renderer``."""
     from winfix.cli import main as cli_main
 
-    under_helm4 = os.environ.get(HOST_ENV) == "helm4"
     args = sys.argv[1:] if argv is None else argv
+    # plugins/helm: bin/post-render sets the variable; on Windows, where Helm 4 runs
+    # winfix-post-renderer itself, the plugin's command passes --helm4 first.
+    under_helm4 = os.environ.get(HOST_ENV) == "helm4" or args[:1] == [HELM4_FLAG]
+    args = args[1:] if args[:1] == [HELM4_FLAG] else args
     try:
         winfix_args = apply_args(args)
     except SystemExit as exc:
