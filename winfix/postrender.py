@@ -10,14 +10,16 @@ comments and the filename annotation pass through untouched.
 
 ``winfix-post-renderer [winfix apply options]`` is ``winfix apply -`` with two
 differences a post-renderer needs: input with no YAML content (every template
-rendered empty) is echoed back instead of being an error, and a leading
+rendered empty) is echoed back (a comment when Helm sent nothing at all) instead
+of being an error, and a leading
 ``apply`` / trailing ``-`` are accepted, so the Helm 3 command line
 ``--post-renderer-args apply --post-renderer-args -`` also works with the Helm 4
 plugin.
 
 Under Helm 4 (the plugin's ``bin/post-render`` sets ``WINFIX_POSTRENDER_HOST=helm4``)
 a failure is reported through Helm's own error message instead of stderr, which
-Helm 4 discards: see ``winfix.helm4``.
+Helm 4 discards: see ``winfix.helm4``. Neither Helm shows the stderr of a run that
+succeeds, so its warnings also go to the terminal (``winfix.terminal``).
 """
 
 from __future__ import annotations
