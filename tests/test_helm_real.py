@@ -280,7 +280,10 @@ def test_helm4_user_sees_blocked_workloads_rules_and_the_report(
         assert lines[3].startswith("Full report: ")
         assert lines[4] == (
             "Fix the chart or its values, or skip a rule with "
-            "--post-renderer-args=--ignore=WIN142,WIN900"
+            "--post-renderer-args=--ignore=WIN142; the self-check cannot be skipped: keep such "
+            "a workload on Linux with a keep-linux entry in a winfix config file "
+            '(--post-renderer-args=--config=FILE) or its annotation winfix.io/keep-linux: '
+            '"<reason>"'
         )
         assert lines[5].startswith("(winfix speaks through this Helm error because Helm 4")
         report = Path(lines[3].removeprefix("Full report: "))
@@ -394,9 +397,13 @@ def test_warnings_of_a_successful_render_reach_the_terminal(
 def test_helm4_following_the_advice_renders_the_chart(
     helm4: str, helm4_env: dict[str, str], charts: dict[str, Path]
 ) -> None:
-    """The message says: skip a rule with --post-renderer-args=--ignore=...; that works."""
-    args = ["--post-renderer", "winfix", "--post-renderer-args=--ignore=WIN142,WIN900"]
+    """The message says: keep the workload on Linux with a config file; that works."""
+    config = Path(helm4_env["HOME"]) / "winfix.yaml"
+    config.write_text(
+        "keep-linux:\n  - {kind: DaemonSet, name: disk-agent, reason: needs a raw block device}\n"
+    )
+    args = ["--post-renderer", "winfix", f"--post-renderer-args=--config={config}"]
     code, out, err = _helm(helm4, helm4_env, "template", "rel", charts["blocked"], *args)
     assert (code, err) == (0, "")
     assert "devicePath: /dev/xvda" in out
-    assert "kubernetes.io/os: windows" in out
+    assert "kubernetes.io/os: linux" in out

@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from winfix import policy
+
 # The annotation Helm 4 adds to every document (and reads back as the file name).
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 
@@ -120,11 +122,18 @@ def blocked_message(report: dict[str, Any], full_report: Path, files: SourceFile
     if len(blocking) > MAX_LISTED:
         lines.append(f"  ... and {len(blocking) - MAX_LISTED} more")
     rules = sorted({f["rule"] for f in blocking})
-    lines += [
-        f"Full report: {full_report}",
-        "Fix the chart or its values, or skip a rule with "
-        f"--post-renderer-args=--ignore={','.join(rules)}",
-    ]
+    always = policy.never_ignored()
+    skippable = [rule for rule in rules if rule not in always]
+    advice = "Fix the chart or its values"
+    if skippable:
+        advice += f", or skip a rule with --post-renderer-args=--ignore={','.join(skippable)}"
+    if any(rule in always for rule in rules):
+        advice += (
+            "; the self-check cannot be skipped: keep such a workload on Linux with a "
+            "keep-linux entry in a winfix config file (--post-renderer-args=--config=FILE) "
+            'or its annotation winfix.io/keep-linux: "<reason>"'
+        )
+    lines += [f"Full report: {full_report}", advice]
     return "\n".join(lines)
 
 

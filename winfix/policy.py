@@ -61,6 +61,11 @@ def rules_for(settings: Settings, command: Command = Command.APPLY) -> tuple[Rul
     return tuple(chosen)
 
 
+def never_ignored() -> frozenset[str]:
+    """Ids of the rules no ``ignore`` can switch off (the self-checks)."""
+    return frozenset(r.id for r in registry.all_rules() if r.selection is Selection.ALWAYS)
+
+
 def _named(keys: tuple[str, ...], rule: Rule) -> set[str]:
     """``{rule.id}`` when ``keys`` name the rule exactly (by id or name), not by prefix."""
     return {rule.id} if any(k.upper() == rule.id or k == rule.name for k in keys) else set()
