@@ -27,13 +27,12 @@ admitted.
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import delete_fix
 from winfix.windows_fields import POD_SPEC_FIELDS
-from winfix.yamltree import Mapping, Scalar, typed
+from winfix.yamltree import Scalar, typed
 
 # The value that asks for something the Windows pod will not get.
 _INTENT = {
@@ -56,18 +55,15 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 message += f": {intent[1]}, which Windows pods cannot do"
             if key == "hostPID" and pod.is_host_process():
                 message += " (HostProcess containers already run on the host)"
-            ctx.report(
+            ctx.fix(
                 f"{pod.spec_path}.{key}",
                 message,
+                delete_fix(pod.spec, key),
+                Safety.SAFE,
                 at=node,
                 severity=Severity.ERROR,
-                fix=partial(_delete, pod.spec, key),
                 current=value,
             )
-
-
-def _delete(spec: Mapping, key: str) -> None:
-    spec.delete(key)
 
 
 RULE = Rule(

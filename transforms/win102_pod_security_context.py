@@ -38,13 +38,12 @@ admitted. What they meant must be re-done the Windows way; the findings say how.
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import delete_fix
 from winfix.windows_fields import POD_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python, typed
+from winfix.yamltree import Node, Scalar, to_python, typed
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -72,13 +71,14 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         for key in present:
             node = context.get(key)
             value = typed(node)
-            ctx.report(
+            ctx.fix(
                 f"{path}.{key}",
                 f"pod securityContext.{key} is rejected for Windows pods (any value); "
                 f"removed: {_WHY[key]}{_detail(key, node)}",
+                delete_fix(pod.spec, "securityContext", key),
+                Safety.SAFE,
                 at=node,
                 severity=Severity.ERROR,
-                fix=partial(_delete, pod.spec, context, key),
                 current=value,
             )
 
@@ -96,12 +96,6 @@ def _detail(key: str, node: Node | None) -> str:
         if names:
             return f" (lost: {', '.join(names)})"
     return ""
-
-
-def _delete(pod_spec: Mapping, context: Mapping, key: str) -> None:
-    context.delete(key)
-    if not len(context):
-        pod_spec.delete("securityContext")
 
 
 RULE = Rule(

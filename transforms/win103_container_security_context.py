@@ -41,13 +41,12 @@ the finding says so.
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
-from winfix.resources import Container, PodTemplate, Resource
+from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import delete_fix
 from winfix.windows_fields import CONTAINER_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python, typed
+from winfix.yamltree import Node, Scalar, to_python, typed
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -73,14 +72,15 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 continue
             for key in [k for k in list(context.keys()) if k in CONTAINER_SECURITY_CONTEXT_FIELDS]:
                 node = context.get(key)
-                ctx.report(
+                ctx.fix(
                     f"{container.path}.securityContext.{key}",
                     f"container {container.name}: securityContext.{key} is rejected for Windows "
                     f"pods (any value); removed: {_WHY[key]}"
                     f"{_intent(key, node, pod, host_process)}",
+                    delete_fix(container.node, "securityContext", key),
+                    Safety.SAFE,
                     at=node,
                     severity=Severity.ERROR,
-                    fix=partial(_delete, container, context, key),
                     current=typed(node),
                 )
 
@@ -111,12 +111,6 @@ def _intent(key: str, node: Node | None, pod: PodTemplate, host_process: bool) -
     if key == "runAsUser" and isinstance(node, Scalar) and node.as_int() == 0:
         return "; it ran as root (the Windows equivalent is ContainerAdministrator)"
     return ""
-
-
-def _delete(container: Container, context: Mapping, key: str) -> None:
-    context.delete(key)
-    if not len(context):
-        container.node.delete("securityContext")
 
 
 RULE = Rule(

@@ -47,6 +47,27 @@ class Rule:
     needs_stream: Callable[[Resource, Settings], bool] | None = None
     references: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if getattr(self.check, "__module__", "").startswith(f"{TRANSFORMS}."):
+            _DEFINED[self.id] = self
+
+
+# The package the rule modules load as (a wheel ships it; from a checkout the registry
+# binds the repository's transforms/ folder under this name).
+TRANSFORMS = "winfix.transforms"
+# Rules defined by the modules of that package. The registry imports every module
+# before any rule runs (``all_rules`` loads them all, whatever is selected), so this
+# is the set of rules winfix knows, and WIN000 can read it without importing the
+# registry that loads WIN000. Rules defined elsewhere (test doubles) do not count.
+_DEFINED: dict[str, Rule] = {}
+
+
+def known_rule_keys() -> frozenset[str]:
+    """Every key that names a rule: its id, its id in lower case, its name."""
+    return frozenset(
+        key for rule in _DEFINED.values() for key in (rule.id, rule.id.lower(), rule.name)
+    )
+
 
 @dataclass
 class StreamInfo:
@@ -154,14 +175,59 @@ class RuleContext:
         current: Any = None,
         proposed: Any = None,
     ) -> bool:
-        """Record a finding; apply ``fix`` when its safety allows. Returns whether it was fixed."""
-        fixed = False
-        effective_safety = safety if fix is not None else Safety.NONE
-        if fix is not None and (safety is Safety.SAFE or self.settings.unsafe_fixes):
-            fix()
-            fixed = True
-        elif fix is not None:
+        """Record a finding that offers no fix (the ``fix`` parameter is on its way out:
+        use ``fix()``, which names the fix's safety)."""
+        if fix is not None:
+            return self.fix(
+                path, message, fix, safety,
+                at=at, severity=severity, current=current, proposed=proposed,
+            )
+        self._record(
+            path, message, at=at, severity=severity, safety=Safety.NONE, fixed=False,
+            current=current, proposed=proposed,
+        )
+        return False
+
+    def fix(
+        self,
+        path: str,
+        message: str,
+        apply: Callable[[], None],
+        safety: Safety,
+        *,
+        at: Node | None = None,
+        severity: Severity = Severity.WARNING,
+        current: Any = None,
+        proposed: Any = None,
+    ) -> bool:
+        """Record a finding that comes with a fix, and apply the fix when ``safety`` allows.
+
+        ``apply`` runs for a SAFE fix, and for an UNSAFE one with ``--unsafe-fixes``;
+        otherwise the message says a fix is available. Returns whether it was applied.
+        """
+        applied = safety is Safety.SAFE or self.settings.unsafe_fixes
+        if applied:
+            apply()
+        else:
             message = f"{message} [unsafe fix available: --unsafe-fixes]"
+        self._record(
+            path, message, at=at, severity=severity, safety=safety, fixed=applied,
+            current=current, proposed=proposed,
+        )
+        return applied
+
+    def _record(
+        self,
+        path: str,
+        message: str,
+        *,
+        at: Node | None,
+        severity: Severity,
+        safety: Safety,
+        fixed: bool,
+        current: Any,
+        proposed: Any,
+    ) -> None:
         resource = self.resource
         line, column = self._location(at)
         self.findings.append(
@@ -178,14 +244,13 @@ class RuleContext:
                 column=column,
                 path=sys.intern(path),
                 fixed=fixed,
-                safety=effective_safety,
+                safety=safety,
                 template=resource.template,
                 document=resource.document,
                 current=current,
                 proposed=proposed,
             )
         )
-        return fixed
 
     def _location(self, at: Node | None) -> tuple[int, int]:
         node = at if at is not None and not at.is_new else self.resource.root
