@@ -65,14 +65,14 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 severity=Severity.ERROR,
             )
             continue
-        ctx.report(
+        ctx.fix(
             field,
             "pod-level resources are not supported on Windows: moved to container "
             f"{containers[0].name!r}",
+            partial(_move, pod, resources, containers[0]),
+            Safety.SAFE,
             at=where,
             severity=Severity.ERROR,
-            fix=partial(_move, pod, resources, containers[0]),
-            safety=Safety.SAFE,
             current=to_python(resources),
         )
 

@@ -46,14 +46,15 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import PodInfo, Resource, runs_on_windows, string_map
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, Scalar
+from winfix.toolkit import SERVICE, is_kind, of_kind, scalar_values
+from winfix.yamltree import Mapping
 
 MAX_BACKENDS = 64
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     _container_ports(resource, ctx)
-    if resource.group_kind != "v1/Service":
+    if not is_kind(resource, SERVICE):
         return
     spec = resource.root.get_map("spec")
     if spec is None or spec.get_str("type") == "ExternalName":
@@ -159,9 +160,7 @@ def _affinity(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) ->
 
 
 def _ip_families(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
-    families = [
-        node.value for node in spec.get_seq("ipFamilies") or () if isinstance(node, Scalar)
-    ]
+    families = scalar_values(spec.get_seq("ipFamilies"))
     policy = spec.get_str("ipFamilyPolicy")
     if "IPv6" in families:
         at, path = spec.get("ipFamilies"), "spec.ipFamilies"
@@ -178,15 +177,11 @@ def _ip_families(ctx: RuleContext, resource: Resource, spec: Mapping, name: str)
     )
 
 
-def _is_service(resource: Resource) -> bool:
-    return resource.group_kind == "v1/Service"
-
-
 RULE = Rule(
     id="WIN203",
     name="service-windows-networking",
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
     safety=Safety.NONE,
     check=check,
-    keeps=_is_service,
+    keeps=of_kind(SERVICE),
 )
