@@ -102,7 +102,7 @@ RULE = Rule(
     id="WIN151",
     name="windows-mount-paths",
     title="Rewrite Linux mountPaths as Windows paths (C:\\data, or a configured drive such as K:)",
-    safety=Safety.SAFE,
+    safety=Safety.UNSAFE,
     check=check,
     pods_only=True,
 )

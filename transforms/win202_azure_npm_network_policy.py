@@ -226,7 +226,7 @@ RULE = Rule(
     id="WIN202",
     name="azure-npm-network-policy",
     title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
-    safety=Safety.SAFE,
+    safety=Safety.UNSAFE,
     check=check,
     keeps=of_kind(NETWORK_POLICY),
 )

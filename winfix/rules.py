@@ -1,9 +1,10 @@
 """What a rule is, and the context it reports through.
 
 A rule module in ``transforms/`` defines one ``RULE = Rule(...)``. Its ``check``
-function looks at a resource, mutates the tree through fixes it hands to
-``RuleContext.report`` and never prints or exits: the context decides, from the
-fix's safety and the settings, whether the fix is applied.
+function looks at a resource and never prints or exits. It records a finding with
+``RuleContext.report``, or a finding that comes with a fix with ``RuleContext.fix``,
+which names the fix's safety and applies it when the safety and the settings allow.
+A rule never emits a fix less safe than its declared ``Rule.safety``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ class Rule:
     id: str
     name: str
     title: str  # one line, for `winfix rules`
-    safety: Safety  # the most a fix of this rule can be: SAFE, UNSAFE or NONE (report only)
+    # The least safe fix the rule may emit: SAFE (all its fixes are safe), UNSAFE (some
+    # need --unsafe-fixes) or NONE (report only). `winfix rules` and the README show it;
+    # RuleContext.fix refuses a fix less safe than this.
+    safety: Safety
     check: Callable[[Resource, RuleContext], None]
     doc: str = ""  # Markdown; filled from the module docstring by the registry
     # Rules that only place workloads on Linux-kept resources too (see `keep-linux`).
@@ -136,6 +140,18 @@ class StreamInfo:
         return self.memo("pods", build)
 
 
+# The fixes a rule may emit, by its declared safety (NONE: report only, no fix at all).
+_ALLOWED_FIXES = {
+    Safety.SAFE: (Safety.SAFE,),
+    Safety.UNSAFE: (Safety.SAFE, Safety.UNSAFE),
+    Safety.NONE: (),
+}
+
+
+class FixSafetyError(RuntimeError):
+    """A rule emitted a fix less safe than it declares: a bug in the rule, not in the input."""
+
+
 class RuleContext:
     """Per rule and resource: settings, and the sink findings go to."""
 
@@ -170,23 +186,14 @@ class RuleContext:
         *,
         at: Node | None = None,
         severity: Severity = Severity.WARNING,
-        fix: Callable[[], None] | None = None,
-        safety: Safety = Safety.SAFE,
         current: Any = None,
         proposed: Any = None,
-    ) -> bool:
-        """Record a finding that offers no fix (the ``fix`` parameter is on its way out:
-        use ``fix()``, which names the fix's safety)."""
-        if fix is not None:
-            return self.fix(
-                path, message, fix, safety,
-                at=at, severity=severity, current=current, proposed=proposed,
-            )
+    ) -> None:
+        """Record a finding that offers no fix (a finding with one goes through ``fix``)."""
         self._record(
             path, message, at=at, severity=severity, safety=Safety.NONE, fixed=False,
             current=current, proposed=proposed,
         )
-        return False
 
     def fix(
         self,
@@ -204,7 +211,14 @@ class RuleContext:
 
         ``apply`` runs for a SAFE fix, and for an UNSAFE one with ``--unsafe-fixes``;
         otherwise the message says a fix is available. Returns whether it was applied.
+        Raises ``FixSafetyError`` for a fix less safe than the rule declares, whether or
+        not it would be applied: ``winfix rules`` must not call a rule safer than it is.
         """
+        declared = self.rule.safety
+        if safety not in _ALLOWED_FIXES[declared]:
+            raise FixSafetyError(
+                f"{self.rule.id} is declared {declared} and emitted a {safety} fix at {path}"
+            )
         applied = safety is Safety.SAFE or self.settings.unsafe_fixes
         if applied:
             apply()
