@@ -64,7 +64,7 @@ def holds_other(parent: Mapping, key: str, kind: type[Node] = Mapping) -> bool:
 # -- fixes -------------------------------------------------------------------------------
 
 
-def set_in(root: Mapping, keys: tuple[str, ...], value: PyValue | Node) -> None:
+def _set_in(root: Mapping, keys: tuple[str, ...], value: PyValue | Node) -> None:
     """``root[k0]...[kn] = value``, creating the mappings on the way.
 
     Nothing is changed when a mapping on the way holds something else (``ensure_map``).
@@ -76,10 +76,10 @@ def set_in(root: Mapping, keys: tuple[str, ...], value: PyValue | Node) -> None:
         mapping.set(keys[-1], value)
 
 
-def delete_in(root: Mapping, keys: tuple[str, ...]) -> None:
+def _delete_in(root: Mapping, keys: tuple[str, ...]) -> None:
     """Delete ``root[k0]...[kn]`` and every mapping on the way the deletion empties.
 
-    ``root`` itself stays: ``delete_in(empty_dir, ("medium",))`` leaves ``emptyDir: {}``,
+    ``root`` itself stays: ``_delete_in(empty_dir, ("medium",))`` leaves ``emptyDir: {}``,
     whose emptiness means something, while an emptied ``securityContext`` or
     ``annotations`` below it would only add noise.
     """
@@ -107,19 +107,19 @@ def remove_item(parent: Mapping, key: str, item: Node) -> None:
 
 
 def set_fix(root: Mapping, *keys: str, value: PyValue | Node) -> Fix:
-    """A fix that sets ``root[keys...]`` to ``value`` (see ``set_in``)."""
+    """A fix that sets ``root[keys...]`` to ``value`` (see ``_set_in``)."""
 
     def fix() -> None:
-        set_in(root, keys, value)
+        _set_in(root, keys, value)
 
     return fix
 
 
 def delete_fix(root: Mapping, *keys: str) -> Fix:
-    """A fix that deletes ``root[keys...]`` and prunes what it empties (see ``delete_in``)."""
+    """A fix that deletes ``root[keys...]`` and prunes what it empties (see ``_delete_in``)."""
 
     def fix() -> None:
-        delete_in(root, keys)
+        _delete_in(root, keys)
 
     return fix
 
