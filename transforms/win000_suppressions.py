@@ -89,10 +89,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN000",
-    name="suppressions",
+    id="WIN000", name="suppressions", safety=Safety.NONE, check=check, applies_to_linux_kept=True,
     title="Report opt-out annotations without a reason or naming an unknown rule",
-    safety=Safety.NONE,
-    check=check,
-    applies_to_linux_kept=True,
 )

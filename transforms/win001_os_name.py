@@ -58,10 +58,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN001",
-    name="os-name",
+    id="WIN001", name="os-name", safety=Safety.SAFE, check=check, pods_only=True,
     title="Set spec.os.name: windows so the pod is validated and admitted as a Windows pod",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

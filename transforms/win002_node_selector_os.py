@@ -98,11 +98,7 @@ def _pin_linux(pod: PodTemplate, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN002",
-    name="node-selector-os",
+    id="WIN002", name="node-selector-os", safety=Safety.SAFE, check=check,
+    applies_to_linux_kept=True, pods_only=True,
     title="Schedule pods on Windows nodes with nodeSelector kubernetes.io/os: windows",
-    safety=Safety.SAFE,
-    check=check,
-    applies_to_linux_kept=True,
-    pods_only=True,
 )

@@ -82,10 +82,6 @@ def _to_windows(expression: Mapping, values: Sequence | None) -> None:
 
 
 RULE = Rule(
-    id="WIN003",
-    name="node-affinity-os",
+    id="WIN003", name="node-affinity-os", safety=Safety.SAFE, check=check, pods_only=True,
     title="Flip node-affinity terms on kubernetes.io/os from linux to windows",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

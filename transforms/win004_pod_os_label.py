@@ -108,12 +108,7 @@ def _has_os_label(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id="WIN004",
-    name="pod-os-label",
+    id="WIN004", name="pod-os-label", safety=Safety.SAFE, check=check, pods_only=True,
+    keeps=of_kind(SERVICE), needs_stream=_has_os_label,
     title="Change a kubernetes.io/os: linux pod label, which the Windows kubelet rejects",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
-    keeps=of_kind(SERVICE),
-    needs_stream=_has_os_label,
 )

@@ -95,10 +95,6 @@ def _add(pod: PodTemplate, wanted: dict[str, Any]) -> None:
 
 
 RULE = Rule(
-    id="WIN005",
-    name="windows-toleration",
+    id="WIN005", name="windows-toleration", safety=Safety.SAFE, check=check, pods_only=True,
     title="Tolerate the Windows node taint (os=windows:NoSchedule by default)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

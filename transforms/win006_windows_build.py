@@ -70,10 +70,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN006",
-    name="windows-build",
+    id="WIN006", name="windows-build", safety=Safety.SAFE, check=check, pods_only=True,
     title="Select nodes of the target Windows Server build (node.kubernetes.io/windows-build)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -92,12 +92,7 @@ def _class_configured(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id="WIN007",
-    name="runtime-class",
+    id="WIN007", name="runtime-class", safety=Safety.SAFE, check=check, pods_only=True,
+    keeps=of_kind(RUNTIME_CLASS), needs_stream=_class_configured,
     title="Set the configured Windows runtimeClassName; drop node selectors that conflict with it",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
-    keeps=of_kind(RUNTIME_CLASS),
-    needs_stream=_class_configured,
 )

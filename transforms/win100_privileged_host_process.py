@@ -186,10 +186,7 @@ def _host_signals(pod: PodTemplate) -> list[str]:
 
 
 RULE = Rule(
-    id="WIN100",
-    name="privileged-to-host-process",
-    title="Convert privileged node-agent DaemonSets to Windows HostProcess pods (unsafe)",
-    safety=Safety.UNSAFE,
-    check=check,
+    id="WIN100", name="privileged-to-host-process", safety=Safety.UNSAFE, check=check,
     pods_only=True,
+    title="Convert privileged node-agent DaemonSets to Windows HostProcess pods (unsafe)",
 )

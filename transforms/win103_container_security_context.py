@@ -41,12 +41,12 @@ the finding says so.
 
 from __future__ import annotations
 
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
-from winfix.toolkit import delete_fix
+from winfix.toolkit import remove_rejected
 from winfix.windows_fields import CONTAINER_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Node, Scalar, to_python, typed
+from winfix.yamltree import Node, Scalar, to_python
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -71,18 +71,13 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             if context is None:
                 continue
             for key in [k for k in list(context.keys()) if k in CONTAINER_SECURITY_CONTEXT_FIELDS]:
-                node = context.get(key)
-                ctx.fix(
-                    f"{container.path}.securityContext.{key}",
+                message = (
                     f"container {container.name}: securityContext.{key} is rejected for Windows "
                     f"pods (any value); removed: {_WHY[key]}"
-                    f"{_intent(key, node, pod, host_process)}",
-                    delete_fix(container.node, "securityContext", key),
-                    Safety.SAFE,
-                    at=node,
-                    severity=Severity.ERROR,
-                    current=typed(node),
+                    f"{_intent(key, context.get(key), pod, host_process)}"
                 )
+                path = f"{container.path}.securityContext.{key}"
+                remove_rejected(ctx, path, message, container.node, "securityContext", key)
 
 
 def _intent(key: str, node: Node | None, pod: PodTemplate, host_process: bool) -> str:
@@ -114,10 +109,6 @@ def _intent(key: str, node: Node | None, pod: PodTemplate, host_process: bool) -
 
 
 RULE = Rule(
-    id="WIN103",
-    name="container-security-context",
+    id="WIN103", name="container-security-context", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove Linux-only container securityContext fields (privileged, capabilities, ...)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -60,10 +60,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN104",
-    name="linux-security-annotations",
+    id="WIN104", name="linux-security-annotations", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove legacy AppArmor/seccomp pod annotations (ignored for Windows pods)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

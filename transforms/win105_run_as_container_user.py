@@ -91,10 +91,6 @@ def _user(context: Mapping | None) -> str | None:
 
 
 RULE = Rule(
-    id="WIN105",
-    name="run-as-container-user",
+    id="WIN105", name="run-as-container-user", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Map runAsNonRoot: true to windowsOptions.runAsUserName: ContainerUser (unsafe)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -139,10 +139,6 @@ def _delete_volume(pod: PodTemplate, volume: Mapping, mounts: list[Mount]) -> No
 
 
 RULE = Rule(
-    id="WIN106",
-    name="hugepages",
+    id="WIN106", name="hugepages", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove hugepages requests, limits, volumes and mounts (no hugepages on Windows)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -76,10 +76,6 @@ def _searches(pod: PodTemplate, resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN107",
-    name="windows-dns",
+    id="WIN107", name="windows-dns", safety=Safety.SAFE, check=check, pods_only=True,
     title="Replace dnsPolicy ClusterFirstWithHostNet; warn about several DNS search domains",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -85,10 +85,6 @@ def _remove(pod: PodTemplate, ports: list[Mapping]) -> None:
 
 
 RULE = Rule(
-    id="WIN108",
-    name="host-network",
+    id="WIN108", name="host-network", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove hostNetwork (and its hostPorts) from pods that are not HostProcess pods",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

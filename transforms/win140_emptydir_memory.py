@@ -55,10 +55,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN140",
-    name="emptydir-memory",
+    id="WIN140", name="emptydir-memory", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove emptyDir medium: Memory (Windows backs the volume with disk)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

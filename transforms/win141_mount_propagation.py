@@ -62,10 +62,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN141",
-    name="mount-propagation",
+    id="WIN141", name="mount-propagation", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove volumeMounts mountPropagation (always private on Windows)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

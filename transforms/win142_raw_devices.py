@@ -67,10 +67,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN142",
-    name="raw-devices",
+    id="WIN142", name="raw-devices", safety=Safety.NONE, check=check, pods_only=True,
     title="Report volumeDevices and CharDevice/BlockDevice hostPaths (no devices on Windows)",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

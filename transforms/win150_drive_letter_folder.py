@@ -89,10 +89,6 @@ def _folder(
 
 
 RULE = Rule(
-    id="WIN150",
-    name="drive-letter-folder",
+    id="WIN150", name="drive-letter-folder", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Warn that a /K/... mountPath is the folder C:\\K\\..., not drive K: (unsafe fix: K:)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

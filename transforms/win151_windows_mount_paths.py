@@ -99,10 +99,6 @@ def _rewrite(path: str, mapping: tuple[tuple[str, str], ...]) -> tuple[str, str,
 
 
 RULE = Rule(
-    id="WIN151",
-    name="windows-mount-paths",
+    id="WIN151", name="windows-mount-paths", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Rewrite Linux mountPaths as Windows paths (C:\\data, or a configured drive such as K:)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -105,10 +105,6 @@ def _check_one(ctx: RuleContext, mount: Mount, key: str, value: str, *, windows:
 
 
 RULE = Rule(
-    id="WIN152",
-    name="subpath-windows",
+    id="WIN152", name="subpath-windows", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Normalise subPaths with backslashes or a drive prefix (API and kubelet disagree)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

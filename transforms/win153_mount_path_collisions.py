@@ -85,10 +85,6 @@ def _collision(seen: dict[str, str], destination: str, path: str) -> str | None:
 
 
 RULE = Rule(
-    id="WIN153",
-    name="mount-path-collisions",
+    id="WIN153", name="mount-path-collisions", safety=Safety.NONE, check=check, pods_only=True,
     title="Report mounts that collide on Windows (case-insensitive) or land on C: or C:\\Windows",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

@@ -155,11 +155,7 @@ def _fix(pod: PodTemplate, host_path: Mapping, volume: str, target: str, pipe: b
 
 
 RULE = Rule(
-    id="WIN154",
-    name="linux-host-paths",
+    id="WIN154", name="linux-host-paths", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Report hostPaths of well-known Linux paths (docker.sock, /proc, /var/log...) "
     "with the Windows equivalent",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

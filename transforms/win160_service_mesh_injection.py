@@ -165,10 +165,6 @@ def _opt_out(pod: PodTemplate, meshes: tuple[Mesh, ...]) -> None:
 
 
 RULE = Rule(
-    id="WIN160",
-    name="service-mesh-injection",
+    id="WIN160", name="service-mesh-injection", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Switch off Istio, Linkerd and OSM sidecar injection (Linux-only proxies)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

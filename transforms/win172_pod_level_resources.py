@@ -83,10 +83,6 @@ def _move(pod: PodTemplate, resources: Mapping, container: Container) -> None:
 
 
 RULE = Rule(
-    id="WIN172",
-    name="pod-level-resources",
+    id="WIN172", name="pod-level-resources", safety=Safety.SAFE, check=check, pods_only=True,
     title="Move pod-level spec.resources to the only container, else report (unsupported)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

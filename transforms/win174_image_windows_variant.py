@@ -131,10 +131,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             )
 
 RULE = Rule(
-    id="WIN174",
-    name="image-windows-variant",
+    id="WIN174", name="image-windows-variant", safety=Safety.SAFE, check=check, pods_only=True,
     title="Replace images via image-map, else note a Windows variant cannot be checked offline",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

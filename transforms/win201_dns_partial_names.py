@@ -194,12 +194,8 @@ def _names_a_service(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id="WIN201",
-    name="dns-partial-names",
-    title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
-    safety=Safety.SAFE,
-    check=check,
+    id="WIN201", name="dns-partial-names", safety=Safety.SAFE, check=check,
     # Services (the names to qualify) and ConfigMaps (rewritten for Windows pods)
-    keeps=of_kind(SERVICE, CONFIG_MAP),
-    needs_stream=_names_a_service,
+    keeps=of_kind(SERVICE, CONFIG_MAP), needs_stream=_names_a_service,
+    title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
 )

@@ -223,10 +223,7 @@ def _resolve(name: str, protocol: str, targets: list[PodInfo] | None) -> int | N
 
 
 RULE = Rule(
-    id="WIN202",
-    name="azure-npm-network-policy",
-    title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
-    safety=Safety.UNSAFE,
-    check=check,
+    id="WIN202", name="azure-npm-network-policy", safety=Safety.UNSAFE, check=check,
     keeps=of_kind(NETWORK_POLICY),
+    title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
 )

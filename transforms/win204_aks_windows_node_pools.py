@@ -472,10 +472,7 @@ def _is_cluster_object(resource: Resource) -> bool:
 
 
 RULE = Rule(
-    id="WIN204",
-    name="aks-windows-node-pools",
-    title="AKS clusters (CAPZ, ASO) whose Windows node pools AKS rejects",
-    safety=Safety.SAFE,
-    check=check,
+    id="WIN204", name="aks-windows-node-pools", safety=Safety.SAFE, check=check,
     keeps=_is_cluster_object,
+    title="AKS clusters (CAPZ, ASO) whose Windows node pools AKS rejects",
 )

@@ -7,8 +7,8 @@ mounts that most workload rules make. Where a mount lands on Windows is
 ``winfix.windows_paths.runtime_destination``, the one normaliser every rule and
 the admission self-check use.
 
-This module sits beside the rules contract (``winfix.rules``): it imports only
-the views (``winfix.resources``) and the tree (``winfix.yamltree``).
+This module sits on the rules contract (``winfix.rules``) and imports only it and
+the layers below: the views (``winfix.resources``) and the tree (``winfix.yamltree``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from winfix.model import Safety, Severity
 from winfix.resources import Container, PodTemplate, Resource
-from winfix.yamltree import Mapping, Node, PyValue, Scalar, Sequence
+from winfix.rules import RuleContext
+from winfix.yamltree import Mapping, Node, PyValue, Scalar, Sequence, typed
 
 # The node label every kubelet sets, and the one it no longer sets
 # (https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-os).
@@ -59,6 +61,14 @@ def holds_other(parent: Mapping, key: str, kind: type[Node] = Mapping) -> bool:
     if node is None or isinstance(node, kind):
         return False
     return not (isinstance(node, Scalar) and node.is_null)
+
+
+def get_in(root: Mapping | None, *keys: str) -> Node | None:
+    """``root[k0]...[kn]``, or None when a key is missing or a value on the way is no mapping."""
+    node: Node | None = root
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 # -- fixes -------------------------------------------------------------------------------
@@ -122,6 +132,18 @@ def delete_fix(root: Mapping, *keys: str) -> Fix:
         _delete_in(root, keys)
 
     return fix
+
+
+def remove_rejected(ctx: RuleContext, path: str, message: str, root: Mapping, *keys: str) -> None:
+    """An error: the API server rejects ``root[keys...]`` for Windows pods (any value).
+
+    The safe fix deletes it, and whatever mapping the deletion empties below ``root``.
+    """
+    node = get_in(root, *keys)
+    ctx.fix(
+        path, message, delete_fix(root, *keys), Safety.SAFE,
+        at=node, severity=Severity.ERROR, current=typed(node),
+    )
 
 
 # -- walks -------------------------------------------------------------------------------
