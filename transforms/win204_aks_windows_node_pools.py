@@ -78,7 +78,7 @@ from dataclasses import dataclass, field
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
-from winfix.toolkit import delete_fix, set_fix
+from winfix.toolkit import delete_fix, is_kind, set_fix
 from winfix.yamltree import Mapping, Node, Scalar
 
 CAPZ = "infrastructure.cluster.x-k8s.io"
@@ -150,11 +150,11 @@ def _model(ctx: RuleContext) -> tuple[list[Cluster], list[Pool]]:
         spec = r.root.get_map("spec")
         if spec is None:
             continue
-        if r.group_kind == "cluster.x-k8s.io/Cluster":
+        if is_kind(r, "cluster.x-k8s.io/Cluster"):
             ref = spec.get_map("controlPlaneRef")
             if ref is not None and ref.get_str("name"):
                 capi_clusters[(r.namespace, ref.get_str("name") or "")] = r.name
-        elif r.group_kind == "cluster.x-k8s.io/MachinePool":
+        elif is_kind(r, "cluster.x-k8s.io/MachinePool"):
             template = spec.get_map("template")
             inner = template.get_map("spec") if template is not None else None
             ref = inner.get_map("infrastructureRef") if inner is not None else None
