@@ -31,7 +31,7 @@ def rule_of(mutate: Mutate) -> Rule:
         def fix() -> None:
             mutate(resource.root)
 
-        ctx.report("x", "changed", fix=fix)
+        ctx.fix("x", "changed", fix, Safety.SAFE)
 
     return Rule(id="WIN999", name="test-edit", title="test", safety=Safety.SAFE, check=check)
 
