@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 
 from winfix import registry
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Finding
+from winfix.settings import Settings
 
 # Annotations the hosts add to match resources back; not part of the objects.
 HOST_ANNOTATIONS = re.compile(

@@ -12,11 +12,11 @@ import pytest
 from tests.conftest import CliResult
 from winfix import registry, schema
 from winfix.admission import check_pod, normalize_mount_path, run_as_user_name_errors
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.yamltree import iter_documents
 
 Cli = Callable[..., CliResult]

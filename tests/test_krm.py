@@ -13,7 +13,7 @@ import yaml
 from tests.conftest import CORPUS, require_tool
 from tests.hostutil import KRM_EXEC, comments, isolated_env, objects, run, self_check, winfix_fixed
 from winfix import krm
-from winfix.config import Settings
+from winfix.settings import Settings
 
 IMAGE = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"
 

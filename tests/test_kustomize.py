@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import CORPUS, require_tool
 from tests.hostutil import KRM_EXEC, isolated_env, objects, run, self_check, winfix_fixed
 from winfix import kustomize_plugin
-from winfix.config import Settings
+from winfix.settings import Settings
 
 # Corpus files winfix fixes completely; kubectl kustomize is superlinear on the huge ones.
 KUSTOMIZE_FILES = (

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.yamltree import Mapping
 
 OS_LABEL = "kubernetes.io/os"

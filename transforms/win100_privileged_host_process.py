@@ -52,10 +52,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from winfix.config import HOST_PROCESS_USERS
 from winfix.model import Safety, Severity
 from winfix.resources import Container, PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import HOST_PROCESS_USERS
 from winfix.yamltree import Mapping, Node
 
 

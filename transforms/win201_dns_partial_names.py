@@ -47,10 +47,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource, runs_on_windows
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 
 # A host name of two labels, optionally followed by ".svc". Service names are

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,11 +17,12 @@ from typing import Annotated, Any
 import typer
 
 from winfix import __version__, registry
-from winfix.config import DRIVE_PATTERN, Settings, resolve
+from winfix.config import resolve
 from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.explain import explain_text
 from winfix.rules import Rule
 from winfix.runner import ExitCode, Mode, Options, run
+from winfix.settings import Settings, parse_mount, parse_toleration
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (nothing to change, or fixes written); 1 changes needed "
@@ -101,35 +101,6 @@ def _split(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-def _parse_toleration(text: str) -> dict[str, Any]:
-    """KEY[=VALUE][:EFFECT], as kubectl taint writes taints."""
-    effect = None
-    body = text
-    if ":" in body:
-        body, effect = body.rsplit(":", 1)
-    key, _, value = body.partition("=")
-    if not key or (effect and effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute")):
-        raise ConfigError(
-            f"--toleration {text!r}: expected KEY[=VALUE][:EFFECT], "
-            "EFFECT one of NoSchedule, PreferNoSchedule, NoExecute"
-        )
-    toleration: dict[str, Any] = {"key": key, "operator": "Equal" if value else "Exists"}
-    if value:
-        toleration["value"] = value
-    if effect:
-        toleration["effect"] = effect
-    return toleration
-
-
-def _parse_mount(text: str) -> tuple[str, str]:
-    prefix, sep, target = text.partition("=")
-    if not sep or not prefix.startswith("/") or not re.match(DRIVE_PATTERN, target):
-        raise ConfigError(
-            f"--mount-path {text!r}: expected /linux/prefix=DRIVE: (e.g. /mnt/data=K:)"
-        )
-    return prefix, target
-
-
 def build_settings(
     *,
     config: Path | None,
@@ -155,9 +126,9 @@ def build_settings(
     if no_tolerations:
         overrides["tolerations"] = ()
     elif toleration:
-        overrides["tolerations"] = tuple(tuple(_parse_toleration(t).items()) for t in toleration)
+        overrides["tolerations"] = tuple(tuple(parse_toleration(t).items()) for t in toleration)
     if mount_path:
-        overrides["mount_paths"] = tuple(_parse_mount(m) for m in mount_path)
+        overrides["mount_paths"] = tuple(parse_mount(m) for m in mount_path)
     if isolated:
         from dataclasses import replace
 

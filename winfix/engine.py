@@ -12,7 +12,6 @@ import gc
 import re
 from dataclasses import dataclass, field, replace
 
-from winfix.config import Settings
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, Safety, Severity
@@ -25,6 +24,7 @@ from winfix.resources import (
     string_map,
 )
 from winfix.rules import Rule, RuleContext, StreamInfo
+from winfix.settings import Settings
 from winfix.source import Encoding, decode
 from winfix.yamltree import Document, Mapping, iter_documents
 

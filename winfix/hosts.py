@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from winfix import patches, render_sources
-from winfix.config import Settings
 from winfix.errors import ConfigError
 from winfix.rules import Rule
 from winfix.runner import Mode, Options, run
+from winfix.settings import Settings
 
 
 @contextlib.contextmanager

@@ -29,11 +29,12 @@ from typing import Any, BinaryIO, TextIO
 import yaml
 
 from winfix import registry
-from winfix.config import Settings, settings_from_data, validate
+from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
 from winfix.model import Finding
 from winfix.rules import Rule
+from winfix.settings import Settings, settings_from_data
 from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python
 
 API_GROUP = "winfix.io"

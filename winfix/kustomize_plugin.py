@@ -24,10 +24,11 @@ from typing import BinaryIO, TextIO
 import yaml
 
 from winfix import registry, reporting
-from winfix.config import settings_from_data, validate
+from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
 from winfix.krm import API_GROUP, KIND, config_data
+from winfix.settings import settings_from_data
 from winfix.source import decode, encode
 
 PLUGIN_VERSION = "v1alpha1"

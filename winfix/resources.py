@@ -15,7 +15,7 @@ from winfix.model import ResourceRef
 from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
 
 if TYPE_CHECKING:
-    from winfix.config import Settings
+    from winfix.settings import Settings
 
 # kind -> paths to pod templates ({metadata, spec} mappings). "[*]" walks a list,
 # "{*}" walks the values of a map. A path ending in "!" is a bare PodSpec (no template).

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from winfix import diffing, files, reporting
-from winfix.config import Settings
 from winfix.engine import FileResult, fix_bytes
 from winfix.errors import InputError
 from winfix.model import Safety
 from winfix.rules import Rule
+from winfix.settings import Settings
 from winfix.source import encode
 
 

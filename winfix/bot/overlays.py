@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TextIO
 
 from winfix.bot.discover import KUSTOMIZATION_NAMES, Overlay
-from winfix.config import Settings
 from winfix.engine import FileResult, fix_text
 from winfix.errors import ConfigError, WinfixError
 from winfix.rules import Rule
+from winfix.settings import Settings
 
 
 def render_source(worktree: Path, overlay: Overlay) -> str:
