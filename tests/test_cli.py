@@ -416,6 +416,75 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
     assert "Exit codes: 0 success" in top
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--max-size", "0"), "Error: Invalid value for '--max-size': 0 is less than 1 MiB"),
+        (("--max-size", "x"), "Error: Invalid value for '--max-size': 'x' is not a valid integer."),
+        (
+            ("--windows-version", "2016"),
+            "Error: Invalid value for '--windows-version': '2016' is not one of '2019', '2022', "
+            "'2025'.",
+        ),
+        (
+            ("--format", "xml"),
+            "Error: Invalid value for '--format': 'xml' is not one of 'text', 'github', 'json', "
+            "'none'.",
+        ),
+        (
+            ("--kubernetes-version", "latest"),
+            "winfix: error: --kubernetes-version 'latest': expected MAJOR.MINOR, e.g. 1.32",
+        ),
+        (
+            ("--image-map", "nginx"),
+            "winfix: error: --image-map 'nginx': expected LINUX_IMAGE=WINDOWS_IMAGE "
+            "(e.g. nginx=mcr.microsoft.com/oss/nginx/nginx)",
+        ),
+        (
+            ("--slect", "WIN001"),
+            "Error: No such option: --slect (did you mean --select?)",
+        ),
+    ],
+)
+def test_bad_option_values_are_one_readable_line_exit_2(
+    cli: Cli, argv: tuple[str, ...], message: str
+) -> None:
+    result = cli("apply", *argv, "-", stdin=WEB.encode())
+    assert (result.code, result.out) == (2, b"")
+    assert result.err_lines[-1] == message
+    assert "Value error" not in result.err
+
+
+def test_top_level_help(cli: Cli, snapshot_text: SnapshotAssertion) -> None:
+    result = cli("--help")
+    assert result.code == 0
+    assert result.out.decode() == snapshot_text
+
+
+def test_apply_help(cli: Cli, snapshot_text: SnapshotAssertion) -> None:
+    result = cli("apply", "--help")
+    assert result.code == 0
+    text = result.out.decode()
+    assert not re.search(r"<[a-z\[\] ]+>", text)  # no type metavars such as <list[str]>
+    assert text == snapshot_text
+
+
+def test_new_settings_flags_reach_the_rules(cli: Cli) -> None:
+    # --network-policy azure-npm turns on the Azure NPM NetworkPolicy check (WIN202).
+    policy = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n"
+        "spec:\n  podSelector: {}\n  ingress:\n    - ports:\n        - protocol: SCTP\n"
+        "          port: 5000\n"
+    )
+    plain = cli("apply", "--check", "--select", "WIN202", "-", stdin=policy.encode())
+    npm = cli(
+        "apply", "--check", "--select", "WIN202", "--network-policy", "azure-npm", "-",
+        stdin=policy.encode(),
+    )
+    assert "WIN202" not in plain.err
+    assert "WIN202" in npm.err
+
+
 def test_version(cli: Cli) -> None:
     result = cli("--version")
     assert (result.code, result.out) == (0, f"winfix {__version__}\n".encode())

@@ -80,6 +80,7 @@ class Option:
     where: frozenset[str] = FIXING
     flag: str | None = None  # the long flag of `winfix apply`/`check`; None: config only
     off_flag: str | None = None  # a flag that sets the option's "off" value (config `false`)
+    off_help: str | None = None  # its help, unless the option is a boolean (--x/--no-x)
     metavar: str | None = None
     example: str | None = None  # shown when a flag's value does not match the pattern
     # A flag given more than once adds values; each one is parsed to its config form
@@ -123,7 +124,8 @@ class Option:
         kind = self.schema.get("type")
         if kind == "array" and self.schema.get("items", {}).get("type", "string") == "string":
             return "list"
-        if kind == "object" and self.schema.get("additionalProperties", {}).get("type") == "string":
+        values = self.schema.get("additionalProperties")
+        if kind == "object" and isinstance(values, dict) and values.get("type") == "string":
             return "pairs"
         if kind == "string" or (isinstance(kind, list) and "string" in kind) or self.choices:
             return "text"
@@ -455,6 +457,7 @@ class Settings:
         "Toleration to add, KEY[=VALUE][:EFFECT] (repeatable; default os=windows:NoSchedule).",
         convert=_tolerations, flag="--toleration", metavar="TOLERATION",
         parse=parse_toleration, off_flag="--no-tolerations",
+        off_help="Add no tolerations (untainted Windows nodes).",
     )
     runtime_class: str | None = option(
         None, "runtime-class", {"type": ["string", "null"]},
