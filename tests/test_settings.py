@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from winfix import krm
+from winfix import cli, krm
 from winfix.cli import apply, check_command, flag_overrides
 from winfix.config import CONFIG_SCHEMA, validate
 from winfix.errors import ConfigError
@@ -173,6 +173,11 @@ def test_pre_commit_skips_the_values_of_every_value_flag() -> None:
     assert split_args(argv) == (argv[:-1], ["a.yaml"])
 
 
+def test_the_cli_names_the_commands_as_the_table_does() -> None:
+    assert (cli.APPLY, cli.CHECK) == (APPLY, CHECK)
+    assert (apply.name, check_command.name) == (APPLY, CHECK)
+
+
 def test_structured_options_are_config_only() -> None:
     assert sorted(o.key for o in OPTIONS if o.flag is None) == [
         "bot", "keep-linux", "pod-template-paths"
@@ -228,10 +233,10 @@ def _modules_after(argv: list[str], cwd: Path, stdin: bytes = b"") -> set[str]:
     return set(proc.stderr.decode().split("\n")[-1].split())
 
 
-def test_version_imports_neither_the_engine_nor_jsonschema(tmp_path: Path) -> None:
+def test_version_imports_neither_the_option_table_nor_the_engine(tmp_path: Path) -> None:
     modules = _modules_after(["--version"], tmp_path)
     assert sorted(m for m in modules if m.startswith("winfix")) == [
-        "winfix", "winfix.cli", "winfix.errors", "winfix.settings"
+        "winfix", "winfix.cli", "winfix.errors"
     ]
     assert not {"yaml", "jsonschema", "pydantic", "rich", "typer"} & modules
 

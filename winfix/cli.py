@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +26,12 @@ import click
 
 from winfix import __version__
 from winfix.errors import ConfigError, InputError, WinfixError
-from winfix.settings import APPLY, CHECK, OPTIONS, Settings
 
 if TYPE_CHECKING:
     from winfix.rules import Rule
+    from winfix.settings import Settings
+
+APPLY, CHECK = "apply", "check"  # winfix.settings.APPLY, CHECK: the commands with setting flags
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (nothing to change, or fixes written); 1 changes needed "
@@ -85,41 +85,63 @@ def app() -> None:
 # Flags generated from the option table
 
 
-def table_flags(command: str) -> list[tuple[list[str], dict[str, Any]]]:
-    """click's (declarations, attributes) of every option ``command`` has a flag for."""
-    specs: list[tuple[list[str], dict[str, Any]]] = []
+def table_flags(command: str) -> list[click.Option]:
+    """The flags of every option ``command`` has one for (winfix.settings.OPTIONS)."""
+    from winfix.settings import OPTIONS
+
+    flags: list[click.Option] = []
     for opt in OPTIONS:
         if command not in opt.commands or opt.flag is None:
             continue
         if opt.is_bool:
-            specs.append(([f"{opt.flag}/{opt.off_flag}", opt.attr],
-                          {"default": None, "help": opt.help}))
+            flags.append(click.Option([f"{opt.flag}/{opt.off_flag}", opt.attr],
+                                      default=None, help=opt.help))
             continue
         choices = click.Choice(opt.choices) if opt.choices else None
-        specs.append(([opt.flag, opt.attr], {
-            "type": choices or str,
-            "multiple": opt.is_list,
+        flags.append(click.Option(
+            [opt.flag, opt.attr],
+            type=choices or str,
+            multiple=opt.is_list,
             # a choice shows its values ([2019|2022|2025]); the rest their form
-            "metavar": None if choices else opt.metavar,
-            "help": opt.help,
-        }))
+            metavar=None if choices else opt.metavar,
+            help=opt.help,
+        ))
         if opt.off_flag:
-            specs.append(([opt.off_flag, f"{opt.attr}_off"],
-                          {"is_flag": True, "default": False, "help": opt.off_help}))
-    return specs
+            flags.append(click.Option([opt.off_flag, f"{opt.attr}_off"], is_flag=True,
+                                      default=False, help=opt.off_help))
+    return flags
 
 
-def _table_options(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        for declarations, attributes in reversed(table_flags(command)):
-            function = click.option(*declarations, **attributes)(function)
-        return function
+class _SettingsCommand(click.Command):
+    """A command whose setting flags come from the option table, built when first needed
+    (parsing its arguments, its --help), so `winfix --version` never loads the table."""
 
-    return decorate
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._table_loaded = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        self.load_table()
+        return super().get_params(ctx)
+
+    def load_table(self) -> list[click.Parameter]:
+        if not self._table_loaded:
+            self._table_loaded = True
+            # after the command's own options that come before them (see _SETTINGS_AFTER)
+            at = next((i + 1 for i, p in enumerate(self.params)
+                       if p.name == _SETTINGS_AFTER.get(self.name or "")), len(self.params))
+            self.params[at:at] = table_flags(self.name or "")
+        return self.params
+
+
+# Where the setting flags go in each command's --help.
+_SETTINGS_AFTER = {APPLY: "isolated", CHECK: "paths"}
 
 
 def flag_overrides(command: str, values: dict[str, Any]) -> dict[str, Any]:
     """Settings fields given on the command line (taken out of ``values``)."""
+    from winfix.settings import OPTIONS
+
     overrides: dict[str, Any] = {}
     for opt in OPTIONS:
         if command not in opt.commands:
@@ -136,7 +158,11 @@ def flag_overrides(command: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def build_settings(config: Path | None, isolated: bool, overrides: dict[str, Any]) -> Settings:
     """The configuration file's settings (unless --isolated) with the flags on top."""
+    from dataclasses import replace
+
     if isolated:
+        from winfix.settings import Settings
+
         return replace(Settings(), **overrides)
     from winfix.config import resolve
 
@@ -179,7 +205,7 @@ _config = click.option(
 _isolated = click.option("--isolated", is_flag=True, help="Ignore configuration files.")
 
 
-@app.command(epilog=EXIT_CODES_HELP, context_settings=CONTEXT)
+@app.command(cls=_SettingsCommand, epilog=EXIT_CODES_HELP, context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, metavar="[PATHS]...")
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
@@ -193,7 +219,6 @@ _isolated = click.option("--isolated", is_flag=True, help="Ignore configuration 
 @_max_size
 @_config
 @_isolated
-@_table_options(APPLY)
 @click.option(
     "--emit-patches", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
     help="Write the fixes as a Kustomize component (JSON6902 patches) in DIR; leave the "
@@ -265,9 +290,8 @@ SELF_CHECK = "WIN900"  # admission self-check (winfix check)
 SCHEMA_CHECK = "WIN901"  # offline OpenAPI schema check (winfix check; apply with schema-validation)
 
 
-@app.command("check", epilog=CHECK_EXIT_HELP, context_settings=CONTEXT)
+@app.command("check", cls=_SettingsCommand, epilog=CHECK_EXIT_HELP, context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, metavar="[PATHS]...")
-@_table_options(CHECK)
 @_report
 @_format
 @_quiet
@@ -290,6 +314,8 @@ def check_command(
 
     PATHS are files or directories (*.yaml, *.yml); '-' reads stdin.
     """
+    from dataclasses import replace
+
     targets = _paths(paths)
     overrides = flag_overrides(CHECK, table)
     schema = overrides.pop("schema_validation", True)  # check validates unless --no-schema

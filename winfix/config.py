@@ -8,9 +8,7 @@ are checked against ``CONFIG_SCHEMA`` (derived from the option table in
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +49,8 @@ def validate(
             at_key = True
             what = "unknown option" if not error.absolute_path else "unknown key"
             message = f"{what} {unknown[0]!r}"
+            import difflib  # only to word an error
+
             close = difflib.get_close_matches(unknown[0], list(allowed), n=1)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
@@ -138,6 +138,8 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a pyproject.toml that mentions winfix
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

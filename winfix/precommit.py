@@ -44,7 +44,7 @@ def value_flags() -> frozenset[str]:
 
     return frozenset(
         name
-        for param in apply.params
+        for param in apply.get_params(click.Context(apply))
         if isinstance(param, click.Option) and not param.is_flag and not param.count
         for name in param.opts
     )
