@@ -455,6 +455,63 @@ def test_bad_option_values_are_one_readable_line_exit_2(
     assert "Value error" not in result.err
 
 
+def test_exit_zero_keeps_the_output_and_only_changes_exit_1(cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "web.yaml", WEB)
+    plain = cli("apply", *SELECT, "--check", "web.yaml")
+    zero = cli("apply", *SELECT, "--check", "--exit-zero", "web.yaml")
+    assert (plain.code, zero.code) == (1, 0)
+    assert zero.err == plain.err
+    assert cli("apply", "--exit-zero", "missing.yaml").code == 2  # unreadable input still 2
+    checked = cli("check", "--no-schema", "--exit-zero", "web.yaml")
+    assert checked.code == 0
+
+
+def test_statistics_count_the_findings_of_each_rule(cli: Cli) -> None:
+    two = (WEB + "---\n" + WEB).encode()
+    result = cli("apply", *SELECT, "--check", "--statistics", "-", stdin=two)
+    assert result.code == 1
+    assert result.err_lines[-5:] == [
+        "winfix: 8 fixable, 1 of 1 file would change",
+        "    2  WIN001  os-name             2 would fix",
+        "    2  WIN002  node-selector-os    2 would fix",
+        "    2  WIN004  pod-os-label        2 would fix",
+        "    2  WIN005  windows-toleration  2 would fix",
+    ]
+    quiet = cli("apply", *SELECT, "-q", "--statistics", "-", stdin=WEB.encode())
+    assert quiet.err_lines == [
+        "    1  WIN001  os-name             1 fixed",
+        "    1  WIN002  node-selector-os    1 fixed",
+        "    1  WIN004  pod-os-label        1 fixed",
+        "    1  WIN005  windows-toleration  1 fixed",
+    ]
+    assert quiet.out == WEB_FIXED.encode()
+
+
+def test_verbose_names_the_configuration_and_the_rules(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / ".winfix.yaml").write_text("select: [WIN002]\n")
+    result = cli("apply", "-v", "-q", "--extend-select", "WIN005", "-", stdin=WEB.encode())
+    assert result.err_lines == [
+        f"winfix: configuration: {tmp_path / '.winfix.yaml'}",
+        "winfix: 3 rules: WIN000, WIN002, WIN005",
+    ]
+    isolated = cli("apply", "--verbose", "-q", "--isolated", *SELECT, "-", stdin=WEB.encode())
+    assert isolated.err_lines == [
+        "winfix: configuration: none (defaults)",
+        "winfix: 5 rules: WIN000, WIN001, WIN002, WIN004, WIN005",
+    ]
+
+
+def test_extend_select_adds_to_the_files_selection(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / ".winfix.yaml").write_text("select: [WIN001]\nextend-select: [WIN005]\n")
+    only = WEB.replace("        kubernetes.io/os: linux\n", "")
+    result = cli("apply", "-q", "--extend-select", "WIN002", "-", stdin=only.encode())
+    assert result.code == 0
+    text = result.out.decode()
+    assert "os:\n        name: windows\n" in text  # WIN001, from the file's select
+    assert "tolerations:" in text  # WIN005, the file's extend-select
+    assert "nodeSelector:\n        kubernetes.io/os: windows\n" in text  # WIN002, the flag's
+
+
 def test_top_level_help(cli: Cli, snapshot_text: SnapshotAssertion) -> None:
     result = cli("--help")
     assert result.code == 0

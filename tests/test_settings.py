@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from winfix.settings import (
 SAMPLES: dict[str, Any] = {
     "select": ["WIN001", "WIN002"],
     "ignore": ["WIN005"],
+    "extend-select": ["WIN005"],
     "unsafe-fixes": True,
     "windows-version": "2022",
     "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}],
@@ -57,6 +58,7 @@ SAMPLES: dict[str, Any] = {
 FLAGS: dict[str, list[str]] = {
     "select": ["--select", "WIN001,WIN002"],
     "ignore": ["--ignore", "WIN005"],
+    "extend-select": ["--extend-select", "WIN005"],
     "unsafe-fixes": ["--unsafe-fixes"],
     "windows-version": ["--windows-version", "2022"],
     "tolerations": ["--toleration", "dedicated:NoExecute"],
@@ -201,6 +203,15 @@ def test_values_convert_to_their_settings_form() -> None:
     assert settings.bot == BotSettings(branch="fix/windows", overlays=(overlay,))
     assert settings.windows_build == "10.0.20348"
     assert settings_from_data(validate({"windows-version": 2025}, "t")).windows_version == "2025"
+
+
+def test_extend_select_widens_select_wherever_each_comes_from() -> None:
+    assert Settings(select=("WIN002",), extend_select=("WIN005", "WIN002")).select == (
+        "WIN002", "WIN005"
+    )
+    assert Settings(extend_select=("WIN005",)).select == ()  # every rule already
+    from_file = settings_from_data(validate({"select": ["WIN002"], "extend-select": ["WIN5"]}, "t"))
+    assert replace(from_file, select=("WIN001",)).select == ("WIN001", "WIN5")
 
 
 def test_a_bad_bot_branch_is_a_config_error() -> None:

@@ -28,6 +28,7 @@ from winfix import __version__
 from winfix.errors import ConfigError, InputError, WinfixError
 
 if TYPE_CHECKING:
+    from winfix.model import Finding
     from winfix.rules import Rule
     from winfix.settings import Settings
 
@@ -203,6 +204,62 @@ _config = click.option(
     help="Configuration file (default: .winfix.yaml found upward).",
 )
 _isolated = click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+_exit_zero = click.option(
+    "--exit-zero", is_flag=True,
+    help="Exit 0 even when something would change or errors remain (2 and 3 still mean "
+    "what they say).",
+)
+_statistics = click.option(
+    "--statistics", is_flag=True, help="Print how many findings each rule had, after the run."
+)
+_verbose = click.option(
+    "--verbose", "-v", is_flag=True,
+    help="Also say which configuration file and which rules are used.",
+)
+
+
+def _run(
+    targets: list[str], settings: Settings, rules: tuple[Rule, ...], options: Any, *,
+    exit_zero: bool, statistics: bool, verbose: bool,
+) -> int:
+    """Run the files through the engine; the run options every command shares."""
+    from winfix.runner import run
+
+    if verbose:
+        sys.stderr.write(f"winfix: configuration: {settings.source or 'none (defaults)'}\n")
+        sys.stderr.write(f"winfix: {len(rules)} rules: {', '.join(r.id for r in rules)}\n")
+    code, summary = run(targets, settings, rules, options)
+    if statistics:
+        sys.stderr.write(format_statistics(summary.findings, options.mode.value))
+    return _exit(int(code), exit_zero)
+
+
+def format_statistics(findings: list[Finding], mode: str) -> str:
+    """One line per rule that found something, most findings first (as ruff --statistics):
+    the count, the rule, and what became of them ("3 fixed, 1 error")."""
+    from collections import Counter
+
+    from winfix.reporting import status
+
+    per_rule: dict[tuple[str, str], Counter[str]] = {}
+    for finding in findings:
+        per_rule.setdefault((finding.rule, finding.rule_name), Counter())[
+            status(finding, mode)
+        ] += 1
+    if not per_rule:
+        return ""
+    width = max(len(name) for _, name in per_rule)
+    ranked = sorted(per_rule.items(), key=lambda item: (-item[1].total(), item[0][0]))
+    return "".join(
+        f"{states.total():>5}  {rule}  {name:<{width}}  "
+        + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        + "\n"
+        for (rule, name), states in ranked
+    )
+
+
+def _exit(code: int, exit_zero: bool) -> int:
+    return 0 if exit_zero and code == 1 else code
 
 
 @app.command(cls=_SettingsCommand, epilog=EXIT_CODES_HELP, context_settings=CONTEXT)
@@ -219,6 +276,9 @@ _isolated = click.option("--isolated", is_flag=True, help="Ignore configuration 
 @_max_size
 @_config
 @_isolated
+@_exit_zero
+@_statistics
+@_verbose
 @click.option(
     "--emit-patches", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
     help="Write the fixes as a Kustomize component (JSON6902 patches) in DIR; leave the "
@@ -246,6 +306,9 @@ def apply(  # click passes every parameter by name
     max_size: int,
     config: Path | None,
     isolated: bool,
+    exit_zero: bool,
+    statistics: bool,
+    verbose: bool,
     emit_patches: Path | None,
     kustomize: str | None,
     helm: str | None,
@@ -258,8 +321,9 @@ def apply(  # click passes every parameter by name
     targets = _paths(paths, required=not (kustomize or helm))
     overrides = flag_overrides(APPLY, table)
     settings = build_settings(config, isolated, overrides)
-    rules = _rules(settings, from_flags="select" in overrides or "ignore" in overrides)
-    from winfix.runner import Mode, Options, run
+    from_flags = bool({"select", "ignore", "extend_select"} & set(overrides))
+    rules = _rules(settings, from_flags=from_flags)
+    from winfix.runner import Mode, Options
 
     mode = Mode.CHECK if check else Mode.DIFF if diff else Mode.APPLY
     use_color = color == "always" or (
@@ -276,14 +340,18 @@ def apply(  # click passes every parameter by name
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF
     if emit_patches is not None or kustomize or helm:
+        if statistics:
+            raise ConfigError("--statistics cannot be combined with --emit-patches, "
+                              "--kustomize or --helm")
         from winfix import hosts
 
-        return hosts.run_apply(
+        code = hosts.run_apply(
             targets, settings, rules, options,
             emit_patches=emit_patches, kustomize=kustomize, helm=helm,
         )
-    code, _ = run(targets, settings, rules, options)
-    return int(code)
+        return _exit(code, exit_zero)
+    return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
+                verbose=verbose)
 
 
 SELF_CHECK = "WIN900"  # admission self-check (winfix check)
@@ -298,6 +366,9 @@ SCHEMA_CHECK = "WIN901"  # offline OpenAPI schema check (winfix check; apply wit
 @_max_size
 @_config
 @_isolated
+@_exit_zero
+@_statistics
+@_verbose
 def check_command(
     *,
     paths: tuple[str, ...],
@@ -307,6 +378,9 @@ def check_command(
     max_size: int,
     config: Path | None,
     isolated: bool,
+    exit_zero: bool,
+    statistics: bool,
+    verbose: bool,
     **table: Any,
 ) -> int:
     """Check, without changing anything, that manifests would be admitted and scheduled on
@@ -330,7 +404,7 @@ def check_command(
             except schemas.SchemaUnavailable as exc:
                 raise ConfigError(str(exc)) from None
     from winfix import registry
-    from winfix.runner import Mode, Options, run
+    from winfix.runner import Mode, Options
 
     wanted = {SELF_CHECK, SCHEMA_CHECK} if schema else {SELF_CHECK}
     rules = tuple(r for r in registry.all_rules() if r.id in wanted)
@@ -341,8 +415,8 @@ def check_command(
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
     )
-    code, _ = run(targets, settings, rules, options)
-    return int(code)
+    return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
+                verbose=verbose)
 
 
 SUPPRESSIONS = "WIN000"  # checks the opt-out annotations: on unless ignored by name
@@ -477,8 +551,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.NoSuchOption as exc:
         # One wording whatever the click version (8.5 writes "No such option '--x'.").
-        close = " or ".join(exc.possibilities or ())
-        hint = f" (did you mean {close}?)" if close else ""
+        close = exc.possibilities[:1] if exc.possibilities else []  # the closest only
+        hint = f" (did you mean {close[0]}?)" if close else ""
         click.UsageError(f"No such option: {exc.option_name}{hint}", exc.ctx).show()
         return EXIT_INPUT
     except click.ClickException as exc:  # usage errors: bad flag or value (exit 2)

@@ -435,12 +435,18 @@ def _bot_settings(value: Any) -> BotSettings:
 @dataclass(frozen=True)
 class Settings:
     select: tuple[str, ...] = option(  # empty: every rule
-        (), "select", _STRINGS, "Only these rules (ids, id prefixes or names).",
+        (), "select", _STRINGS, "Only these rules: ids, id prefixes or names, comma-separated.",
         convert=_strings, flag="--select", metavar="RULES",
     )
     ignore: tuple[str, ...] = option(
-        (), "ignore", _STRINGS, "Skip these rules (ids, id prefixes or names).",
+        (), "ignore", _STRINGS, "Skip these rules (wins over --select).",
         convert=_strings, flag="--ignore", metavar="RULES",
+    )
+    # Added to select wherever each is given (file, flags, functionConfig), as ruff's
+    # extend-select: a file's selection can be widened without being repeated.
+    extend_select: tuple[str, ...] = option(
+        (), "extend-select", _STRINGS, "Also these rules, on top of --select (or the file's).",
+        convert=_strings, flag="--extend-select", metavar="RULES",
     )
     unsafe_fixes: bool = option(
         False, "unsafe-fixes", {"type": "boolean"}, "Also apply fixes that change behaviour.",
@@ -526,6 +532,13 @@ class Settings:
         convert=_bot_settings, where=frozenset({BOT}),
     )
     source: str | None = None  # the config file these came from
+
+    def __post_init__(self) -> None:
+        # An empty select is every rule already; otherwise extend-select widens it. Done
+        # here, so every front end (and every replace()) sees one selection.
+        extra = tuple(r for r in self.extend_select if r not in self.select)
+        if self.select and extra:
+            object.__setattr__(self, "select", self.select + extra)
 
     @property
     def windows_build(self) -> str | None:
