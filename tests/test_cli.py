@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import CliResult
+from tests.conftest import REPO, CliResult
 from winfix import __version__, registry
 
 Cli = Callable[..., CliResult]
@@ -661,3 +661,20 @@ def test_console_script_closed_stdout_is_not_a_traceback(tmp_path: Path) -> None
         timeout=60,
     )
     assert b"Traceback" not in proc.stderr
+
+
+def test_startup_bench_runs(tmp_path: Path) -> None:
+    """bench/startup.py keeps working (one round; it times, this only runs it)."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "startup.py"), "--rounds", "1"],
+        capture_output=True, cwd=tmp_path, check=False, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    rows = [line.split("  ")[0] for line in proc.stdout.decode().splitlines()[1:6]]
+    assert rows == [
+        "python -c pass",
+        "winfix --version",
+        "winfix apply - (1 Deployment)",
+        "winfix-krm (1 item)",
+        "winfix-post-renderer (1 Deployment)",
+    ]

@@ -21,6 +21,8 @@ from winfix.errors import ConfigError
 from winfix.precommit import split_args, value_flags
 from winfix.settings import (
     APPLY,
+    BOT,
+    BOT_OPTIONS,
     CHECK,
     OPTION_BY_KEY,
     OPTIONS,
@@ -137,14 +139,15 @@ def test_config_map_strings_keep_their_type() -> None:
                     "unsafe-fixes": True, "tolerations": False}
 
 
-def _parse(command: click.Command, argv: list[str]) -> dict[str, Any]:
-    with command.make_context(command.name or "", [*argv, "-"]) as ctx:
-        return dict(ctx.params)
+def _parse(command: click.Command, argv: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The parameters a command's flags give (and its other arguments)."""
+    with command.make_context(command.name or "", list(argv)) as ctx:
+        return dict(ctx.params), ctx.args
 
 
 @pytest.mark.parametrize("key", sorted(FLAGS))
 def test_every_flag_gives_what_the_file_gives(key: str) -> None:
-    overrides = flag_overrides(APPLY, _parse(apply, FLAGS[key]))
+    overrides = flag_overrides(APPLY, _parse(apply, [*FLAGS[key], "-"])[0])
     attr = OPTION_BY_KEY[key].attr
     expected = getattr(settings_from_data(validate({key: SAMPLES[key]}, "t")), attr)
     assert overrides == {attr: expected}
@@ -176,8 +179,20 @@ def test_pre_commit_skips_the_values_of_every_value_flag() -> None:
 
 
 def test_the_cli_names_the_commands_as_the_table_does() -> None:
-    assert (cli.APPLY, cli.CHECK) == (APPLY, CHECK)
-    assert (apply.name, check_command.name) == (APPLY, CHECK)
+    assert (cli.APPLY, cli.CHECK, cli.BOT) == (APPLY, CHECK, BOT)
+    assert (apply.name, check_command.name, cli.bot.name) == (APPLY, CHECK, BOT)
+
+
+def test_the_bot_flags_come_from_the_bot_table() -> None:
+    bot_help = cli.bot.get_help(click.Context(cli.bot, info_name="bot"))
+    flags = [o for o in BOT_OPTIONS if o.flag]
+    assert [o.key for o in flags] == ["branch", "base"]
+    for option in flags:
+        assert f"{option.flag} {option.metavar}" in bot_help
+    given = flag_overrides(BOT, _parse(cli.bot, ["--branch", "fix/win", "--base", "main"])[0])
+    assert given == {"branch": "fix/win", "base": "main"}
+    with pytest.raises(ConfigError, match="--branch 'a b': expected BRANCH"):
+        flag_overrides(BOT, _parse(cli.bot, ["--branch", "a b"])[0])
 
 
 def test_structured_options_are_config_only() -> None:

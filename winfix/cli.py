@@ -30,9 +30,10 @@ from winfix.errors import ConfigError, InputError, WinfixError
 if TYPE_CHECKING:
     from winfix.model import Finding
     from winfix.rules import Rule
-    from winfix.settings import Settings
+    from winfix.settings import Option, Settings
 
-APPLY, CHECK = "apply", "check"  # winfix.settings.APPLY, CHECK: the commands with setting flags
+# winfix.settings.APPLY, CHECK, BOT: the commands with flags from the option table
+APPLY, CHECK, BOT = "apply", "check", "bot"
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (nothing to change, or fixes written); 1 changes needed "
@@ -86,12 +87,16 @@ def app() -> None:
 # Flags generated from the option table
 
 
-def table_flags(command: str) -> list[click.Option]:
-    """The flags of every option ``command`` has one for (winfix.settings.OPTIONS)."""
-    from winfix.settings import OPTIONS
+def _table(command: str) -> tuple[Option, ...]:
+    from winfix.settings import BOT_OPTIONS, OPTIONS
 
+    return BOT_OPTIONS if command == BOT else OPTIONS  # `bot` flags set the bot: table
+
+
+def table_flags(command: str) -> list[click.Option]:
+    """The flags of every option ``command`` has one for (winfix.settings)."""
     flags: list[click.Option] = []
-    for opt in OPTIONS:
+    for opt in _table(command):
         if command not in opt.commands or opt.flag is None:
             continue
         if opt.is_bool:
@@ -136,15 +141,13 @@ class _SettingsCommand(click.Command):
 
 
 # Where the setting flags go in each command's --help.
-_SETTINGS_AFTER = {APPLY: "isolated", CHECK: "paths"}
+_SETTINGS_AFTER = {APPLY: "isolated", CHECK: "paths", BOT: "remote"}
 
 
 def flag_overrides(command: str, values: dict[str, Any]) -> dict[str, Any]:
     """Settings fields given on the command line (taken out of ``values``)."""
-    from winfix.settings import OPTIONS
-
     overrides: dict[str, Any] = {}
-    for opt in OPTIONS:
+    for opt in _table(command):
         if command not in opt.commands:
             continue
         if values.pop(f"{opt.attr}_off", False):
@@ -508,18 +511,20 @@ def explain(rule: str) -> None:
     click.echo(explain_text(registry.get(rule)), nl=False)
 
 
-@app.command(epilog=BOT_EXIT_HELP, context_settings=CONTEXT)
+@app.command(cls=_SettingsCommand, epilog=BOT_EXIT_HELP, context_settings=CONTEXT)
 @click.option("--dry-run", is_flag=True, help="Print the diff and the PR body; change nothing.")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path(),
               metavar="DIR", help="The GitOps clone (default: the current directory).")
-@click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
-@click.option("--branch", help="Bot branch (default: bot.branch).")
-@click.option("--base", help="Base branch (default: the repository's).")
+@click.option("--remote", default="origin", show_default=True, metavar="NAME",
+              help="Git remote to push to.")
 @_config
 def bot(
     *,
-    dry_run: bool, repo: Path, remote: str, branch: str | None, base: str | None,
+    dry_run: bool,
+    repo: Path,
+    remote: str,
     config: Path | None,
+    **table: Any,
 ) -> int:
     """Fix a GitOps repository's manifests and open or update one GitHub pull request.
 
@@ -533,8 +538,9 @@ def bot(
             f"winfix bot needs the bot extra ({exc.name or exc} is missing): "
             "pip install 'winfix[bot]'"
         ) from None
+    given = flag_overrides(BOT, table)  # over the bot: table of the configuration
     result = run_bot(BotOptions(repo=repo, remote=remote, dry_run=dry_run, config=config,
-                                branch=branch, base=base))
+                                branch=given.get("branch"), base=given.get("base")))
     return int(result.exit_code)
 
 

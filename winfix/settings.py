@@ -79,6 +79,7 @@ class Option:
     convert: Callable[[Any], Any] = lambda value: value  # validated config value -> field value
     where: frozenset[str] = FIXING
     flag: str | None = None  # the long flag of `winfix apply`/`check`; None: config only
+    on: frozenset[str] | None = None  # the commands with the flag (default: apply/check in where)
     off_flag: str | None = None  # a flag that sets the option's "off" value (config `false`)
     off_help: str | None = None  # its help, unless the option is a boolean (--x/--no-x)
     metavar: str | None = None
@@ -95,7 +96,9 @@ class Option:
     @property
     def commands(self) -> frozenset[str]:
         """The subcommands that have this option's flag."""
-        return self.where & {APPLY, CHECK} if self.flag else frozenset()
+        if self.flag is None:
+            return frozenset()
+        return self.on if self.on is not None else self.where & {APPLY, CHECK}
 
     @property
     def is_bool(self) -> bool:
@@ -371,7 +374,8 @@ class Overlay:
 
 
 def _bot(key: str, default: Any, schema: dict[str, Any], help: str, **kwargs: Any) -> Any:
-    return option(default, key, schema, help, where=frozenset({BOT}), **kwargs)
+    bot = frozenset({BOT})
+    return option(default, key, schema, help, where=bot, on=bot, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -387,10 +391,12 @@ class BotSettings:
     )
     branch: str = _bot(
         "branch", DEFAULT_BRANCH, {"type": "string", "pattern": "^[A-Za-z0-9._/-]+$"},
-        "The bot's branch.",
+        f"The branch the bot pushes to (default: {DEFAULT_BRANCH}).",
+        flag="--branch", metavar="BRANCH",
     )
     base: str | None = _bot(
-        "base", None, {"type": "string"}, "Base branch (default: the repository's)."
+        "base", None, {"type": "string"}, "Base branch (default: the repository's).",
+        flag="--base", metavar="BRANCH",
     )
     title: str = _bot(
         "title", DEFAULT_TITLE, {"type": "string", "minLength": 1}, "Pull request title."
