@@ -542,6 +542,13 @@ def test_new_settings_flags_reach_the_rules(cli: Cli) -> None:
     assert "WIN202" in npm.err
 
 
+def test_the_exit_codes_main_uses_are_the_runners() -> None:
+    from winfix import cli
+    from winfix.runner import ExitCode
+
+    assert (cli.EXIT_INPUT, cli.EXIT_INTERNAL) == (ExitCode.INPUT, ExitCode.INTERNAL)
+
+
 def test_version(cli: Cli) -> None:
     result = cli("--version")
     assert (result.code, result.out) == (0, f"winfix {__version__}\n".encode())

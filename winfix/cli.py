@@ -30,6 +30,7 @@ from winfix.errors import ConfigError, InputError, WinfixError
 if TYPE_CHECKING:
     from winfix.model import Finding
     from winfix.rules import Rule
+    from winfix.runner import Options
     from winfix.settings import Option, Settings
 
 # winfix.settings.APPLY, CHECK, BOT: the commands with flags from the option table
@@ -127,17 +128,16 @@ class _SettingsCommand(click.Command):
         self._table_loaded = False
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
-        self.load_table()
+        self._load_table()
         return super().get_params(ctx)
 
-    def load_table(self) -> list[click.Parameter]:
+    def _load_table(self) -> None:
         if not self._table_loaded:
             self._table_loaded = True
             # after the command's own options that come before them (see _SETTINGS_AFTER)
             at = next((i + 1 for i, p in enumerate(self.params)
                        if p.name == _SETTINGS_AFTER.get(self.name or "")), len(self.params))
             self.params[at:at] = table_flags(self.name or "")
-        return self.params
 
 
 # Where the setting flags go in each command's --help.
@@ -191,6 +191,8 @@ _format = click.option(
     show_default=True, help="How findings are printed on stderr (github: annotations).",
 )
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+
+
 def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
     # Not click.IntRange: its errors read "'x' is not a valid integer range".
     if value < 1:
@@ -222,7 +224,7 @@ _verbose = click.option(
 
 
 def _run(
-    targets: list[str], settings: Settings, rules: tuple[Rule, ...], options: Any, *,
+    targets: list[str], settings: Settings, rules: tuple[Rule, ...], options: Options, *,
     exit_zero: bool, statistics: bool, verbose: bool,
 ) -> int:
     """Run the files through the engine; the run options every command shares."""

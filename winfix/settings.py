@@ -24,7 +24,7 @@ import fnmatch
 import re
 from collections.abc import Callable
 from collections.abc import Mapping as TMapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from winfix.errors import ConfigError
@@ -78,7 +78,7 @@ class Option:
     help: str
     convert: Callable[[Any], Any] = lambda value: value  # validated config value -> field value
     where: frozenset[str] = FIXING
-    flag: str | None = None  # the long flag of `winfix apply`/`check`; None: config only
+    flag: str | None = None  # the long command-line flag; None: set in the file only
     on: frozenset[str] | None = None  # the commands with the flag (default: apply/check in where)
     off_flag: str | None = None  # a flag that sets the option's "off" value (config `false`)
     off_help: str | None = None  # its help, unless the option is a boolean (--x/--no-x)
@@ -166,14 +166,8 @@ def options_of(cls: type) -> tuple[Option, ...]:
         record = f.metadata.get("option")
         if record is not None:
             default = f.default if f.default is not MISSING else None
-            found.append(_with_default(record, default))
+            found.append(replace(record, default=default))
     return tuple(found)
-
-
-def _with_default(record: Option, default: Any) -> Option:
-    from dataclasses import replace
-
-    return replace(record, default=default)
 
 
 def object_schema(options: tuple[Option, ...]) -> dict[str, Any]:
