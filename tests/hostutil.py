@@ -18,9 +18,9 @@ import yaml
 
 from tests.conftest import REPO
 from winfix import policy, registry
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Finding
+from winfix.settings import Settings
 
 # Annotations the hosts add to match resources back; not part of the objects.
 HOST_ANNOTATIONS = re.compile(

@@ -13,11 +13,11 @@ import pytest
 from tests.conftest import CliResult
 from winfix import registry, schema
 from winfix.admission import check_pod, run_as_user_name_errors
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.windows_paths import runtime_destination
 from winfix.yamltree import iter_documents
 

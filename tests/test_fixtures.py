@@ -13,7 +13,6 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from winfix import registry
-from winfix.config import Settings
 from winfix.diffing import unified_diff
 from winfix.engine import fix_text
 from winfix.explain import FixtureCase, fixture_cases
@@ -21,6 +20,7 @@ from winfix.model import Safety
 from winfix.reporting import format_text
 from winfix.resources import Resource
 from winfix.rules import FixSafetyError, Rule, RuleContext
+from winfix.settings import Settings
 
 CASES = fixture_cases()
 

@@ -27,7 +27,7 @@ from tests.hostutil import (
     winfix_fixed,
 )
 from winfix import kustomize_plugin
-from winfix.config import Settings
+from winfix.settings import Settings
 
 # Corpus files winfix fixes completely; kubectl kustomize is superlinear on the huge ones.
 KUSTOMIZE_FILES = (

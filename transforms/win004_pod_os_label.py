@@ -23,10 +23,10 @@ Safe when no selector uses the label.
 
 from __future__ import annotations
 
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.toolkit import OS_LABEL, SERVICE, is_kind, of_kind, set_fix
 
 

@@ -23,10 +23,10 @@ Safe: it names a class the cluster administrator configured.
 
 from __future__ import annotations
 
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.toolkit import RUNTIME_CLASS, delete_fix, is_kind, of_kind, set_fix
 from winfix.yamltree import Mapping, to_python
 

@@ -52,10 +52,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from winfix.config import HOST_PROCESS_USERS
 from winfix.model import Safety, Severity
 from winfix.resources import Container, PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import HOST_PROCESS_USERS
 from winfix.toolkit import DAEMON_SETS, holds_other, host_path_volumes, is_kind
 from winfix.yamltree import Mapping, Node
 

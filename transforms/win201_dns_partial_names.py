@@ -47,10 +47,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.toolkit import CONFIG_MAP, SERVICE, is_kind, of_kind
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 

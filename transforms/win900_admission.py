@@ -54,10 +54,10 @@ None (report only): what is left needs a decision by a person.
 from __future__ import annotations
 
 from winfix.admission import check_pod
-from winfix.config import Settings
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext, Selection
+from winfix.settings import Settings
 from winfix.toolkit import OS_LABEL, RUNTIME_CLASS, is_kind, of_kind
 
 RULE_ID = "WIN900"

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Finding
 from winfix.rules import Rule
+from winfix.settings import Settings
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 

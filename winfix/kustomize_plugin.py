@@ -30,12 +30,13 @@ from typing import BinaryIO, TextIO
 import yaml
 
 from winfix import kustomize_origin, policy, reporting, terminal
-from winfix.config import Settings, settings_from_data, validate
+from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
 from winfix.krm import API_GROUP, KIND, config_data
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
+from winfix.settings import Settings, settings_from_data
 from winfix.source import decode, encode
 
 PLUGIN_VERSION = "v1alpha1"

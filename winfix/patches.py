@@ -31,9 +31,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from winfix import __version__, files, pipeline, reporting
-from winfix.config import Settings
 from winfix.errors import InputError, WinfixError
 from winfix.rules import Rule
+from winfix.settings import Settings
 
 Op = dict[str, Any]
 

@@ -24,11 +24,11 @@ from __future__ import annotations
 import enum
 
 from winfix import registry
-from winfix.config import Settings
 from winfix.errors import ConfigError
 from winfix.optouts import opt_outs
 from winfix.resources import Resource
 from winfix.rules import ResourcePlan, Rule, Selection
+from winfix.settings import Settings
 
 
 class Command(enum.Enum):

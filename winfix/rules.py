@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from winfix.config import Settings
 from winfix.model import Finding, Safety, Severity
 from winfix.resources import PodInfo, PodTemplate, Resource, pod_info, targets_windows
+from winfix.settings import Settings
 from winfix.yamltree import Node
 
 T = TypeVar("T")

@@ -30,11 +30,12 @@ from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, Identity, auth_env
-from winfix.config import Settings, resolve
+from winfix.config import resolve
 from winfix.engine import FileResult
 from winfix.errors import ConfigError
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
+from winfix.settings import Settings
 from winfix.source import encode
 
 FOREIGN_MARKER = "<!-- winfix:foreign-push={sha} -->"
@@ -110,7 +111,7 @@ def run_bot(options: BotOptions) -> BotResult:
     git = Git(Path(options.repo), env=env)
     root = git.toplevel()
     settings = resolve(options.config, root, {})
-    config = BotConfig.from_settings(settings)
+    config = settings.bot
     branch = options.branch or config.branch
     token = env.get(config.token_env, "").strip() or None
     if token:
