@@ -1,8 +1,9 @@
-"""The admission self-check over every file of ../shared/corpus.
+"""Verdicts and the admission self-check over every file of ../shared/corpus.
 
 After `winfix apply` (all rules, unsafe fixes off and on), every workload of the
-output either passes the Windows admission check, or the run carries an
-unfixed error finding for that field saying why not (so the run exits 1).
+output is ``ready``, ``review`` or ``linux`` and passes the Windows admission
+check — or it is ``blocked``, its document byte-identical to the input, and still
+``blocked`` for the same reasons when the output is run again (README "Verdicts").
 The manifests under ../shared/corpus/windows/ already run on Windows: winfix may
 only add scheduling (WIN001-WIN007) to them; any other rule that changes or
 blocks them is a false positive.
@@ -22,6 +23,7 @@ from winfix.optouts import keep_linux_reason
 from winfix.resources import Resource
 from winfix.settings import Settings
 from winfix.toolkit import OS_LABEL
+from winfix.verdicts import Verdict
 from winfix.yamltree import Mapping, iter_documents
 
 FILES = corpus_files()
@@ -78,28 +80,60 @@ def apply(path: Path, settings: Settings) -> FileResult:
     return result
 
 
+def documents(text: str, name: str) -> dict[int, str]:
+    """The text of each document of a stream, by index."""
+    return {d.index: text[d.start : d.end] for d in iter_documents(text, name)}
+
+
+def blocked_reasons(result: FileResult) -> dict[tuple[int, str], set[tuple[str, str]]]:
+    """(document, workload) -> the (rule, field) reasons of each blocked workload."""
+    return {
+        (v.workload.document, str(v.resource)): {(r.rule, r.field) for r in v.reasons}
+        for v in result.workloads
+        if v.verdict is Verdict.BLOCKED
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
-def test_every_output_workload_is_admitted_or_has_an_error_saying_why(
+def test_every_output_workload_is_admitted_or_blocked_and_left_as_it_was(
     path: Path, settings: Settings
 ) -> None:
     result = apply(path, settings)
     output = resources(result.fixed, str(path))
     runtime_classes = windows_runtime_classes(output, settings)
+    blocked = blocked_reasons(result)
+    before, after = documents(result.original, str(path)), documents(result.fixed, str(path))
     unexplained: list[str] = []
     for resource in output:
         if keep_linux_reason(resource, settings):
             continue
-        blocking = {
-            f.path
-            for f in result.findings
-            if f.blocking and f.document == resource.document and f.resource == resource.ref
-        }
+        if (resource.document, str(resource.ref)) in blocked:
+            # Blocked: nothing of its document was changed, the evidence is all there.
+            assert after[resource.document] == before[resource.document], resource.ref
+            continue
         for pod in resource.pod_templates(settings.template_paths()):
             for violation in check_pod(pod, runtime_classes):
-                if violation.blocking and violation.path not in blocking:
+                if violation.blocking:
                     unexplained.append(f"{resource.ref}: {violation.path}: {violation.message}")
     assert unexplained == []
+    verdicts = {v.verdict for v in result.workloads}
+    assert verdicts <= set(Verdict)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_errors_of_a_run_are_still_errors_when_its_output_is_run_again(
+    path: Path, settings: Settings
+) -> None:
+    """Nothing winfix wrote is the reason a known problem is not reported again."""
+    first = apply(path, settings)
+    again = fix_text(first.fixed, str(path), settings, registry.all_rules())
+    assert again.fixed == first.fixed
+    assert blocked_reasons(again) == blocked_reasons(first)
+    assert [(v.resource, v.verdict) for v in again.workloads] == [
+        (v.resource, v.verdict) for v in first.workloads
+    ]
 
 
 @pytest.mark.slow

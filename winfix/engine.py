@@ -20,6 +20,7 @@ from winfix.resources import Resource, pod_info
 from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
+from winfix.verdicts import Workload, WorkloadVerdict, judge
 from winfix.yamltree import Document, Mapping, iter_documents
 
 _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
@@ -36,6 +37,7 @@ class FileResult:
     error: InputError | None = None
     documents: int = 0
     resources: int = 0
+    workloads: list[WorkloadVerdict] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -97,8 +99,9 @@ def _fix_text(
     try:
         result.fixed = apply_edits(text, run.edits)
     except EditError as exc:  # pragma: no cover - collectors never produce overlaps
-        for index in {f.document for f in result.findings if f.fixed}:
-            _unfix(result.findings, index, f"not applied: {exc}")
+        changed = {f.document for f in result.findings if f.fixed}
+        _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
+    result.workloads = judge(run.workloads, result.findings)
     return result
 
 
@@ -132,6 +135,7 @@ class _Run:
         self.stream = StreamInfo(settings=settings)
         self.stream.streaming()
         self.kept: list[tuple[Document, list[Resource], list[ResourcePlan]]] = []
+        self.workloads: list[Workload] = []
         self.edits: list[Edit] = []
         self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
         self.needs = [rule.needs_stream for rule in rules if rule.needs_stream is not None]
@@ -154,6 +158,9 @@ class _Run:
             )
             for resource in resources
         ]
+        for resource, plan in zip(resources, plans, strict=True):
+            if plan.has_pods:
+                self.workloads.append(_workload(resource, plan))
         if self._must_keep(resources):
             self.kept.append((document, resources, plans))
             for resource, plan in zip(resources, plans, strict=True):
@@ -168,8 +175,9 @@ class _Run:
                     if context is None:
                         context = self._context(resource, plan, rule)
                     crashed = not self._check(rule, resource, plan, context)
-        changed = any(f.fixed for f in result.findings[first:])
-        self._collect(document, crashed, changed)
+        own = result.findings[first:]
+        changed = any(f.fixed for f in own)
+        self._collect(document, crashed, changed, _blocked(resources, plans, own), first)
         for resource, plan in zip(resources, plans, strict=True):
             self.stream.finished.extend(
                 pod_info(resource, pod, plan.goes_to_windows(pod))
@@ -188,11 +196,27 @@ class _Run:
                     if plan.runs(rule) and not self._check(rule, resource, plan):
                         crashed.add(document.index)
                         break
-        changed = {f.document for f in self.result.findings if f.fixed}
-        for document, resources, _ in self.kept:
-            self._collect(document, document.index in crashed, document.index in changed)
+        by_document: dict[int, list[Finding]] = {}
+        for finding in self.result.findings:
+            by_document.setdefault(finding.document, []).append(finding)
+        # One pass over the findings for every dropped document.
+        dropped: dict[int, str] = {}
+        held: dict[int, str] = {}
+        for document, resources, plans in self.kept:
+            own = by_document.get(document.index, [])
+            blocked = _blocked(resources, plans, own)
+            if document.index in crashed:
+                dropped[document.index] = _CRASHED
+            elif blocked is not None:
+                held[document.index] = _blocked_note(blocked)
+            else:
+                self._collect(document, False, any(f.fixed for f in own), None)
             for resource in resources:
                 resource.release()
+        if dropped:
+            _unfix(self.result.findings, dropped)
+        if held:
+            _unfix(self.result.findings, held, held=True)
         self.stream.streaming()
         self.stream.clear()
         self.kept.clear()
@@ -237,23 +261,74 @@ class _Run:
             return False
         return True
 
-    def _collect(self, document: Document, crashed: bool, changed: bool) -> None:
+    def _collect(
+        self,
+        document: Document,
+        crashed: bool,
+        changed: bool,
+        blocked: str | None,
+        start: int = 0,
+    ) -> None:
+        """Collect the document's edits, unless a rule crashed or a workload is blocked.
+
+        ``start``: the document's findings are at ``findings[start:]`` or later."""
         findings = self.result.findings
         if document.root is None:
             return
         if crashed:
-            _unfix(findings, document.index, "not applied: a rule failed on this document")
+            _unfix(findings, {document.index: _CRASHED}, start)
             return
         if not changed:
+            return
+        if blocked is not None:
+            # All or nothing: a workload that cannot work on Windows is left as it was,
+            # so the evidence of what it asked for (host access, privileges, host paths)
+            # stays and the same errors come back on every run until a person decides.
+            _unfix(findings, {document.index: _blocked_note(blocked)}, start, held=True)
             return
         newline = self.result.encoding.newline
         collector = EditCollector(self.text, newline, detect_style(document.root, newline))
         try:
             collector.collect(document.root)
         except EditError as exc:
-            _unfix(findings, document.index, f"not applied: {exc}")
+            _unfix(findings, {document.index: f"not applied: {exc}"}, start)
             return
         self.edits.extend(collector.edits)
+
+
+_CRASHED = "not applied: a rule failed on this document"
+
+
+def _blocked_note(workload: str) -> str:
+    return (
+        f"not applied: {workload} is blocked by the errors reported for it; its fixes are "
+        "applied once nothing blocks it"
+    )
+
+
+def _blocked(
+    resources: list[Resource], plans: list[ResourcePlan], findings: list[Finding]
+) -> str | None:
+    """The first workload among ``resources`` that an error no fix resolved blocks, if any."""
+    workloads = {
+        resource.ref for resource, plan in zip(resources, plans, strict=True) if plan.has_pods
+    }
+    for finding in findings:
+        if finding.blocking and finding.resource in workloads:
+            return str(finding.resource)
+    return None
+
+
+def _workload(resource: Resource, plan: ResourcePlan) -> Workload:
+    return Workload(
+        resource=resource.ref,
+        file=resource.file,
+        line=resource.root.line + 1,
+        document=resource.document,
+        template=resource.template,
+        keep_linux=plan.keep_linux,
+        ignore_all=plan.ignore_all_reason,
+    )
 
 
 def _crash_finding(rule: Rule, resource: Resource, exc: Exception) -> Finding:
@@ -275,11 +350,25 @@ def _crash_finding(rule: Rule, resource: Resource, exc: Exception) -> Finding:
     )
 
 
-def _unfix(findings: list[Finding], document: int, note: str) -> None:
-    """Mark the fixed findings of a document whose edits were dropped as not fixed."""
-    for i, finding in enumerate(findings):
-        if finding.document == document and finding.fixed:
-            findings[i] = replace(finding, fixed=False, message=f"{finding.message} ({note})")
+def _unfix(
+    findings: list[Finding], notes: dict[int, str], start: int = 0, *, held: bool = False
+) -> None:
+    """Mark the fixed findings of documents whose edits were dropped as not fixed.
+
+    ``notes``: document index -> why; one pass over ``findings[start:]`` for all.
+    ``held``: held back on purpose (a blocked workload), so not a blocker themselves."""
+    for i in range(start, len(findings)):
+        finding = findings[i]
+        note = notes.get(finding.document) if finding.fixed else None
+        if note is not None:
+            # The fix was dropped with the document's other edits: none is available now.
+            findings[i] = replace(
+                finding,
+                fixed=False,
+                held=held,
+                safety=Safety.NONE,
+                message=f"{finding.message} ({note})",
+            )
 
 
 def _is_null(document: Document) -> bool:

@@ -62,6 +62,9 @@ class Finding:
     document: int = 0  # index of the document in its stream
     current: Any = None  # value before the fix, for KRM results
     proposed: Any = None  # value after the fix (None when removed)
+    # The fix was held back with the rest of its document (a blocked workload, a rule
+    # that failed): the problem is real, but it is not what blocks the workload.
+    held: bool = False
 
     @property
     def fix_available(self) -> bool:
@@ -70,7 +73,7 @@ class Finding:
     @property
     def blocking(self) -> bool:
         """An error nobody fixed: the workload will not run on Windows as written."""
-        return self.severity is Severity.ERROR and not self.fixed
+        return self.severity is Severity.ERROR and not self.fixed and not self.held
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

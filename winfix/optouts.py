@@ -25,13 +25,13 @@ IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
 class OptOuts:
     """The honoured opt-outs of one resource (those with a reason)."""
 
-    ignore_all: bool
+    ignore_all: str | None  # the reason, when every rule is switched off
     ignored: frozenset[str]  # rule keys as written after the prefix: ids or names
     keep_linux: str | None  # the reason, when the resource stays on Linux
 
     @property
     def any(self) -> bool:
-        return self.ignore_all or bool(self.ignored) or self.keep_linux is not None
+        return self.ignore_all is not None or bool(self.ignored) or self.keep_linux is not None
 
 
 def opt_outs(resource: Resource, settings: Settings) -> OptOuts:
@@ -42,7 +42,7 @@ def opt_outs(resource: Resource, settings: Settings) -> OptOuts:
         if key.startswith(IGNORE_CHECK_PREFIX) and reason.strip()
     )
     return OptOuts(
-        ignore_all=bool(annotations.get(IGNORE_ALL_ANNOTATION, "").strip()),
+        ignore_all=annotations.get(IGNORE_ALL_ANNOTATION, "").strip() or None,
         ignored=ignored,
         keep_linux=keep_linux_reason(resource, settings, annotations),
     )

@@ -83,8 +83,11 @@ class Placement:
         found = opt_outs(resource, self.settings)
         if not found.any:  # the usual case: nothing to look up per rule
             return ResourcePlan(has_pods=has_pods, places_on_windows=self._places)
-        asked = ResourcePlan(found.ignore_all, found.ignored, found.keep_linux, has_pods)
+        ignore_all = found.ignore_all is not None
+        asked = ResourcePlan(ignore_all, found.ignored, found.keep_linux, has_pods)
         places = found.keep_linux is None and any(
             rule.places_on_windows and asked.runs(rule) for rule in self.rules
         )
-        return ResourcePlan(found.ignore_all, found.ignored, found.keep_linux, has_pods, places)
+        return ResourcePlan(
+            ignore_all, found.ignored, found.keep_linux, has_pods, places, found.ignore_all
+        )

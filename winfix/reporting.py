@@ -13,6 +13,7 @@ from urllib.parse import quote
 from winfix import __version__
 from winfix.model import Finding, ResourceRef, Severity
 from winfix.rules import Rule
+from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _URL = re.compile(r"https://\S+")
@@ -27,6 +28,11 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # unreadable inputs (exit 2)
     findings: list[Finding] = field(default_factory=list)
+    workloads: list[WorkloadVerdict] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> list[WorkloadVerdict]:
+        return [w for w in self.workloads if w.verdict is Verdict.BLOCKED]
 
     @property
     def fixed(self) -> int:
@@ -84,6 +90,37 @@ def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+# With one workload the findings above it say everything; the table is for charts.
+TABLE_MIN_WORKLOADS = 2
+UNBLOCK_HINT = (
+    "a blocked workload is left as it was; unblock it with --unsafe-fixes where a conversion "
+    'keeps what it asked for, winfix.io/keep-linux: "<reason>" to keep it on Linux, or '
+    'ignore-check.winfix.io/<rule>: "<reason>" to accept a finding (README "Verdicts")'
+)
+
+
+def format_verdicts(verdicts: list[WorkloadVerdict]) -> str:
+    """The per-workload table, grouped by verdict (blocked first): one line per workload."""
+    if len(verdicts) < TABLE_MIN_WORKLOADS:
+        return ""
+    tally = counts(verdicts)
+    shown = ", ".join(f"{tally[v]} {v}" for v in ORDER if tally[v])
+    lines = [f"winfix: {len(verdicts)} workloads: {shown}"]
+    for verdict in ORDER:
+        for item in verdicts:
+            if item.verdict is not verdict:
+                continue
+            where = f"{item.workload.file}:{item.workload.line}"
+            rules = sorted({reason.rule for reason in item.reasons if reason.rule})
+            why = f": {', '.join(rules)}" if rules else ""
+            if verdict is Verdict.LINUX and item.workload.keep_linux:
+                why = f": {item.workload.keep_linux}"
+            lines.append(f"  {verdict:<8} {item.resource} ({where}){why}")
+    if tally[Verdict.BLOCKED]:
+        lines.append(f"  {UNBLOCK_HINT}")
+    return "\n".join(lines) + "\n"
+
+
 def summary_line(summary: RunSummary, mode: str, fixing: bool = True) -> str:
     """One line of counts. ``fixing`` is false for checks that cannot change anything
     (`winfix check`): then only what was found and in how many files is said."""
@@ -132,6 +169,7 @@ def to_json(summary: RunSummary) -> str:
             "remainingErrors": len(summary.blocking),
         },
         "findings": [f.as_dict() for f in summary.findings],
+        "workloads": [w.as_dict() for w in summary.workloads],
     }
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
@@ -185,6 +223,24 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                 }
             ]
         results.append(result)
+    results.extend(_sarif_blocked(item) for item in summary.blocked)
+    descriptors = [
+        {
+            "id": rule.id,
+            "name": rule.name,
+            "shortDescription": {"text": rule.title},
+            "fullDescription": {"text": rule.title},
+            **_help_uri(rule),
+            "help": {
+                "text": rule.doc or rule.title,
+                "markdown": rule.doc or rule.title,
+            },
+            "properties": {"fixSafety": str(rule.safety)},
+        }
+        for rule in rule_list
+    ]
+    if summary.blocked:
+        descriptors.append(BLOCKED_DESCRIPTOR)
     sarif = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -194,21 +250,7 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                     "driver": {
                         "name": "winfix",
                         "version": __version__,
-                        "rules": [
-                            {
-                                "id": rule.id,
-                                "name": rule.name,
-                                "shortDescription": {"text": rule.title},
-                                "fullDescription": {"text": rule.title},
-                                **_help_uri(rule),
-                                "help": {
-                                    "text": rule.doc or rule.title,
-                                    "markdown": rule.doc or rule.title,
-                                },
-                                "properties": {"fixSafety": str(rule.safety)},
-                            }
-                            for rule in rule_list
-                        ],
+                        "rules": descriptors,
                     }
                 },
                 "results": results,
@@ -217,6 +259,42 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
         ],
     }
     return json.dumps(sarif, indent=2) + "\n"
+
+
+# A result per blocked workload, so code scanning shows "this workload cannot move" once,
+# beside the findings that say why.
+BLOCKED_DESCRIPTOR: dict[str, Any] = {
+    "id": "workload-blocked",
+    "name": "workload-blocked",
+    "shortDescription": {"text": "The workload cannot run on Windows nodes as it stands"},
+    "fullDescription": {"text": UNBLOCK_HINT},
+    "properties": {"fixSafety": "none"},
+}
+
+
+def _sarif_blocked(item: WorkloadVerdict) -> dict[str, Any]:
+    rules = ", ".join(sorted({reason.rule for reason in item.reasons if reason.rule}))
+    return {
+        "ruleId": BLOCKED_DESCRIPTOR["id"],
+        "level": "error",
+        "message": {
+            "text": f"{item.resource} is blocked on Windows nodes ({rules}); {UNBLOCK_HINT}"
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(item.workload.file)},
+                    "region": {"startLine": item.workload.line, "startColumn": 1},
+                },
+                "logicalLocations": [{"fullyQualifiedName": str(item.resource), "kind": "object"}],
+            }
+        ],
+        "properties": {
+            "verdict": str(item.verdict),
+            "resource": item.resource.as_dict(),
+            "reasons": [reason.as_dict() for reason in item.reasons],
+        },
+    }
 
 
 def _help_uri(rule: Rule) -> dict[str, str]:

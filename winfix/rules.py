@@ -85,6 +85,7 @@ class ResourcePlan:
     keep_linux: str | None = None  # why it stays on Linux, when it does
     has_pods: bool = True
     places_on_windows: bool = False  # the placement rule runs for it
+    ignore_all_reason: str | None = None
 
     def runs(self, rule: Rule) -> bool:
         if rule.pods_only and not self.has_pods:

@@ -82,6 +82,7 @@ def run(
             continue
         summary.files += 1
         summary.findings.extend(findings)
+        summary.workloads.extend(result.workloads)
         if not options.quiet:
             for note in result.notes:
                 err.write(f"{note}\n")
@@ -127,6 +128,8 @@ def _report(
             err.write(reporting.format_github(shown, summary.mode))
         elif options.output_format == "json":
             err.write(reporting.to_json(summary))
+    if options.output_format == "text" and not options.quiet:
+        err.write(reporting.format_verdicts(summary.workloads))
     if not options.quiet and (summary.files or summary.errors or summary.skipped):
         fixing = any(rule.safety is not Safety.NONE for rule in rules)
         err.write(reporting.summary_line(summary, options.mode.value, fixing) + "\n")

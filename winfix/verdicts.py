@@ -1,0 +1,135 @@
+"""One verdict per workload: will it run on Windows nodes, and if not, why.
+
+Computed here alone, from what the run found, and used by every front end and
+report (README "Verdicts"):
+
+- ``blocked`` — it cannot work on Windows as it stands: an error no fix resolved
+  (rejected by the API server or the kubelet, never scheduled, or something it
+  asked for — host access, privileges, Linux host paths — that Windows cannot
+  give). Its document is left byte-identical by the run (``engine``), so the same
+  reasons come back on every run until a person decides: ``--unsafe-fixes``
+  where a conversion keeps the intent, ``winfix.io/keep-linux: "<reason>"``, or an
+  ``ignore-check.winfix.io/<rule>: "<reason>"`` annotation;
+- ``review`` — placed on Windows and it will run, but something a human should
+  confirm is listed (a warning no fix resolved, behaviour that differs on
+  Windows, a workload whose checks were switched off by annotation);
+- ``ready`` — placed on Windows, nothing known stops it;
+- ``linux`` — kept on Linux on purpose (keep-linux), and pinned there.
+
+A workload is a resource with at least one pod template.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from winfix.model import Finding, ResourceRef, Severity
+
+
+class Verdict(enum.StrEnum):
+    READY = "ready"
+    REVIEW = "review"
+    BLOCKED = "blocked"
+    LINUX = "linux"
+
+
+# Order of the summary table: what needs a person first.
+ORDER = (Verdict.BLOCKED, Verdict.REVIEW, Verdict.LINUX, Verdict.READY)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    rule: str  # a rule id, or "" for a decision (keep-linux, ignore-all)
+    field: str
+    message: str
+    line: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "field": self.field, "message": self.message, "line": self.line}
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """What the engine records of each workload while it runs (its tree is freed after)."""
+
+    resource: ResourceRef
+    file: str
+    line: int
+    document: int
+    template: str | None = None
+    keep_linux: str | None = None  # the reason, when kept on Linux
+    ignore_all: str | None = None  # the reason, when every check is switched off for it
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadVerdict:
+    workload: Workload
+    verdict: Verdict
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def resource(self) -> ResourceRef:
+        return self.workload.resource
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "resource": self.workload.resource.as_dict(),
+            "file": self.workload.file,
+            "line": self.workload.line,
+            "verdict": str(self.verdict),
+            "reasons": [reason.as_dict() for reason in self.reasons],
+        }
+        if self.workload.template:
+            data["template"] = self.workload.template
+        return data
+
+
+def _reason(finding: Finding) -> Reason:
+    return Reason(finding.rule, finding.path, finding.message, finding.line)
+
+
+def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[WorkloadVerdict]:
+    """The verdict of each workload from the findings of the run (any order)."""
+    by_workload: dict[tuple[int, ResourceRef], list[Finding]] = {}
+    for finding in findings:
+        if finding.resource is not None:
+            by_workload.setdefault((finding.document, finding.resource), []).append(finding)
+    verdicts = []
+    for workload in workloads:
+        own = by_workload.get((workload.document, workload.resource), [])
+        verdicts.append(_judge(workload, own))
+    return verdicts
+
+
+def _judge(workload: Workload, findings: list[Finding]) -> WorkloadVerdict:
+    blocking = [f for f in findings if f.blocking]
+    if workload.keep_linux is not None:
+        decision = Reason("", "metadata.annotations", f"kept on Linux: {workload.keep_linux}")
+        return WorkloadVerdict(workload, Verdict.LINUX, (decision, *map(_reason, blocking)))
+    if blocking:
+        return WorkloadVerdict(workload, Verdict.BLOCKED, tuple(map(_reason, blocking)))
+    review = [
+        _reason(f) for f in findings if not f.fixed and f.severity is Severity.WARNING
+    ]
+    if workload.ignore_all is not None:
+        review.insert(
+            0,
+            Reason(
+                "",
+                "metadata.annotations",
+                f"not checked (winfix.io/ignore-all: {workload.ignore_all})",
+            ),
+        )
+    if review:
+        return WorkloadVerdict(workload, Verdict.REVIEW, tuple(review))
+    return WorkloadVerdict(workload, Verdict.READY)
+
+
+def counts(verdicts: Iterable[WorkloadVerdict]) -> dict[Verdict, int]:
+    found = dict.fromkeys(ORDER, 0)
+    for verdict in verdicts:
+        found[verdict.verdict] += 1
+    return found
