@@ -138,5 +138,5 @@ RULE = Rule(
     id=RULE_ID, name="admission-check", safety=Safety.NONE, check=check, pods_only=True,
     keeps=of_kind(RUNTIME_CLASS), needs_stream=_names_a_runtime_class,
     title="Self-check: report what still keeps a pod from being admitted or scheduled on Windows",
-    selection=Selection.ALWAYS, self_check=True,
+    selection=Selection.ALWAYS,
 )

@@ -65,5 +65,5 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 RULE = Rule(
     id="WIN901", name="schema-check", safety=Safety.NONE, check=check, applies_to_linux_kept=True,
     title="Self-check: validate built-in objects against the Kubernetes OpenAPI schema (offline)",
-    selection=Selection.ALWAYS, self_check=True,
+    selection=Selection.ALWAYS,
 )

@@ -43,9 +43,10 @@ EXIT_CODES_HELP = (
 )
 
 CHECK_EXIT_HELP = (
-    "Exit codes: 0 every workload would be admitted and scheduled on Windows; 1 at least one "
-    "would not (the errors say which field and what to do); 2 usage or configuration error, "
-    "or unreadable input; 3 internal error (a bug in winfix)."
+    "Exit codes: 0 no workload is blocked (each is ready, needs review, or is kept on Linux, "
+    "once `winfix apply` has fixed it); 1 at least one is blocked (the errors say which field "
+    "and what unblocks it); 2 usage or configuration error, or unreadable input; 3 internal "
+    "error (a bug in winfix)."
 )
 
 BOT_EXIT_HELP = (
@@ -384,8 +385,8 @@ def check_command(
     verbose: bool,
     **table: Any,
 ) -> int:
-    """Check, without changing anything, that manifests would be admitted and scheduled on
-    Windows nodes (the self-check `apply` runs after fixing), e.g. for hand-written ones.
+    """The verdict of each workload, as `apply` would give it, without changing anything:
+    ready, review, blocked (and why) or kept on Linux; with the schema check by default.
 
     PATHS are files or directories (*.yaml, *.yml); '-' reads stdin.
     """
@@ -395,7 +396,7 @@ def check_command(
     overrides = flag_overrides(CHECK, table)
     schema = overrides.pop("schema_validation", True)  # check validates unless --no-schema
     settings = build_settings(config, isolated, overrides)
-    settings = replace(settings, schema_validation=schema, select=(), ignore=())
+    settings = replace(settings, schema_validation=schema)
     if schema:
         from winfix import schema as schemas
 
@@ -404,16 +405,16 @@ def check_command(
                 schemas.resolve_version(settings.kubernetes_version)
             except schemas.SchemaUnavailable as exc:
                 raise ConfigError(str(exc)) from None
-    from winfix import policy
     from winfix.runner import Mode, Options
 
-    rules = policy.rules_for(settings, policy.Command.CHECK)
+    rules = _rules(settings, from_flags=bool(overrides.get("select") or overrides.get("ignore")))
     options = Options(
         mode=Mode.CHECK,
         output_format=output_format,
         report=report,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
+        fail_on_changes=False,
     )
     return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
                 verbose=verbose)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
-from winfix.model import Finding, Safety, Severity
+from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
 from winfix.resources import Resource, pod_info
 from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
-from winfix.verdicts import Workload, WorkloadVerdict, judge
+from winfix.verdicts import Verdict, Workload, WorkloadVerdict, judge
 from winfix.yamltree import Document, Mapping, iter_documents
 
 _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
@@ -83,9 +83,41 @@ def _fix_text(
     rules: tuple[Rule, ...],
     encoding: Encoding | None,
 ) -> FileResult:
+    result = _one_pass(text, name, settings, rules, encoding, pinned={})
+    if settings.on_blocked != "pin-linux" or result.error is not None:
+        return result
+    blocked = [v for v in result.workloads if v.verdict is Verdict.BLOCKED]
+    if not blocked:
+        return result
+    # `on-blocked: pin-linux`: run again with the blocked workloads kept on Linux, so
+    # they are pinned there (the Linux pool runs them) and reported with their reasons.
+    pinned = {
+        (v.workload.document, v.resource): "cannot run on Windows nodes as it stands "
+        f"({', '.join(sorted({r.rule for r in v.reasons if r.rule}))}); "
+        "on-blocked: pin-linux"
+        for v in blocked
+    }
+    second = _one_pass(text, name, settings, rules, encoding, pinned=pinned)
+    reasons = {(v.workload.document, v.resource): v.reasons for v in blocked}
+    second.workloads = [
+        replace(v, reasons=(*v.reasons, *reasons.get((v.workload.document, v.resource), ())))
+        for v in second.workloads
+    ]
+    return second
+
+
+def _one_pass(
+    text: str,
+    name: str,
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    encoding: Encoding | None,
+    *,
+    pinned: dict[tuple[int, ResourceRef], str],
+) -> FileResult:
     encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
     result = FileResult(name, text, text, encoding)
-    run = _Run(text, name, settings, rules, result)
+    run = _Run(text, name, settings, rules, result, pinned=pinned)
     try:
         for document in iter_documents(text, name):
             run.read(document)
@@ -124,6 +156,8 @@ class _Run:
         settings: Settings,
         rules: tuple[Rule, ...],
         result: FileResult,
+        *,
+        pinned: dict[tuple[int, ResourceRef], str],
     ):
         self.text = text
         self.name = name
@@ -131,7 +165,7 @@ class _Run:
         self.rules = rules
         self.result = result
         self.template_paths = settings.template_paths()
-        self.placement = Placement(settings, rules)
+        self.placement = Placement(settings, rules, pinned)
         self.stream = StreamInfo(settings=settings)
         self.stream.streaming()
         self.kept: list[tuple[Document, list[Resource], list[ResourcePlan]]] = []

@@ -35,6 +35,7 @@ from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.model import Finding
 from winfix.rules import Rule
 from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
+from winfix.verdicts import Verdict, WorkloadVerdict
 from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python
 
 API_GROUP = "winfix.io"
@@ -225,6 +226,22 @@ def to_result(finding: Finding, item: Any) -> dict[str, Any]:
     return result
 
 
+def verdict_result(verdict: WorkloadVerdict, item: Any) -> dict[str, Any]:
+    """A workload's verdict as a result: an error when blocked, info otherwise."""
+    rules = ", ".join(sorted({reason.rule for reason in verdict.reasons if reason.rule}))
+    why = f" ({rules})" if rules else ""
+    result: dict[str, Any] = {
+        "message": f"winfix verdict: {verdict.verdict}{why}",
+        "severity": "error" if verdict.verdict is Verdict.BLOCKED else "info",
+        "resourceRef": verdict.resource.as_dict(),
+    }
+    path = _annotation(item, _PATH_ANNOTATIONS)
+    if path is not None:
+        result["file"] = {"path": path}
+    result["tags"] = {"verdict": str(verdict.verdict)}
+    return result
+
+
 def error_result(message: str) -> dict[str, Any]:
     return {"message": message, "severity": "error"}
 
@@ -299,7 +316,7 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
             raise KrmError(f"ResourceList items[{index}] is not a mapping")
 
     spans = [_span(text, item) for item in items]
-    fixed_items, findings, errors = _fix_items(spans, settings, rules)
+    fixed_items, findings, errors, workloads = _fix_items(spans, settings, rules)
 
     pieces: list[str] = []
     last = 0
@@ -317,6 +334,11 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
     for finding in findings:
         in_range = 0 <= finding.document < len(python_items)
         results.append(to_result(finding, python_items[finding.document] if in_range else None))
+    for workload in workloads:
+        if workload.verdict is not Verdict.READY:
+            in_range = 0 <= workload.workload.document < len(python_items)
+            source = python_items[workload.workload.document] if in_range else None
+            results.append(verdict_result(workload, source))
     if results:
         out = _set_results(out, _existing_results(root) + results)
     return KrmOutcome(out, results, findings)
@@ -324,10 +346,10 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
 
 def _fix_items(
     spans: list[_Span], settings: Settings, rules: tuple[Rule, ...]
-) -> tuple[list[str | None], list[Finding], list[str]]:
+) -> tuple[list[str | None], list[Finding], list[str], list[WorkloadVerdict]]:
     """Fix every item in one stream so cross-resource rules see them all."""
     if not spans:
-        return [], [], []
+        return [], [], [], []
     marker = f"--- # winfix-krm-item-{secrets.token_hex(8)}\n"
     stream = marker.join(span.text for span in spans)
     result = fix_text(stream, "<ResourceList>", settings, rules)
@@ -336,8 +358,8 @@ def _fix_items(
     parts = result.fixed.split(marker)
     if len(parts) != len(spans):  # pragma: no cover - the engine never touches the markers
         lost = "winfix: internal error: item boundaries lost; items left unchanged"
-        return [None] * len(spans), [], [lost]
-    return list(parts), list(result.findings), []
+        return [None] * len(spans), [], [lost], []
+    return list(parts), list(result.findings), [], result.workloads
 
 
 def _existing_results(root: Mapping) -> list[dict[str, Any]]:

@@ -3,8 +3,8 @@
 Every front end (CLI ``apply`` and ``check``, the KRM function, the Kustomize
 plugin, the Helm post-renderer, pre-commit and the bot) gets its rules here, so
 they agree by construction. The decisions, each read off the rules' own
-declarations (``Rule.selection``, ``self_check``, ``places_on_windows``,
-``reads_opt_outs``) rather than off rule ids:
+declarations (``Rule.selection``, ``places_on_windows``, ``reads_opt_outs``)
+rather than off rule ids:
 
 - ``select``/``ignore`` choose among the optional rules (ids, id prefixes such as
   ``WIN1``, or names; ``ignore`` wins);
@@ -14,33 +14,28 @@ declarations (``Rule.selection``, ``self_check``, ``places_on_windows``,
   manifests the API server rejects with exit 0, and naming one in ``ignore`` is a
   configuration error (a workload's finding is accepted with an
   ``ignore-check.winfix.io/<rule>: "<reason>"`` annotation instead);
-- ``winfix check`` runs the self-checks alone;
+- ``winfix check`` runs the same rules as ``apply`` (it writes nothing), so its
+  verdicts are the ones ``apply`` would give;
 - per resource, the opt-out annotations and keep-linux decide which rules run on
   it and whether it goes to Windows (``ResourcePlan``).
 """
 
 from __future__ import annotations
 
-import enum
+from dataclasses import replace
 
 from winfix import registry
 from winfix.errors import ConfigError
+from winfix.model import ResourceRef
 from winfix.optouts import opt_outs
 from winfix.resources import Resource
 from winfix.rules import ResourcePlan, Rule, Selection
 from winfix.settings import Settings
 
 
-class Command(enum.Enum):
-    APPLY = "apply"  # fix, diff or check what would change (and every host built on it)
-    CHECK = "check"  # `winfix check`: the self-checks alone, nothing is fixed
-
-
-def rules_for(settings: Settings, command: Command = Command.APPLY) -> tuple[Rule, ...]:
-    """The rules a run with ``settings`` executes, in id order."""
+def rules_for(settings: Settings) -> tuple[Rule, ...]:
+    """The rules a run with ``settings`` executes, in id order (every front end)."""
     everything = registry.all_rules()
-    if command is Command.CHECK:
-        return tuple(rule for rule in everything if rule.self_check)
     ignored = registry.matching(settings.ignore)
     selected = registry.matching(settings.select) if settings.select else None
     for rule in everything:
@@ -74,13 +69,24 @@ def _named(keys: tuple[str, ...], rule: Rule) -> set[str]:
 class Placement:
     """Per resource of one run: which rules run on it and whether it goes to Windows."""
 
-    def __init__(self, settings: Settings, rules: tuple[Rule, ...]):
+    def __init__(
+        self,
+        settings: Settings,
+        rules: tuple[Rule, ...],
+        pinned: dict[tuple[int, ResourceRef], str] | None = None,
+    ):
         self.settings = settings
         self.rules = rules
+        # (document, workload) -> why it is pinned to Linux: `on-blocked: pin-linux`
+        # keeps the workloads a first pass found blocked on Linux.
+        self.pinned = pinned or {}
         self._places = any(rule.places_on_windows for rule in rules)
 
     def plan(self, resource: Resource, *, has_pods: bool) -> ResourcePlan:
         found = opt_outs(resource, self.settings)
+        pinned = self.pinned.get((resource.document, resource.ref)) if self.pinned else None
+        if pinned is not None and found.keep_linux is None:
+            found = replace(found, keep_linux=pinned)
         if not found.any:  # the usual case: nothing to look up per rule
             return ResourcePlan(has_pods=has_pods, places_on_windows=self._places)
         ignore_all = found.ignore_all is not None

@@ -64,7 +64,6 @@ class Rule:
     needs_stream: Callable[[Resource, Settings], bool] | None = None
     references: tuple[str, ...] = ()
     selection: Selection = Selection.OPTIONAL
-    self_check: bool = False  # `winfix check` runs the self-checks alone
     # Its fix is what places a workload on Windows nodes (the node selector): while it
     # runs for a resource, that resource goes to Windows even before the fix lands.
     places_on_windows: bool = False

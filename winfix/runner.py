@@ -47,6 +47,9 @@ class Options:
     color: bool = False
     max_bytes: int = files.DEFAULT_MAX_BYTES
     quiet: bool = False
+    # `apply --check`/`--diff` exit 1 when anything would change; `winfix check` judges
+    # the verdicts alone: exit 1 only for a blocked workload (what apply cannot fix).
+    fail_on_changes: bool = True
 
 
 def run(
@@ -89,7 +92,7 @@ def run(
         if result.changed:
             summary.changed_files.append(name)
     _report(summary, rules, options, err)
-    return _exit_code(summary, options.mode), summary
+    return _exit_code(summary, options), summary
 
 
 def _input_error(summary: reporting.RunSummary, err: TextIO, exc: InputError) -> None:
@@ -147,10 +150,10 @@ def _report(
             err.write(f"winfix: error: {message}\n")
 
 
-def _exit_code(summary: reporting.RunSummary, mode: Mode) -> int:
+def _exit_code(summary: reporting.RunSummary, options: Options) -> int:
     if summary.errors:
         return ExitCode.INPUT
-    if mode is not Mode.APPLY and summary.changed_files:
+    if options.mode is not Mode.APPLY and summary.changed_files and options.fail_on_changes:
         return ExitCode.CHANGES
     if summary.blocking:
         return ExitCode.CHANGES

@@ -66,7 +66,10 @@ DEFAULT_PATHS = ("**/*.yaml", "**/*.yml")
 # Where an option is honoured.
 APPLY, CHECK, KRM, BOT = "apply", "check", "krm", "bot"  # krm: KRM function, Kustomize plugin
 EVERYWHERE = frozenset({APPLY, CHECK, KRM, BOT})
-FIXING = frozenset({APPLY, KRM, BOT})  # the front ends that fix (check only checks)
+# The front ends that judge with the fixing rules. `winfix check` is one of them: it
+# gives the verdicts `apply` would, computing the same fixes in memory and writing
+# nothing, so its flags are apply's (README "Verdicts").
+FIXING = frozenset({APPLY, CHECK, KRM, BOT})
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,12 @@ class Settings:
     unsafe_fixes: bool = option(
         False, "unsafe-fixes", {"type": "boolean"}, "Also apply fixes that change behaviour.",
         flag="--unsafe-fixes", off_flag="--no-unsafe-fixes",
+    )
+    on_blocked: str = option(
+        "leave", "on-blocked", {"enum": ["leave", "pin-linux"]},
+        "A workload that cannot run on Windows: leave it as it was (exit 1), or pin it to "
+        "Linux nodes (verdict linux).",
+        flag="--on-blocked", metavar="leave|pin-linux",
     )
     windows_version: str | None = option(
         None, "windows-version", {"enum": [None, "2019", "2022", "2025", 2019, 2022, 2025]},
