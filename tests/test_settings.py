@@ -54,6 +54,11 @@ SAMPLES: dict[str, Any] = {
     "kubernetes-version": "1.32",
     "schema-validation": True,
     "bot": {"branch": "fix/windows", "overlays": [{"source": "charts/web/", "path": "ov"}]},
+    "on-blocked": "pin-linux",
+    "resolve-images": True,
+    "offline": True,
+    "image-cache-hours": 1,
+    "insecure-registries": ["127.0.0.1:5000"],
 }
 
 # The same values as flags of `winfix apply`, where the option has one.
@@ -73,6 +78,11 @@ FLAGS: dict[str, list[str]] = {
     "network-policy": ["--network-policy", "calico"],
     "kubernetes-version": ["--kubernetes-version", "1.32"],
     "schema-validation": ["--schema"],
+    "on-blocked": ["--on-blocked", "pin-linux"],
+    "resolve-images": ["--resolve-images"],
+    "offline": ["--offline"],
+    "image-cache-hours": ["--image-cache-hours", "1"],
+    "insecure-registries": ["--insecure-registry", "127.0.0.1:5000"],
 }
 
 
@@ -201,10 +211,11 @@ def test_structured_options_are_config_only() -> None:
     ]
 
 
-def test_check_has_only_the_options_it_honours() -> None:
-    assert sorted(o.key for o in OPTIONS if CHECK in o.commands) == [
-        "kubernetes-version", "runtime-class", "schema-validation"
-    ]
+def test_check_has_the_options_of_apply() -> None:
+    """`winfix check` gives the verdicts apply would: every setting of apply counts."""
+    assert sorted(o.key for o in OPTIONS if CHECK in o.commands) == sorted(
+        o.key for o in OPTIONS if APPLY in o.commands
+    )
 
 
 def test_values_convert_to_their_settings_form() -> None:

@@ -48,6 +48,7 @@ from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.toolkit import set_fix
 from winfix.windows_target import written_for_windows
+from winfix.yamltree import Node
 
 _WINDOWS_IMAGE = re.compile(r"(^mcr\.microsoft\.com/windows/|servercore|nanoserver|windows)", re.I)
 _DOCKER_HUB = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
@@ -94,7 +95,8 @@ def lookup(image: str, image_map: tuple[tuple[str, str], ...]) -> tuple[str, str
 def check(resource: Resource, ctx: RuleContext) -> None:
     image_map = ctx.settings.image_map
     for pod in ctx.pod_templates():
-        if written_for_windows(pod):
+        resolved = ctx.stream.images is not None
+        if written_for_windows(pod) and not resolved:
             continue
         for container in pod.containers():
             image = container.node.get_str("image")
@@ -102,6 +104,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 continue
             field = f"{container.path}.image"
             at = container.node.get("image")
+            if resolved and written_for_windows(pod):
+                _resolved(ctx, container.name, image, field, at)
+                continue
             found = lookup(image, image_map)
             if found is not None:
                 key, target = found
@@ -118,6 +123,11 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     current=image,
                     proposed=target,
                 )
+                if resolved:
+                    _resolved(ctx, container.name, target, field, at)
+                continue
+            if resolved:
+                _resolved(ctx, container.name, image, field, at)
                 continue
             if _WINDOWS_IMAGE.search(image) or image in dict(image_map).values():
                 continue
@@ -129,6 +139,23 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 at=at,
                 severity=Severity.INFO,
             )
+
+def _resolved(ctx: RuleContext, container: str, image: str, field: str, at: Node | None) -> None:
+    """What the image's registry says (``resolve-images``): nothing when it runs."""
+    lookup = ctx.stream.images
+    assert lookup is not None
+    result = lookup.get(image)
+    status = result.status.value
+    if status == "runs":
+        return
+    # linux only or wrong build: the pod can never start on the node (blocked);
+    # unknown: a human should look (review).
+    severity = Severity.WARNING if status == "unknown" else Severity.ERROR
+    ctx.report(
+        field, f"container {container!r}: {result.message}", at=at, severity=severity,
+        current=image,
+    )
+
 
 RULE = Rule(
     id="WIN174", name="image-windows-variant", safety=Safety.SAFE, check=check, pods_only=True,

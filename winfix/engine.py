@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
@@ -21,6 +22,9 @@ from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
 from winfix.verdicts import Verdict, Workload, WorkloadVerdict, judge
+
+if TYPE_CHECKING:
+    from winfix.images.lookup import ImageLookup
 from winfix.yamltree import Document, Mapping, iter_documents
 
 _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
@@ -48,13 +52,20 @@ class FileResult:
         return self.resources > 0
 
 
-def fix_bytes(data: bytes, name: str, settings: Settings, rules: tuple[Rule, ...]) -> FileResult:
+def fix_bytes(
+    data: bytes,
+    name: str,
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    *,
+    images: ImageLookup | None = None,
+) -> FileResult:
     """Decode and fix one file or stream; unreadable input becomes ``result.error``."""
     try:
         text, encoding = decode(data, name)
     except InputError as exc:
         return FileResult(name, "", "", error=exc)
-    return fix_text(text, name, settings, rules, encoding)
+    return fix_text(text, name, settings, rules, encoding, images=images)
 
 
 def fix_text(
@@ -63,27 +74,32 @@ def fix_text(
     settings: Settings,
     rules: tuple[Rule, ...],
     encoding: Encoding | None = None,
+    *,
+    images: ImageLookup | None = None,
 ) -> FileResult:
-    """Fix one stream. The tree holds no reference cycles that need the cyclic
+    """Fix one stream (``images``: the run's image results, with ``resolve-images``).
+
+    The tree holds no reference cycles that need the cyclic
     collector, so it is paused meanwhile: with a million young objects it would
     otherwise rescan the whole tree again and again (a third of the run time)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _fix_text(text, name, settings, rules, encoding)
+        return _fix_text(text, name, settings, rules, encoding, images)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _fix_text(
+def _fix_text(  # noqa: PLR0917 - the arguments of fix_text, passed on
     text: str,
     name: str,
     settings: Settings,
     rules: tuple[Rule, ...],
     encoding: Encoding | None,
+    images: ImageLookup | None,
 ) -> FileResult:
-    result = _one_pass(text, name, settings, rules, encoding, pinned={})
+    result = _one_pass(text, name, settings, rules, encoding, pinned={}, images=images)
     if settings.on_blocked != "pin-linux" or result.error is not None:
         return result
     blocked = [v for v in result.workloads if v.verdict is Verdict.BLOCKED]
@@ -97,7 +113,7 @@ def _fix_text(
         "on-blocked: pin-linux"
         for v in blocked
     }
-    second = _one_pass(text, name, settings, rules, encoding, pinned=pinned)
+    second = _one_pass(text, name, settings, rules, encoding, pinned=pinned, images=images)
     reasons = {(v.workload.document, v.resource): v.reasons for v in blocked}
     second.workloads = [
         replace(v, reasons=(*v.reasons, *reasons.get((v.workload.document, v.resource), ())))
@@ -114,10 +130,12 @@ def _one_pass(
     encoding: Encoding | None,
     *,
     pinned: dict[tuple[int, ResourceRef], str],
+    images: ImageLookup | None,
 ) -> FileResult:
     encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
     result = FileResult(name, text, text, encoding)
     run = _Run(text, name, settings, rules, result, pinned=pinned)
+    run.stream.images = images
     try:
         for document in iter_documents(text, name):
             run.read(document)

@@ -32,11 +32,12 @@ from winfix import policy
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import ConfigError, InputError, WinfixError
+from winfix.images.lookup import images_in, lookup_for
 from winfix.model import Finding
 from winfix.rules import Rule
 from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
 from winfix.verdicts import Verdict, WorkloadVerdict
-from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python
+from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python, typed
 
 API_GROUP = "winfix.io"
 API_VERSION = "winfix.io/v1alpha1"
@@ -106,6 +107,8 @@ def _config_map_value(key: str, value: Any) -> Any:
     option's declared form: ``select=WIN001,WIN002``, ``mount-paths=/data=K:``,
     ``runtime-class=win``, ``unsafe-fixes=true``."""
     option = OPTION_BY_KEY.get(key)
+    if isinstance(value, bool | int | float):
+        value = str(value).lower() if isinstance(value, bool) else str(value)
     if not isinstance(value, str) or option is None:
         return value  # not a string, or an unknown key the schema reports
     form = option.text_form
@@ -299,7 +302,9 @@ def _resource_list_root(text: str) -> tuple[str, Mapping]:
 def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
     """Transform a ResourceList given as text; raises KrmError on unusable input."""
     text, root = _resource_list_root(text)
-    function_config = to_python(root.get("functionConfig"))
+    # Typed as Kubernetes reads YAML (a WindowsFix's `unsafe-fixes: true` is a boolean;
+    # a ConfigMap's data values are strings either way).
+    function_config = typed(root.get("functionConfig"))
     settings = settings_from_function_config(function_config)
     if rules is None:
         rules = policy.rules_for(settings)
@@ -352,7 +357,10 @@ def _fix_items(
         return [], [], [], []
     marker = f"--- # winfix-krm-item-{secrets.token_hex(8)}\n"
     stream = marker.join(span.text for span in spans)
-    result = fix_text(stream, "<ResourceList>", settings, rules)
+    images = lookup_for(settings)
+    if images is not None:
+        images.prefetch(images_in(stream))
+    result = fix_text(stream, "<ResourceList>", settings, rules, images=images)
     if result.error is not None:
         raise KrmError(f"cannot read the ResourceList items: {result.error}")
     parts = result.fixed.split(marker)

@@ -24,6 +24,7 @@ from typing import BinaryIO
 from winfix import files, helm_templates
 from winfix.engine import FileResult, fix_bytes
 from winfix.errors import InputError
+from winfix.images.lookup import ImageLookup, images_in, lookup_for
 from winfix.rules import Rule
 from winfix.settings import Settings
 
@@ -60,8 +61,11 @@ def process(
     stdin: BinaryIO | None = None,
 ) -> Iterator[Processed]:
     """Fix every input of ``paths`` ('-' is ``stdin``, directories are walked)."""
+    images = lookup_for(settings)  # one per run: each image is asked once
     for target in files.discover(list(paths)):
-        yield process_target(target, settings, rules, max_bytes=max_bytes, stdin=stdin)
+        yield process_target(
+            target, settings, rules, max_bytes=max_bytes, stdin=stdin, images=images
+        )
 
 
 def process_target(
@@ -72,6 +76,7 @@ def process_target(
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
     name: str | None = None,
+    images: ImageLookup | None = None,
 ) -> Processed:
     """Read, fix and classify one input (``name`` is how findings name it)."""
     shown = name or ("<stdin>" if target.is_stdin else target.path)
@@ -79,7 +84,9 @@ def process_target(
         data = files.read(target, max_bytes, stdin=stdin)
     except InputError as exc:
         return Processed(target, shown, error=exc)
-    result = fix_bytes(data, shown, settings, rules)
+    if images is not None:  # the file's registry lookups, concurrently, before the rules
+        images.prefetch(images_in(data.decode("utf-8", "replace")))
+    result = fix_bytes(data, shown, settings, rules, images=images)
     problem = classify(result, target)
     if isinstance(problem, Skip):
         return Processed(target, shown, result, skipped=problem)

@@ -14,12 +14,15 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from winfix.model import Finding, Safety, Severity
 from winfix.resources import PodInfo, PodTemplate, Resource, pod_info, targets_windows
 from winfix.settings import Settings
 from winfix.yamltree import Node
+
+if TYPE_CHECKING:
+    from winfix.images.lookup import ImageLookup
 
 T = TypeVar("T")
 
@@ -134,6 +137,8 @@ class StreamInfo:
     """
 
     resources: list[Resource] = field(default_factory=list)  # kept with their trees
+    # The run's image results (``resolve-images``), or None: nothing may be asked online.
+    images: ImageLookup | None = None
     plans: dict[int, ResourcePlan] = field(default_factory=dict)  # id(resource) -> its plan
     finished: list[PodInfo] = field(default_factory=list)  # workloads already written out
     settings: Settings | None = None

@@ -194,6 +194,16 @@ def build(
 # Value conversions (config form -> Settings field)
 
 
+def _hours(value: Any) -> int:
+    """A whole number of hours from a file (an int) or a flag (its text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ConfigError(f"image-cache-hours {value!r}: expected a whole number of hours, e.g. 24")
+    return int(text)
+
+
 def _strings(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
@@ -494,6 +504,28 @@ class Settings:
         (), "image-map", {"type": "object", "additionalProperties": {"type": "string"}},
         "Replace a Linux image with a Windows one, LINUX=WINDOWS (repeatable).",
         convert=_pairs, flag="--image-map", metavar="LINUX=WINDOWS", parse=parse_image,
+    )
+    # Image resolution (README "Images"): off by default, so that a Helm post-renderer
+    # or a Kustomize build never touches the network unasked.
+    resolve_images: bool = option(
+        False, "resolve-images", {"type": "boolean"},
+        "Ask each image's registry whether it runs on the target Windows build.",
+        where=EVERYWHERE, flag="--resolve-images", off_flag="--no-resolve-images",
+    )
+    offline: bool = option(
+        False, "offline", {"type": "boolean"},
+        "With --resolve-images: answer from the image cache only (no network).",
+        where=EVERYWHERE, flag="--offline", off_flag="--no-offline",
+    )
+    image_cache_hours: int = option(
+        24, "image-cache-hours", {"type": "integer", "minimum": 0},
+        "How long a registry's answer is reused from the cache, in hours.",
+        convert=_hours, where=EVERYWHERE, flag="--image-cache-hours", metavar="HOURS",
+    )
+    insecure_registries: tuple[str, ...] = option(
+        (), "insecure-registries", _STRINGS,
+        "A registry reached over plain HTTP (never by default), HOST[:PORT] (repeatable).",
+        convert=_strings, where=EVERYWHERE, flag="--insecure-registry", metavar="HOST[:PORT]",
     )
     # Structured options (selectors, per-kind paths) are written in the file only.
     keep_linux: tuple[KeepLinux, ...] = option(

@@ -33,6 +33,7 @@ from winfix.bot.gitops import Git, GitError, Identity, auth_env
 from winfix.config import resolve
 from winfix.engine import FileResult
 from winfix.errors import ConfigError
+from winfix.images.lookup import lookup_for
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings
@@ -368,10 +369,11 @@ def _fix(
     worktree: Path, discovery: Discovery, settings: Settings, rules: tuple[Rule, ...]
 ) -> _Fixes:
     fixes = _Fixes(skipped=list(discovery.skipped))
+    images = lookup_for(settings)  # one per run: each image is asked once
     for path in discovery.manifests:
         full = worktree / path
         target = files.Target(str(full), walked=True)
-        processed = pipeline.process_target(target, settings, rules, name=path)
+        processed = pipeline.process_target(target, settings, rules, name=path, images=images)
         result = processed.result
         if processed.skipped is pipeline.Skip.TEMPLATE:
             fixes.skipped.append((path, "unrendered Helm template"))
