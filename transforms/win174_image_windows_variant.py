@@ -21,6 +21,14 @@ For each container `image`:
 
 Workloads that already targeted Windows in the input are left alone.
 
+With `resolve-images` (`--resolve-images`; README "Images") the registry says: each
+image (after any image-map replacement), in every workload, is looked up once per
+run. No `windows/amd64` variant, or Windows variants only for other builds, is an
+error naming the platforms found (the workload is blocked); an image that cannot be
+looked up (unreachable, auth refused, rate limited, offline and not cached) is a
+warning saying why (review); one that runs says nothing. The offline note is not
+given then.
+
 ## Why (Windows nodes)
 A Windows node runs only Windows images, with process isolation, so the image
 must have a `windows/amd64` manifest whose OS build matches the node
@@ -37,6 +45,8 @@ user's part of the mapping.
 - https://kubernetes.io/docs/concepts/windows/intro/#windows-os-version-support
 - https://learn.microsoft.com/en-us/virtualization/windowscontainers/deploy-containers/version-compatibility
 - https://kubernetes.io/docs/concepts/containers/images/
+- https://github.com/opencontainers/image-spec/blob/main/image-index.md (platform os.version)
+- https://github.com/containerd/platforms/blob/main/platform_windows_compat.go (which builds run)
 """
 
 from __future__ import annotations
