@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from winfix import __version__, registry
+from winfix import __version__, files, registry
 from winfix.config import DRIVE_PATTERN, Settings, resolve
 from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.explain import explain_text
@@ -546,6 +546,15 @@ def bot(  # noqa: PLR0917 - typer maps each parameter to an option
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every outcome to a documented exit code."""
+    code = _dispatch(argv)
+    lost = files.close_stdout()  # output lost at the last flush: never exit 0 truncated
+    if lost is not None:
+        sys.stderr.write(f"winfix: error: {lost}\n")
+        return max(code, ExitCode.INPUT)
+    return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         app(args=argv, prog_name="winfix")
     except SystemExit as exc:  # typer/click exit with the code we or they chose
@@ -566,6 +575,10 @@ def main(argv: list[str] | None = None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         return ExitCode.OK
+    except OSError as exc:  # an output that failed (stdout on a full disk) is not a bug
+        files.discard(sys.stdout)
+        sys.stderr.write(f"winfix: error: cannot write: {exc.strerror or exc}\n")
+        return ExitCode.INPUT
     except Exception as exc:  # the last line of defence: no tracebacks
         sys.stderr.write(
             f"winfix: internal error: {type(exc).__name__}: {exc} "

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from winfix import registry
+from winfix import files, registry
 from winfix.config import Settings, settings_from_data, validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -365,8 +365,11 @@ def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     except (KrmError, InputError) as exc:
         stderr.write(f"winfix krm: error: {exc}\n")
         return 1
-    stdout.write(outcome.text.encode("utf-8"))
-    stdout.flush()
+    try:
+        files.write_stream(stdout, outcome.text.encode("utf-8"))
+    except files.OutputError as exc:
+        stderr.write(f"winfix krm: error: {exc}\n")
+        return 2
     remaining = [r for r in outcome.results if r.get("severity", "error") == "error"]
     for result in remaining:
         stderr.write(f"winfix krm: [error] {result.get('message')}\n")

@@ -21,6 +21,8 @@ from __future__ import annotations
 import io
 import sys
 
+from winfix import files
+
 # The annotation Helm 4 adds to every document; it must survive post-rendering.
 FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 
@@ -62,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     if _blank(data):
         # Every template rendered empty: hand Helm back exactly what it sent
         # (Helm 4 rejects an empty output as an error).
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            files.write_stream(sys.stdout.buffer, data)
+        except files.OutputError as exc:
+            sys.stderr.write(f"winfix-post-renderer: error: {exc}\n")
+            return 2
         return 0
     saved = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")

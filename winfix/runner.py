@@ -83,11 +83,16 @@ def run(
     for target in files.discover(list(paths)):
         name = "<stdin>" if target.is_stdin else target.path
         try:
-            data = files.read(target, options.max_bytes)
+            loaded = files.load(target, options.max_bytes)
+        except files.Skipped as exc:  # a FIFO, a symlink out of the tree: a note
+            summary.skipped.append(f"{name}: {exc}")
+            if not options.quiet:
+                err.write(f"{name}: skipped: {exc}\n")
+            continue
         except InputError as exc:
             _input_error(summary, err, exc)
             continue
-        result = fix_bytes(data, name, settings, rules)
+        result = fix_bytes(loaded.data, name, settings, rules)
         problem = _classify(result, target)
         if problem is not None:
             if target.walked and not isinstance(problem, InputError):
@@ -101,7 +106,11 @@ def run(
             continue
         findings = reporting.sort_findings(result.findings)
         try:
-            _emit(result, target, options, out, err)
+            _emit(result, target, options, out, err, loaded)
+        except files.OutputError as exc:  # stdout is lost: nothing more can reach it
+            summary.errors.append(str(exc))
+            err.write(f"winfix: error: {exc}\n")
+            break
         except OSError as exc:
             problem = InputError(f"cannot write: {exc.strerror or exc}", file=name)
             _input_error(summary, err, problem)
@@ -209,22 +218,25 @@ def _input_error(summary: reporting.RunSummary, err: TextIO, exc: InputError) ->
     err.write(f"{exc}\n")
 
 
-def _emit(
-    result: FileResult, target: files.Target, options: Options, out: BinaryIO, err: TextIO
+def _emit(  # noqa: PLR0917 - internal step
+    result: FileResult,
+    target: files.Target,
+    options: Options,
+    out: BinaryIO,
+    err: TextIO,
+    loaded: files.Loaded,
 ) -> None:
     if options.mode is Mode.APPLY:
         if target.is_stdin:
-            out.write(encode(result.fixed, result.encoding))
-            out.flush()
+            files.write_stream(out, encode(result.fixed, result.encoding))
         elif result.changed:  # unchanged files are never rewritten (mtime, inode kept)
-            files.write_atomic(target.path, encode(result.fixed, result.encoding))
+            files.write_atomic(target.path, encode(result.fixed, result.encoding), expect=loaded)
             if not options.quiet:
                 err.write(f"fixed {target.path}\n")
     elif options.mode is Mode.DIFF and result.changed:
         diff = diffing.unified_diff(result.original, result.fixed, result.name)
         text = diffing.colorize(diff) if options.color else diff
-        out.write(text.encode("utf-8"))
-        out.flush()
+        files.write_stream(out, text.encode("utf-8"))
     elif options.mode is Mode.CHECK and result.changed and not options.quiet:
         err.write(f"would fix {result.name}\n")
 
@@ -250,7 +262,7 @@ def _report(
             else reporting.to_json(summary)
         )
         try:
-            options.report.write_text(text, encoding="utf-8")
+            files.write_atomic(options.report, text.encode("utf-8"))
         except OSError as exc:
             message = f"cannot write report {options.report}: {exc.strerror or exc}"
             summary.errors.append(message)
