@@ -283,6 +283,9 @@ def apply(  # noqa: PLR0917 - typer maps each parameter to an option
     emit_patches: EmitPatchesOpt = None,
     kustomize: KustomizeOpt = None,
     helm: HelmOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="--emit-patches: replace files winfix did not write.")
+    ] = False,
 ) -> None:
     """Fix manifests in place (or stdin to stdout), or show what would change."""
     if not paths and not (kustomize or helm):
@@ -314,6 +317,7 @@ def apply(  # noqa: PLR0917 - typer maps each parameter to an option
         color=use_color,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
+        force=force,
     )
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF

@@ -27,6 +27,7 @@ import errno
 import os
 import re
 import secrets
+import shutil
 import stat
 import sys
 import time
@@ -281,26 +282,46 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
-    """Remove winfix temporary files a killed run left in ``folder``; returns them.
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file that must not exist yet (inside a folder being built), fsynced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    Only regular files whose name has winfix's exact pattern and that were last
-    modified more than :data:`STALE_AFTER` seconds ago: a live run's file is fresh.
+
+def clean_stale(
+    folder: Path,
+    pattern: re.Pattern[str] = TEMP_NAME,
+    *,
+    directories: bool = False,
+    now: float | None = None,
+) -> list[Path]:
+    """Remove what a killed run of winfix left in ``folder``; returns what was removed.
+
+    Only entries whose name matches ``pattern`` (winfix's exact naming), of the
+    expected type (regular files, or with ``directories`` real folders), last
+    modified more than :data:`STALE_AFTER` seconds ago: a live run's are fresh.
     """
     limit = (time.time() if now is None else now) - STALE_AFTER
     removed: list[Path] = []
     try:
         with os.scandir(folder) as scan:
-            for entry in scan:
-                if not entry.name.endswith(TEMP_SUFFIX) or not TEMP_NAME.match(entry.name):
-                    continue
-                with contextlib.suppress(OSError):
-                    info = entry.stat(follow_symlinks=False)
-                    if stat.S_ISREG(info.st_mode) and info.st_mtime < limit:
-                        os.unlink(entry.path)
-                        removed.append(Path(entry.path))
+            entries = [e for e in scan if pattern.match(e.name)]
     except OSError:
-        pass  # the write that follows reports a folder it cannot use
+        return removed  # the write that follows reports a folder it cannot use
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            kind = stat.S_ISDIR if directories else stat.S_ISREG
+            if kind(info.st_mode) and info.st_mtime < limit:
+                if directories:
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
     return removed
 
 

@@ -76,6 +76,7 @@ def _run(
             sys.stderr,
             quiet=options.quiet,
             max_bytes=options.max_bytes,
+            force=options.force,
         )
     code, _ = run(paths, settings, rules, options)
     return code

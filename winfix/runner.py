@@ -54,6 +54,7 @@ class Options:
     color: bool = False
     max_bytes: int = files.DEFAULT_MAX_BYTES
     quiet: bool = False
+    force: bool = False  # --emit-patches: replace files in DIR that winfix did not write
 
 
 TEMPLATE_MESSAGE = "unrendered Helm template ('{{' found); render it with `helm template` first"
