@@ -30,6 +30,7 @@ from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, Identity, auth_env
+from winfix.bot.redact import masked, redact, secrets_of
 from winfix.config import Settings, resolve
 from winfix.engine import FileResult, fix_bytes
 from winfix.errors import ConfigError, WinfixError
@@ -113,8 +114,8 @@ def run_bot(options: BotOptions) -> BotResult:
     config = BotConfig.from_settings(settings)
     branch = options.branch or config.branch
     token = env.get(config.token_env, "").strip() or None
-    if token:
-        git.secrets = (token,)
+    git.secrets = secrets_of(token)
+    out, err = masked(out, git.secrets), masked(err, git.secrets)
     if not options.dry_run and token is None:
         raise ConfigError(
             f"{config.token_env} is not set: export a GitHub token with 'contents: write' and "
@@ -145,6 +146,9 @@ def run_bot(options: BotOptions) -> BotResult:
                remote_url, auth, api, out, err)
     try:
         return run.go()
+    except WinfixError as exc:  # printed by the caller: masked like everything else
+        exc.args = (redact(str(exc), git.secrets),)
+        raise
     finally:
         if api is not None:
             api.close()
@@ -535,14 +539,9 @@ def body_context(
 
 
 def _render_body(root: Path, config: BotConfig, context: dict[str, Any]) -> str:
-    template = None
-    if config.template:
-        template = Path(config.template)
-        if not template.is_absolute():
-            template = root / template
-        if not template.is_file():
-            raise ConfigError(f"bot.template: {config.template} does not exist")
-    return pr_body.render(context, template)
+    # Only a file inside the repository, rendered in a sandbox (see winfix/bot/body.py).
+    template = pr_body.template_path(root, config.template) if config.template else None
+    return pr_body.render(context, template, root)
 
 
 __all__ = ["BotExit", "BotOptions", "BotResult", "GitHubError", "Outcome", "parse_repository",
