@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from winfix import registry
+from winfix import policy, registry
 from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Finding
@@ -84,7 +84,7 @@ def objects(text: str) -> list[dict[str, Any]]:
 def winfix_fixed(text: str, settings: Settings | None = None) -> str:
     """What `winfix apply` makes of a stream (in process)."""
     settings = settings or Settings()
-    result = fix_text(text, "<test>", settings, registry.select(settings.select, settings.ignore))
+    result = fix_text(text, "<test>", settings, policy.rules_for(settings))
     assert result.error is None, result.error
     return result.fixed
 

@@ -1197,3 +1197,19 @@ def test_user_template_without_the_note_still_says_it_was_shortened(tmp_path: Pa
     assert text.count("m" * 1000) == 50
     assert "50 of 200 findings are listed" in text
     assert text.endswith("<!-- winfix:content-hash=" + "0" * 64 + " -->\n")
+
+
+def test_committed_symlink_out_of_the_repository_is_not_written_through(world: World) -> None:
+    outside = world.tmp / "outside.yaml"
+    outside.write_text(DEPLOYMENT)
+    (world.clone / "apps" / "escape.yaml").symlink_to(outside)
+    git(world.clone, "add", ".", env=world.env)
+    git(world.clone, "commit", "--quiet", "-m", "link", env=world.env)
+    git(world.clone, "push", "--quiet", "origin", "main", env=world.env)
+    result, _, err = world.run()
+    assert result.outcome is Outcome.CREATED
+    assert outside.read_text() == DEPLOYMENT
+    assert ("winfix bot: skipped apps/escape.yaml: symbolic link that leads out of the tree "
+            "being walked: not read, not written through\n") in err
+    assert "apps/escape.yaml" not in git(world.clone, "diff", "--name-only", "main",
+                                         f"origin/{DEFAULT_BRANCH}", env=world.env)

@@ -176,7 +176,14 @@ def test_apply_exits_1_when_an_error_no_fix_can_resolve_remains(cli: Cli, tmp_pa
         "label kubernetes.io/os: linux makes the kubelet reject the pod on Windows nodes; the "
         "workload's selector matches on it, so it cannot be changed in place: remove it from the "
         "selector and the template\n"
-        "winfix: 0 fixed, 1 error needs a human, 0 of 1 file changed\n"
+        # A narrowed run still runs the self-check: nothing placed the pod on Windows.
+        "  web.yaml:21:7: WIN900 warning: spec.template.spec.os.name: self-check: spec.os.name "
+        "is not set: the pod is admitted, but Linux-only fields are silently ignored and Pod "
+        "Security's Windows exemptions do not apply; set os: {name: windows}\n"
+        "  web.yaml:22:27: WIN900 error: spec.template.spec.nodeSelector.kubernetes.io/os: "
+        "self-check: node selector kubernetes.io/os: linux: the pod is never scheduled on a "
+        "Windows node; set kubernetes.io/os: windows\n"
+        "winfix: 0 fixed, 2 errors need a human, 1 warning, 0 of 1 file changed\n"
     )
     assert target.read_text(encoding="utf-8") == text
 

@@ -35,6 +35,11 @@ DEFAULT_TOLERATION = (
 )
 
 
+# Placed on Windows already: a run narrowed to rules other than the node selector
+# (WIN002) still runs the self-check, which rejects an unplaced pod.
+PLACED = POD + SELECTOR
+
+
 def fixed(cli: Cli, *argv: str, stdin: str = POD) -> str:
     """The fixed stream of ``winfix apply -q ARGV -``; the run must succeed silently."""
     result = cli("apply", "-q", *argv, "-", stdin=stdin.encode())
@@ -70,7 +75,7 @@ def test_flags_override_the_file(cli: Cli, tmp_path: Path) -> None:
     assert fixed(cli, "--windows-version", "2025") == (
         POD + SELECTOR + '    node.kubernetes.io/windows-build: "10.0.26100"\n'
     )
-    assert fixed(cli, "--select", "WIN005") == POD + DEFAULT_TOLERATION
+    assert fixed(cli, "--select", "WIN005", stdin=PLACED) == PLACED + DEFAULT_TOLERATION
 
 
 def test_isolated_ignores_the_file(cli: Cli, tmp_path: Path) -> None:
@@ -95,7 +100,7 @@ def test_pyproject_tool_table(cli: Cli, tmp_path: Path, monkeypatch: pytest.Monk
     )
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")
-    assert fixed(cli) == POD + (
+    assert fixed(cli, stdin=PLACED) == PLACED + (
         "  tolerations:\n"
         "    - key: dedicated\n"
         "      operator: Equal\n"
@@ -117,10 +122,15 @@ def test_unrelated_broken_pyproject_is_not_an_error(cli: Cli, tmp_path: Path) ->
 
 def test_tolerations_off_and_custom_from_flags(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / ".winfix.yaml").write_text("tolerations: false\nselect: [WIN005]\n")
-    assert fixed(cli) == POD
+    assert fixed(cli, stdin=PLACED) == PLACED
     assert fixed(
-        cli, "--toleration", "node.kubernetes.io/os=windows:NoExecute", "--toleration", "dedicated"
-    ) == POD + (
+        cli,
+        "--toleration",
+        "node.kubernetes.io/os=windows:NoExecute",
+        "--toleration",
+        "dedicated",
+        stdin=PLACED,
+    ) == PLACED + (
         "  tolerations:\n"
         "    - key: node.kubernetes.io/os\n"
         "      operator: Equal\n"
@@ -142,15 +152,19 @@ MOUNT_POD = POD + (
 
 
 def test_mount_path_mapping_from_file_and_flag(cli: Cli, tmp_path: Path) -> None:
-    expected = MOUNT_POD.replace("mountPath: /mnt/data", 'mountPath: "K:"')
-    assert fixed(cli, "--select", "WIN151", "--mount-path", "/mnt/data=K:", stdin=MOUNT_POD) == (
-        expected
+    # The pod is placed on Windows by WIN002 in the same run (a pod written for
+    # Windows keeps its mount paths).
+    expected = MOUNT_POD.replace("mountPath: /mnt/data", 'mountPath: "K:"') + SELECTOR
+    assert fixed(
+        cli, "--select", "WIN002,WIN151", "--mount-path", "/mnt/data=K:", stdin=MOUNT_POD
+    ) == expected
+    (tmp_path / ".winfix.yaml").write_text(
+        'select: [WIN002, WIN151]\nmount-paths:\n  /mnt/data: "K:"\n'
     )
-    (tmp_path / ".winfix.yaml").write_text('select: [WIN151]\nmount-paths:\n  /mnt/data: "K:"\n')
     assert fixed(cli, stdin=MOUNT_POD) == expected
 
 
-NONROOT = POD.replace("spec:\n", "spec:\n  securityContext:\n    runAsNonRoot: true\n")
+NONROOT = PLACED.replace("spec:\n", "spec:\n  securityContext:\n    runAsNonRoot: true\n")
 CONTAINER_USER = NONROOT.replace(
     "    runAsNonRoot: true\n",
     "    runAsNonRoot: true\n    windowsOptions:\n      runAsUserName: ContainerUser\n",
@@ -298,7 +312,11 @@ def test_empty_reason_is_not_honoured_and_reported(cli: Cli) -> None:
         "windows node selector: the pod may be scheduled on Linux nodes\n"
         "  <stdin>:12:3: WIN005 fixed: spec.tolerations: no toleration for the Windows node "
         "taint os=windows:NoSchedule: the pod stays Pending on tainted Windows nodes\n"
-        "winfix: 2 fixed, 2 warnings, 1 of 1 file changed\n"
+        # The self-check runs in a narrowed run too: WIN001 (os-name) was not selected.
+        "  <stdin>:12:3: WIN900 warning: spec.os.name: self-check: spec.os.name is not set: the "
+        "pod is admitted, but Linux-only fields are silently ignored and Pod Security's Windows "
+        "exemptions do not apply; set os: {name: windows}\n"
+        "winfix: 2 fixed, 3 warnings, 1 of 1 file changed\n"
     )
     ignored = cli(
         "apply", "-q", "--select", "WIN002", "--ignore", "suppressions", "-", stdin=pod.encode()

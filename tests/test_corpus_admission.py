@@ -18,7 +18,8 @@ from tests.conftest import CORPUS, corpus_files
 from winfix import registry
 from winfix.admission import OS_LABEL, check_pod
 from winfix.config import Settings
-from winfix.engine import FileResult, fix_text, keep_linux_reason
+from winfix.engine import FileResult, fix_text
+from winfix.optouts import keep_linux_reason
 from winfix.resources import Resource
 from winfix.yamltree import Mapping, iter_documents
 

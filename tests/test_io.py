@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, CliResult
-from winfix import files, krm, kustomize_plugin, registry, runner
+from winfix import files, krm, kustomize_plugin, pipeline, registry, runner
 from winfix.config import Settings
 from winfix.rules import Rule
 
@@ -270,7 +270,7 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
 ) -> None:
     target = write(tmp_path / "pod.yaml", POD)
     other = POD.replace("name: web\nspec", "name: wab\nspec")  # same size
-    real_fix = runner.fix_bytes
+    real_fix = pipeline.fix_bytes
 
     def fix_while_someone_writes(*args: object, **kwargs: object) -> object:
         result = real_fix(*args, **kwargs)  # type: ignore[arg-type]
@@ -289,7 +289,7 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
             target.unlink()
         return result
 
-    monkeypatch.setattr(runner, "fix_bytes", fix_while_someone_writes)
+    monkeypatch.setattr(pipeline, "fix_bytes", fix_while_someone_writes)
     result = cli("apply", *SELECT, "-q", "pod.yaml")
     assert result.code == 2
     if change == "remove":
@@ -377,7 +377,6 @@ def test_symlink_leaving_the_tree_is_not_written_through(cli: Cli, tmp_path: Pat
     (tmp_path / "m" / "out.yaml").symlink_to(outside)
     (tmp_path / "m" / "in.yaml").symlink_to(inside)
     result = cli("apply", *SELECT, "-q", "m")
-    real_m = os.path.realpath(tmp_path / "m")
     assert result.code == 0
     assert result.err == ""
     assert outside.read_text() == POD
@@ -385,8 +384,8 @@ def test_symlink_leaving_the_tree_is_not_written_through(cli: Cli, tmp_path: Pat
     assert (tmp_path / "m" / "out.yaml").is_symlink() and (tmp_path / "m" / "in.yaml").is_symlink()
     noisy = cli("apply", *SELECT, "m")
     assert (
-        f"m/out.yaml: skipped: symbolic link to {os.path.realpath(outside)}, outside {real_m}: "
-        "not read and not written through"
+        "m/out.yaml: skipped: symbolic link that leads out of the tree being walked: not read, "
+        "not written through"
     ) in noisy.err_lines
     assert outside.read_text() == POD
 
@@ -433,4 +432,4 @@ def _settings() -> Settings:
 
 
 def _rules() -> tuple[Rule, ...]:
-    return tuple(registry.select(("WIN001", "WIN002", "WIN005"), ()))
+    return tuple(registry.get(rule) for rule in ("WIN001", "WIN002", "WIN005"))

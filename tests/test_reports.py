@@ -108,6 +108,23 @@ EXPECTED_FINDINGS: list[dict[str, Any]] = [
         "document": 1,
         "template": TEMPLATE,
     },
+    {  # the self-check runs in a narrowed run too: WIN001 (os-name) was not selected
+        "rule": "WIN900",
+        "name": "admission-check",
+        "severity": "warning",
+        "message": "self-check: spec.os.name is not set: the pod is admitted, but Linux-only "
+        "fields are silently ignored and Pod Security's Windows exemptions do not apply; set os: "
+        "{name: windows}",
+        "resource": DEPLOYMENT,
+        "file": "<stdin>",
+        "line": 26,
+        "column": 7,
+        "path": "spec.template.spec.os.name",
+        "fixed": False,
+        "fixSafety": "none",
+        "document": 1,
+        "template": TEMPLATE,
+    },
     {
         "rule": "WIN002",
         "name": "node-selector-os",
@@ -159,7 +176,7 @@ def test_json_report_in_check_mode_says_nothing_was_written(cli: Cli, tmp_path: 
         "bad.yaml:2:1: YAML syntax error: did not find expected node content (while parsing a "
         "flow node)"
     ]
-    assert [f["fixed"] for f in report["findings"]] == [False, True, True, True]
+    assert [f["fixed"] for f in report["findings"]] == [False, True, True, False, True]
     assert (tmp_path / "chart.yaml").read_text(encoding="utf-8") == HELM
 
 
@@ -168,7 +185,7 @@ def test_json_findings_on_stderr(cli: Cli) -> None:
     assert result.code == 0
     report_text, summary = result.err.rsplit("winfix: ", 1)
     assert json.loads(report_text)["findings"] == EXPECTED_FINDINGS
-    assert summary == "3 fixed, 1 warning, 1 of 1 file changed\n"
+    assert summary == "3 fixed, 2 warnings, 1 of 1 file changed\n"
 
 
 def test_github_annotations(cli: Cli) -> None:
@@ -184,10 +201,14 @@ def test_github_annotations(cli: Cli) -> None:
         "::notice file=stdin,line=26,col=7,title=WIN005 windows-toleration::[fixed] "
         "spec.template.spec.tolerations: no toleration for the Windows node taint "
         "os=windows:NoSchedule: the pod stays Pending on tainted Windows nodes",
+        "::warning file=stdin,line=26,col=7,title=WIN900 admission-check::"
+        "spec.template.spec.os.name: self-check: spec.os.name is not set: the pod is admitted, "
+        "but Linux-only fields are silently ignored and Pod Security's Windows exemptions do not "
+        "apply; set os: {name: windows}",
         "::notice file=stdin,line=28,col=27,title=WIN002 node-selector-os::[fixed] "
         "spec.template.spec.nodeSelector.kubernetes.io/os: node selector kubernetes.io/os is "
         "linux: the pod is never scheduled on a Windows node",
-        "winfix: 3 fixed, 1 warning, 1 of 1 file changed",
+        "winfix: 3 fixed, 2 warnings, 1 of 1 file changed",
     ]
 
 
@@ -197,7 +218,14 @@ def test_github_annotations_in_check_mode_keep_the_severity(cli: Cli, tmp_path: 
     result = cli("apply", "--select", "WIN002", "--check", "--format", "github", "./out dir")
     assert result.code == 1
     assert result.err_lines[0] == "would fix out dir/all,in:one.yaml"
+    # Only WIN002 ran, so the self-check reports the Linux pod label WIN004 would fix.
     assert result.err_lines[2] == (
+        "::error file=out dir/all%2Cin%3Aone.yaml,line=24,col=27,title=WIN900 admission-check::"
+        "spec.template.metadata.labels.kubernetes.io/os: self-check: pod label kubernetes.io/os: "
+        "linux: the kubelet of a Windows node rejects the pod (PodOSSelectorNodeLabelDoesNotMatch)"
+        "; remove the label or set it to windows"
+    )
+    assert result.err_lines[4] == (
         "::error file=out dir/all%2Cin%3Aone.yaml,line=28,col=27,title=WIN002 node-selector-os::"
         "[would fix] spec.template.spec.nodeSelector.kubernetes.io/os: node selector "
         "kubernetes.io/os is linux: the pod is never scheduled on a Windows node"
@@ -354,11 +382,14 @@ def test_sarif_report_of_a_helm_stream(
         "WIN002",
         "WIN004",
         "WIN005",
+        "WIN900",  # the self-checks run whatever is selected
+        "WIN901",
     ]
     assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
         ("WIN000", "warning"),
         ("WIN004", "note"),
         ("WIN005", "note"),
+        ("WIN900", "warning"),
         ("WIN002", "note"),
     ]
     assert {r["properties"]["helmTemplate"] for r in run["results"]} == {TEMPLATE}
@@ -377,7 +408,7 @@ def test_sarif_in_check_mode_reports_the_severity(cli: Cli, tmp_path: Path) -> N
     log = json.loads((tmp_path / "out.SARIF").read_text(encoding="utf-8"))
     check_sarif(log)
     results = log["runs"][0]["results"]
-    assert [r["level"] for r in results] == ["warning", "error", "warning", "error"]
+    assert [r["level"] for r in results] == ["warning", "error", "warning", "warning", "error"]
     assert results[1]["message"]["text"].startswith("[would fix] pod label kubernetes.io/os")
     uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == target.as_uri()

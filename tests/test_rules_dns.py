@@ -77,8 +77,10 @@ def test_custom_cluster_domain_from_config() -> None:
 def test_pods_that_stay_on_linux_are_left_alone() -> None:
     rule = registry.get("WIN201")
     linux = _windows_deployment('value: "api.shop.svc"').replace("windows", "linux")
-    # WIN002 will move a Linux-pinned pod to Windows, so its names are qualified ...
-    assert "api.shop.svc.cluster.local" in fix_text(linux, "in.yaml", Settings(), (rule,)).fixed
+    # WIN002 moves a Linux-pinned pod to Windows in the same run, so its names are
+    # qualified ...
+    placed = fix_text(linux, "in.yaml", Settings(), (registry.get("WIN002"), rule))
+    assert "api.shop.svc.cluster.local" in placed.fixed
     # ... unless that rule is off, or the workload is kept on Linux.
     for settings in (Settings(ignore=("WIN002",)), Settings(select=("WIN2",))):
         result = fix_text(linux, "in.yaml", settings, (rule,))

@@ -30,13 +30,9 @@ None (report only): only a person can supply the reason or the intended rule.
 from __future__ import annotations
 
 from winfix.model import Safety, Severity
-from winfix.resources import (
-    IGNORE_ALL_ANNOTATION,
-    IGNORE_CHECK_PREFIX,
-    KEEP_LINUX_ANNOTATION,
-    Resource,
-)
-from winfix.rules import Rule, RuleContext
+from winfix.optouts import IGNORE_ALL_ANNOTATION, IGNORE_CHECK_PREFIX, KEEP_LINUX_ANNOTATION
+from winfix.resources import Resource
+from winfix.rules import Rule, RuleContext, Selection
 from winfix.yamltree import Mapping, Node, Scalar, deref
 
 # The annotation keys the engine honours.
@@ -110,4 +106,6 @@ RULE = Rule(
     safety=Safety.NONE,
     check=check,
     applies_to_linux_kept=True,
+    selection=Selection.KEPT,
+    reads_opt_outs=True,
 )

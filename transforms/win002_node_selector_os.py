@@ -122,4 +122,5 @@ RULE = Rule(
     check=check,
     applies_to_linux_kept=True,
     pods_only=True,
+    places_on_windows=True,
 )

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 from winfix.config import Settings
 from winfix.model import Safety, Severity
-from winfix.resources import Resource, runs_on_windows
+from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 
@@ -93,7 +93,7 @@ def _services(resources: list[Resource]) -> set[tuple[str, str]]:
 def check(resource: Resource, ctx: RuleContext) -> None:
     qualifier = _Qualifier(ctx)
     for pod in ctx.pod_templates():
-        if not runs_on_windows(resource, pod, ctx.settings):
+        if not ctx.goes_to_windows(pod):
             continue
         for container in pod.containers():
             base = container.path

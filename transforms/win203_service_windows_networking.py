@@ -44,7 +44,7 @@ Report only.
 from __future__ import annotations
 
 from winfix.model import Safety, Severity
-from winfix.resources import PodInfo, Resource, runs_on_windows, string_map
+from winfix.resources import PodInfo, Resource, string_map
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Scalar
 
@@ -91,7 +91,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 def _container_ports(resource: Resource, ctx: RuleContext) -> None:
     """SCTP container ports of the workload's own Windows pods."""
     for pod in ctx.pod_templates():
-        if not runs_on_windows(resource, pod, ctx.settings):
+        if not ctx.goes_to_windows(pod):
             continue
         for container in pod.containers():
             for index, port in enumerate(container.node.get_seq("ports") or ()):

@@ -57,7 +57,7 @@ from winfix.admission import OS_LABEL, check_pod
 from winfix.config import Settings
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import Resource
-from winfix.rules import Rule, RuleContext
+from winfix.rules import Rule, RuleContext, Selection
 
 RULE_ID = "WIN900"
 
@@ -144,6 +144,8 @@ RULE = Rule(
     safety=Safety.NONE,
     check=check,
     pods_only=True,
+    selection=Selection.ALWAYS,
+    self_check=True,
     keeps=_is_runtime_class,
     needs_stream=_names_a_runtime_class,
 )

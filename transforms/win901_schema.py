@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
-from winfix.rules import Rule, RuleContext
+from winfix.rules import Rule, RuleContext, Selection
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -69,4 +69,6 @@ RULE = Rule(
     safety=Safety.NONE,
     check=check,
     applies_to_linux_kept=True,
+    selection=Selection.ALWAYS,
+    self_check=True,
 )

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from winfix import __version__, files, registry
+from winfix import __version__, files, policy, registry
 from winfix.config import DRIVE_PATTERN, Settings, resolve
 from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.explain import explain_text
@@ -333,10 +333,6 @@ def apply(  # noqa: PLR0917 - typer maps each parameter to an option
     raise typer.Exit(code)
 
 
-SELF_CHECK = "WIN900"  # admission self-check (winfix check)
-SCHEMA_CHECK = "WIN901"  # offline OpenAPI schema check (winfix check; apply with schema-validation)
-
-
 @app.command("check", epilog=CHECK_EXIT_HELP)
 def check_command(  # noqa: PLR0917 - typer maps each parameter to an option
     paths: Annotated[
@@ -410,8 +406,7 @@ def check_command(  # noqa: PLR0917 - typer maps each parameter to an option
                 schemas.resolve_version(settings.kubernetes_version)
             except schemas.SchemaUnavailable as exc:
                 raise ConfigError(str(exc)) from None
-    wanted = {SELF_CHECK, SCHEMA_CHECK} if schema else {SELF_CHECK}
-    rules = tuple(r for r in registry.all_rules() if r.id in wanted)
+    rules = policy.rules_for(settings, policy.Command.CHECK)
     options = Options(
         mode=Mode.CHECK,
         output_format=output_format.value,
@@ -423,25 +418,13 @@ def check_command(  # noqa: PLR0917 - typer maps each parameter to an option
     raise typer.Exit(code)
 
 
-SUPPRESSIONS = "WIN000"  # checks the opt-out annotations: on unless ignored by name
-
-
 def _rules(settings: Settings, *, from_flags: bool) -> tuple[Rule, ...]:
     try:
-        rules = registry.select(settings.select, settings.ignore)
+        return policy.rules_for(settings)
     except ConfigError as exc:
         if settings.source and not from_flags:
             raise ConfigError(f"{settings.source}: {exc}") from None
         raise
-    # --select does not switch the suppression check off (a rule someone suppresses
-    # with an empty reason still runs, and they should hear why); --ignore does.
-    ignored = {r.id for r in registry.all_rules()} - {
-        r.id for r in registry.select((), settings.ignore)
-    }
-    if SUPPRESSIONS not in ignored and all(r.id != SUPPRESSIONS for r in rules):
-        extra = [r for r in registry.all_rules() if r.id == SUPPRESSIONS]
-        rules = tuple(sorted((*rules, *extra), key=lambda r: r.id))
-    return rules
 
 
 @app.command("krm")

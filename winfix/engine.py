@@ -16,15 +16,9 @@ from winfix.config import Settings
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, Safety, Severity
-from winfix.resources import (
-    IGNORE_ALL_ANNOTATION,
-    IGNORE_CHECK_PREFIX,
-    Resource,
-    keep_linux_reason,
-    pod_info,
-    string_map,
-)
-from winfix.rules import Rule, RuleContext, StreamInfo
+from winfix.policy import Placement
+from winfix.resources import Resource, pod_info
+from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo
 from winfix.source import Encoding, decode
 from winfix.yamltree import Document, Mapping, iter_documents
 
@@ -134,9 +128,10 @@ class _Run:
         self.rules = rules
         self.result = result
         self.template_paths = settings.template_paths()
+        self.placement = Placement(settings, rules)
         self.stream = StreamInfo(settings=settings)
         self.stream.streaming()
-        self.kept: list[tuple[Document, list[Resource], list[_Plan]]] = []
+        self.kept: list[tuple[Document, list[Resource], list[ResourcePlan]]] = []
         self.edits: list[Edit] = []
         self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
         self.needs = [rule.needs_stream for rule in rules if rule.needs_stream is not None]
@@ -153,10 +148,16 @@ class _Run:
                 )
             return
         result.resources += len(resources)
-        plans = [_plan(resource, self.settings, self.template_paths) for resource in resources]
+        plans = [
+            self.placement.plan(
+                resource, has_pods=bool(resource.pod_templates(self.template_paths))
+            )
+            for resource in resources
+        ]
         if self._must_keep(resources):
             self.kept.append((document, resources, plans))
-            self.stream.resources.extend(resources)
+            for resource, plan in zip(resources, plans, strict=True):
+                self.stream.keep(resource, plan)
             return
         crashed = False
         first = len(result.findings)
@@ -169,9 +170,9 @@ class _Run:
                     crashed = not self._check(rule, resource, plan, context)
         changed = any(f.fixed for f in result.findings[first:])
         self._collect(document, crashed, changed)
-        for resource in resources:
+        for resource, plan in zip(resources, plans, strict=True):
             self.stream.finished.extend(
-                pod_info(resource, pod, self.settings)
+                pod_info(resource, pod, plan.goes_to_windows(pod))
                 for pod in resource.pod_templates(self.template_paths)
             )
             resource.release()
@@ -193,7 +194,7 @@ class _Run:
             for resource in resources:
                 resource.release()
         self.stream.streaming()
-        self.stream.resources.clear()
+        self.stream.clear()
         self.kept.clear()
 
     def _must_keep(self, resources: list[Resource]) -> bool:
@@ -202,19 +203,23 @@ class _Run:
             keep(resource) for resource in resources for keep in self.keeps
         ) or any(need(resource, settings) for resource in resources for need in self.needs)
 
-    def _context(self, resource: Resource, plan: _Plan, rule: Rule) -> RuleContext:
+    def _context(self, resource: Resource, plan: ResourcePlan, rule: Rule) -> RuleContext:
         return RuleContext(
             rule,
             resource,
             self.settings,
             self.result.findings,
             self.stream,
-            keep_linux=plan.keep_linux,
+            plan=plan,
             template_paths=self.template_paths,
         )
 
     def _check(
-        self, rule: Rule, resource: Resource, plan: _Plan, context: RuleContext | None = None
+        self,
+        rule: Rule,
+        resource: Resource,
+        plan: ResourcePlan,
+        context: RuleContext | None = None,
     ) -> bool:
         """Run one rule on one resource; False when it crashed.
 
@@ -249,44 +254,6 @@ class _Run:
             _unfix(findings, document.index, f"not applied: {exc}")
             return
         self.edits.extend(collector.edits)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Which rules apply to one resource, from its opt-out annotations and keep-linux."""
-
-    ignore_all: bool
-    ignored: frozenset[str]
-    keep_linux: str | None
-    has_pods: bool
-
-    def runs(self, rule: Rule) -> bool:
-        if rule.pods_only and not self.has_pods:
-            return False
-        if not (self.ignore_all or self.ignored or self.keep_linux):
-            return True  # the usual case, asked once per rule and resource
-        if rule.id == "WIN000":  # the suppression checks always run
-            return True
-        if self.ignore_all or {rule.id, rule.name, rule.id.lower()} & self.ignored:
-            return False
-        return not self.keep_linux or rule.applies_to_linux_kept
-
-
-def _plan(
-    resource: Resource, settings: Settings, template_paths: dict[str, tuple[str, ...]]
-) -> _Plan:
-    annotations = string_map(resource.annotations())
-    ignored = frozenset(
-        key[len(IGNORE_CHECK_PREFIX) :]
-        for key, reason in annotations.items()
-        if key.startswith(IGNORE_CHECK_PREFIX) and reason.strip()
-    )
-    return _Plan(
-        ignore_all=bool(annotations.get(IGNORE_ALL_ANNOTATION, "").strip()),
-        ignored=ignored,
-        keep_linux=keep_linux_reason(resource, settings, annotations),
-        has_pods=bool(resource.pod_templates(template_paths)),
-    )
 
 
 def _crash_finding(rule: Rule, resource: Resource, exc: Exception) -> Finding:
@@ -347,4 +314,4 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
     return found
 
 
-__all__ = ["FileResult", "fix_bytes", "fix_text", "keep_linux_reason"]
+__all__ = ["FileResult", "fix_bytes", "fix_text"]

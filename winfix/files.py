@@ -50,6 +50,12 @@ STALE_AFTER = 3600.0
 _CLEANED: set[Path] = set()
 
 
+# Why a walk passes over a path (winfix.pipeline.Skip carries them as notes).
+NOT_REGULAR = "not a regular file (FIFO, socket or device)"
+LINK_OUT = "symbolic link that leads out of the tree being walked: not read, not written through"
+LINK_DIR = "symbolic link to a directory: not followed"
+
+
 class OutputError(WinfixError):
     """An output (stdout, a report, a patch directory) could not be written completely."""
 
@@ -117,34 +123,43 @@ def _walk(folder: Path, root: str) -> Iterator[Target]:
             continue
         if not entry.name.endswith(YAML_SUFFIXES):
             continue
-        yield _walked(path, entry, root)
+        yield walked_target(path, root)
     for sub in subfolders:
         yield from _walk(sub, root)
 
 
-def _walked(path: Path, entry: os.DirEntry[str], root: str) -> Target:
-    name = str(path)
-    if entry.is_symlink():
-        real = os.path.realpath(path)
-        if os.path.commonpath([root, real]) != root:
-            return Target(name, walked=True, skip=f"symbolic link to {real}, outside {root}: "
-                                                   "not read and not written through")
+def walked_target(path: str | Path, root: str | Path) -> Target:
+    """A file found under ``root`` (a walk, or the bot's worktree), as winfix treats it.
+
+    A symbolic link is followed only while it stays inside ``root``; a FIFO, socket or
+    device is skipped (reading a FIFO would block the run).
+    """
+    name, top = str(path), os.path.realpath(root)
+    if os.path.islink(name):
+        real = os.path.realpath(name)
+        if os.path.commonpath([top, real]) != top:
+            return Target(name, walked=True, skip=LINK_OUT)
         if os.path.isdir(real):
-            return Target(name, walked=True, skip="symbolic link to a directory: not followed")
+            return Target(name, walked=True, skip=LINK_DIR)
     try:
-        regular = entry.is_file(follow_symlinks=True)
+        mode = os.stat(name).st_mode
     except OSError:
-        regular = True  # let the read report it (a dangling link is an error)
-    if not regular and os.path.exists(path):
-        return Target(name, walked=True, skip="not a regular file (FIFO, socket or device)")
+        return Target(name, walked=True)  # the read reports it (a dangling link is an error)
+    if not stat.S_ISREG(mode):
+        return Target(name, walked=True, skip=NOT_REGULAR)
     return Target(name, walked=True)
 
 
-def read(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    return load(target, max_bytes).data
+def read(
+    target: Target, max_bytes: int = DEFAULT_MAX_BYTES, *, stdin: BinaryIO | None = None
+) -> bytes:
+    """The bytes of one input; stdin is ``stdin`` when given (a host's rendered stream)."""
+    return load(target, max_bytes, stdin=stdin).data
 
 
-def load(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded:
+def load(
+    target: Target, max_bytes: int = DEFAULT_MAX_BYTES, *, stdin: BinaryIO | None = None
+) -> Loaded:
     """Read an input within ``max_bytes``, remembering the file's state for :func:`write_atomic`.
 
     Raises InputError (unreadable, too large) or Skipped (a walked non-regular file).
@@ -156,7 +171,7 @@ def load(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded:
         raise Skipped(target.skip)
     try:
         if target.is_stdin:
-            data = sys.stdin.buffer.read(max_bytes + 1)
+            data = (stdin if stdin is not None else sys.stdin.buffer).read(max_bytes + 1)
             info = None
         else:
             data, info = _read_file(target, max_bytes)
@@ -178,7 +193,7 @@ def _read_file(target: Target, max_bytes: int) -> tuple[bytes, os.stat_result | 
         info = os.fstat(fd)
         regular = stat.S_ISREG(info.st_mode)
         if target.walked and not regular:
-            raise Skipped("not a regular file (FIFO, socket or device)")
+            raise Skipped(NOT_REGULAR)
         if regular and info.st_size > max_bytes:  # refuse a huge file before reading it
             raise _too_large(target.path, info.st_size, max_bytes)
         os.set_blocking(fd, True)

@@ -7,28 +7,16 @@ and ``--helm`` render first and then fix the stream like stdin;
 
 from __future__ import annotations
 
-import contextlib
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from winfix import patches, render_sources
 from winfix.config import Settings
 from winfix.errors import ConfigError
 from winfix.rules import Rule
 from winfix.runner import Mode, Options, run
-
-
-@contextlib.contextmanager
-def stdin_bytes(data: bytes) -> Iterator[None]:
-    """Serve ``data`` as stdin to the runner (which reads ``sys.stdin.buffer``)."""
-    saved = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
-    try:
-        yield
-    finally:
-        sys.stdin = saved
 
 
 def run_apply(
@@ -52,12 +40,11 @@ def run_apply(
             if kustomize
             else render_sources.helm_command(helm or "", paths)
         )
-        data = render_sources.render(command)
-        with stdin_bytes(data):
-            return _run(["-"], settings, rules, options, emit_patches)
+        rendered = io.BytesIO(render_sources.render(command))
+        return _run(["-"], settings, rules, options, emit_patches=emit_patches, stdin=rendered)
     if not paths:
         raise ConfigError("give at least one PATH, or '-' for stdin")
-    return _run(paths, settings, rules, options, emit_patches)
+    return _run(paths, settings, rules, options, emit_patches=emit_patches)
 
 
 def _run(
@@ -65,7 +52,9 @@ def _run(
     settings: Settings,
     rules: tuple[Rule, ...],
     options: Options,
+    *,
     emit_patches: Path | None,
+    stdin: BinaryIO | None = None,
 ) -> int:
     if emit_patches is not None:
         return patches.emit(
@@ -76,7 +65,8 @@ def _run(
             sys.stderr,
             quiet=options.quiet,
             max_bytes=options.max_bytes,
+            stdin=stdin,
             force=options.force,
         )
-    code, _ = run(paths, settings, rules, options)
+    code, _ = run(paths, settings, rules, options, stdin=stdin)
     return code

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, registry
+from winfix import files, policy
 from winfix.config import Settings, settings_from_data, validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -270,7 +270,7 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
     function_config = to_python(root.get("functionConfig"))
     settings = settings_from_function_config(function_config)
     if rules is None:
-        rules = registry.select(settings.select, settings.ignore)
+        rules = policy.rules_for(settings)
     items_node = root.get("items")
     items: list[Node] = []
     if isinstance(items_node, Sequence):

@@ -23,7 +23,7 @@ from typing import BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, registry, reporting
+from winfix import files, policy, reporting
 from winfix.config import settings_from_data, validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -78,7 +78,7 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     try:
         data = _read_config(argv[0]) if argv else {}
         settings = settings_from_data(validate(data, "WindowsFix transformer config"))
-        rules = registry.select(settings.select, settings.ignore)
+        rules = policy.rules_for(settings)
         raw = stdin.read()
         if not raw.strip():
             return 0  # no resources: nothing to transform

@@ -27,15 +27,14 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
-from winfix import __version__, files, reporting
+from winfix import __version__, files, pipeline, reporting
 from winfix.config import Settings
-from winfix.engine import fix_bytes
 from winfix.errors import InputError, WinfixError
 from winfix.rules import Rule
 
@@ -468,6 +467,7 @@ def emit(
     *,
     quiet: bool = False,
     max_bytes: int = files.DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
     force: bool = False,
 ) -> int:
     """Fix the inputs in memory and write the fixes as a component; nothing else is written.
@@ -477,27 +477,17 @@ def emit(
     """
     patch_set = PatchSet()
     summary = reporting.RunSummary(mode="apply")
-    for target in files.discover(list(paths)):
-        name = "<stdin>" if target.is_stdin else target.path
-        try:
-            data = files.read(target, max_bytes)
-        except files.Skipped as exc:  # a FIFO, a symlink out of the tree
+    for processed in pipeline.process(
+        paths, settings, rules, max_bytes=max_bytes, stdin=stdin
+    ):
+        name, result = processed.name, processed.result
+        if processed.skipped is not None:
             summary.skipped.append(name)
             if not quiet:
-                err.write(f"{name}: skipped: {exc}\n")
+                err.write(f"{name}: skipped: {processed.skipped.value}\n")
             continue
-        except InputError as exc:
-            summary.errors.append(str(exc))
-            err.write(f"{exc}\n")
-            continue
-        result = fix_bytes(data, name, settings, rules)
-        if result.error is not None or not result.manifest:
-            problem = result.error or InputError("not a Kubernetes manifest", file=name)
-            if target.walked:
-                summary.skipped.append(name)
-                if not quiet:
-                    err.write(f"{name}: skipped: {problem.message}\n")
-                continue
+        if processed.error is not None or result is None:
+            problem = processed.error or InputError("unreadable", file=name)
             summary.errors.append(str(problem))
             err.write(f"{problem}\n")
             continue

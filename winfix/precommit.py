@@ -15,13 +15,10 @@ import re
 import sys
 from pathlib import Path
 
+from winfix import helm_templates
+
 _API_VERSION = re.compile(r"^apiVersion:", re.MULTILINE)
 _KIND = re.compile(r"^kind:", re.MULTILINE)
-# Go-template actions found only in unrendered charts (values.yaml has none of these).
-_HELM_ACTION = re.compile(
-    r"\{\{-?\s*(?:[^}]*\.(?:Values|Release|Chart|Capabilities|Files)\b"
-    r"|include\b|define\b|template\b|toYaml\b)"
-)
 MAX_SNIFF = 64 * 1024 * 1024
 
 
@@ -32,7 +29,11 @@ def looks_like_manifest(path: Path) -> bool:
     except OSError:
         return True  # let winfix report why it cannot be read
     text = data.decode("utf-8", "replace")
-    return bool(_API_VERSION.search(text) and _KIND.search(text) and not _HELM_ACTION.search(text))
+    return bool(
+        _API_VERSION.search(text)
+        and _KIND.search(text)
+        and not helm_templates.is_unrendered(text)
+    )
 
 
 def split_args(argv: list[str]) -> tuple[list[str], list[str]]:

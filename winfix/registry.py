@@ -1,9 +1,19 @@
 """Find the rules: every ``transforms/win*.py`` module's ``RULE``, in id order.
 
 Installed from a wheel, the rules are the package ``winfix.transforms`` (the build
-hook puts them there). From a checkout or an editable install there is no such
-package, so the repository's ``transforms/`` directory is bound under that name;
-either way rule modules import as ``winfix.transforms.<module>``.
+hook, hatch_build.py, puts them there). From a checkout or an editable install
+there is no such package, so the repository's ``transforms/`` directory is bound
+under that name; either way rule modules import as ``winfix.transforms.<module>``.
+
+Why bind a name rather than something simpler: the design keeps the rules in a
+top-level ``transforms/`` folder, beside ``winfix/``. Installing that folder as a
+top-level ``transforms`` package would claim a generic name in site-packages; an
+editable install cannot rename a folder into ``winfix/`` (hatchling's editable
+wheels add a path, not a mapping); and loading each file without a package would
+give rule modules names that differ between a checkout and a wheel (tracebacks,
+mypy, coverage and the tests name them). Binding the one package name keeps a
+single import name in both layouts, and it is done once, here, before any rule
+module is imported.
 """
 
 from __future__ import annotations
@@ -70,24 +80,18 @@ def get(key: str) -> Rule:
     raise ConfigError(f"no such rule: {key!r} (see `winfix rules`)")
 
 
-def select(select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple[Rule, ...]:
-    """Rules chosen by id, id prefix (``WIN1``) or name; ``ignore`` wins over ``select``."""
-
-    def matching(keys: tuple[str, ...]) -> set[str]:
-        chosen: set[str] = set()
-        for key in keys:
-            hits = {
-                r.id
-                for r in all_rules()
-                if r.id == key.upper() or r.name == key or (
-                    key.upper().startswith("WIN") and r.id.startswith(key.upper())
-                )
-            }
-            if not hits:
-                raise ConfigError(f"no such rule: {key!r} (see `winfix rules`)")
-            chosen |= hits
-        return chosen
-
-    wanted = matching(select) if select else {r.id for r in all_rules()}
-    wanted -= matching(ignore)
-    return tuple(r for r in all_rules() if r.id in wanted)
+def matching(keys: tuple[str, ...]) -> set[str]:
+    """Ids of the rules ``keys`` name: ids, id prefixes (``WIN1``) or names."""
+    chosen: set[str] = set()
+    for key in keys:
+        upper = key.upper()
+        hits = {
+            rule.id
+            for rule in all_rules()
+            if rule.id == upper or rule.name == key
+            or (upper.startswith("WIN") and rule.id.startswith(upper))
+        }
+        if not hits:
+            raise ConfigError(f"no such rule: {key!r} (see `winfix rules`)")
+        chosen |= hits
+    return chosen

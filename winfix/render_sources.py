@@ -1,9 +1,10 @@
-"""Render a Kustomize directory or a Helm chart, so one command goes from source to fixed.
+"""Render a Kustomize directory or a Helm chart: the one module that runs helm or kustomize.
 
 ``winfix apply --kustomize DIR`` runs ``kustomize build DIR`` (or ``kubectl
 kustomize DIR`` when only kubectl is installed); ``winfix apply --helm CHART
 [-- helm template args]`` runs ``helm template CHART ARGS``. The rendered
 stream is then fixed like stdin: printed fixed, or as a diff with ``--diff``.
+The bot's patch overlays render their sources the same way (``source_command``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from winfix.errors import WinfixError
 
@@ -42,6 +44,24 @@ def helm_command(chart: str, extra: Sequence[str] = ()) -> list[str]:
             "`helm template CHART | winfix apply -`"
         )
     return [helm, "template", chart, *extra]
+
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def source_command(source: Path, shown: str) -> list[str]:
+    """The command that renders a chart folder (``Chart.yaml``) or a Kustomize folder.
+
+    ``shown`` names the folder in messages (the path the user wrote)."""
+    if (source / "Chart.yaml").is_file():
+        if shutil.which("helm") is None:
+            raise RenderError(f"{shown} is a Helm chart and helm is not installed")
+        return helm_command(str(source), ["--name-template", source.name])
+    if any((source / name).is_file() for name in KUSTOMIZATION_NAMES):
+        if shutil.which("kustomize") is None and shutil.which("kubectl") is None:
+            raise RenderError(f"rendering {shown} needs kubectl or kustomize")
+        return kustomize_command(str(source))
+    raise RenderError(f"{shown} has neither Chart.yaml nor kustomization.yaml")
 
 
 def render(command: list[str]) -> bytes:

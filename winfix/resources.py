@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from winfix.model import ResourceRef
 from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
-
-if TYPE_CHECKING:
-    from winfix.config import Settings
 
 # kind -> paths to pod templates ({metadata, spec} mappings). "[*]" walks a list,
 # "{*}" walks the values of a map. A path ending in "!" is a bare PodSpec (no template).
@@ -357,60 +353,6 @@ def targets_windows(pod: PodTemplate) -> bool:
     return pod.os_name() == "windows"
 
 
-# The opt-out annotations (README "Configuration"): the engine, WIN000 and the
-# cross-resource rules all read these.
-KEEP_LINUX_ANNOTATION = "winfix.io/keep-linux"
-IGNORE_ALL_ANNOTATION = "winfix.io/ignore-all"
-IGNORE_CHECK_PREFIX = "ignore-check.winfix.io/"
-_PLACEMENT_RULE = ("WIN002", "node-selector-os")
-
-
-def runs_on_windows(resource: Resource, pod: PodTemplate, settings: Settings) -> bool:
-    """The pod template runs on Windows once winfix has fixed the stream.
-
-    Asked of workloads whose rules may not all have run yet (a workload kept for
-    the final pass is seen by earlier rules' cross-resource checks before WIN002
-    reaches it). A workload that is not kept on Linux (annotation or ``keep-linux``)
-    nor ignored is placed on Windows by the node-selector rule (WIN002) when that
-    rule is enabled.
-    """
-    if targets_windows(pod):
-        return True
-    annotations = string_map(resource.annotations())
-    if annotations.get(IGNORE_ALL_ANNOTATION, "").strip():
-        return False
-    if keep_linux_reason(resource, settings, annotations):
-        return False
-    return _placement_enabled(settings)
-
-
-def keep_linux_reason(
-    resource: Resource, settings: Settings, annotations: dict[str, str] | None = None
-) -> str | None:
-    """Why the resource stays on Linux (annotation or a ``keep-linux`` selector), if it does."""
-    if annotations is None:
-        annotations = string_map(resource.annotations())
-    reason = annotations.get(KEEP_LINUX_ANNOTATION, "").strip()
-    if reason:
-        return reason
-    if settings.keep_linux:
-        labels = string_map(resource.labels())
-        for selector in settings.keep_linux:
-            if selector.matches(resource.kind, resource.name, resource.namespace, labels):
-                return selector.reason
-    return None
-
-
-def _placement_enabled(settings: Settings) -> bool:
-    def names(key: str) -> bool:
-        upper = key.upper()
-        return key in _PLACEMENT_RULE or (upper.startswith("WIN") and "WIN002".startswith(upper))
-
-    if any(names(key) for key in settings.ignore):
-        return False
-    return not settings.select or any(names(key) for key in settings.select)
-
-
 def string_map(node: Node | None) -> dict[str, str]:
     """A mapping of scalars as plain strings (labels, matchLabels); {} for anything else."""
     if not isinstance(node, Mapping):
@@ -480,7 +422,7 @@ class PodInfo:
     config_maps: frozenset[str]  # ConfigMaps its volumes and env read
 
 
-def pod_info(resource: Resource, pod: PodTemplate, settings: Settings) -> PodInfo:
+def pod_info(resource: Resource, pod: PodTemplate, windows: bool) -> PodInfo:
     ports: list[tuple[str | None, int | None, str]] = []
     for container in pod.containers():
         if container.list_name != "containers":
@@ -500,7 +442,7 @@ def pod_info(resource: Resource, pod: PodTemplate, settings: Settings) -> PodInf
         name=resource.name,
         namespace=resource.namespace,
         labels=string_map(pod.labels()),
-        windows=runs_on_windows(resource, pod, settings),
+        windows=windows,
         replicas=replicas(resource),
         ports=tuple(ports),
         config_maps=frozenset(config_maps_used(pod)),

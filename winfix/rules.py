@@ -8,6 +8,7 @@ fix's safety and the settings, whether the fix is applied.
 
 from __future__ import annotations
 
+import enum
 import re
 import sys
 from collections.abc import Callable
@@ -16,13 +17,25 @@ from typing import Any, TypeVar
 
 from winfix.config import Settings
 from winfix.model import Finding, Safety, Severity
-from winfix.resources import PodInfo, PodTemplate, Resource, pod_info
+from winfix.resources import PodInfo, PodTemplate, Resource, pod_info, targets_windows
 from winfix.yamltree import Node
 
 T = TypeVar("T")
 
 RULE_ID = re.compile(r"^WIN\d{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Selection(enum.Enum):
+    """How ``select``/``ignore`` treat a rule (``winfix.policy`` decides from this)."""
+
+    OPTIONAL = "optional"  # runs when selected and not ignored
+    # Survives a narrowing ``select`` (someone who suppresses a rule with an empty
+    # reason should hear why even in a narrowed run); an explicit ``ignore`` drops it.
+    KEPT = "kept"
+    # Runs whatever ``select`` and ``ignore`` say: the self-checks, which are what
+    # stops a narrowed run from writing manifests the API server rejects with exit 0.
+    ALWAYS = "always"
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,44 @@ class Rule:
     keeps: Callable[[Resource], bool] | None = None
     needs_stream: Callable[[Resource, Settings], bool] | None = None
     references: tuple[str, ...] = ()
+    selection: Selection = Selection.OPTIONAL
+    self_check: bool = False  # `winfix check` runs the self-checks alone
+    # Its fix is what places a workload on Windows nodes (the node selector): while it
+    # runs for a resource, that resource goes to Windows even before the fix lands.
+    places_on_windows: bool = False
+    # Checks the opt-out annotations themselves, so they do not switch it off.
+    reads_opt_outs: bool = False
+
+
+@dataclass(frozen=True)
+class ResourcePlan:
+    """What the settings and a resource's own annotations decide for it (``winfix.policy``)."""
+
+    ignore_all: bool = False  # ``winfix.io/ignore-all`` with a reason
+    ignored: frozenset[str] = frozenset()  # keys of ``ignore-check.winfix.io/<key>`` with a reason
+    keep_linux: str | None = None  # why it stays on Linux, when it does
+    has_pods: bool = True
+    places_on_windows: bool = False  # the placement rule runs for it
+
+    def runs(self, rule: Rule) -> bool:
+        if rule.pods_only and not self.has_pods:
+            return False
+        if not (self.ignore_all or self.ignored or self.keep_linux):
+            return True  # the usual case, asked once per rule and resource
+        if rule.reads_opt_outs:
+            return True
+        if self.ignore_all or {rule.id, rule.name, rule.id.lower()} & self.ignored:
+            return False
+        return not self.keep_linux or rule.applies_to_linux_kept
+
+    def goes_to_windows(self, pod: PodTemplate) -> bool:
+        """The pod template runs on Windows nodes once winfix has fixed the stream.
+
+        Right before and after the placement rule's fix: a workload the placement
+        rule runs for is placed by it, and one it does not run for (kept on Linux,
+        opted out, or not selected) goes to Windows only if it says so itself.
+        """
+        return self.places_on_windows or targets_windows(pod)
 
 
 @dataclass
@@ -58,6 +109,7 @@ class StreamInfo:
     """
 
     resources: list[Resource] = field(default_factory=list)  # kept with their trees
+    plans: dict[int, ResourcePlan] = field(default_factory=dict)  # id(resource) -> its plan
     finished: list[PodInfo] = field(default_factory=list)  # workloads already written out
     settings: Settings | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
@@ -100,13 +152,24 @@ class StreamInfo:
         value: T = entry[1]
         return value
 
+    def keep(self, resource: Resource, plan: ResourcePlan) -> None:
+        """A resource kept for the final pass, with what the policy decided for it."""
+        self.resources.append(resource)
+        self.plans[id(resource)] = plan
+
+    def plan(self, resource: Resource) -> ResourcePlan:
+        return self.plans.get(id(resource)) or ResourcePlan()
+
+    def clear(self) -> None:
+        self.resources.clear()
+        self.plans.clear()
+
     def pods(self, template_paths: dict[str, tuple[str, ...]] | None = None) -> list[PodInfo]:
         """Every pod template of the stream: finished workloads and kept ones."""
 
         def build() -> list[PodInfo]:
-            settings = self.settings or Settings()
             kept = [
-                pod_info(resource, pod, settings)
+                pod_info(resource, pod, self.plan(resource).goes_to_windows(pod))
                 for resource in self.resources
                 for pod in resource.pod_templates(template_paths)
             ]
@@ -126,7 +189,7 @@ class RuleContext:
         findings: list[Finding],
         stream: StreamInfo | None = None,
         *,
-        keep_linux: str | None = None,
+        plan: ResourcePlan | None = None,
         template_paths: dict[str, tuple[str, ...]] | None = None,
     ):
         self.rule = rule
@@ -134,10 +197,19 @@ class RuleContext:
         self.settings = settings
         self.findings = findings
         self.stream = stream or StreamInfo()
-        self.keep_linux = keep_linux  # the reason, when the resource stays on Linux
+        self.plan = plan or ResourcePlan()
         self.template_paths = (
             settings.template_paths() if template_paths is None else template_paths
         )
+
+    @property
+    def keep_linux(self) -> str | None:
+        """Why the resource stays on Linux, when it does."""
+        return self.plan.keep_linux
+
+    def goes_to_windows(self, pod: PodTemplate) -> bool:
+        """One of this resource's pod templates runs on Windows once the stream is fixed."""
+        return self.plan.goes_to_windows(pod)
 
     def pod_templates(self) -> list[PodTemplate]:
         return self.resource.pod_templates(self.template_paths)

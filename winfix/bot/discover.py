@@ -16,6 +16,7 @@ from typing import Any
 
 from winfix.config import Settings
 from winfix.errors import ConfigError
+from winfix.render_sources import KUSTOMIZATION_NAMES
 
 DEFAULT_BRANCH = "winfix/windows-fixes"
 DEFAULT_TITLE = "winfix: make Kubernetes manifests run on Windows nodes"
@@ -23,7 +24,6 @@ DEFAULT_AUTHOR_NAME = "winfix-bot"
 DEFAULT_AUTHOR_EMAIL = "winfix-bot@users.noreply.github.com"
 DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 DEFAULT_PATHS = ("**/*.yaml", "**/*.yml")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 CONFIG_FILES = (".winfix.yaml", ".winfix.yml")
 
 @dataclass(frozen=True)

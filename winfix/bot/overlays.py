@@ -6,18 +6,17 @@ and hands the result to :mod:`winfix.patches`, which writes a Kustomize Componen
 JSON6902 patches (plus a Flux ``postRenderers`` snippet) at the configured path.
 
 Rendering: ``rendered:`` names a committed file that already holds the rendered
-output; otherwise a folder with a kustomization is rendered with ``kubectl kustomize``
-(or ``kustomize build``) and a chart with ``helm template``.
+output; otherwise ``winfix.render_sources`` renders the folder (``helm template``
+for a chart, ``kustomize build`` or ``kubectl kustomize`` for a kustomization).
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 from typing import TextIO
 
-from winfix.bot.discover import KUSTOMIZATION_NAMES, Overlay
+from winfix import render_sources
+from winfix.bot.discover import Overlay
 from winfix.config import Settings
 from winfix.engine import FileResult, fix_text
 from winfix.errors import ConfigError, WinfixError
@@ -36,37 +35,15 @@ def render_source(worktree: Path, overlay: Overlay) -> str:
     source = worktree / overlay.source
     if not source.is_dir():
         raise ConfigError(f"bot.overlays: {overlay.source} is not a folder of the repository")
-    if (source / "Chart.yaml").is_file():
-        helm = shutil.which("helm")
-        if helm is None:
-            raise ConfigError(
-                f"bot.overlays: {overlay.source} is a Helm chart and helm is not installed; "
-                "install helm or commit the rendered output and name it with `rendered:`"
-            )
-        return _render([helm, "template", source.name, str(source)], overlay.source)
-    if any((source / name).is_file() for name in KUSTOMIZATION_NAMES):
-        kubectl = shutil.which("kubectl")
-        if kubectl is not None:
-            return _render([kubectl, "kustomize", str(source)], overlay.source)
-        kustomize = shutil.which("kustomize")
-        if kustomize is not None:
-            return _render([kustomize, "build", str(source)], overlay.source)
-        raise ConfigError(f"bot.overlays: rendering {overlay.source} needs kubectl or kustomize")
-    raise ConfigError(
-        f"bot.overlays: {overlay.source} has neither Chart.yaml nor kustomization.yaml; "
-        "name its rendered output with `rendered:`"
-    )
-
-
-def _render(argv: list[str], name: str) -> str:
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise WinfixError(f"cannot render {name}: {exc}") from None
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()] or ["(no message)"]
-        raise WinfixError(f"rendering {name} failed: {lines[-1].strip()}")
-    return proc.stdout
+        command = render_sources.source_command(source, overlay.source)
+    except render_sources.RenderError as exc:
+        what = "helm" if (source / "Chart.yaml").is_file() else "kubectl or kustomize"
+        raise ConfigError(
+            f"bot.overlays: {exc}; install {what} or commit the rendered output and name it "
+            "with `rendered:`"
+        ) from None
+    return render_sources.render(command).decode("utf-8")
 
 
 def _snapshot(folder: Path) -> dict[str, str]:

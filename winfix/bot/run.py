@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from winfix import __version__, diffing, files, registry
+from winfix import __version__, diffing, files, pipeline, policy
 from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, Identity, auth_env
 from winfix.bot.redact import masked, redact, secrets_of
 from winfix.config import Settings, resolve
-from winfix.engine import FileResult, fix_bytes
+from winfix.engine import FileResult
 from winfix.errors import ConfigError, WinfixError
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
@@ -223,7 +223,7 @@ class _Run:
         self.branch_sha = heads.get(f"refs/heads/{self.branch}")
         git.fetch(remote, [s for s in (base_sha, self.branch_sha) if s], self.auth)
 
-        rules = registry.select(self.settings.select, self.settings.ignore)
+        rules = policy.rules_for(self.settings)
         with tempfile.TemporaryDirectory(prefix="winfix-bot-") as temp:
             worktree = Path(temp) / "tree"
             git.add_worktree(worktree, base_sha)
@@ -367,26 +367,30 @@ def _safe_url(url: str) -> str:
     return re.sub(r"//[^/@]+@", "//", url)
 
 
+# Skipped files the PR body names: a link out of the repository, a FIFO.
+_SAID = (pipeline.Skip.LINK_OUT, pipeline.Skip.LINK_DIR, pipeline.Skip.NOT_REGULAR)
+
+
 def _fix(
     worktree: Path, discovery: Discovery, settings: Settings, rules: tuple[Rule, ...]
 ) -> _Fixes:
     fixes = _Fixes(skipped=list(discovery.skipped))
     for path in discovery.manifests:
         full = worktree / path
-        try:
-            data = files.read(files.Target(str(full), walked=True))
-        except WinfixError as exc:
-            fixes.skipped.append((path, str(exc).replace(str(worktree) + "/", "")))
+        target = files.walked_target(full, worktree)  # no symlink out of the worktree
+        processed = pipeline.process_target(target, settings, rules, name=path)
+        result = processed.result
+        if processed.skipped is pipeline.Skip.TEMPLATE:
+            fixes.skipped.append((path, "unrendered Helm template"))
             continue
-        result = fix_bytes(data, path, settings, rules)
-        if result.error is not None:
-            if result.error.message.startswith("unrendered Helm template") or b"{{" in data:
-                fixes.skipped.append((path, "unrendered Helm template"))
-            else:
-                fixes.skipped.append((path, str(result.error)))
+        if processed.error is not None:
+            fixes.skipped.append((path, str(processed.error).replace(str(worktree) + "/", "")))
             continue
-        if not result.manifest:
-            continue  # not a Kubernetes manifest (values files, CI configs, ...)
+        if processed.skipped in _SAID:
+            fixes.skipped.append((path, processed.skipped.value))
+            continue
+        if processed.skipped is not None or result is None:
+            continue  # empty, or not a Kubernetes manifest (values files, CI configs, ...)
         fixes.results.append(result)
         if result.changed:
             files.write_atomic(str(full), encode(result.fixed, result.encoding))

@@ -1,0 +1,177 @@
+"""The file pipeline: inputs in, one classified result per input out. Nothing printed.
+
+Every front end that reads files or a stream (``winfix apply``/``check``, patch
+emission, the bot, the Helm and Kustomize hosts) goes through ``process``, so one
+set of rules decides what an input is:
+
+- a file named on the command line, or stdin, that cannot be read as Kubernetes
+  YAML (syntax error, binary, empty, not a manifest, an unrendered Helm template,
+  too large) is an error: one line ``file:line:col: message`` and nothing is
+  written for it; the other inputs are still processed;
+- a file found by walking a directory that is empty, not a manifest or an
+  unrendered Helm template is skipped with a reason (charts keep ``values.yaml``
+  and ``templates/`` beside rendered output); one that is unreadable or not YAML
+  is an error.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from winfix import files, helm_templates
+from winfix.config import Settings
+from winfix.engine import FileResult, fix_bytes
+from winfix.errors import InputError
+from winfix.rules import Rule
+
+
+class Skip(enum.Enum):
+    """Why a walked file is passed over (not an error)."""
+
+    TEMPLATE = helm_templates.SKIP_REASON
+    EMPTY = "empty: no YAML documents"
+    NOT_MANIFEST = "not a Kubernetes manifest (no document has apiVersion and kind)"
+    NOT_REGULAR = files.NOT_REGULAR  # a FIFO would block the run
+    LINK_OUT = files.LINK_OUT  # winfix does not write through it
+    LINK_DIR = files.LINK_DIR
+
+
+@dataclass(frozen=True)
+class Processed:
+    """One input: its fix result, or the error that stopped it, or why it was skipped."""
+
+    target: files.Target
+    name: str
+    result: FileResult | None = None
+    error: InputError | None = None
+    skipped: Skip | None = None
+    loaded: files.Loaded | None = None  # what the file held when read (see files.write_atomic)
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.error is None and self.skipped is None
+
+
+def process(
+    paths: Iterable[str],
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    *,
+    max_bytes: int = files.DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
+) -> Iterator[Processed]:
+    """Fix every input of ``paths`` ('-' is ``stdin``, directories are walked)."""
+    for target in files.discover(list(paths)):
+        yield process_target(target, settings, rules, max_bytes=max_bytes, stdin=stdin)
+
+
+def process_target(
+    target: files.Target,
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    *,
+    max_bytes: int = files.DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
+    name: str | None = None,
+) -> Processed:
+    """Read, fix and classify one input (``name`` is how findings name it)."""
+    shown = name or ("<stdin>" if target.is_stdin else target.path)
+    try:
+        loaded = files.load(target, max_bytes, stdin=stdin)
+    except files.Skipped as exc:
+        return Processed(target, shown, skipped=Skip(str(exc)))
+    except InputError as exc:
+        return Processed(target, shown, error=exc)
+    result = fix_bytes(loaded.data, shown, settings, rules)
+    problem = classify(result, target)
+    if isinstance(problem, Skip):
+        return Processed(target, shown, result, skipped=problem, loaded=loaded)
+    return Processed(target, shown, result, error=problem, loaded=loaded)
+
+
+def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:
+    """Why an input is not a rendered manifest: an error, a reason to skip it, or None."""
+    name = result.name
+    text = result.original
+    template = _template_position(text, result.error)
+    if template is not None:
+        if target.walked:
+            return Skip.TEMPLATE
+        return InputError(helm_templates.MESSAGE, file=name, line=template[0], column=template[1])
+    if result.error is not None:
+        return _refine(result.error, text)
+    if result.documents == 0 or _blank(text):
+        if target.walked:
+            return Skip.EMPTY
+        return InputError("empty input: no YAML documents", file=name)
+    if not result.manifest:
+        if target.walked:
+            return Skip.NOT_MANIFEST
+        line, column = _first_content(text)
+        return InputError(
+            "not a Kubernetes manifest: no document has apiVersion and kind",
+            file=name,
+            line=line,
+            column=column,
+        )
+    return None
+
+
+def _template_position(text: str, error: InputError | None) -> tuple[int, int] | None:
+    """Where an unrendered Helm template shows itself, or None for rendered YAML.
+
+    A chart template that does not even parse (``{{ ... }}`` as a flow mapping key)
+    counts too once ``{{`` is in the text: the parse error is the template's.
+    """
+    offset = helm_templates.find_action(text)
+    if offset is None and error is not None and "{{" in text and (
+        error.message.startswith(("YAML syntax error", "complex mapping key", "unrendered"))
+    ):
+        offset = text.index("{{")
+    return None if offset is None else _position(text, offset)
+
+
+def _refine(error: InputError, text: str) -> InputError:
+    """libyaml says "found character that cannot start any token" for a tab; say it plainly."""
+    if not error.message.startswith("YAML syntax error") or "tab character" in error.message:
+        return error
+    lines = text.splitlines()
+    if 0 < error.line <= len(lines):
+        line = lines[error.line - 1]
+        column = error.column - 1
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if line[column : column + 1] == "\t" or "\t" in indent[: column + 1]:
+            tab = line.index("\t")
+            return InputError(
+                "YAML syntax error: tab character where YAML expects spaces "
+                "(YAML forbids tabs for indentation)",
+                file=error.file,
+                line=error.line,
+                column=tab + 1,
+            )
+    return error
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _first_content(text: str) -> tuple[int, int]:
+    """Line and column of the first line that is not blank, a comment or a marker."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and stripped not in ("---", "..."):
+            return number, len(line) - len(line.lstrip()) + 1
+    return 1, 1
+
+
+def _blank(text: str) -> bool:
+    """Only whitespace, comments and document markers."""
+    return all(
+        not line.strip() or line.lstrip().startswith("#") or line.strip() in ("---", "...")
+        for line in text.splitlines()
+    )
