@@ -228,19 +228,35 @@ def test_post_renderer_echo_on_dev_full_is_exit_2() -> None:
 # -- item 7: temporary files ------------------------------------------------------------------
 
 
-def test_kill_9_during_the_write_leaves_a_temp_file_the_next_run_removes(
-    cli: Cli, tmp_path: Path
-) -> None:
-    target = write(tmp_path / "pod.yaml", POD)
-    # A real kill -9 in the write phase: the child dies inside fsync, temp file written.
+def killed_in_fsync(target: Path, *, unnamed: bool) -> None:
+    """A real kill -9 in the write phase: the child dies inside fsync, its data written."""
     child = (
         "import os, signal, sys\n"
         "from winfix import files\n"
-        "files.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"
+        + ("" if unnamed else "files.os.O_TMPFILE = 0  # as on a file system without it\n")
+        + "files.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"
         "files.write_atomic(sys.argv[1], b'x' * 100000)\n"
     )
     proc = subprocess.run([sys.executable, "-c", child, str(target)], check=False, timeout=60)
     assert proc.returncode == -signal.SIGKILL
+
+
+def test_kill_9_during_the_write_leaves_nothing_where_o_tmpfile_works(tmp_path: Path) -> None:
+    try:
+        os.close(os.open(tmp_path, os.O_TMPFILE | os.O_WRONLY, 0o600))
+    except (AttributeError, OSError) as exc:
+        pytest.skip(f"no O_TMPFILE on this file system: {exc}")
+    target = write(tmp_path / "pod.yaml", POD)
+    killed_in_fsync(target, unnamed=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pod.yaml"]
+    assert target.read_text() == POD  # the old content is whole
+
+
+def test_kill_9_without_o_tmpfile_leaves_a_temp_file_the_next_run_removes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    killed_in_fsync(target, unnamed=False)
     left = temp_files(tmp_path)
     assert len(left) == 1 and files.TEMP_NAME.match(left[0])
     assert target.read_text() == POD  # the old content is whole

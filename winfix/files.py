@@ -9,9 +9,10 @@ What this module guarantees (README "Reliability / Files and output"):
 - a file that changed after winfix read it (append, replacement, removal) is not
   replaced: the other writer's content stays, and the run exits 2;
 - a hard-linked file is not replaced (a rename would split the links silently);
-- temporary files a killed run left behind are removed by the next write to the
-  same directory, once older than :data:`STALE_AFTER` and only if their name has
-  winfix's exact pattern;
+- the temporary file has no name until its content is complete (Linux O_TMPFILE),
+  so a killed run leaves nothing; where the file system lacks that, temporary files a
+  killed run left behind are removed by the next write to the same directory, once
+  older than :data:`STALE_AFTER` and only if their name has winfix's exact pattern;
 - every byte written to a stream is checked (Python's buffered writer can
   return a short count on a full disk without raising) and flushed; a failure
   is an :class:`OutputError`;
@@ -240,8 +241,7 @@ def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None)
         clean_stale(target.parent)
     temp = target.parent / f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     # 0o666 & ~umask for a new file, as open(2) would create it; 0o600 until chmod otherwise.
-    mode = 0o600 if current is not None else 0o666
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd, unnamed = _open_temp(target.parent, temp, 0o600 if current is not None else 0o666)
     try:
         try:
             if current is not None:
@@ -249,15 +249,40 @@ def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None)
                 os.fchmod(fd, stat.S_IMODE(current.st_mode))
             _write_all(fd, data)
             os.fsync(fd)
+            if expect is not None:
+                _check_unchanged(target, expect)
+            if unnamed:  # a name only now that the content is complete
+                _link_unnamed(fd, temp)
         finally:
             os.close(fd)
-        if expect is not None:
-            _check_unchanged(target, expect)
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _open_temp(folder: Path, temp: Path, mode: int) -> tuple[int, bool]:
+    """A temporary file for ``folder``: unnamed (O_TMPFILE) where the file system has it,
+    so that a killed run leaves nothing behind; else created as ``temp``."""
+    unnamed = getattr(os, "O_TMPFILE", 0)
+    if unnamed and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(folder, unnamed | os.O_WRONLY, mode), True
+        except OSError:
+            pass  # EOPNOTSUPP, EISDIR, EINVAL: this file system has no unnamed files
+    return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), False
+
+
+def _link_unnamed(fd: int, temp: Path) -> None:
+    """Give an O_TMPFILE file a name: linkat(2) of /proc/self/fd/N with AT_SYMLINK_FOLLOW,
+    as open(2) describes. os.link uses link(2), which does not follow the /proc link,
+    unless a directory fd is given, hence ``src_dir_fd``."""
+    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(str(fd), temp, src_dir_fd=proc, follow_symlinks=True)
+    finally:
+        os.close(proc)
 
 
 def _keep_owner(fd: int, current: os.stat_result) -> None:
