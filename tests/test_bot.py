@@ -1092,14 +1092,19 @@ def test_api_error_that_echoes_the_token_is_printed_masked(world: World) -> None
     assert TOKEN not in out + err
 
 
+def _push_to_base(world: World, message: str) -> None:
+    """Commit what the clone has now and push it to main (the bot fixes the remote base)."""
+    git(world.clone, "add", ".", env=world.env)
+    git(world.clone, "commit", "--quiet", "-m", message, env=world.env)
+    git(world.clone, "push", "--quiet", "origin", "main", env=world.env)
+
+
 def test_token_in_a_manifest_is_masked_in_what_is_posted(world: World) -> None:
     # A container named like the token: its name is in a finding the body lists.
     leaky = DEPLOYMENT.replace("      - name: web\n",
                                f"      - name: {TOKEN}\n        command: [sh]\n")
     (world.clone / "apps" / "leaky.yaml").write_text(leaky)
-    git(world.clone, "add", ".", env=world.env)
-    git(world.clone, "commit", "--quiet", "-m", "leak", env=world.env)
-    git(world.clone, "push", "--quiet", "origin", "main", env=world.env)
+    _push_to_base(world, "leak")
     result, out, err = world.run()
     assert result.outcome is Outcome.CREATED
     posted = [r.body for r in world.server.take() if r.method == "POST"]
@@ -1203,9 +1208,7 @@ def test_committed_symlink_out_of_the_repository_is_not_written_through(world: W
     outside = world.tmp / "outside.yaml"
     outside.write_text(DEPLOYMENT)
     (world.clone / "apps" / "escape.yaml").symlink_to(outside)
-    git(world.clone, "add", ".", env=world.env)
-    git(world.clone, "commit", "--quiet", "-m", "link", env=world.env)
-    git(world.clone, "push", "--quiet", "origin", "main", env=world.env)
+    _push_to_base(world, "link")
     result, _, err = world.run()
     assert result.outcome is Outcome.CREATED
     assert outside.read_text() == DEPLOYMENT

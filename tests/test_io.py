@@ -115,13 +115,8 @@ def test_stdout_that_fills_midway_is_exit_2_with_one_line(tmp_path: Path) -> Non
     disk = FullDisk(room=100_000)
     stream = io.BufferedWriter(disk)
     err = io.StringIO()
-    saved = sys.stdin
-    sys.stdin = type("In", (), {"buffer": io.BytesIO(big_stream())})()  # type: ignore[assignment]
-    try:
-        code, summary = runner.run(["-"], _settings(), _rules(), runner.Options(quiet=True),
-                                   out=stream, err=err)
-    finally:
-        sys.stdin = saved
+    code, summary = runner.run(["-"], _settings(), _rules(), runner.Options(quiet=True),
+                               out=stream, err=err, stdin=io.BytesIO(big_stream()))
     assert code == 2
     assert err.getvalue() == "winfix: error: cannot write to stdout: No space left on device\n"
     assert len(disk.got) == 100_000  # what the disk took; the exit code says it is not all
@@ -275,6 +270,35 @@ def test_kill_9_without_o_tmpfile_leaves_a_temp_file_the_next_run_removes(
     assert sorted(temp_files(tmp_path)) == sorted(
         [fresh.name, "pod.yaml.0123abcd.winfix", ".pod.yaml.XYZ.winfix"])
     assert all(p.exists() for p in foreign)
+
+
+@pytest.mark.slow
+def test_kill_9_at_any_moment_of_whole_runs_leaves_old_or_new_and_no_temp_file(
+    tmp_path: Path,
+) -> None:
+    """The probe's experiment: kill -9 a real `winfix apply` on a big file, 12 times,
+    at moments spread over a whole run (measured first: the machine is shared)."""
+    original = ("---\n" + POD) * 10_000  # 2.2 MB
+    fixed = ("---\n" + POD_FIXED) * 10_000
+    target = tmp_path / "big.yaml"
+    command = [console("winfix"), "apply", *SELECT, "-q", "--isolated", str(target)]
+    target.write_text(original)
+    started = time.monotonic()
+    assert subprocess.run(command, check=False, timeout=300).returncode == 0
+    whole = time.monotonic() - started
+    assert target.read_text() == fixed
+    seen = set()
+    for trial in range(12):
+        target.write_text(original)
+        proc = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        time.sleep(whole * (0.1 + trial * 0.09))  # from parsing to just after the rename
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        content = target.read_text()
+        assert content in (original, fixed), f"trial {trial}: torn file"
+        seen.add("new" if content == fixed else "old")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml"], f"trial {trial}"
+    assert "old" in seen  # some kills landed before the rename
 
 
 # -- item 8: files that change under the run --------------------------------------------------
