@@ -240,3 +240,29 @@ def test_build_folders_a_killed_run_left_are_removed_when_stale(tmp_path: Path) 
     component_for(POD.format(name="web"), "x.yaml", out)
     assert not stale.exists()
     assert fresh.exists() and other.exists()
+
+
+# -- the emitters themselves: NEL, LS and PS survive a dump -----------------------------------
+
+
+@pytest.mark.parametrize("value", ["a\x85b", "web\u2028- op: add\u2029x", "it's\x85", "c\x1bd"])
+def test_yaml_winfix_writes_reads_back_unchanged(value: str) -> None:
+    from winfix import yamlout
+
+    assert yaml.safe_load(yamlout.safe_dump({"m": value}, allow_unicode=True)) == {"m": value}
+
+
+def test_krm_json_resource_list_keeps_line_separators_in_values() -> None:
+    from winfix import krm
+
+    name = "web\u0085- op: add\u2028x"
+    item = yaml.safe_load(POD.format(name=json.dumps(name)))
+    item["metadata"]["annotations"] = {"note": "keep\u2029this"}
+    resource_list = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+                     "items": [item]}
+    outcome = krm.process(json.dumps(resource_list))
+    [out_item] = yaml.safe_load(outcome.text)["items"]
+    assert out_item["metadata"]["name"] == name
+    assert out_item["metadata"]["annotations"]["note"] == "keep\u2029this"
+    results = yaml.safe_load(outcome.text)["results"]
+    assert results and all(r["resourceRef"]["name"] == name for r in results if "resourceRef" in r)

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, policy
+from winfix import files, policy, yamlout
 from winfix.config import Settings, settings_from_data, validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -215,7 +215,7 @@ def error_result(message: str) -> dict[str, Any]:
 
 
 def _dump_results(results: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(
+    return yamlout.safe_dump(
         {"results": results},
         sort_keys=False,
         default_flow_style=False,
@@ -259,7 +259,9 @@ def _resource_list_root(text: str) -> tuple[str, Mapping]:
     if root.flow:
         # A JSON ResourceList: there is no layout to keep; normalise it to block YAML once.
         data = yaml.safe_load(text)
-        block = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+        block = yamlout.safe_dump(
+            data, sort_keys=False, default_flow_style=False, allow_unicode=True
+        )
         return _resource_list_root(block)
     return text, root
 

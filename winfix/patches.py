@@ -33,7 +33,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
-from winfix import __version__, files, pipeline, reporting
+from winfix import __version__, files, pipeline, reporting, yamlout
 from winfix.config import Settings
 from winfix.errors import InputError, WinfixError
 from winfix.rules import Rule
@@ -247,14 +247,11 @@ def _dump(data: Any) -> str:
     return stream.getvalue()
 
 
-# ruamel writes NEL, LS and PS raw inside single-quoted scalars, where a reader folds
-# them into spaces; in double quotes it escapes them (\N, \L, \P) like control characters.
-_FOLDED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-
-
 def _quoted_where_needed(data: Any) -> Any:
+    """Strings ruamel would fold on reading back get double quotes (see winfix.yamlout)."""
     if isinstance(data, str) and not isinstance(data, LiteralScalarString):
-        return DoubleQuotedScalarString(data) if _FOLDED.search(data) else data
+        needs = yamlout.NEEDS_DOUBLE_QUOTES.search(data)
+        return DoubleQuotedScalarString(data) if needs else data
     if isinstance(data, dict):
         return {_quoted_where_needed(k): _quoted_where_needed(v) for k, v in data.items()}
     if isinstance(data, list):
