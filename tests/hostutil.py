@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
+import pty
 import re
 import shlex
 import subprocess
@@ -10,12 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from tests.conftest import REPO
 from winfix import policy, registry
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.model import Finding
+from winfix.settings import Settings
 
 # Annotations the hosts add to match resources back; not part of the objects.
 HOST_ANNOTATIONS = re.compile(
@@ -100,11 +105,71 @@ def self_check(text: str) -> list[Finding]:
 def run(
     command: list[str], *, env: dict[str, str], cwd: Path | None = None, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
+    # A new session has no controlling terminal: what a tool writes to /dev/tty fails
+    # instead of landing on the developer's screen (see run_with_terminal).
     return subprocess.run(
-        command, input=stdin, capture_output=True, env=env, cwd=cwd, timeout=120, check=False
-    )
+        command, input=stdin, capture_output=True, env=env, cwd=cwd, timeout=120, check=False,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def run_with_terminal(
+    command: list[str], *, env: dict[str, str], cwd: Path, scratch: Path
+) -> tuple[int, bytes, bytes, bytes]:
+    """Run with a pseudo-terminal as the controlling terminal, stdout and stderr to files.
+
+    Returns (exit code, stdout, stderr, what was written to /dev/tty).
+    """
+    out, err = scratch / "stdout", scratch / "stderr"
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: pty.fork made the pty its controlling terminal
+        try:
+            os.chdir(cwd)
+            for fd, path in ((1, out), (2, err)):
+                os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+            os.execve(command[0], command, env)
+        finally:
+            os._exit(127)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # EIO: every holder of the terminal has exited
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(terminal)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return code, out.read_bytes(), err.read_bytes(), written.replace(b"\r\n", b"\n")
 
 
 def comments(text: str) -> list[str]:
     """Every comment line, stripped (what an in-place edit must keep)."""
     return sorted(line.strip() for line in text.splitlines() if line.strip().startswith("#"))
+
+
+@functools.cache
+def _installer() -> Any:
+    """`.ci/install_tools.py`, the one place that knows where the test tools live."""
+    spec = importlib.util.spec_from_file_location("install_tools", REPO / ".ci/install_tools.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def installed_tool(variable: str) -> str:
+    """A binary `.ci/install_tools.py` installs (WINFIX_HELM3, WINFIX_HELM4, WINFIX_KUBECTL135).
+
+    Skips when it is not installed, but fails under CI=true (`.ci/run` installs it).
+    """
+    path = _installer().tool_path(variable)
+    if not os.access(path, os.X_OK):
+        message = f"{variable} ({path}) is not installed: run `python3 .ci/install_tools.py`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(path)

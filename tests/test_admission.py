@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +12,13 @@ import pytest
 
 from tests.conftest import CliResult
 from winfix import registry, schema
-from winfix.admission import check_pod, normalize_mount_path, run_as_user_name_errors
-from winfix.config import Settings
+from winfix.admission import check_pod, run_as_user_name_errors
 from winfix.engine import fix_text
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
+from winfix.windows_paths import runtime_destination
 from winfix.yamltree import iter_documents
 
 Cli = Callable[..., CliResult]
@@ -515,21 +517,54 @@ def test_mount_paths_drive_c_and_duplicates() -> None:
     ]
 
 
+# Where a mountPath lands in a Windows container (windows-rules.md §(b)): the kubelet
+# passes absolute paths unchanged and prefixes c:\\ to relative ones; containerd keeps a
+# bare drive "K:", cleans the rest and prefixes C: to a leading separator. A named pipe
+# stays a pipe, however its slashes are written (Win32 reads //./ as \\.\\).
+MOUNT_DESTINATIONS = [
+    ("/mnt/volume", "c:\\mnt\\volume"),
+    ("/K/Volume", "c:\\k\\volume"),  # a folder, not drive K:
+    ("K:", "k:"),
+    ("k:", "k:"),
+    ("K:\\data\\", "k:\\data"),
+    ("data", "c:\\data"),
+    ("/data", "c:\\data"),
+    ("C:/Data/", "c:\\data"),
+    ("\\data", "c:\\data"),
+    ("C:\\data\\.\\x\\..", "c:\\data"),
+    ("\\\\.\\pipe\\docker_engine", "\\\\.\\pipe\\docker_engine"),
+    ("//./pipe/docker_engine", "\\\\.\\pipe\\docker_engine"),
+    ("/pipe/docker_engine", "c:\\pipe\\docker_engine"),
+]
+
+
+@pytest.mark.parametrize(("path", "destination"), MOUNT_DESTINATIONS)
+def test_mount_destination(path: str, destination: str) -> None:
+    assert runtime_destination(path) == destination
+
+
+def _pod_with_mounts(first: str, second: str) -> str:
+    mounts = "".join(
+        f"    - {{name: v{i}, mountPath: {json.dumps(path)}}}\n"
+        for i, path in enumerate((first, second))
+    )
+    return OK_POD + "    volumeMounts:\n" + mounts
+
+
+def _collides(rule_id: str, text: str) -> bool:
+    result = fix_text(text, "t.yaml", Settings(), (registry.get(rule_id),))
+    return any(f.path == "spec.containers[0].volumeMounts[1].mountPath" for f in result.findings)
+
+
 @pytest.mark.parametrize(
-    ("path", "normal"),
-    [
-        ("/mnt/volume", "c:\\mnt\\volume"),
-        ("/K/Volume", "c:\\k\\volume"),
-        ("K:", "K:"),
-        ("k:", "K:"),
-        ("K:\\data\\", "k:\\data"),
-        ("data", "c:\\data"),
-        ("C:\\data\\.\\x\\..", "c:\\data"),
-        ("\\\\.\\pipe\\docker_engine", "\\\\.\\pipe\\docker_engine"),
-    ],
+    ("first", "second"), list(itertools.combinations([p for p, _ in MOUNT_DESTINATIONS], 2))
 )
-def test_normalize_mount_path(path: str, normal: str) -> None:
-    assert normalize_mount_path(path) == normal
+def test_rule_and_self_check_agree_on_mount_collisions(first: str, second: str) -> None:
+    """WIN153 (before the fixes) and the self-check (after them) use one normaliser."""
+    text = _pod_with_mounts(first, second)
+    same = runtime_destination(first) == runtime_destination(second)
+    assert _collides("WIN153", text) is same
+    assert _collides("WIN900", text) is same
 
 
 # -- WIN900 in the pipeline ---------------------------------------------------------------

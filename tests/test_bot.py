@@ -46,9 +46,9 @@ from winfix.bot.discover import (
 from winfix.bot.github import GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, auth_env
 from winfix.bot.run import parse_repository
-from winfix.config import Settings
 from winfix.engine import fix_text
 from winfix.registry import all_rules
+from winfix.settings import Settings
 
 TOKEN = "ghs_TESTtoken_0123456789abcdefABCDEF"
 OWNER, NAME = "octo", "gitops"

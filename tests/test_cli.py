@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import CliResult
+from tests.conftest import REPO, CliResult
 from winfix import __version__, registry
 
 Cli = Callable[..., CliResult]
@@ -423,6 +423,139 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
     assert "Exit codes: 0 success" in top
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--max-size", "0"), "Error: Invalid value for '--max-size': 0 is less than 1 MiB"),
+        (("--max-size", "x"), "Error: Invalid value for '--max-size': 'x' is not a valid integer."),
+        (
+            ("--windows-version", "2016"),
+            "Error: Invalid value for '--windows-version': '2016' is not one of '2019', '2022', "
+            "'2025'.",
+        ),
+        (
+            ("--format", "xml"),
+            "Error: Invalid value for '--format': 'xml' is not one of 'text', 'github', 'json', "
+            "'none'.",
+        ),
+        (
+            ("--kubernetes-version", "latest"),
+            "winfix: error: --kubernetes-version 'latest': expected MAJOR.MINOR, e.g. 1.32",
+        ),
+        (
+            ("--image-map", "nginx"),
+            "winfix: error: --image-map 'nginx': expected LINUX_IMAGE=WINDOWS_IMAGE "
+            "(e.g. nginx=mcr.microsoft.com/oss/nginx/nginx)",
+        ),
+        (
+            ("--slect", "WIN001"),
+            "Error: No such option: --slect (did you mean --select?)",
+        ),
+    ],
+)
+def test_bad_option_values_are_one_readable_line_exit_2(
+    cli: Cli, argv: tuple[str, ...], message: str
+) -> None:
+    result = cli("apply", *argv, "-", stdin=WEB.encode())
+    assert (result.code, result.out) == (2, b"")
+    assert result.err_lines[-1] == message
+    assert "Value error" not in result.err
+
+
+def test_exit_zero_keeps_the_output_and_only_changes_exit_1(cli: Cli, tmp_path: Path) -> None:
+    write(tmp_path / "web.yaml", WEB)
+    plain = cli("apply", *SELECT, "--check", "web.yaml")
+    zero = cli("apply", *SELECT, "--check", "--exit-zero", "web.yaml")
+    assert (plain.code, zero.code) == (1, 0)
+    assert zero.err == plain.err
+    assert cli("apply", "--exit-zero", "missing.yaml").code == 2  # unreadable input still 2
+    checked = cli("check", "--no-schema", "--exit-zero", "web.yaml")
+    assert checked.code == 0
+
+
+def test_statistics_count_the_findings_of_each_rule(cli: Cli) -> None:
+    two = (WEB + "---\n" + WEB).encode()
+    result = cli("apply", *SELECT, "--check", "--statistics", "-", stdin=two)
+    assert result.code == 1
+    assert result.err_lines[-5:] == [
+        "winfix: 8 fixable, 1 of 1 file would change",
+        "    2  WIN001  os-name             2 would fix",
+        "    2  WIN002  node-selector-os    2 would fix",
+        "    2  WIN004  pod-os-label        2 would fix",
+        "    2  WIN005  windows-toleration  2 would fix",
+    ]
+    quiet = cli("apply", *SELECT, "-q", "--statistics", "-", stdin=WEB.encode())
+    assert quiet.err_lines == [
+        "    1  WIN001  os-name             1 fixed",
+        "    1  WIN002  node-selector-os    1 fixed",
+        "    1  WIN004  pod-os-label        1 fixed",
+        "    1  WIN005  windows-toleration  1 fixed",
+    ]
+    assert quiet.out == WEB_FIXED.encode()
+
+
+def test_verbose_names_the_configuration_and_the_rules(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / ".winfix.yaml").write_text("select: [WIN002]\n")
+    result = cli("apply", "-v", "-q", "--extend-select", "WIN005", "-", stdin=WEB.encode())
+    assert result.err_lines == [
+        f"winfix: configuration: {tmp_path / '.winfix.yaml'}",
+        "winfix: 3 rules: WIN000, WIN002, WIN005",
+    ]
+    isolated = cli("apply", "--verbose", "-q", "--isolated", *SELECT, "-", stdin=WEB.encode())
+    assert isolated.err_lines == [
+        "winfix: configuration: none (defaults)",
+        "winfix: 5 rules: WIN000, WIN001, WIN002, WIN004, WIN005",
+    ]
+
+
+def test_extend_select_adds_to_the_files_selection(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / ".winfix.yaml").write_text("select: [WIN001]\nextend-select: [WIN005]\n")
+    only = WEB.replace("        kubernetes.io/os: linux\n", "")
+    result = cli("apply", "-q", "--extend-select", "WIN002", "-", stdin=only.encode())
+    assert result.code == 0
+    text = result.out.decode()
+    assert "os:\n        name: windows\n" in text  # WIN001, from the file's select
+    assert "tolerations:" in text  # WIN005, the file's extend-select
+    assert "nodeSelector:\n        kubernetes.io/os: windows\n" in text  # WIN002, the flag's
+
+
+def test_top_level_help(cli: Cli, snapshot_text: SnapshotAssertion) -> None:
+    result = cli("--help")
+    assert result.code == 0
+    assert result.out.decode() == snapshot_text
+
+
+def test_apply_help(cli: Cli, snapshot_text: SnapshotAssertion) -> None:
+    result = cli("apply", "--help")
+    assert result.code == 0
+    text = result.out.decode()
+    assert not re.search(r"<[a-z\[\] ]+>", text)  # no type metavars such as <list[str]>
+    assert text == snapshot_text
+
+
+def test_new_settings_flags_reach_the_rules(cli: Cli) -> None:
+    # --network-policy azure-npm turns on the Azure NPM NetworkPolicy check (WIN202).
+    policy = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n"
+        "spec:\n  podSelector: {}\n  ingress:\n    - ports:\n        - protocol: SCTP\n"
+        "          port: 5000\n"
+    )
+    plain = cli("apply", "--check", "--select", "WIN202", "-", stdin=policy.encode())
+    npm = cli(
+        "apply", "--check", "--select", "WIN202", "--network-policy", "azure-npm", "-",
+        stdin=policy.encode(),
+    )
+    assert "WIN202" not in plain.err
+    assert "WIN202" in npm.err
+
+
+def test_the_exit_codes_main_uses_are_the_runners() -> None:
+    from winfix import cli
+    from winfix.runner import ExitCode
+
+    assert (cli.EXIT_INPUT, cli.EXIT_INTERNAL) == (ExitCode.INPUT, ExitCode.INTERNAL)
+
+
 def test_version(cli: Cli) -> None:
     result = cli("--version")
     assert (result.code, result.out) == (0, f"winfix {__version__}\n".encode())
@@ -542,3 +675,20 @@ def test_console_script_closed_stdout_is_not_a_traceback(tmp_path: Path) -> None
         timeout=60,
     )
     assert b"Traceback" not in proc.stderr
+
+
+def test_startup_bench_runs(tmp_path: Path) -> None:
+    """bench/startup.py keeps working (one round; it times, this only runs it)."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "startup.py"), "--rounds", "1"],
+        capture_output=True, cwd=tmp_path, check=False, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    rows = [line.split("  ")[0] for line in proc.stdout.decode().splitlines()[1:6]]
+    assert rows == [
+        "python -c pass",
+        "winfix --version",
+        "winfix apply - (1 Deployment)",
+        "winfix-krm (1 item)",
+        "winfix-post-renderer (1 Deployment)",
+    ]

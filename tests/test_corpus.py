@@ -14,8 +14,8 @@ import yaml
 
 from tests.conftest import CORPUS, corpus_files
 from winfix import registry
-from winfix.config import Settings
 from winfix.engine import fix_text
+from winfix.settings import Settings
 from winfix.yamltree import iter_documents
 
 FILES = corpus_files()

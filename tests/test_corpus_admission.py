@@ -16,11 +16,12 @@ import pytest
 
 from tests.conftest import CORPUS, corpus_files
 from winfix import registry
-from winfix.admission import OS_LABEL, check_pod
-from winfix.config import Settings
+from winfix.admission import check_pod
 from winfix.engine import FileResult, fix_text
 from winfix.optouts import keep_linux_reason
 from winfix.resources import Resource
+from winfix.settings import Settings
+from winfix.toolkit import OS_LABEL
 from winfix.yamltree import Mapping, iter_documents
 
 FILES = corpus_files()

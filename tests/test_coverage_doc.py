@@ -66,7 +66,7 @@ def test_the_parser_reads_cells_with_backslashes_and_pipes_in_code() -> None:
 
 
 def test_winfix_rules_lists_the_self_checks() -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from winfix.cli import app
 

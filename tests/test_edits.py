@@ -14,12 +14,12 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from winfix.config import Settings
 from winfix.edits import EditCollector, apply_edits, detect_style
 from winfix.engine import FileResult, fix_bytes, fix_text
 from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
 from winfix.source import encode
 from winfix.yamltree import Mapping, Node, Scalar, Sequence, iter_documents
 
@@ -31,7 +31,7 @@ def rule_of(mutate: Mutate) -> Rule:
         def fix() -> None:
             mutate(resource.root)
 
-        ctx.report("x", "changed", fix=fix)
+        ctx.fix("x", "changed", fix, Safety.SAFE)
 
     return Rule(id="WIN999", name="test-edit", title="test", safety=Safety.SAFE, check=check)
 

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
@@ -16,6 +18,9 @@ from winfix.engine import fix_text
 from winfix.explain import FixtureCase, fixture_cases
 from winfix.model import Safety
 from winfix.reporting import format_text
+from winfix.resources import Resource
+from winfix.rules import FixSafetyError, Rule, RuleContext
+from winfix.settings import Settings
 
 CASES = fixture_cases()
 
@@ -52,6 +57,64 @@ def test_fixture_snapshot(case: FixtureCase, snapshot_text: SnapshotAssertion) -
     result = fix_text(text, "input.yaml", case.settings(), (rule,))
     report = unified_diff(text, result.fixed, "input.yaml") + "\n" + format_text(result.findings)
     assert report == snapshot_text
+
+
+# The fixes a rule may emit, by its declared safety.
+ALLOWED = {
+    Safety.SAFE: {Safety.SAFE},
+    Safety.UNSAFE: {Safety.SAFE, Safety.UNSAFE},
+    Safety.NONE: set(),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule_id}-{c.name}")
+@pytest.mark.parametrize("unsafe_fixes", [False, True])
+def test_fixture_fixes_are_no_less_safe_than_declared(
+    case: FixtureCase, unsafe_fixes: bool
+) -> None:
+    """Each case with and without --unsafe-fixes: a fix less safe than declared raises."""
+    rule = registry.get(case.rule_id)
+    settings = replace(case.settings(), unsafe_fixes=unsafe_fixes)
+    result = fix_text(case.input.read_text(encoding="utf-8"), "input.yaml", settings, (rule,))
+    offered = {f.safety for f in result.findings if f.safety is not Safety.NONE}
+    assert offered <= ALLOWED[rule.safety]
+
+
+CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+
+
+def _rule_emitting(declared: Safety, emitted: Safety) -> Rule:
+    def check(resource: Resource, ctx: RuleContext) -> None:
+        ctx.fix("kind", "a fix", lambda: None, emitted)
+
+    return Rule(id="WIN998", name="fix-safety", title="t", safety=declared, check=check)
+
+
+@pytest.mark.parametrize(
+    ("declared", "emitted"),
+    [
+        (Safety.SAFE, Safety.UNSAFE),
+        (Safety.SAFE, Safety.NONE),
+        (Safety.UNSAFE, Safety.NONE),
+        (Safety.NONE, Safety.SAFE),
+        (Safety.NONE, Safety.UNSAFE),
+    ],
+)
+def test_a_fix_less_safe_than_declared_is_a_bug(declared: Safety, emitted: Safety) -> None:
+    rule = _rule_emitting(declared, emitted)
+    message = f"WIN998 is declared {declared} and emitted a {emitted} fix at kind"
+    with pytest.raises(FixSafetyError, match=message):
+        fix_text(CONFIG_MAP, "t.yaml", Settings(), (rule,))
+
+
+@pytest.mark.parametrize(
+    ("declared", "emitted"),
+    [(Safety.SAFE, Safety.SAFE), (Safety.UNSAFE, Safety.SAFE), (Safety.UNSAFE, Safety.UNSAFE)],
+)
+def test_a_fix_as_safe_as_declared_is_reported(declared: Safety, emitted: Safety) -> None:
+    result = fix_text(CONFIG_MAP, "t.yaml", Settings(), (_rule_emitting(declared, emitted),))
+    [finding] = result.findings
+    assert (finding.safety, finding.fixed) == (emitted, emitted is Safety.SAFE)
 
 
 def test_every_rule_has_fix_and_noop_cases() -> None:

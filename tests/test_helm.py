@@ -1,4 +1,5 @@
-"""The Helm post-renderer contract, fed `helm template`-shaped streams (no helm here).
+"""The Helm post-renderer contract, fed `helm template`-shaped streams (real Helm:
+test_helm_real.py).
 
 Helm 3 runs any executable (``--post-renderer winfix --post-renderer-args apply
 --post-renderer-args -``) with the non-hook documents; Helm 4 runs the
@@ -10,6 +11,7 @@ rejects empty output.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -162,16 +164,38 @@ def test_empty_render_is_echoed_never_emptied(tmp_path: Path, stream: str) -> No
     assert result.stdout == stream.encode()
 
 
+RAW_DEVICE = "          volumeDevices:\n            - {name: raw, devicePath: /dev/xvda}\n"
+
+
 def test_unfixable_errors_abort_the_install(tmp_path: Path) -> None:
-    raw_device = "          volumeDevices:\n            - {name: raw, devicePath: /dev/xvda}\n"
-    stream = HELM3_STREAM + raw_device
-    for entry in ("winfix apply -", "helm4 plugin"):
+    stream = HELM3_STREAM + RAW_DEVICE
+    for entry in ("winfix apply -", "winfix-post-renderer"):
         result = run(_entry_points(tmp_path)[entry], env=_env(tmp_path), stdin=stream.encode())
         assert result.returncode == 1, entry
         assert (
             "WIN142 error: spec.template.spec.containers[0].volumeDevices[0]"
             in result.stderr.decode()
         )
+
+
+def test_the_helm4_plugin_reports_unfixable_errors_in_a_document_helm_rejects(
+    tmp_path: Path,
+) -> None:
+    """Helm 4 drops a failing plugin's output: exit 0 and hand Helm one unparsable document."""
+    stream = _helm4(HELM3_STREAM + RAW_DEVICE)
+    result = run(_entry_points(tmp_path)["helm4 plugin"], env=_env(tmp_path), stdin=stream.encode())
+    assert result.returncode == 0
+    (document,) = yaml.safe_load_all(result.stdout)
+    assert not isinstance(document["apiVersion"], str)  # Helm's SimpleHead cannot decode it
+    message = document["metadata"]["annotations"][FILENAME_ANNOTATION]
+    lines = message.splitlines()
+    assert lines[0] == "winfix: 2 error(s) no fix could resolve, so the chart was not rendered:"
+    assert lines[2].startswith("  Deployment web (web/templates/deployment.yaml): WIN142: ")
+    report = Path(lines[3].removeprefix("Full report: "))
+    assert "WIN142 error: spec.template.spec.containers[0].volumeDevices[0]" in report.read_text()
+    report.unlink()
+    # winfix still writes its report to stderr, for when Helm shows it (helm/helm#31843).
+    assert "WIN142 error: " in result.stderr.decode()
 
 
 def test_diff_is_refused_as_a_post_renderer(tmp_path: Path) -> None:
@@ -182,25 +206,33 @@ def test_diff_is_refused_as_a_post_renderer(tmp_path: Path) -> None:
     assert "--diff cannot be used as a post-renderer" in result.stderr.decode()
 
 
-def test_plugin_without_winfix_says_how_to_install(tmp_path: Path) -> None:
+@pytest.mark.parametrize("under_helm", [False, True], ids=["by hand", "by helm 4"])
+def test_plugin_without_winfix_says_how_to_install(tmp_path: Path, under_helm: bool) -> None:
     env = _env(tmp_path)
     del env["WINFIX_POST_RENDERER"]
-    env["PATH"] = "/usr/bin:/bin"  # no winfix-post-renderer; python3 without winfix
-    if any(Path(p, "winfix-post-renderer").exists() for p in env["PATH"].split(os.pathsep)):
-        pytest.skip("winfix-post-renderer is installed system-wide")
-    env.pop("PYTHONPATH", None)
-    # Outside the checkout, so the repository's own winfix/ is not importable either.
-    probe = run(["/bin/sh", "-c", "python3 -c 'import winfix'"], env=env, cwd=tmp_path)
-    if probe.returncode == 0:
-        pytest.skip("the system python3 has winfix installed")
-    result = run(
-        [str(PLUGIN_DIR / "bin" / "post-render")],
-        env=env,
-        cwd=tmp_path,
-        stdin=HELM3_STREAM.encode(),
+    if not under_helm:
+        del env["HELM_PLUGIN_NAME"]  # Helm 4 sets it for the plugin's command
+    # No winfix-post-renderer and no python3 on PATH: only `cat`, which the hint needs.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    cat = shutil.which("cat")
+    assert cat is not None
+    (bin_dir / "cat").symlink_to(cat)
+    env["PATH"] = str(bin_dir)
+    script = str(PLUGIN_DIR / "bin" / "post-render")
+    result = run([script], env=env, cwd=tmp_path, stdin=HELM3_STREAM.encode())
+    hint = (
+        "winfix helm plugin: winfix is not installed (pip install winfix), "
+        "or set WINFIX_POST_RENDERER"
     )
-    assert result.returncode == 127
-    assert b"winfix is not installed" in result.stderr
+    assert result.stderr.decode() == hint + "\n"
+    if under_helm:  # the hint as the message of a document Helm rejects (exit 0, or it is lost)
+        assert result.returncode == 0
+        (document,) = yaml.safe_load_all(result.stdout)
+        assert document["metadata"]["annotations"][FILENAME_ANNOTATION] == hint
+        assert not isinstance(document["apiVersion"], str)
+    else:
+        assert (result.returncode, result.stdout) == (127, b"")
 
 
 def test_plugin_yaml_is_a_helm4_postrenderer_plugin() -> None:
@@ -215,3 +247,18 @@ def test_plugin_yaml_is_a_helm4_postrenderer_plugin() -> None:
     script = PLUGIN_DIR / "bin" / "post-render"
     assert script.is_file() and os.access(script, os.X_OK)
     assert {c.get("os") for c in commands} == {None, "windows"}
+    windows = next(c for c in commands if c.get("os") == "windows")
+    assert (windows["command"], windows["args"]) == ("winfix-post-renderer", ["--helm4"])
+
+
+def test_helm4_flag_reports_like_the_plugin_script(tmp_path: Path) -> None:
+    """What the plugin's Windows command runs: `winfix-post-renderer --helm4 [args]`."""
+    stream = _helm4(HELM3_STREAM + RAW_DEVICE)
+    command = [*_entry_points(tmp_path)["winfix-post-renderer"][:1], "--helm4", "apply",
+               "--isolated", "-"]  # fmt: skip
+    result = run(command, env=isolated_env(tmp_path), stdin=stream.encode())
+    assert result.returncode == 0
+    (document,) = yaml.safe_load_all(result.stdout)
+    message = document["metadata"]["annotations"][FILENAME_ANNOTATION]
+    assert message.startswith("winfix: 2 error(s) no fix could resolve")
+    Path(message.split("Full report: ")[1].splitlines()[0]).unlink()

@@ -13,7 +13,7 @@ import yaml
 from tests.conftest import CORPUS, require_tool
 from tests.hostutil import KRM_EXEC, comments, isolated_env, objects, run, self_check, winfix_fixed
 from winfix import krm
-from winfix.config import Settings
+from winfix.settings import Settings
 
 IMAGE = "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022"
 
@@ -168,27 +168,32 @@ def test_function_config_forms(function_config: str, expected: Settings) -> None
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "message", "code"),
     [
-        ("", "empty stdin; expected a ResourceList"),
+        ("", "empty stdin; expected a ResourceList", 1),
         (
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
             "stdin is not a ResourceList (kind 'Pod')",
+            1,
         ),
+        # A bad functionConfig is a configuration error: exit 2, as the CLI's.
         (
             RESOURCE_LIST.replace("    select: [WIN001, WIN002]\n", "    selekt: [WIN001]\n"),
             "functionConfig:1:1: invalid configuration at (top level): unknown option 'selekt'",
+            2,
         ),
         (
             RESOURCE_LIST.replace("kind: WindowsFix", "kind: Other"),
             "functionConfig: unsupported kind 'Other'",
+            2,
         ),
     ],
 )
-def test_bad_input_is_one_line_on_stderr_and_nothing_on_stdout(text: str, message: str) -> None:
+def test_bad_input_is_one_line_on_stderr_and_nothing_on_stdout(
+    text: str, message: str, code: int
+) -> None:
     out, err = io.BytesIO(), io.StringIO()
-    code = krm.run(io.BytesIO(text.encode()), out, err)
-    assert code == 1
+    assert krm.run(io.BytesIO(text.encode()), out, err) == code
     assert out.getvalue() == b""
     assert message in err.getvalue()
     assert len(err.getvalue().splitlines()) == 1

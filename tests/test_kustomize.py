@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -14,9 +15,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, require_tool
-from tests.hostutil import KRM_EXEC, isolated_env, objects, run, self_check, winfix_fixed
+from tests.helm_charts import write_chart
+from tests.hostutil import (
+    KRM_EXEC,
+    installed_tool,
+    isolated_env,
+    objects,
+    run,
+    run_with_terminal,
+    self_check,
+    winfix_fixed,
+)
 from winfix import kustomize_plugin
-from winfix.config import Settings
+from winfix.settings import Settings
 
 # Corpus files winfix fixes completely; kubectl kustomize is superlinear on the huge ones.
 KUSTOMIZE_FILES = (
@@ -142,8 +153,10 @@ def test_kubectl_kustomize_with_the_plugin_passes_the_windows_self_check(
     assert "kustomize.config.k8s.io/id" not in output  # kustomize matched every id back
 
 
-def test_kubectl_kustomize_plugin_options_from_the_transformer_config(tmp_path: Path) -> None:
-    kubectl = require_tool("kubectl")
+def test_kubectl_kustomize_plugin_options_from_the_transformer_config(
+    tmp_path: Path, any_kubectl: str
+) -> None:
+    kubectl = any_kubectl
     env = isolated_env(tmp_path)
     _install(tmp_path, env)
     source = CORPUS / KUSTOMIZE_FILES[2]
@@ -159,8 +172,10 @@ def test_kubectl_kustomize_plugin_options_from_the_transformer_config(tmp_path: 
     assert "runtimeClassName: windows-2022" in result.stdout.decode()
 
 
-def test_kubectl_kustomize_fails_with_the_findings_when_errors_remain(tmp_path: Path) -> None:
-    kubectl = require_tool("kubectl")
+def test_kubectl_kustomize_fails_with_the_findings_when_errors_remain(
+    tmp_path: Path, any_kubectl: str
+) -> None:
+    kubectl = any_kubectl
     env = isolated_env(tmp_path)
     _install(tmp_path, env)
     source = CORPUS / "kubernetes__examples/_archived__sysdig-cloud__sysdig-daemonset.yaml"
@@ -312,3 +327,185 @@ def test_apply_helm_runs_helm_template_with_the_extra_args(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr.decode()
     assert (tmp_path / "args").read_text() == "template ./chart -f values.yaml --namespace web\n"
     assert result.stdout.decode() == rendered.read_text().replace("os: linux", "os: windows")
+
+
+# --- kubectl 1.32 (on PATH) and 1.35 (.ci/install_tools.py): origins, warnings, helmCharts ---
+
+NODE_AGENT = """\
+# the node agent, as the user wrote it
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+spec:
+  selector:
+    matchLabels: {app: node-agent}
+  template:
+    metadata:
+      labels: {app: node-agent}
+    spec:
+      nodeSelector:
+        kubernetes.io/os: linux
+      containers:
+        - name: agent
+          image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+          volumeMounts:
+            - name: logs
+              mountPath: /var/log
+      volumes:
+        - name: logs
+          hostPath:
+            path: /var/log
+"""
+RAW_DEVICE = "          volumeDevices:\n            - {name: raw, devicePath: /dev/xvda}\n"
+MOUNTS = "          volumeMounts:\n"
+BLOCKED_AGENT = NODE_AGENT.replace(MOUNTS, RAW_DEVICE + MOUNTS)
+
+
+@pytest.fixture(params=["1.32", "1.35"])
+def any_kubectl(request: pytest.FixtureRequest) -> str:
+    """The machine's kubectl 1.32 (Kustomize 5.5.0) and the installed 1.35 (Kustomize 5.7.1)."""
+    if request.param == "1.32":
+        return require_tool("kubectl")
+    return installed_tool("WINFIX_KUBECTL135")
+
+
+def _overlay(tmp_path: Path, agent: str, *, origins: bool = True) -> Path:
+    """base/ holds the user's file; overlay/ renames it and runs winfix."""
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "agent.yaml").write_text(agent)
+    (base / "kustomization.yaml").write_text("resources:\n- agent.yaml\n")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "winfix.yaml").write_text(TRANSFORMER)
+    metadata = "buildMetadata: [originAnnotations]\n" if origins else ""
+    (overlay / "kustomization.yaml").write_text(
+        f"resources:\n- ../base\nnamePrefix: prod-\ntransformers:\n- winfix.yaml\n{metadata}"
+    )
+    return overlay
+
+
+def _position(text: str, needle: str) -> str:
+    """line:column of the last ``needle`` in ``text``."""
+    found = [f"{number}:{line.index(needle) + 1}"
+             for number, line in enumerate(text.splitlines(), 1) if needle in line]  # fmt: skip
+    assert found, needle
+    return found[-1]
+
+
+# kubectl 1.32 indents the plugin's stderr with a tab; 1.35 prints "error: " first.
+MARGIN = r"(?m)^(?:\t|error: )?"
+
+
+def test_errors_point_at_the_users_file_with_origin_annotations(
+    tmp_path: Path, any_kubectl: str
+) -> None:
+    env = isolated_env(tmp_path)
+    _install(tmp_path, env)
+    overlay = _overlay(tmp_path, BLOCKED_AGENT)
+    result = run([any_kubectl, "kustomize", "--enable-alpha-plugins", str(overlay)], env=env)
+    assert result.returncode == 1
+    stderr = result.stderr.decode()
+    where = _position(BLOCKED_AGENT, "{name: raw")
+    # namePrefix renamed it; the origin annotation still leads back to base/agent.yaml.
+    assert re.search(MARGIN + r"\.\./base/agent\.yaml: DaemonSet prod-node-agent$", stderr)
+    assert re.search(MARGIN + f"  \\.\\./base/agent\\.yaml:{where}: WIN142 error: ", stderr)
+    assert "<kustomize>" not in stderr
+
+
+def test_without_origin_annotations_positions_are_in_kustomizes_stream(
+    tmp_path: Path, any_kubectl: str
+) -> None:
+    env = isolated_env(tmp_path)
+    _install(tmp_path, env)
+    overlay = _overlay(tmp_path, BLOCKED_AGENT, origins=False)
+    result = run([any_kubectl, "kustomize", "--enable-alpha-plugins", str(overlay)], env=env)
+    assert result.returncode == 1
+    assert re.search(MARGIN + r"  <kustomize>:\d+:\d+: WIN142 error: ", result.stderr.decode())
+
+
+def test_warnings_on_success_reach_the_terminal_as_kustomize_drops_stderr(
+    tmp_path: Path, any_kubectl: str
+) -> None:
+    env = isolated_env(tmp_path)
+    _install(tmp_path, env)
+    overlay = _overlay(tmp_path, NODE_AGENT)
+    command = [any_kubectl, "kustomize", "--enable-alpha-plugins", str(overlay)]
+    code, out, err, terminal = run_with_terminal(command, env=env, cwd=tmp_path, scratch=tmp_path)
+    assert (code, err) == (0, b"")  # Kustomize keeps a plugin's stderr to itself on success
+    assert objects(out.decode()) == objects(
+        winfix_fixed(NODE_AGENT).replace("name: node-agent", "name: prod-node-agent", 1)
+        .replace("  name: prod-node-agent\n", "  name: prod-node-agent\n  annotations:\n"
+                 "    config.kubernetes.io/origin: |\n      path: ../base/agent.yaml\n", 1)
+    )  # fmt: skip
+    where = _position(NODE_AGENT, "/var/log")  # the hostPath: the last /var/log
+    assert terminal.decode() == (
+        "../base/agent.yaml: DaemonSet prod-node-agent\n"
+        f"  ../base/agent.yaml:{where}: WIN154 warning: spec.template.spec.volumes[0]"
+        ".hostPath.path: hostPath volume 'logs': /var/log is a Linux host path; on Windows it "
+        "is C:\\var\\log, which holds Windows files, not what Linux keeps there "
+        "[unsafe fix available: --unsafe-fixes]\n"
+        "winfix kustomize plugin: 1 unsafe fix(es) available with `unsafe-fixes: true` in "
+        "the WindowsFix config\n"
+    )
+
+
+def test_plugin_prints_warnings_on_stderr_on_success(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(TRANSFORMER)
+    env = isolated_env(tmp_path)
+    command = [sys.executable, "-m", "winfix.kustomize_plugin", str(config)]
+    result = run(command, env=env, cwd=tmp_path, stdin=NODE_AGENT.encode())
+    assert result.returncode == 0
+    assert result.stdout.decode() == winfix_fixed(NODE_AGENT)
+    assert result.stderr.decode().splitlines() == [
+        "<kustomize>: DaemonSet node-agent",
+        f"  <kustomize>:{_position(NODE_AGENT, '/var/log')}: WIN154 warning: "
+        "spec.template.spec.volumes[0].hostPath.path: hostPath volume 'logs': /var/log is a "
+        "Linux host path; on Windows it is C:\\var\\log, which holds Windows files, not what "
+        "Linux keeps there [unsafe fix available: --unsafe-fixes]",
+        "winfix kustomize plugin: 1 unsafe fix(es) available with `unsafe-fixes: true` in the "
+        "WindowsFix config",
+    ]
+
+
+def _helm_kustomization(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    write_chart(app / "charts", "agent")
+    (app / "winfix.yaml").write_text(TRANSFORMER)
+    (app / "kustomization.yaml").write_text(
+        "helmGlobals:\n  chartHome: charts\nhelmCharts:\n- name: agent\n  releaseName: rel\n"
+        "transformers:\n- winfix.yaml\n"
+    )
+    return app
+
+
+def test_enable_helm_with_helm3_and_winfix_as_transformer(
+    tmp_path: Path, any_kubectl: str
+) -> None:
+    helm3 = installed_tool("WINFIX_HELM3")
+    env = isolated_env(tmp_path)
+    _install(tmp_path, env)
+    app = _helm_kustomization(tmp_path)
+    command = [any_kubectl, "kustomize", "--enable-alpha-plugins", "--enable-helm",
+               "--helm-command", helm3, str(app)]  # fmt: skip
+    result = run(command, env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    rendered = run([helm3, "template", "rel", str(app / "charts" / "agent")], env=env)
+    assert rendered.returncode == 0, rendered.stderr.decode()
+    assert objects(result.stdout.decode()) == objects(winfix_fixed(rendered.stdout.decode()))
+    assert self_check(result.stdout.decode()) == []
+
+
+def test_enable_helm_fails_with_helm4(tmp_path: Path) -> None:
+    """Kustomize 5.7.1 runs `helm version -c --short`, which Helm 4 has no -c for."""
+    kubectl = installed_tool("WINFIX_KUBECTL135")
+    helm4 = installed_tool("WINFIX_HELM4")
+    env = isolated_env(tmp_path)
+    app = _helm_kustomization(tmp_path)
+    command = [kubectl, "kustomize", "--enable-helm", "--helm-command", helm4, str(app)]
+    result = run(command, env=env)
+    assert result.returncode == 1
+    assert "Error: unknown shorthand flag: 'c' in -c" in result.stderr.decode()
+    assert "version -c --short" in result.stderr.decode()

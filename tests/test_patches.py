@@ -19,8 +19,8 @@ import yaml
 from tests.conftest import CORPUS, REPO, corpus_files, require_tool
 from tests.hostutil import isolated_env, objects, run, self_check, winfix_fixed
 from winfix import patches
-from winfix.config import Settings
 from winfix.errors import WinfixError
+from winfix.settings import Settings
 
 DEPLOYMENT = """\
 # Source: web/templates/deployment.yaml

@@ -13,8 +13,8 @@ import yaml
 
 from tests.conftest import CliResult, FakeStdin
 from winfix import krm, kustomize_plugin, policy, postrender, registry
-from winfix.config import Settings
 from winfix.errors import ConfigError
+from winfix.settings import Settings
 
 Cli = Callable[..., CliResult]
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from winfix import registry
-from winfix.config import Settings
 from winfix.engine import fix_text
+from winfix.settings import Settings
 from winfix.yamltree import iter_documents
 
 RULES = registry.all_rules()

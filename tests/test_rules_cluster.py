@@ -9,10 +9,11 @@ import pytest
 
 from tests.conftest import CORPUS, CliResult, corpus_files
 from winfix import registry
-from winfix.config import Settings, settings_from_data, validate
+from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError
 from winfix.model import Finding, Severity
+from winfix.settings import Settings, settings_from_data
 
 Cli = Callable[..., CliResult]
 NPM = Settings(network_policy="azure-npm")

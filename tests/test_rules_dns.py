@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import CORPUS
 from winfix import registry
-from winfix.config import Settings, settings_from_data, validate
+from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.model import Finding
+from winfix.settings import Settings, settings_from_data
 
 # The rule module's matcher (rules import as winfix.transforms.<module> once registered).
 _WIN201: Any = sys.modules[registry.get("WIN201").check.__module__]

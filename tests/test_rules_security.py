@@ -18,9 +18,9 @@ import yaml
 
 from tests.conftest import CORPUS
 from winfix import registry
-from winfix.config import HOST_PROCESS_USERS, Settings
 from winfix.engine import FileResult, fix_text
 from winfix.model import Finding, Severity
+from winfix.settings import HOST_PROCESS_USERS, Settings
 from winfix.windows_fields import (
     CONTAINER_SECURITY_CONTEXT_FIELDS,
     LINUX_ANNOTATION_PREFIXES,

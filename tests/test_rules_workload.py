@@ -17,9 +17,9 @@ import yaml
 
 from tests.conftest import CORPUS, require_tool
 from winfix import registry
-from winfix.config import Settings
 from winfix.engine import FileResult, fix_text
 from winfix.model import Finding, Severity
+from winfix.settings import Settings
 from winfix.windows_paths import (
     drive_folder,
     is_linux_absolute,

@@ -29,26 +29,11 @@ None (report only): only a person can supply the reason or the intended rule.
 
 from __future__ import annotations
 
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.optouts import IGNORE_ALL_ANNOTATION, IGNORE_CHECK_PREFIX, KEEP_LINUX_ANNOTATION
 from winfix.resources import Resource
-from winfix.rules import Rule, RuleContext, Selection
+from winfix.rules import Rule, RuleContext, Selection, known_rule_keys
 from winfix.yamltree import Mapping, Node, Scalar, deref
-
-# The annotation keys the engine honours.
-IGNORE_ALL = IGNORE_ALL_ANNOTATION
-KEEP_LINUX = KEEP_LINUX_ANNOTATION
-
-
-def _known_rule_keys() -> frozenset[str]:
-    # Imported late: the registry discovers this very module, so a top-level import
-    # would be circular. Every key the engine accepts: id, lower-case id, name.
-    from winfix import registry
-
-    keys: set[str] = set()
-    for rule in registry.all_rules():
-        keys.update((rule.id, rule.id.lower(), rule.name))
-    return frozenset(keys)
 
 
 def _reason(node: Node | None) -> str:
@@ -58,54 +43,49 @@ def _reason(node: Node | None) -> str:
     return "<not a string>"  # a mapping/list value: not empty; the API server rejects it anyway
 
 
+def _problem(key: str, value: Node) -> tuple[str, str] | None:
+    """Why the annotation ``key`` is not honoured, if it is not, and what is wrong in it."""
+    if key == IGNORE_ALL_ANNOTATION:
+        what = "every rule still runs"
+    elif key == KEEP_LINUX_ANNOTATION:
+        what = "it is not kept on Linux"
+    elif key.startswith(IGNORE_CHECK_PREFIX):
+        rule_key = key[len(IGNORE_CHECK_PREFIX) :]
+        if rule_key not in known_rule_keys():
+            return (
+                f"unknown rule {rule_key!r} in {key}: nothing is suppressed "
+                "(use a rule id such as WIN002 or a name from `winfix rules`)",
+                key,
+            )
+        what = f"rule {rule_key} still runs"
+    else:
+        return None
+    if _reason(value):
+        return None
+    return (
+        f"{key} has an empty reason, so it is not honoured and {what}; "
+        'write why as its value: "<reason>"',
+        "",
+    )
+
+
 def check(resource: Resource, ctx: RuleContext) -> None:
     annotations = resource.annotations()
     if not isinstance(annotations, Mapping):
         return
     base = resource.field_path("metadata.annotations")
-    known: frozenset[str] | None = None
     for pair in annotations.pairs:
         if pair.deleted:
             continue
         key = pair.key.value
-        if key in (IGNORE_ALL, KEEP_LINUX):
-            what = "every rule still runs" if key == IGNORE_ALL else "it is not kept on Linux"
-        elif key.startswith(IGNORE_CHECK_PREFIX):
-            rule_key = key[len(IGNORE_CHECK_PREFIX) :]
-            what = f"rule {rule_key} still runs"
-            known = known if known is not None else _known_rule_keys()
-            if rule_key not in known:
-                ctx.report(
-                    f"{base}.{key}",
-                    f"unknown rule {rule_key!r} in {key}: nothing is suppressed "
-                    "(use a rule id such as WIN002 or a name from `winfix rules`)",
-                    at=pair.key,
-                    severity=Severity.WARNING,
-                    safety=Safety.NONE,
-                    current=key,
-                )
-                continue
-        else:
-            continue
-        if not _reason(pair.value):
-            ctx.report(
-                f"{base}.{key}",
-                f"{key} has an empty reason, so it is not honoured and {what}; "
-                'write why as its value: "<reason>"',
-                at=pair.key,
-                severity=Severity.WARNING,
-                safety=Safety.NONE,
-                current="",
-            )
+        problem = _problem(key, pair.value)
+        if problem is not None:
+            message, current = problem
+            ctx.report(f"{base}.{key}", message, at=pair.key, current=current)
 
 
 RULE = Rule(
-    id="WIN000",
-    name="suppressions",
+    id="WIN000", name="suppressions", safety=Safety.NONE, check=check, applies_to_linux_kept=True,
     title="Report opt-out annotations without a reason or naming an unknown rule",
-    safety=Safety.NONE,
-    check=check,
-    applies_to_linux_kept=True,
-    selection=Selection.KEPT,
-    reads_opt_outs=True,
+    selection=Selection.KEPT, reads_opt_outs=True,
 )

@@ -26,11 +26,10 @@ the self-check reports any that remain.
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
-from winfix.resources import PodTemplate, Resource
+from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import holds_other, set_fix
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -38,41 +37,27 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         if not pod.supports_os:
             continue
         current = pod.os_name()
-        if current == "windows":
-            continue
-        os_node = pod.spec.get("os")
-        not_a_mapping = os_node is not None and pod.spec.get_map("os") is None
-        if not_a_mapping and current is None and not getattr(os_node, "is_null", False):
-            continue  # not a mapping: the schema check reports it
+        if current == "windows" or (current is None and holds_other(pod.spec, "os")):
+            continue  # os is not a mapping: the schema check reports it
         message = (
             "spec.os.name is linux: the kubelet rejects the pod on a Windows node"
             if current == "linux"
             else "spec.os.name is not set: Linux-only fields are silently ignored and Pod "
             "Security's Windows exemptions do not apply"
         )
-        ctx.report(
+        ctx.fix(
             f"{pod.spec_path}.os.name",
             message,
-            at=os_node or pod.spec,
+            set_fix(pod.spec, "os", "name", value="windows"),
+            Safety.SAFE,
+            at=pod.spec.get("os") or pod.spec,
             severity=Severity.ERROR if current == "linux" else Severity.WARNING,
-            fix=partial(_set_windows, pod),
-            safety=Safety.SAFE,
             current=current,
             proposed="windows",
         )
 
 
-def _set_windows(pod: PodTemplate) -> None:
-    os_map = pod.spec.ensure_map("os")
-    if os_map is not None:
-        os_map.set("name", "windows")
-
-
 RULE = Rule(
-    id="WIN001",
-    name="os-name",
+    id="WIN001", name="os-name", safety=Safety.SAFE, check=check, pods_only=True,
     title="Set spec.os.name: windows so the pod is validated and admitted as a Windows pod",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -22,19 +22,24 @@ Safe: it only changes where the pod may be scheduled.
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping
-
-OS_LABEL = "kubernetes.io/os"
-BETA_OS_LABEL = "beta.kubernetes.io/os"
+from winfix.toolkit import (
+    BETA_OS_LABEL,
+    OS_LABEL,
+    delete_fix,
+    holds_other,
+    node_affinity_terms,
+    os_expressions,
+    set_fix,
+)
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
+        if holds_other(pod.spec, "nodeSelector"):
+            continue  # not a mapping: the schema check reports it
         if ctx.keep_linux:
             _pin_linux(pod, ctx)
             continue
@@ -42,85 +47,59 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         path = f"{pod.spec_path}.nodeSelector"
         current = selector.get_str(OS_LABEL) if selector is not None else None
         if current != "windows":
-            at = selector.get(OS_LABEL) if selector is not None else None
-            if pod.spec.get("nodeSelector") is not None and selector is None and not _is_null(
-                pod.spec.get("nodeSelector")
-            ):
-                continue  # not a mapping: the schema check reports it
-            ctx.report(
+            ctx.fix(
                 f"{path}.{OS_LABEL}",
                 f"node selector {OS_LABEL} is {current}: the pod is never scheduled on a "
                 "Windows node"
                 if current
                 else f"no {OS_LABEL}: windows node selector: the pod may be scheduled on "
                 "Linux nodes",
-                at=at or selector or pod.spec,
+                set_fix(pod.spec, "nodeSelector", OS_LABEL, value="windows"),
+                Safety.SAFE,
+                at=(selector and selector.get(OS_LABEL)) or selector or pod.spec,
                 severity=Severity.ERROR,
-                fix=partial(_set, pod, OS_LABEL, "windows"),
                 current=current,
                 proposed="windows",
             )
         selector = pod.spec.get_map("nodeSelector")
         if selector is not None and BETA_OS_LABEL in selector:
             old = selector.get_str(BETA_OS_LABEL)
-            ctx.report(
+            ctx.fix(
                 f"{path}.{BETA_OS_LABEL}",
                 f"deprecated {BETA_OS_LABEL} node selector removed (nodes no longer carry it)",
+                delete_fix(pod.spec, "nodeSelector", BETA_OS_LABEL),
+                Safety.SAFE,
                 at=selector.get(BETA_OS_LABEL),
                 severity=Severity.ERROR if old == "linux" else Severity.WARNING,
-                fix=partial(_drop, selector, BETA_OS_LABEL),
                 current=old,
             )
 
 
-def _is_null(node: object) -> bool:
-    return getattr(node, "is_null", False) is True
-
-
-def _drop(selector: Mapping, key: str) -> None:
-    selector.delete(key)
-
-
-def _set(pod: PodTemplate, key: str, value: str) -> None:
-    selector = pod.spec.ensure_map("nodeSelector")
-    if selector is not None:
-        selector.set(key, value)
+def _places_by_os(pod: PodTemplate) -> bool:
+    """An OS node selector or node-affinity expression already says where the pod goes."""
+    selector = pod.spec.get_map("nodeSelector")
+    if selector is not None and (OS_LABEL in selector or BETA_OS_LABEL in selector):
+        return True
+    return any(any(os_expressions(term)) for term, _, _ in node_affinity_terms(pod))
 
 
 def _pin_linux(pod: PodTemplate, ctx: RuleContext) -> None:
-    selector = pod.spec.get_map("nodeSelector")
-    if selector is not None and (OS_LABEL in selector or BETA_OS_LABEL in selector):
+    if _places_by_os(pod):
         return
-    affinity = pod.spec.get_map("affinity")
-    if affinity is not None and OS_LABEL in _text(affinity):
-        return
-    if pod.spec.get("nodeSelector") is not None and selector is None and not _is_null(
-        pod.spec.get("nodeSelector")
-    ):
-        return
-    ctx.report(
+    ctx.fix(
         f"{pod.spec_path}.nodeSelector.{OS_LABEL}",
         f"kept on Linux ({ctx.keep_linux}): pinned with {OS_LABEL}: linux",
-        at=selector or pod.spec,
+        set_fix(pod.spec, "nodeSelector", OS_LABEL, value="linux"),
+        Safety.SAFE,
+        at=pod.spec.get_map("nodeSelector") or pod.spec,
         severity=Severity.INFO,
-        fix=partial(_set, pod, OS_LABEL, "linux"),
         proposed="linux",
     )
 
 
-def _text(node: object) -> str:
-    from winfix.yamltree import to_python
-
-    return repr(to_python(node))  # type: ignore[arg-type]
-
-
 RULE = Rule(
-    id="WIN002",
-    name="node-selector-os",
+    id="WIN002", name="node-selector-os", safety=Safety.SAFE, check=check,
+    applies_to_linux_kept=True, pods_only=True,
     title="Schedule pods on Windows nodes with nodeSelector kubernetes.io/os: windows",
-    safety=Safety.SAFE,
-    check=check,
-    applies_to_linux_kept=True,
-    pods_only=True,
     places_on_windows=True,
 )

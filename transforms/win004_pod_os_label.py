@@ -23,65 +23,58 @@ Safe when no selector uses the label.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping
-
-OS_LABEL = "kubernetes.io/os"
+from winfix.settings import Settings
+from winfix.toolkit import OS_LABEL, SERVICE, is_kind, of_kind, set_fix
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         labels = pod.labels()
-        if labels is None:
-            continue
-        value = labels.get_str(OS_LABEL)
-        if value is None or value == "windows":
+        value = labels.get_str(OS_LABEL) if labels is not None else None
+        if labels is None or value is None or value == "windows":
             continue
         path = f"{pod.metadata_path}.labels.{OS_LABEL}"
         message = f"pod label {OS_LABEL}: {value} makes the kubelet reject the pod on Windows nodes"
-        service = _service_selecting_label(resource, ctx)
-        if service is not None:
-            ctx.report(
-                path,
-                f"{message}; Service {service} selects pods on it, so changing it would cut the "
-                "Service off: remove it from the Service selector and the template",
-                at=labels.get(OS_LABEL),
-                severity=Severity.ERROR,
-            )
+        at = labels.get(OS_LABEL)
+        blocked = _blocked_by(resource, ctx)
+        if blocked is not None:
+            ctx.report(path, f"{message}; {blocked}", at=at, severity=Severity.ERROR)
             continue
-        if _selector_uses_label(resource):
-            ctx.report(
-                path,
-                f"{message}; the workload's selector matches on it, so it cannot be changed in "
-                "place: remove it from the selector and the template",
-                at=labels.get(OS_LABEL),
-                severity=Severity.ERROR,
-            )
-            continue
-        ctx.report(
+        ctx.fix(
             path,
             message,
-            at=labels.get(OS_LABEL),
+            set_fix(labels, OS_LABEL, value="windows"),
+            Safety.SAFE,
+            at=at,
             severity=Severity.ERROR,
-            fix=partial(_set_windows, labels),
             current=value,
             proposed="windows",
         )
 
 
-def _set_windows(labels: Mapping) -> None:
-    labels.set(OS_LABEL, "windows")
+def _blocked_by(resource: Resource, ctx: RuleContext) -> str | None:
+    """Why the label cannot be changed in place: a selector matches on it."""
+    service = _service_selecting_label(resource, ctx)
+    if service is not None:
+        return (
+            f"Service {service} selects pods on it, so changing it would cut the Service off: "
+            "remove it from the Service selector and the template"
+        )
+    if _selector_uses_label(resource):
+        return (
+            "the workload's selector matches on it, so it cannot be changed in place: remove it "
+            "from the selector and the template"
+        )
+    return None
 
 
 def _service_selecting_label(resource: Resource, ctx: RuleContext) -> str | None:
     """A Service of the stream (same namespace) whose selector uses the OS label."""
     for other in ctx.stream.resources:
-        if other.kind != "Service" or other.namespace != resource.namespace:
+        if not is_kind(other, SERVICE) or other.namespace != resource.namespace:
             continue
         spec = other.root.get_map("spec")
         selector = spec.get_map("selector") if spec is not None else None
@@ -106,10 +99,6 @@ def _selector_uses_label(resource: Resource) -> bool:
     )
 
 
-def _is_service(resource: Resource) -> bool:
-    return resource.group_kind == "v1/Service"
-
-
 def _has_os_label(resource: Resource, settings: Settings) -> bool:
     """Only a workload with the OS label asks whether a Service selects on it."""
     return any(
@@ -119,12 +108,7 @@ def _has_os_label(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id="WIN004",
-    name="pod-os-label",
+    id="WIN004", name="pod-os-label", safety=Safety.SAFE, check=check, pods_only=True,
+    keeps=of_kind(SERVICE), needs_stream=_has_os_label,
     title="Change a kubernetes.io/os: linux pod label, which the Windows kubelet rejects",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
-    keeps=_is_service,
-    needs_stream=_has_os_label,
 )

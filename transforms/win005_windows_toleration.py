@@ -26,10 +26,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, to_python
+from winfix.toolkit import holds_other
+from winfix.yamltree import Mapping, Sequence, to_python
 
 
 def tolerates(existing: list[Any], wanted: dict[str, Any]) -> bool:
@@ -56,24 +57,22 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         return
     wanted_list = ctx.settings.toleration_dicts()
     for pod in ctx.pod_templates():
+        if holds_other(pod.spec, "tolerations", Sequence):
+            continue  # not a list: the schema check reports it
         node = pod.spec.get("tolerations")
-        if node is not None and pod.spec.get_seq("tolerations") is None and not getattr(
-            node, "is_null", False
-        ):
-            continue
         existing = to_python(pod.spec.get_seq("tolerations")) or []
         assert isinstance(existing, list)
         for wanted in wanted_list:
             if tolerates(existing, wanted):
                 continue
             text = _describe(wanted)
-            ctx.report(
+            ctx.fix(
                 f"{pod.spec_path}.tolerations",
                 f"no toleration for the Windows node taint {text}: the pod stays Pending on "
                 "tainted Windows nodes",
+                partial(_add, pod, wanted),
+                Safety.SAFE,
                 at=node or pod.spec,
-                severity=Severity.WARNING,
-                fix=partial(_add, pod, wanted),
                 proposed=wanted,
             )
             existing.append(wanted)
@@ -96,10 +95,6 @@ def _add(pod: PodTemplate, wanted: dict[str, Any]) -> None:
 
 
 RULE = Rule(
-    id="WIN005",
-    name="windows-toleration",
+    id="WIN005", name="windows-toleration", safety=Safety.SAFE, check=check, pods_only=True,
     title="Tolerate the Windows node taint (os=windows:NoSchedule by default)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

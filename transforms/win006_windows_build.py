@@ -25,11 +25,10 @@ Safe: it narrows scheduling to nodes the image can run on.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
-from winfix.resources import PodTemplate, Resource
+from winfix.model import Safety
+from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import holds_other, set_fix
 
 BUILD_LABEL = "node.kubernetes.io/windows-build"
 DEPRECATED = {
@@ -44,47 +43,33 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     if build is None or ctx.settings.runtime_class:
         return
     for pod in ctx.pod_templates():
+        if holds_other(pod.spec, "nodeSelector"):
+            continue  # not a mapping: nothing can be added to it (the schema check reports it)
         path = f"{pod.spec_path}.nodeSelector.{BUILD_LABEL}"
         selector = pod.spec.get_map("nodeSelector")
-        raw = pod.spec.get("nodeSelector")
-        if selector is None and raw is not None and not getattr(raw, "is_null", False):
-            continue  # not a mapping: nothing can be added to it (the schema check reports it)
         current = selector.get_str(BUILD_LABEL) if selector is not None else None
-        if current == build:
-            pass
-        elif current is not None:
+        if current is None:
+            ctx.fix(
+                path,
+                f"no {BUILD_LABEL} node selector: the pod may land on a node whose Windows "
+                f"build does not match its image (target Windows Server {version})",
+                set_fix(pod.spec, "nodeSelector", BUILD_LABEL, value=build),
+                Safety.SAFE,
+                at=selector or pod.spec,
+                proposed=build,
+            )
+        elif current != build and selector is not None:
             ctx.report(
                 path,
                 f"node selector {BUILD_LABEL} is {current}, but the target is Windows Server "
                 f"{version} ({build}); left as is",
-                at=selector.get(BUILD_LABEL) if selector is not None else pod.spec,
-                severity=Severity.WARNING,
-            )
-        else:
-            ctx.report(
-                path,
-                f"no {BUILD_LABEL} node selector: the pod may land on a node whose Windows "
-                f"build does not match its image (target Windows Server {version})",
-                at=selector or pod.spec,
-                severity=Severity.WARNING,
-                fix=partial(_set, pod, build),
-                proposed=build,
+                at=selector.get(BUILD_LABEL),
             )
         if version in DEPRECATED:
-            ctx.report(path, DEPRECATED[version], at=pod.spec, severity=Severity.WARNING)
-
-
-def _set(pod: PodTemplate, build: str) -> None:
-    selector = pod.spec.ensure_map("nodeSelector")
-    if selector is not None:
-        selector.set(BUILD_LABEL, build)
+            ctx.report(path, DEPRECATED[version], at=pod.spec)
 
 
 RULE = Rule(
-    id="WIN006",
-    name="windows-build",
+    id="WIN006", name="windows-build", safety=Safety.SAFE, check=check, pods_only=True,
     title="Select nodes of the target Windows Server build (node.kubernetes.io/windows-build)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -23,12 +23,11 @@ Safe: it names a class the cluster administrator configured.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
+from winfix.toolkit import RUNTIME_CLASS, delete_fix, is_kind, of_kind, set_fix
 from winfix.yamltree import Mapping, to_python
 
 
@@ -41,13 +40,13 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         path = f"{pod.spec_path}.runtimeClassName"
         current = pod.spec.get_str("runtimeClassName")
         if current is None:
-            ctx.report(
+            ctx.fix(
                 path,
                 f"no runtimeClassName: the Windows RuntimeClass {wanted} carries the node "
                 "selector and tolerations for Windows nodes",
+                set_fix(pod.spec, "runtimeClassName", value=wanted),
+                Safety.SAFE,
                 at=pod.spec,
-                severity=Severity.WARNING,
-                fix=partial(_set_class, pod.spec, wanted),
                 proposed=wanted,
             )
         elif current != wanted:
@@ -55,7 +54,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 path,
                 f"runtimeClassName is {current}, not the configured {wanted}; left as is",
                 at=pod.spec.get("runtimeClassName"),
-                severity=Severity.WARNING,
             )
             continue
         selector = pod.spec.get_map("nodeSelector")
@@ -65,39 +63,27 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             expected = class_selector.get(key)
             actual = to_python(value)
             if expected is not None and actual != expected:
-                ctx.report(
+                ctx.fix(
                     f"{pod.spec_path}.nodeSelector.{key}",
                     f"node selector {key}={actual} conflicts with RuntimeClass {wanted} "
                     f"({key}={expected}): the API server would reject the pod; removed",
+                    # an emptied selector goes too: it would only add noise
+                    delete_fix(pod.spec, "nodeSelector", key),
+                    Safety.SAFE,
                     at=value,
                     severity=Severity.ERROR,
-                    fix=partial(_drop, pod.spec, selector, key),
                     current=actual,
                 )
 
 
-def _set_class(spec: Mapping, name: str) -> None:
-    spec.set("runtimeClassName", name)
-
-
-def _drop(spec: Mapping, selector: Mapping, key: str) -> None:
-    selector.delete(key)
-    if len(selector) == 0:
-        spec.delete("nodeSelector")  # an empty selector only adds noise
-
-
 def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
     for other in ctx.stream.resources:
-        if other.kind == "RuntimeClass" and other.name == name:
+        if is_kind(other, RUNTIME_CLASS) and other.name == name:
             scheduling = other.root.get_map("scheduling")
             selector = scheduling.get_map("nodeSelector") if scheduling else None
             data = to_python(selector) if isinstance(selector, Mapping) else None
             return dict(data) if isinstance(data, dict) else {}
     return {}
-
-
-def _is_runtime_class(resource: Resource) -> bool:
-    return resource.kind == "RuntimeClass"
 
 
 def _class_configured(resource: Resource, settings: Settings) -> bool:
@@ -106,12 +92,7 @@ def _class_configured(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id="WIN007",
-    name="runtime-class",
+    id="WIN007", name="runtime-class", safety=Safety.SAFE, check=check, pods_only=True,
+    keeps=of_kind(RUNTIME_CLASS), needs_stream=_class_configured,
     title="Set the configured Windows runtimeClassName; drop node selectors that conflict with it",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
-    keeps=_is_runtime_class,
-    needs_stream=_class_configured,
 )

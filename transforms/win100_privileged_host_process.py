@@ -52,10 +52,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from winfix.config import HOST_PROCESS_USERS
 from winfix.model import Safety, Severity
 from winfix.resources import Container, PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import HOST_PROCESS_USERS
+from winfix.toolkit import DAEMON_SETS, holds_other, host_path_volumes, is_kind
 from winfix.yamltree import Mapping, Node
 
 
@@ -97,14 +98,11 @@ def _offer_conversion(
     pod: PodTemplate, ctx: RuleContext, names: str, signals: list[str], at: Node | None
 ) -> None:
     user = HOST_PROCESS_USERS.get(ctx.settings.host_process_user, HOST_PROCESS_USERS["system"])
-    security_context = pod.spec.get("securityContext")
-    if security_context is not None and not isinstance(security_context, Mapping) and not getattr(
-        security_context, "is_null", False
-    ):
+    if holds_other(pod.spec, "securityContext"):
         return  # not a mapping: the schema check reports it
     namespace = pod.resource.namespace
     where = f"namespace {namespace}" if namespace else "the target namespace"
-    fixed = ctx.report(
+    fixed = ctx.fix(
         f"{pod.spec_path}.securityContext.windowsOptions.hostProcess",
         f"privileged container(s) {names} in a node agent ({', '.join(signals)}): Windows has "
         f"no privileged containers; the fix converts the pod to a HostProcess pod (every "
@@ -112,10 +110,10 @@ def _offer_conversion(
         "Its containers then run on the host as that account: the image must be a Windows "
         "HostProcess image, mounts appear under $CONTAINER_SANDBOX_MOUNT_POINT with "
         f"containerd 1.6, and {where} needs the `privileged` Pod Security level",
+        partial(_convert, pod, user),
+        Safety.UNSAFE,
         at=at,
         severity=Severity.ERROR,
-        fix=partial(_convert, pod, user),
-        safety=Safety.UNSAFE,
         current={"privileged": True},
         proposed={"hostProcess": True, "runAsUserName": user, "hostNetwork": True},
     )
@@ -177,24 +175,18 @@ def _privileged(container: Container) -> bool:
 def _is_daemon_set(resource: Resource, pod: PodTemplate) -> bool:
     # apps/DaemonSet (and the old extensions one), plus the daemonSet pod templates of
     # Elastic Beat/Agent custom resources.
-    return resource.kind == "DaemonSet" or ".daemonSet." in f".{pod.holder_path}."
+    return is_kind(resource, *DAEMON_SETS) or ".daemonSet." in f".{pod.holder_path}."
 
 
 def _host_signals(pod: PodTemplate) -> list[str]:
     signals = [k for k in ("hostNetwork", "hostPID", "hostIPC") if pod.spec.get_bool(k) is True]
-    volumes = pod.spec.get_seq("volumes")
-    if volumes is not None and any(
-        isinstance(v, Mapping) and v.get("hostPath") is not None for v in volumes
-    ):
+    if any(host_path_volumes(pod)):
         signals.append("hostPath volumes")
     return signals
 
 
 RULE = Rule(
-    id="WIN100",
-    name="privileged-to-host-process",
-    title="Convert privileged node-agent DaemonSets to Windows HostProcess pods (unsafe)",
-    safety=Safety.UNSAFE,
-    check=check,
+    id="WIN100", name="privileged-to-host-process", safety=Safety.UNSAFE, check=check,
     pods_only=True,
+    title="Convert privileged node-agent DaemonSets to Windows HostProcess pods (unsafe)",
 )

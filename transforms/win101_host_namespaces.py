@@ -27,13 +27,12 @@ admitted.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import remove_rejected
 from winfix.windows_fields import POD_SPEC_FIELDS
-from winfix.yamltree import Mapping, Scalar, typed
+from winfix.yamltree import Scalar
 
 # The value that asks for something the Windows pod will not get.
 _INTENT = {
@@ -49,32 +48,16 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         # in the order they appear, so findings follow the file
         for key in [k for k in list(pod.spec.keys()) if k in POD_SPEC_FIELDS]:
             node = pod.spec.get(key)
-            value = typed(node)
             message = f"{key} is rejected for Windows pods (any value); removed"
             intent = _INTENT.get(key)
             if intent is not None and isinstance(node, Scalar) and node.as_bool() is intent[0]:
                 message += f": {intent[1]}, which Windows pods cannot do"
             if key == "hostPID" and pod.is_host_process():
                 message += " (HostProcess containers already run on the host)"
-            ctx.report(
-                f"{pod.spec_path}.{key}",
-                message,
-                at=node,
-                severity=Severity.ERROR,
-                fix=partial(_delete, pod.spec, key),
-                current=value,
-            )
-
-
-def _delete(spec: Mapping, key: str) -> None:
-    spec.delete(key)
+            remove_rejected(ctx, f"{pod.spec_path}.{key}", message, pod.spec, key)
 
 
 RULE = Rule(
-    id="WIN101",
-    name="host-namespaces",
+    id="WIN101", name="host-namespaces", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove hostPID, hostIPC, shareProcessNamespace and hostUsers (rejected on Windows)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -38,13 +38,12 @@ admitted. What they meant must be re-done the Windows way; the findings say how.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import remove_rejected
 from winfix.windows_fields import POD_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python, typed
+from winfix.yamltree import Node, Scalar, to_python
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -70,17 +69,11 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         path = f"{pod.spec_path}.securityContext"
         present = [key for key in list(context.keys()) if key in POD_SECURITY_CONTEXT_FIELDS]
         for key in present:
-            node = context.get(key)
-            value = typed(node)
-            ctx.report(
-                f"{path}.{key}",
+            message = (
                 f"pod securityContext.{key} is rejected for Windows pods (any value); "
-                f"removed: {_WHY[key]}{_detail(key, node)}",
-                at=node,
-                severity=Severity.ERROR,
-                fix=partial(_delete, pod.spec, context, key),
-                current=value,
+                f"removed: {_WHY[key]}{_detail(key, context.get(key))}"
             )
+            remove_rejected(ctx, f"{path}.{key}", message, pod.spec, "securityContext", key)
 
 
 def _detail(key: str, node: Node | None) -> str:
@@ -98,17 +91,7 @@ def _detail(key: str, node: Node | None) -> str:
     return ""
 
 
-def _delete(pod_spec: Mapping, context: Mapping, key: str) -> None:
-    context.delete(key)
-    if not len(context):
-        pod_spec.delete("securityContext")
-
-
 RULE = Rule(
-    id="WIN102",
-    name="pod-security-context",
+    id="WIN102", name="pod-security-context", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove Linux-only pod securityContext fields (fsGroup, runAsUser, seccompProfile, ...)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

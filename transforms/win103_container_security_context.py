@@ -41,13 +41,12 @@ the finding says so.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
-from winfix.resources import Container, PodTemplate, Resource
+from winfix.model import Safety
+from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import remove_rejected
 from winfix.windows_fields import CONTAINER_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Mapping, Node, Scalar, to_python, typed
+from winfix.yamltree import Node, Scalar, to_python
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -72,17 +71,13 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             if context is None:
                 continue
             for key in [k for k in list(context.keys()) if k in CONTAINER_SECURITY_CONTEXT_FIELDS]:
-                node = context.get(key)
-                ctx.report(
-                    f"{container.path}.securityContext.{key}",
+                message = (
                     f"container {container.name}: securityContext.{key} is rejected for Windows "
                     f"pods (any value); removed: {_WHY[key]}"
-                    f"{_intent(key, node, pod, host_process)}",
-                    at=node,
-                    severity=Severity.ERROR,
-                    fix=partial(_delete, container, context, key),
-                    current=typed(node),
+                    f"{_intent(key, context.get(key), pod, host_process)}"
                 )
+                path = f"{container.path}.securityContext.{key}"
+                remove_rejected(ctx, path, message, container.node, "securityContext", key)
 
 
 def _intent(key: str, node: Node | None, pod: PodTemplate, host_process: bool) -> str:
@@ -113,17 +108,7 @@ def _intent(key: str, node: Node | None, pod: PodTemplate, host_process: bool) -
     return ""
 
 
-def _delete(container: Container, context: Mapping, key: str) -> None:
-    context.delete(key)
-    if not len(context):
-        container.node.delete("securityContext")
-
-
 RULE = Rule(
-    id="WIN103",
-    name="container-security-context",
+    id="WIN103", name="container-security-context", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove Linux-only container securityContext fields (privileged, capabilities, ...)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

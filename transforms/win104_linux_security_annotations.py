@@ -29,20 +29,17 @@ Safe: the annotations have no effect on a Windows node.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
-from winfix.resources import PodTemplate, Resource
+from winfix.model import Safety
+from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import delete_fix
 from winfix.windows_fields import LINUX_ANNOTATION_PREFIXES
-from winfix.yamltree import Mapping
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
-        metadata = pod.metadata()
-        annotations = metadata.get_map("annotations") if metadata is not None else None
-        if metadata is None or annotations is None:
+        annotations = pod.annotations()
+        if pod.holder is None or annotations is None:
             continue
         for key in list(annotations.keys()):
             if not key.startswith(LINUX_ANNOTATION_PREFIXES):
@@ -50,32 +47,19 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             node = annotations.get(key)
             value = annotations.get_str(key)
             kind = "AppArmor" if "apparmor" in key else "seccomp"
-            ctx.report(
+            ctx.fix(
                 f"{pod.metadata_path}.annotations.{key}",
                 f"legacy {kind} annotation {key} ({value}) is ignored for Windows pods "
                 f"(Windows has no {kind}); removed",
+                # An emptied pod template metadata goes too; a Pod's own keeps its name.
+                delete_fix(pod.holder, "metadata", "annotations", key),
+                Safety.SAFE,
                 at=node,
-                severity=Severity.WARNING,
-                fix=partial(_delete, pod, metadata, annotations, key),
                 current=value,
             )
 
 
-def _delete(pod: PodTemplate, metadata: Mapping, annotations: Mapping, key: str) -> None:
-    annotations.delete(key)
-    if len(annotations):
-        return
-    metadata.delete("annotations")
-    # An emptied pod template metadata goes too; a Pod's own metadata keeps its name.
-    if not len(metadata) and pod.holder is not None:
-        pod.holder.delete("metadata")
-
-
 RULE = Rule(
-    id="WIN104",
-    name="linux-security-annotations",
+    id="WIN104", name="linux-security-annotations", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove legacy AppArmor/seccomp pod annotations (ignored for Windows pods)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

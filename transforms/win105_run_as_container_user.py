@@ -33,11 +33,10 @@ run as it (file ACLs, ports below 1024 are not an issue on Windows).
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import set_fix
 from winfix.yamltree import Mapping
 
 USER = "ContainerUser"
@@ -63,32 +62,27 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             and any(_user(c.node.get_map("securityContext")) is None for c in containers)
         )
         if pod_context is not None and pod_level:
-            ctx.report(
-                f"{pod.spec_path}.securityContext.windowsOptions.runAsUserName",
-                f"{_WHY}; set windowsOptions.runAsUserName: {USER} at pod level (the image must "
-                f"have the {USER} account)",
-                at=pod_context.get("runAsNonRoot"),
-                severity=Severity.WARNING,
-                fix=partial(_set_user, pod_context),
-                safety=Safety.UNSAFE,
-                proposed=USER,
-            )
+            _offer(ctx, pod_context, f"{pod.spec_path}.securityContext", "at pod level ")
         for container in containers:
             context = container.node.get_map("securityContext")
             if context is None or context.get_bool("runAsNonRoot") is not True:
                 continue
             if _user(context) is not None or pod_user is not None or pod_level:
                 continue  # a user name applies already, or the pod-level finding covers it
-            ctx.report(
-                f"{container.path}.securityContext.windowsOptions.runAsUserName",
-                f"container {container.name}: {_WHY}; set windowsOptions.runAsUserName: {USER} "
-                f"(the image must have the {USER} account)",
-                at=context.get("runAsNonRoot"),
-                severity=Severity.WARNING,
-                fix=partial(_set_user, context),
-                safety=Safety.UNSAFE,
-                proposed=USER,
-            )
+            where = f"{container.path}.securityContext"
+            _offer(ctx, context, where, "", who=f"container {container.name}: ")
+
+
+def _offer(ctx: RuleContext, context: Mapping, path: str, level: str, who: str = "") -> None:
+    ctx.fix(
+        f"{path}.windowsOptions.runAsUserName",
+        f"{who}{_WHY}; set windowsOptions.runAsUserName: {USER} {level}(the image must have "
+        f"the {USER} account)",
+        set_fix(context, "windowsOptions", "runAsUserName", value=USER),
+        Safety.UNSAFE,
+        at=context.get("runAsNonRoot"),
+        proposed=USER,
+    )
 
 
 def _user(context: Mapping | None) -> str | None:
@@ -96,17 +90,7 @@ def _user(context: Mapping | None) -> str | None:
     return options.get_str("runAsUserName") if options is not None else None
 
 
-def _set_user(context: Mapping) -> None:
-    options = context.ensure_map("windowsOptions")
-    if options is not None:
-        options.set("runAsUserName", USER)
-
-
 RULE = Rule(
-    id="WIN105",
-    name="run-as-container-user",
+    id="WIN105", name="run-as-container-user", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Map runAsNonRoot: true to windowsOptions.runAsUserName: ContainerUser (unsafe)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -34,7 +34,8 @@ from functools import partial
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, Node, Sequence, to_python
+from winfix.toolkit import Mount, delete_fix, pod_mounts, remove_item, volumes
+from winfix.yamltree import Mapping, to_python
 
 PREFIX = "hugepages-"
 
@@ -46,8 +47,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         holders += [(c.node, c.path, f"container {c.name}") for c in pod.containers()]
         for holder, path, who in holders:
             requested |= _resources(holder, path, who, ctx)
-        volumes = _hugepage_volumes(pod)
-        mounted = _remove_volumes(pod, volumes, ctx)
+        hugepages = _hugepage_volumes(pod)
+        mounted = _remove_volumes(pod, hugepages, ctx)
         if mounted:
             ctx.report(
                 f"{pod.spec_path}.volumes",
@@ -58,7 +59,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 at=pod.spec.get("volumes"),
                 severity=Severity.ERROR,
             )
-        elif requested or volumes:
+        elif requested or hugepages:
             ctx.report(
                 f"{pod.spec_path}",
                 "the workload requested hugepages, removed because Windows has none: check that "
@@ -80,34 +81,22 @@ def _resources(holder: Mapping, path: str, who: str, ctx: RuleContext) -> bool:
         for key in [k for k in list(values.keys()) if k.startswith(PREFIX)]:
             found = True
             node = values.get(key)
-            ctx.report(
+            ctx.fix(
                 f"{path}.resources.{section}.{key}",
                 f"{who}: {key} {section[:-1]} removed: Windows nodes have no hugepages, so the "
                 "pod would never be scheduled",
+                delete_fix(holder, "resources", section, key),
+                Safety.SAFE,
                 at=node,
                 severity=Severity.ERROR,
-                fix=partial(_delete_resource, holder, resources, section, values, key),
                 current=to_python(node),
             )
     return found
 
 
-def _delete_resource(
-    holder: Mapping, resources: Mapping, section: str, values: Mapping, key: str
-) -> None:
-    values.delete(key)
-    if not len(values):
-        resources.delete(section)
-    if not len(resources):
-        holder.delete("resources")
-
-
 def _hugepage_volumes(pod: PodTemplate) -> list[tuple[int, Mapping]]:
-    volumes = pod.spec.get_seq("volumes")
     found = []
-    for index, volume in enumerate(volumes or ()):
-        if not isinstance(volume, Mapping):
-            continue
+    for index, volume in volumes(pod):
         empty_dir = volume.get_map("emptyDir")
         medium = empty_dir.get_str("medium") if empty_dir is not None else None
         if medium is not None and medium.startswith("HugePages"):
@@ -116,60 +105,40 @@ def _hugepage_volumes(pod: PodTemplate) -> list[tuple[int, Mapping]]:
 
 
 def _remove_volumes(
-    pod: PodTemplate, volumes: list[tuple[int, Mapping]], ctx: RuleContext
+    pod: PodTemplate, hugepages: list[tuple[int, Mapping]], ctx: RuleContext
 ) -> list[str]:
     """Report (and fix) each hugepages volume and its mounts; return who mounted one."""
     mounted: list[str] = []
-    seq = pod.spec.get_seq("volumes")
-    if seq is None:
-        return mounted
-    for index, volume in volumes:
+    for index, volume in hugepages:
         name = volume.get_str("name")
-        mounts: list[tuple[Sequence, Node, Mapping, str]] = []
-        for container in pod.containers():
-            container_mounts = container.node.get_seq("volumeMounts")
-            if container_mounts is None:
-                continue
-            for mount in container_mounts:
-                if isinstance(mount, Mapping) and name and mount.get_str("name") == name:
-                    mounts.append((container_mounts, mount, container.node, container.name))
-                    if container.name not in mounted:
-                        mounted.append(container.name)
-        where = f" and its mounts in {', '.join(m[3] for m in mounts)}" if mounts else ""
+        mounts = [m for m in pod_mounts(pod) if name and m.node.get_str("name") == name]
+        for mount in mounts:
+            if mount.container.name not in mounted:
+                mounted.append(mount.container.name)
+        who = ", ".join(m.container.name for m in mounts)
+        where = f" and its mounts in {who}" if mounts else ""
         medium = volume.get_map("emptyDir")
-        ctx.report(
+        ctx.fix(
             f"{pod.spec_path}.volumes[{index}]",
             f"emptyDir volume {name} with medium "
             f"{medium.get_str('medium') if medium is not None else ''}{where} removed: Windows "
             "has no hugepages, so the pod would never start",
+            partial(_delete_volume, pod, volume, mounts),
+            Safety.SAFE,
             at=volume,
             severity=Severity.ERROR,
-            fix=partial(_delete_volume, pod, seq, volume, mounts),
             current=to_python(volume),
         )
     return mounted
 
 
-def _delete_volume(
-    pod: PodTemplate,
-    volumes: Sequence,
-    volume: Mapping,
-    mounts: list[tuple[Sequence, Node, Mapping, str]],
-) -> None:
-    volumes.remove(volume)
-    if not len(volumes):
-        pod.spec.delete("volumes")
-    for container_mounts, mount, container, _ in mounts:
-        container_mounts.remove(mount)
-        if not len(container_mounts):
-            container.delete("volumeMounts")
+def _delete_volume(pod: PodTemplate, volume: Mapping, mounts: list[Mount]) -> None:
+    remove_item(pod.spec, "volumes", volume)
+    for mount in mounts:
+        remove_item(mount.container.node, "volumeMounts", mount.node)
 
 
 RULE = Rule(
-    id="WIN106",
-    name="hugepages",
+    id="WIN106", name="hugepages", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove hugepages requests, limits, volumes and mounts (no hugepages on Windows)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -32,12 +32,11 @@ search list is left as it is.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, to_python
+from winfix.toolkit import set_fix
+from winfix.yamltree import to_python
 
 OLD = "ClusterFirstWithHostNet"
 NEW = "ClusterFirst"
@@ -46,12 +45,12 @@ NEW = "ClusterFirst"
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         if pod.spec.get_str("dnsPolicy") == OLD:
-            ctx.report(
+            ctx.fix(
                 f"{pod.spec_path}.dnsPolicy",
                 f"dnsPolicy {OLD} is not supported on Windows; set to {NEW} (cluster DNS)",
+                set_fix(pod.spec, "dnsPolicy", value=NEW),
+                Safety.SAFE,
                 at=pod.spec.get("dnsPolicy"),
-                severity=Severity.WARNING,
-                fix=partial(_set, pod.spec),
                 current=OLD,
                 proposed=NEW,
             )
@@ -72,20 +71,11 @@ def _searches(pod: PodTemplate, resource: Resource, ctx: RuleContext) -> None:
         f"suffix ({namespace}.svc.{ctx.settings.cluster_domain}), so names that rely on the "
         "other search domains do not resolve; use fully qualified names",
         at=searches,
-        severity=Severity.WARNING,
         current=domains,
     )
 
 
-def _set(spec: Mapping) -> None:
-    spec.set("dnsPolicy", NEW)
-
-
 RULE = Rule(
-    id="WIN107",
-    name="windows-dns",
+    id="WIN107", name="windows-dns", safety=Safety.SAFE, check=check, pods_only=True,
     title="Replace dnsPolicy ClusterFirstWithHostNet; warn about several DNS search domains",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

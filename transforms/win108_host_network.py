@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Node, Scalar
@@ -44,15 +44,15 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         if ports:
             listed = ", ".join(f"{name}:{port.get_str('hostPort')}" for name, port in ports)
             extra = f" with the hostPorts that matched their containerPort ({listed})"
-        ctx.report(
+        ctx.fix(
             f"{pod.spec_path}.hostNetwork",
             "hostNetwork: true is ignored for Windows pods that are not HostProcess pods (the "
             f"WindowsHostNetwork gate is deprecated): removed{extra}. The pod gets its own "
             "network, not the node's address and interfaces; for host access it needs a "
             "HostProcess conversion (WIN100)",
+            partial(_remove, pod, [p for _, p in ports]),
+            Safety.SAFE,
             at=pod.spec.get("hostNetwork"),
-            severity=Severity.WARNING,
-            fix=partial(_remove, pod, [p for _, p in ports]),
             current=True,
         )
 
@@ -85,10 +85,6 @@ def _remove(pod: PodTemplate, ports: list[Mapping]) -> None:
 
 
 RULE = Rule(
-    id="WIN108",
-    name="host-network",
+    id="WIN108", name="host-network", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove hostNetwork (and its hostPorts) from pods that are not HostProcess pods",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -25,51 +25,36 @@ human can check the disk space and any secrets written to the volume.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping
+from winfix.toolkit import delete_fix, volume_name, volumes
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
-        volumes = pod.spec.get_seq("volumes")
-        for index, volume in enumerate(volumes or ()):
-            if not isinstance(volume, Mapping):
-                continue
+        for index, volume in volumes(pod):
             empty_dir = volume.get_map("emptyDir")
             if empty_dir is None or empty_dir.get_str("medium") != "Memory":
                 continue
-            name = volume.get_str("name") or f"#{index}"
             size = empty_dir.get_str("sizeLimit")
             message = (
-                f"emptyDir volume {name!r}: medium Memory is not supported on Windows; "
-                "the volume is an ordinary folder on the node's disk"
+                f"emptyDir volume {volume_name(index, volume)!r}: medium Memory is not supported "
+                "on Windows; the volume is an ordinary folder on the node's disk"
             )
             if size is not None:
                 message += f" (sizeLimit {size} now limits disk usage, not memory)"
-            ctx.report(
+            ctx.fix(
                 f"{pod.spec_path}.volumes[{index}].emptyDir.medium",
                 message,
+                delete_fix(empty_dir, "medium"),  # emptyDir: {} stays, a disk-backed volume
+                Safety.SAFE,
                 at=empty_dir.get("medium"),
-                severity=Severity.WARNING,
-                fix=partial(_delete, empty_dir, "medium"),
-                safety=Safety.SAFE,
                 current="Memory",
             )
 
 
-def _delete(mapping: Mapping, key: str) -> None:
-    mapping.delete(key)
-
-
 RULE = Rule(
-    id="WIN140",
-    name="emptydir-memory",
+    id="WIN140", name="emptydir-memory", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove emptyDir medium: Memory (Windows backs the volume with disk)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -28,62 +28,40 @@ seeing mounts made on the host (or the other way round).
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping
+from winfix.toolkit import delete_fix, pod_mounts
 
 SEVERITY = {"Bidirectional": Severity.ERROR, "HostToContainer": Severity.WARNING}
+WHY = {
+    "Bidirectional": "Bidirectional needs a privileged container, which Windows pods cannot "
+    "have (API rejection); Windows mounts are always private",
+    "HostToContainer": "HostToContainer is ignored on Windows (mounts are private): mounts made "
+    "on the host later are not seen in the container",
+}
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
-        for container in pod.containers():
-            mounts = container.node.get_seq("volumeMounts")
-            for index, mount in enumerate(mounts or ()):
-                if not isinstance(mount, Mapping) or "mountPropagation" not in mount:
-                    continue
-                value = mount.get_str("mountPropagation")
-                name = mount.get_str("name") or f"#{index}"
-                if value == "Bidirectional":
-                    message = (
-                        f"container {container.name!r}, mount {name!r}: mountPropagation "
-                        "Bidirectional needs a privileged container, which Windows pods cannot "
-                        "have (API rejection); Windows mounts are always private"
-                    )
-                elif value == "HostToContainer":
-                    message = (
-                        f"container {container.name!r}, mount {name!r}: mountPropagation "
-                        "HostToContainer is ignored on Windows (mounts are private): mounts made "
-                        "on the host later are not seen in the container"
-                    )
-                else:
-                    message = (
-                        f"container {container.name!r}, mount {name!r}: mountPropagation "
-                        f"{value} has no effect on Windows (mounts are always private)"
-                    )
-                ctx.report(
-                    f"{container.path}.volumeMounts[{index}].mountPropagation",
-                    message,
-                    at=mount.get("mountPropagation"),
-                    severity=SEVERITY.get(value or "", Severity.INFO),
-                    fix=partial(_delete, mount, "mountPropagation"),
-                    safety=Safety.SAFE,
-                    current=value,
-                )
-
-
-def _delete(mapping: Mapping, key: str) -> None:
-    mapping.delete(key)
+        for mount in pod_mounts(pod):
+            if "mountPropagation" not in mount.node:
+                continue
+            value = mount.node.get_str("mountPropagation")
+            default = f"{value} has no effect on Windows (mounts are always private)"
+            why = WHY.get(value or "", default)
+            ctx.fix(
+                f"{mount.path}.mountPropagation",
+                f"container {mount.container.name!r}, mount {mount.name!r}: mountPropagation {why}",
+                delete_fix(mount.node, "mountPropagation"),
+                Safety.SAFE,
+                at=mount.node.get("mountPropagation"),
+                severity=SEVERITY.get(value or "", Severity.INFO),
+                current=value,
+            )
 
 
 RULE = Rule(
-    id="WIN141",
-    name="mount-propagation",
+    id="WIN141", name="mount-propagation", safety=Safety.SAFE, check=check, pods_only=True,
     title="Remove volumeMounts mountPropagation (always private on Windows)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

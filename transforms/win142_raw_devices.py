@@ -30,6 +30,7 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import host_path_volumes, volume_name
 from winfix.yamltree import Mapping
 
 DEVICE_TYPES = ("CharDevice", "BlockDevice")
@@ -51,30 +52,21 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     at=device,
                     severity=Severity.ERROR,
                 )
-        volumes = pod.spec.get_seq("volumes")
-        for index, volume in enumerate(volumes or ()):
-            if not isinstance(volume, Mapping):
+        for index, volume, host_path in host_path_volumes(pod):
+            kind = host_path.get_str("type")
+            if kind not in DEVICE_TYPES:
                 continue
-            host_path = volume.get_map("hostPath")
-            kind = host_path.get_str("type") if host_path is not None else None
-            if host_path is None or kind not in DEVICE_TYPES:
-                continue
-            name = volume.get_str("name") or f"#{index}"
             ctx.report(
                 f"{pod.spec_path}.volumes[{index}].hostPath.type",
-                f"hostPath volume {name!r} ({host_path.get_str('path')}): type {kind} never "
-                "passes on Windows (no device files; PathIsDevice is always false), so the pod "
-                "does not start",
+                f"hostPath volume {volume_name(index, volume)!r} ({host_path.get_str('path')}): "
+                f"type {kind} never passes on Windows (no device files; PathIsDevice is always "
+                "false), so the pod does not start",
                 at=host_path.get("type"),
                 severity=Severity.ERROR,
             )
 
 
 RULE = Rule(
-    id="WIN142",
-    name="raw-devices",
+    id="WIN142", name="raw-devices", safety=Safety.NONE, check=check, pods_only=True,
     title="Report volumeDevices and CharDevice/BlockDevice hostPaths (no devices on Windows)",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

@@ -34,14 +34,13 @@ left alone.
 from __future__ import annotations
 
 from collections import Counter
-from functools import partial
 
-from winfix.model import Safety, Severity
+from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import Mount, mounts, set_fix
 from winfix.windows_paths import drive_folder, mapped_path
 from winfix.windows_target import rewrite_linux_paths
-from winfix.yamltree import Mapping
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -50,65 +49,46 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         if not rewrite_linux_paths(pod):
             continue
         for container in pod.containers():
-            mounts = [
-                (index, mount)
-                for index, mount in enumerate(container.node.get_seq("volumeMounts") or ())
-                if isinstance(mount, Mapping)
-            ]
-            letters: Counter[str] = Counter()
-            found: list[tuple[int, Mapping, str, str, str]] = []
-            for index, mount in mounts:
-                path = mount.get_str("mountPath")
+            found: list[tuple[Mount, str, str, str]] = []
+            for mount in mounts(container):
+                path = mount.node.get_str("mountPath")
                 shape = drive_folder(path) if path else None
-                if path is None or shape is None or mapped_path(path, mapping) is not None:
-                    continue
-                letter, rest = shape
-                letters[letter] += 1
-                found.append((index, mount, path, letter, rest))
-            for index, mount, path, letter, rest in found:
-                folder = f"C:\\{letter}" + (f"\\{rest.replace('/', chr(92))}" if rest else "")
-                message = (
-                    f"container {container.name!r}: mountPath {path} is the folder {folder} on "
-                    f"Windows, not the drive {letter}: (only a bare {letter}: is a drive mount)"
-                )
-                field = f"{container.path}.volumeMounts[{index}].mountPath"
-                if letter == "C":
-                    ctx.report(
-                        field,
-                        message + "; C: itself cannot be a mount (containerd rejects it)",
-                        at=mount.get("mountPath"),
-                        severity=Severity.WARNING,
-                    )
-                    continue
-                if letters[letter] > 1:
-                    ctx.report(
-                        field,
-                        message + f"; several mounts would become {letter}:, so no fix is offered",
-                        at=mount.get("mountPath"),
-                        severity=Severity.WARNING,
-                    )
-                    continue
-                ctx.report(
-                    field,
-                    message,
-                    at=mount.get("mountPath"),
-                    severity=Severity.WARNING,
-                    fix=partial(_set, mount, f"{letter}:"),
-                    safety=Safety.UNSAFE,
-                    current=path,
-                    proposed=f"{letter}:",
-                )
+                if path and shape is not None and mapped_path(path, mapping) is None:
+                    found.append((mount, path, *shape))
+            letters = Counter(letter for _, _, letter, _ in found)
+            for mount, path, letter, rest in found:
+                _folder(ctx, mount, path, letter, rest, shared=letters[letter] > 1)
 
 
-def _set(mount: Mapping, value: str) -> None:
-    mount.set("mountPath", value)
+def _folder(
+    ctx: RuleContext, mount: Mount, path: str, letter: str, rest: str, *, shared: bool
+) -> None:
+    folder = f"C:\\{letter}" + (f"\\{rest.replace('/', chr(92))}" if rest else "")
+    message = (
+        f"container {mount.container.name!r}: mountPath {path} is the folder {folder} on "
+        f"Windows, not the drive {letter}: (only a bare {letter}: is a drive mount)"
+    )
+    field = f"{mount.path}.mountPath"
+    at = mount.node.get("mountPath")
+    if letter == "C":
+        message += "; C: itself cannot be a mount (containerd rejects it)"
+    elif shared:
+        message += f"; several mounts would become {letter}:, so no fix is offered"
+    else:
+        ctx.fix(
+            field,
+            message,
+            set_fix(mount.node, "mountPath", value=f"{letter}:"),
+            Safety.UNSAFE,
+            at=at,
+            current=path,
+            proposed=f"{letter}:",
+        )
+        return
+    ctx.report(field, message, at=at)
 
 
 RULE = Rule(
-    id="WIN150",
-    name="drive-letter-folder",
+    id="WIN150", name="drive-letter-folder", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Warn that a /K/... mountPath is the folder C:\\K\\..., not drive K: (unsafe fix: K:)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -48,79 +48,57 @@ stay literal in plain and single-quoted scalars, and are escaped in double-quote
 
 from __future__ import annotations
 
-from functools import partial
-
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import pod_mounts, set_fix
 from winfix.windows_paths import drive_folder, is_linux_absolute, linux_to_windows, mapped_path
 from winfix.windows_target import rewrite_linux_paths
-from winfix.yamltree import Mapping
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
-    mapping = ctx.settings.mount_paths
     for pod in ctx.pod_templates():
         if not rewrite_linux_paths(pod):
             continue
-        for container in pod.containers():
-            mounts = container.node.get_seq("volumeMounts")
-            for index, mount in enumerate(mounts or ()):
-                if not isinstance(mount, Mapping):
-                    continue
-                path = mount.get_str("mountPath")
-                if path is None or not is_linux_absolute(path):
-                    continue
-                field = f"{container.path}.volumeMounts[{index}].mountPath"
-                at = mount.get("mountPath")
-                where = f"container {container.name!r}: mountPath {path}"
-                mapped = mapped_path(path, mapping)
-                if mapped is not None:
-                    prefix, target, exact = mapped
-                    message = f"{where} mapped to {target} (mount-paths: {prefix} -> "
-                    message += f"{dict(mapping)[prefix]})"
-                    if not exact:
-                        message += (
-                            "; a drive plus a sub-folder as mount destination is not verified "
-                            "on Windows"
-                        )
-                    ctx.report(
-                        field,
-                        message,
-                        at=at,
-                        severity=Severity.INFO,
-                        fix=partial(_set, mount, target),
-                        safety=Safety.SAFE if exact else Safety.UNSAFE,
-                        current=path,
-                        proposed=target,
-                    )
-                    continue
-                if drive_folder(path) is not None:
-                    continue  # WIN150: /K/... is a folder, not a drive
-                windows = linux_to_windows(path)
-                if windows == "C:\\":
-                    continue  # over the system drive: WIN153 reports it
-                ctx.report(
-                    field,
-                    f"{where} written as {windows}, where Windows mounts it",
-                    at=at,
-                    severity=Severity.INFO,
-                    fix=partial(_set, mount, windows),
-                    safety=Safety.SAFE,
-                    current=path,
-                    proposed=windows,
-                )
+        for mount in pod_mounts(pod):
+            path = mount.node.get_str("mountPath")
+            if path is None or not is_linux_absolute(path):
+                continue
+            rewrite = _rewrite(path, ctx.settings.mount_paths)
+            if rewrite is None:
+                continue
+            target, why, safety = rewrite
+            ctx.fix(
+                f"{mount.path}.mountPath",
+                f"container {mount.container.name!r}: mountPath {path} {why}",
+                set_fix(mount.node, "mountPath", value=target),
+                safety,
+                at=mount.node.get("mountPath"),
+                severity=Severity.INFO,
+                current=path,
+                proposed=target,
+            )
 
 
-def _set(mount: Mapping, value: str) -> None:
-    mount.set("mountPath", value)
+def _rewrite(path: str, mapping: tuple[tuple[str, str], ...]) -> tuple[str, str, Safety] | None:
+    """The Windows path for ``path``, what the finding says about it, and the fix's safety."""
+    mapped = mapped_path(path, mapping)
+    if mapped is not None:
+        prefix, target, exact = mapped
+        why = f"mapped to {target} (mount-paths: {prefix} -> {dict(mapping)[prefix]})"
+        if exact:
+            return target, why, Safety.SAFE
+        why += "; a drive plus a sub-folder as mount destination is not verified on Windows"
+        return target, why, Safety.UNSAFE
+    if drive_folder(path) is not None:
+        return None  # WIN150: /K/... is a folder, not a drive
+    windows = linux_to_windows(path)
+    if windows == "C:\\":
+        return None  # over the system drive: WIN153 reports it
+    return windows, f"written as {windows}, where Windows mounts it", Safety.SAFE
 
 
 RULE = Rule(
-    id="WIN151",
-    name="windows-mount-paths",
+    id="WIN151", name="windows-mount-paths", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Rewrite Linux mountPaths as Windows paths (C:\\data, or a configured drive such as K:)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

@@ -41,8 +41,8 @@ import re
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import Mount, pod_mounts, set_fix
 from winfix.windows_target import written_for_windows
-from winfix.yamltree import Mapping
 
 # A drive prefix or a leading separator: absolute for the Windows kubelet.
 _ABSOLUTE = re.compile(r"^(?:[A-Za-z]:|[\\/])")
@@ -51,27 +51,18 @@ _ABSOLUTE = re.compile(r"^(?:[A-Za-z]:|[\\/])")
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         windows = written_for_windows(pod)
-        for container in pod.containers():
-            mounts = container.node.get_seq("volumeMounts")
-            for index, mount in enumerate(mounts or ()):
-                if not isinstance(mount, Mapping):
-                    continue
-                for key in ("subPath", "subPathExpr"):
-                    value = mount.get_str(key)
-                    if value:
-                        _check_one(
-                            ctx, f"{container.path}.volumeMounts[{index}].{key}", mount, key,
-                            f"container {container.name!r}: {key} {value}", windows=windows,
-                        )
+        for mount in pod_mounts(pod):
+            for key in ("subPath", "subPathExpr"):
+                value = mount.node.get_str(key)
+                if value:
+                    _check_one(ctx, mount, key, value, windows=windows)
 
 
-def _check_one(
-    ctx: RuleContext, field: str, mount: Mapping, key: str, where: str, *, windows: bool
-) -> None:
-    value = mount.get_str(key) or ""
-    at = mount.get(key)
+def _check_one(ctx: RuleContext, mount: Mount, key: str, value: str, *, windows: bool) -> None:
+    field = f"{mount.path}.{key}"
+    where = f"container {mount.container.name!r}: {key} {value}"
+    at = mount.node.get(key)
     slashed = value.replace("\\", "/")
-    absolute = _ABSOLUTE.match(value) is not None
     relative = re.sub(r"^[A-Za-z]:", "", slashed).strip("/")
     relative = re.sub(r"/{2,}", "/", relative)
     if ".." in relative.split("/"):
@@ -82,43 +73,38 @@ def _check_one(
             at=at,
             severity=Severity.ERROR,
         )
-        return
-    if absolute:
-        ctx.report(
-            field,
+    elif _ABSOLUTE.match(value) is not None:
+        message = (
             f"{where} is absolute: a subPath is relative to the volume, and the Windows kubelet "
-            "rejects a drive or leading separator (the API server only checks '/' paths)",
+            "rejects a drive or leading separator (the API server only checks '/' paths)"
+        )
+        if not relative:
+            ctx.report(field, message, at=at, severity=Severity.ERROR, current=value)
+            return
+        ctx.fix(
+            field,
+            message,
+            set_fix(mount.node, key, value=relative),
+            Safety.UNSAFE,
             at=at,
             severity=Severity.ERROR,
-            fix=(lambda: _set(mount, key, relative)) if relative else None,
-            safety=Safety.UNSAFE,
             current=value,
-            proposed=relative or None,
+            proposed=relative,
         )
-        return
-    if "\\" in value and not windows:
-        ctx.report(
+    elif "\\" in value and not windows:
+        ctx.fix(
             field,
             f"{where} uses backslashes: the API server checks subPaths with '/' rules; "
             f"written as {slashed}",
+            set_fix(mount.node, key, value=slashed),
+            Safety.SAFE,
             at=at,
-            severity=Severity.WARNING,
-            fix=lambda: _set(mount, key, slashed),
-            safety=Safety.SAFE,
             current=value,
             proposed=slashed,
         )
 
 
-def _set(mount: Mapping, key: str, value: str) -> None:
-    mount.set(key, value)
-
-
 RULE = Rule(
-    id="WIN152",
-    name="subpath-windows",
+    id="WIN152", name="subpath-windows", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Normalise subPaths with backslashes or a drive prefix (API and kubelet disagree)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -32,9 +32,9 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import mounts
 from winfix.windows_paths import runtime_destination
 from winfix.windows_target import rewrite_linux_paths
-from winfix.yamltree import Mapping
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -43,38 +43,18 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         mapping = ctx.settings.mount_paths if rewrite_linux_paths(pod) else ()
         for container in pod.containers():
             seen: dict[str, str] = {}
-            mounts = container.node.get_seq("volumeMounts")
-            for index, mount in enumerate(mounts or ()):
-                if not isinstance(mount, Mapping):
-                    continue
-                path = mount.get_str("mountPath")
+            for mount in mounts(container):
+                path = mount.node.get_str("mountPath")
                 if not path:
                     continue
                 destination = runtime_destination(path, mapping)
-                system = _system_clash(destination)
-                if system is not None:
-                    ctx.report(
-                        f"{container.path}.volumeMounts[{index}].mountPath",
-                        f"container {container.name!r}: mountPath {path} {system}",
-                        at=mount.get("mountPath"),
-                        severity=Severity.ERROR,
-                    )
+                problem = _system_clash(destination) or _collision(seen, destination, path)
+                if problem is None:
                     continue
-                first = seen.get(destination)
-                if first is None:
-                    seen[destination] = path
-                    continue
-                shown = (
-                    destination[:1].upper() + destination[1:]
-                    if destination[1:2] == ":"
-                    else destination
-                )
                 ctx.report(
-                    f"{container.path}.volumeMounts[{index}].mountPath",
-                    f"container {container.name!r}: mountPath {path} and {first} are one "
-                    f"destination on Windows ({shown}; C: is the default drive and paths are "
-                    "case-insensitive): only one volume can be mounted there",
-                    at=mount.get("mountPath"),
+                    f"{mount.path}.mountPath",
+                    f"container {mount.container.name!r}: mountPath {path} {problem}",
+                    at=mount.node.get("mountPath"),
                     severity=Severity.ERROR,
                 )
 
@@ -91,11 +71,20 @@ def _system_clash(destination: str) -> str | None:
     return None
 
 
+def _collision(seen: dict[str, str], destination: str, path: str) -> str | None:
+    """Whether an earlier mount of the container lands at ``destination`` (else remember it)."""
+    first = seen.get(destination)
+    if first is None:
+        seen[destination] = path
+        return None
+    shown = destination[:1].upper() + destination[1:] if destination[1:2] == ":" else destination
+    return (
+        f"and {first} are one destination on Windows ({shown}; C: is the default drive and "
+        "paths are case-insensitive): only one volume can be mounted there"
+    )
+
+
 RULE = Rule(
-    id="WIN153",
-    name="mount-path-collisions",
+    id="WIN153", name="mount-path-collisions", safety=Safety.NONE, check=check, pods_only=True,
     title="Report mounts that collide on Windows (case-insensitive) or land on C: or C:\\Windows",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

@@ -46,6 +46,7 @@ from functools import partial
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import host_path_volumes, pod_mounts, volume_name
 from winfix.windows_target import written_for_windows
 from winfix.yamltree import Mapping
 
@@ -89,18 +90,12 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         if written_for_windows(pod):
             continue
         host_process = pod.is_host_process()
-        volumes = pod.spec.get_seq("volumes")
-        for index, volume in enumerate(volumes or ()):
-            if not isinstance(volume, Mapping):
+        for index, volume, host_path in host_path_volumes(pod):
+            path = host_path.get_str("path")
+            known, target = equivalent(path) if path is not None else (False, None)
+            if path is None or not known:
                 continue
-            host_path = volume.get_map("hostPath")
-            path = host_path.get_str("path") if host_path is not None else None
-            if host_path is None or path is None:
-                continue
-            known, target = equivalent(path)
-            if not known:
-                continue
-            name = volume.get_str("name") or f"#{index}"
+            name = volume_name(index, volume)
             kind = host_path.get_str("type")
             pipe = target is not None and target.startswith("\\\\")
             landing = "C:" + posixpath.normpath(path).replace("/", "\\")
@@ -135,13 +130,13 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     message += "mounts are not supported there)"
                 ctx.report(field, message, at=at, severity=severity)
                 continue
-            ctx.report(
+            ctx.fix(
                 field,
                 message,
+                partial(_fix, pod, host_path, name, target, pipe),
+                Safety.UNSAFE,
                 at=at,
                 severity=severity,
-                fix=partial(_fix, pod, host_path, name, target, pipe),
-                safety=Safety.UNSAFE,
                 current=path,
                 proposed=target,
             )
@@ -154,18 +149,13 @@ def _fix(pod: PodTemplate, host_path: Mapping, volume: str, target: str, pipe: b
     # A named pipe is mounted at a pipe path; the Socket/File type checks do not apply.
     if "type" in host_path:
         host_path.delete("type")
-    for container in pod.containers():
-        for mount in container.node.get_seq("volumeMounts") or ():
-            if isinstance(mount, Mapping) and mount.get_str("name") == volume:
-                mount.set("mountPath", target)
+    for mount in pod_mounts(pod):
+        if mount.node.get_str("name") == volume:
+            mount.node.set("mountPath", target)
 
 
 RULE = Rule(
-    id="WIN154",
-    name="linux-host-paths",
+    id="WIN154", name="linux-host-paths", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Report hostPaths of well-known Linux paths (docker.sock, /proc, /var/log...) "
     "with the Windows equivalent",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -59,8 +59,8 @@ from functools import partial
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import set_fix
 from winfix.windows_target import written_for_windows
-from winfix.yamltree import Mapping
 
 
 @dataclass(frozen=True)
@@ -127,15 +127,15 @@ def _check_pod(pod: PodTemplate, ctx: RuleContext) -> None:
             continue  # already off (or a value the injector ignores)
         mapping = pod.annotations() if where == "annotations" else pod.labels()
         assert mapping is not None
-        ctx.report(
+        ctx.fix(
             f"{pod.metadata_path}.{where}.{mesh.key}",
             f"{mesh.name} injection is explicitly requested ({mesh.key}: {value}), but the "
             f"{mesh.name} proxy is a Linux container and the pod never starts on Windows; "
             "switching it off takes the workload out of the mesh",
+            set_fix(mapping, mesh.key, value=mesh.off),
+            Safety.UNSAFE,
             at=mapping.get(mesh.key),
             severity=Severity.ERROR,
-            fix=partial(_set, mapping, mesh.key, mesh.off),
-            safety=Safety.UNSAFE,
             current=value,
             proposed=mesh.off,
         )
@@ -143,21 +143,16 @@ def _check_pod(pod: PodTemplate, ctx: RuleContext) -> None:
         return
     listed = ", ".join(f"{m.key}: {m.off}" for m in missing)
     meshes = ", ".join(m.name for m in missing)
-    ctx.report(
+    ctx.fix(
         f"{pod.metadata_path}.annotations",
         f"sidecar injection switched off ({listed}): {meshes} proxies are Linux containers, "
         "so the mesh does not cover this workload on Windows (no mTLS, policies or proxy "
         "telemetry)",
+        partial(_opt_out, pod, tuple(missing)),
+        Safety.SAFE,
         at=pod.annotations() or pod.metadata() or pod.spec,
-        severity=Severity.WARNING,
-        fix=partial(_opt_out, pod, tuple(missing)),
-        safety=Safety.SAFE,
         proposed={m.key: m.off for m in missing},
     )
-
-
-def _set(mapping: Mapping, key: str, value: str) -> None:
-    mapping.set(key, value)
 
 
 def _opt_out(pod: PodTemplate, meshes: tuple[Mesh, ...]) -> None:
@@ -170,10 +165,6 @@ def _opt_out(pod: PodTemplate, meshes: tuple[Mesh, ...]) -> None:
 
 
 RULE = Rule(
-    id="WIN160",
-    name="service-mesh-injection",
+    id="WIN160", name="service-mesh-injection", safety=Safety.UNSAFE, check=check, pods_only=True,
     title="Switch off Istio, Linkerd and OSM sidecar injection (Linux-only proxies)",
-    safety=Safety.UNSAFE,
-    check=check,
-    pods_only=True,
 )

@@ -97,10 +97,6 @@ def _key(values: Mapping, name: str) -> Node:
 
 
 RULE = Rule(
-    id="WIN170",
-    name="device-resources",
+    id="WIN170", name="device-resources", safety=Safety.NONE, check=check, pods_only=True,
     title="Report GPU, MIG and other vendor device resources (no such devices on Windows nodes)",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

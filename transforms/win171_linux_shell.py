@@ -39,6 +39,7 @@ import posixpath
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import get_in
 from winfix.windows_target import written_for_windows
 from winfix.yamltree import Mapping, Scalar, Sequence
 
@@ -117,15 +118,11 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 def _exec(handler: Mapping | None) -> Sequence | None:
-    exec_ = handler.get_map("exec") if handler is not None else None
-    return exec_.get_seq("command") if exec_ is not None else None
+    command = get_in(handler, "exec", "command")
+    return command if isinstance(command, Sequence) else None
 
 
 RULE = Rule(
-    id="WIN171",
-    name="linux-shell",
+    id="WIN171", name="linux-shell", safety=Safety.NONE, check=check, pods_only=True,
     title="Report Linux shells (sh -c, /bin/bash...) in commands, args, exec probes and hooks",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

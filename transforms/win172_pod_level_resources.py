@@ -65,14 +65,14 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 severity=Severity.ERROR,
             )
             continue
-        ctx.report(
+        ctx.fix(
             field,
             "pod-level resources are not supported on Windows: moved to container "
             f"{containers[0].name!r}",
+            partial(_move, pod, resources, containers[0]),
+            Safety.SAFE,
             at=where,
             severity=Severity.ERROR,
-            fix=partial(_move, pod, resources, containers[0]),
-            safety=Safety.SAFE,
             current=to_python(resources),
         )
 
@@ -83,10 +83,6 @@ def _move(pod: PodTemplate, resources: Mapping, container: Container) -> None:
 
 
 RULE = Rule(
-    id="WIN172",
-    name="pod-level-resources",
+    id="WIN172", name="pod-level-resources", safety=Safety.SAFE, check=check, pods_only=True,
     title="Move pod-level spec.resources to the only container, else report (unsupported)",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

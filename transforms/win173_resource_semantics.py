@@ -69,10 +69,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN173",
-    name="resource-semantics",
+    id="WIN173", name="resource-semantics", safety=Safety.NONE, check=check, pods_only=True,
     title="Explain CPU requests (not enforced) and memory limits (no OOM kill) on Windows",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
 )

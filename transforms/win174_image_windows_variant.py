@@ -42,13 +42,12 @@ user's part of the mapping.
 from __future__ import annotations
 
 import re
-from functools import partial
 
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import set_fix
 from winfix.windows_target import written_for_windows
-from winfix.yamltree import Mapping
 
 _WINDOWS_IMAGE = re.compile(r"(^mcr\.microsoft\.com/windows/|servercore|nanoserver|windows)", re.I)
 _DOCKER_HUB = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
@@ -108,14 +107,14 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 key, target = found
                 if target == image:
                     continue
-                ctx.report(
+                ctx.fix(
                     field,
                     f"container {container.name!r}: image {image} replaced by {target} "
                     f"(image-map: {key})",
+                    set_fix(container.node, "image", value=target),
+                    Safety.SAFE,
                     at=at,
                     severity=Severity.INFO,
-                    fix=partial(_set, container.node, target),
-                    safety=Safety.SAFE,
                     current=image,
                     proposed=target,
                 )
@@ -131,16 +130,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 severity=Severity.INFO,
             )
 
-
-def _set(container: Mapping, image: str) -> None:
-    container.set("image", image)
-
-
 RULE = Rule(
-    id="WIN174",
-    name="image-windows-variant",
+    id="WIN174", name="image-windows-variant", safety=Safety.SAFE, check=check, pods_only=True,
     title="Replace images via image-map, else note a Windows variant cannot be checked offline",
-    safety=Safety.SAFE,
-    check=check,
-    pods_only=True,
 )

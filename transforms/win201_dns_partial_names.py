@@ -47,10 +47,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from winfix.config import Settings
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.settings import Settings
+from winfix.toolkit import CONFIG_MAP, SERVICE, is_kind, of_kind
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 
 # A host name of two labels, optionally followed by ".svc". Service names are
@@ -83,11 +84,7 @@ def qualify(text: str, services: set[tuple[str, str]], domain: str) -> tuple[str
 
 def _services(resources: list[Resource]) -> set[tuple[str, str]]:
     """(name, namespace) of the Services of the stream that say their namespace."""
-    return {
-        (r.name, r.namespace)
-        for r in resources
-        if r.kind == "Service" and r.api_version == "v1" and r.namespace
-    }
+    return {(r.name, r.namespace) for r in resources if is_kind(r, SERVICE) and r.namespace}
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -106,7 +103,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 for index, node in enumerate(seq or ()):
                     if isinstance(node, Scalar) and seq is not None:
                         qualifier.sequence_item(seq, node, f"{base}.{key}[{index}]")
-    if resource.kind == "ConfigMap" and resource.api_version == "v1":
+    if is_kind(resource, CONFIG_MAP):
         used = any(
             pod.windows and pod.namespace == resource.namespace and resource.name in pod.config_maps
             for pod in ctx.stream.pods(ctx.template_paths)
@@ -170,21 +167,15 @@ class _Qualifier:
                 proposed=new,
             )
             return
-        self.ctx.report(
+        self.ctx.fix(
             path,
             f"{message}; rewritten to <svc>.<ns>.svc.{domain}",
+            lambda: setter(new),
+            Safety.SAFE,
             at=node,
-            severity=Severity.WARNING,
-            fix=lambda: setter(new),
-            safety=Safety.SAFE,
             current=node.value,
             proposed=new,
         )
-
-
-def _keeps(resource: Resource) -> bool:
-    """Services (the names to qualify) and ConfigMaps (rewritten for Windows pods)."""
-    return resource.api_version == "v1" and resource.kind in ("Service", "ConfigMap")
 
 
 def _names_a_service(resource: Resource, settings: Settings) -> bool:
@@ -203,11 +194,8 @@ def _names_a_service(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id="WIN201",
-    name="dns-partial-names",
+    id="WIN201", name="dns-partial-names", safety=Safety.SAFE, check=check,
+    # Services (the names to qualify) and ConfigMaps (rewritten for Windows pods)
+    keeps=of_kind(SERVICE, CONFIG_MAP), needs_stream=_names_a_service,
     title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
-    safety=Safety.SAFE,
-    check=check,
-    keeps=_keeps,
-    needs_stream=_names_a_service,
 )

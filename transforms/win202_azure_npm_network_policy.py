@@ -46,6 +46,7 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import PodInfo, Resource, selector_matches, string_map
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import NETWORK_POLICY, is_kind, of_kind, set_fix
 from winfix.yamltree import Mapping, Sequence
 
 NOTE = "Azure NPM for Windows is retired on 30 Sep 2026; consider Calico"
@@ -69,7 +70,7 @@ def _pods_by_namespace(ctx: RuleContext) -> dict[str | None, list[PodInfo]]:
 def check(resource: Resource, ctx: RuleContext) -> None:
     if not ctx.settings.azure_npm:
         return
-    if resource.group_kind != "networking.k8s.io/NetworkPolicy":
+    if not is_kind(resource, NETWORK_POLICY):
         return
     spec = resource.root.get_map("spec")
     if spec is None:
@@ -190,17 +191,15 @@ def _port(
             current=name,
         )
         return
-    def fix(port: Mapping = port, number: int = number) -> None:
-        port.set("port", number)
-
-    ctx.report(
+    ctx.fix(
         f"{path}.port",
         f"{where}: Azure NPM on Windows does not support named ports; '{name}' is {number} "
         "on every targeted pod of this stream",
+        set_fix(port, "port", value=number),
+        # pods this stream does not show may give the port another number
+        Safety.UNSAFE if broad else Safety.SAFE,
         at=value,
         severity=Severity.ERROR,
-        fix=fix,
-        safety=Safety.UNSAFE if broad else Safety.SAFE,
         current=name,
         proposed=number,
     )
@@ -223,15 +222,8 @@ def _resolve(name: str, protocol: str, targets: list[PodInfo] | None) -> int | N
     return numbers.pop() if len(numbers) == 1 else None
 
 
-def _is_network_policy(resource: Resource) -> bool:
-    return resource.group_kind == "networking.k8s.io/NetworkPolicy"
-
-
 RULE = Rule(
-    id="WIN202",
-    name="azure-npm-network-policy",
+    id="WIN202", name="azure-npm-network-policy", safety=Safety.UNSAFE, check=check,
+    keeps=of_kind(NETWORK_POLICY),
     title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
-    safety=Safety.SAFE,
-    check=check,
-    keeps=_is_network_policy,
 )

@@ -46,14 +46,15 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import PodInfo, Resource, string_map
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, Scalar
+from winfix.toolkit import SERVICE, is_kind, of_kind, scalar_values
+from winfix.yamltree import Mapping
 
 MAX_BACKENDS = 64
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     _container_ports(resource, ctx)
-    if resource.group_kind != "v1/Service":
+    if not is_kind(resource, SERVICE):
         return
     spec = resource.root.get_map("spec")
     if spec is None or spec.get_str("type") == "ExternalName":
@@ -66,8 +67,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         return
     names = ", ".join(sorted({f"{r.kind} {r.name}" for r, _ in backends}))
     name = f"Service {resource.name} (selects {names})"
-    _traffic_policy(ctx, resource, spec, name)
-    _affinity(ctx, resource, spec, name)
+    for key in (_traffic_policy(spec), _affinity(spec, ctx.settings.windows_version)):
+        _warn(ctx, resource, spec, name, key)
     for index, port in enumerate(spec.get_seq("ports") or ()):
         if isinstance(port, Mapping) and port.get_str("protocol") == "SCTP":
             ctx.report(
@@ -76,7 +77,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 at=port.get("protocol"),
                 severity=Severity.ERROR,
             )
-    _ip_families(ctx, resource, spec, name)
+    _warn(ctx, resource, spec, name, _ip_families(spec))
     pods = sum(count for _, count in backends)
     if pods > MAX_BACKENDS:
         ctx.report(
@@ -134,59 +135,45 @@ def _windows_pods_by_label(ctx: RuleContext) -> PodsByLabel:
     return index
 
 
-def _traffic_policy(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
-    if spec.get_str("externalTrafficPolicy") != "Local":
+# What each Service setting means for Windows backends (warnings, by the key they are on).
+_SETTINGS = {
+    "externalTrafficPolicy": "externalTrafficPolicy: Local works on Windows nodes only when "
+    "kube-proxy runs in DSR mode (--enable-dsr); AKS does not preserve the client source IP on "
+    "Windows nodes",
+    "sessionAffinity": "sessionAffinity: ClientIP needs Windows Server 2022 or later; it is not "
+    "honoured on the Windows Server 2019 nodes this targets",
+    "ipFamilies": "IPv6 between Windows pods on overlay networks (such as Azure CNI Overlay) is "
+    "not supported; check the cluster's network plugin before relying on IPv6",
+}
+
+
+def _warn(ctx: RuleContext, resource: Resource, spec: Mapping, name: str, key: str | None) -> None:
+    if key is None:
         return
-    ctx.report(
-        resource.field_path("spec.externalTrafficPolicy"),
-        f"{name}: externalTrafficPolicy: Local works on Windows nodes only when kube-proxy runs "
-        "in DSR mode (--enable-dsr); AKS does not preserve the client source IP on Windows nodes",
-        at=spec.get("externalTrafficPolicy"),
-        severity=Severity.WARNING,
-    )
+    message = _SETTINGS["ipFamilies" if key == "ipFamilyPolicy" else key]
+    ctx.report(resource.field_path(f"spec.{key}"), f"{name}: {message}", at=spec.get(key))
 
 
-def _affinity(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
-    if spec.get_str("sessionAffinity") != "ClientIP" or ctx.settings.windows_version != "2019":
-        return
-    ctx.report(
-        resource.field_path("spec.sessionAffinity"),
-        f"{name}: sessionAffinity: ClientIP needs Windows Server 2022 or later; it is not "
-        "honoured on the Windows Server 2019 nodes this targets",
-        at=spec.get("sessionAffinity"),
-        severity=Severity.WARNING,
-    )
+def _traffic_policy(spec: Mapping) -> str | None:
+    return "externalTrafficPolicy" if spec.get_str("externalTrafficPolicy") == "Local" else None
 
 
-def _ip_families(ctx: RuleContext, resource: Resource, spec: Mapping, name: str) -> None:
-    families = [
-        node.value for node in spec.get_seq("ipFamilies") or () if isinstance(node, Scalar)
-    ]
-    policy = spec.get_str("ipFamilyPolicy")
-    if "IPv6" in families:
-        at, path = spec.get("ipFamilies"), "spec.ipFamilies"
-    elif policy in ("PreferDualStack", "RequireDualStack"):
-        at, path = spec.get("ipFamilyPolicy"), "spec.ipFamilyPolicy"
-    else:
-        return
-    ctx.report(
-        resource.field_path(path),
-        f"{name}: IPv6 between Windows pods on overlay networks (such as Azure CNI Overlay) is "
-        "not supported; check the cluster's network plugin before relying on IPv6",
-        at=at,
-        severity=Severity.WARNING,
-    )
+def _affinity(spec: Mapping, windows_version: str | None) -> str | None:
+    wanted = spec.get_str("sessionAffinity") == "ClientIP" and windows_version == "2019"
+    return "sessionAffinity" if wanted else None
 
 
-def _is_service(resource: Resource) -> bool:
-    return resource.group_kind == "v1/Service"
+def _ip_families(spec: Mapping) -> str | None:
+    """The key that asks for IPv6: ipFamilies with IPv6, else a dual-stack ipFamilyPolicy."""
+    if "IPv6" in scalar_values(spec.get_seq("ipFamilies")):
+        return "ipFamilies"
+    if spec.get_str("ipFamilyPolicy") in ("PreferDualStack", "RequireDualStack"):
+        return "ipFamilyPolicy"
+    return None
 
 
 RULE = Rule(
-    id="WIN203",
-    name="service-windows-networking",
+    id="WIN203", name="service-windows-networking", safety=Safety.NONE, check=check,
+    keeps=of_kind(SERVICE),
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
-    safety=Safety.NONE,
-    check=check,
-    keeps=_is_service,
 )

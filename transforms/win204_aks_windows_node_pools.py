@@ -78,6 +78,7 @@ from dataclasses import dataclass, field
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.toolkit import delete_fix, is_kind, set_fix
 from winfix.yamltree import Mapping, Node, Scalar
 
 CAPZ = "infrastructure.cluster.x-k8s.io"
@@ -149,11 +150,11 @@ def _model(ctx: RuleContext) -> tuple[list[Cluster], list[Pool]]:
         spec = r.root.get_map("spec")
         if spec is None:
             continue
-        if r.group_kind == "cluster.x-k8s.io/Cluster":
+        if is_kind(r, "cluster.x-k8s.io/Cluster"):
             ref = spec.get_map("controlPlaneRef")
             if ref is not None and ref.get_str("name"):
                 capi_clusters[(r.namespace, ref.get_str("name") or "")] = r.name
-        elif r.group_kind == "cluster.x-k8s.io/MachinePool":
+        elif is_kind(r, "cluster.x-k8s.io/MachinePool"):
             template = spec.get_map("template")
             inner = template.get_map("spec") if template is not None else None
             ref = inner.get_map("infrastructureRef") if inner is not None else None
@@ -296,35 +297,33 @@ def _system(ctx: RuleContext, pool: Pool, cluster: Cluster | None, where: str) -
         p.system and not p.windows for p in cluster.pools
     )
     message = f"{where}: mode System; AKS system node pools must be Linux"
-
-    def fix() -> None:
-        pool.node.set("mode", "User")
-
-    ctx.report(
+    at, current = pool.node.get("mode"), pool.get("mode")
+    if not linux_system:
+        message += "; add a Linux System pool and make this one User"
+        ctx.report(f"{pool.path}.mode", message, at=at, severity=Severity.ERROR, current=current)
+        return
+    ctx.fix(
         f"{pool.path}.mode",
-        message + ("; set to User (the cluster has a Linux System pool)" if linux_system
-                   else "; add a Linux System pool and make this one User"),
-        at=pool.node.get("mode"),
+        message + "; set to User (the cluster has a Linux System pool)",
+        set_fix(pool.node, "mode", value="User"),
+        Safety.SAFE,
+        at=at,
         severity=Severity.ERROR,
-        fix=fix if linux_system else None,
-        current=pool.get("mode"),
-        proposed="User" if linux_system else None,
+        current=current,
+        proposed="User",
     )
 
 
 def _os_config(ctx: RuleContext, pool: Pool, where: str) -> None:
     if "linuxOSConfig" in pool.node:
-
-        def drop() -> None:
-            pool.node.delete("linuxOSConfig")
-
-        ctx.report(
+        ctx.fix(
             f"{pool.path}.linuxOSConfig",
             f"{where}: custom OS configuration (linuxOSConfig) is not supported on Windows "
             "node pools; removed",
+            delete_fix(pool.node, "linuxOSConfig"),
+            Safety.SAFE,
             at=pool.node.get("linuxOSConfig"),
             severity=Severity.ERROR,
-            fix=drop,
         )
     kubelet = pool.node.get_map("kubeletConfig")
     if kubelet is None:
@@ -342,13 +341,14 @@ def _os_config(ctx: RuleContext, pool: Pool, where: str) -> None:
         for key in unsupported:
             kubelet.delete(key)
 
-    ctx.report(
+    ctx.fix(
         f"{pool.path}.kubeletConfig",
         f"{where}: Windows kubelet configuration accepts only {', '.join(WINDOWS_KUBELET)}; "
         f"removed {', '.join(unsupported)}",
+        fix,
+        Safety.SAFE,
         at=kubelet,
         severity=Severity.ERROR,
-        fix=fix,
         current=unsupported,
     )
 
@@ -472,10 +472,7 @@ def _is_cluster_object(resource: Resource) -> bool:
 
 
 RULE = Rule(
-    id="WIN204",
-    name="aks-windows-node-pools",
-    title="AKS clusters (CAPZ, ASO) whose Windows node pools AKS rejects",
-    safety=Safety.SAFE,
-    check=check,
+    id="WIN204", name="aks-windows-node-pools", safety=Safety.SAFE, check=check,
     keeps=_is_cluster_object,
+    title="AKS clusters (CAPZ, ASO) whose Windows node pools AKS rejects",
 )

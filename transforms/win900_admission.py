@@ -53,11 +53,12 @@ None (report only): what is left needs a decision by a person.
 
 from __future__ import annotations
 
-from winfix.admission import OS_LABEL, check_pod
-from winfix.config import Settings
+from winfix.admission import check_pod
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext, Selection
+from winfix.settings import Settings
+from winfix.toolkit import OS_LABEL, RUNTIME_CLASS, is_kind, of_kind
 
 RULE_ID = "WIN900"
 
@@ -116,17 +117,13 @@ def _runtime_classes(ctx: RuleContext) -> frozenset[str]:
     configured = ctx.settings.runtime_class
     names = {configured} if configured else set()
     for other in ctx.stream.resources:
-        if other.kind != "RuntimeClass":
+        if not is_kind(other, RUNTIME_CLASS):
             continue
         scheduling = other.root.get_map("scheduling")
         selector = scheduling.get_map("nodeSelector") if scheduling is not None else None
         if selector is not None and selector.get_str(OS_LABEL) == "windows":
             names.add(other.name)
     return frozenset(names)
-
-
-def _is_runtime_class(resource: Resource) -> bool:
-    return resource.kind == "RuntimeClass"
 
 
 def _names_a_runtime_class(resource: Resource, settings: Settings) -> bool:
@@ -138,14 +135,8 @@ def _names_a_runtime_class(resource: Resource, settings: Settings) -> bool:
 
 
 RULE = Rule(
-    id=RULE_ID,
-    name="admission-check",
+    id=RULE_ID, name="admission-check", safety=Safety.NONE, check=check, pods_only=True,
+    keeps=of_kind(RUNTIME_CLASS), needs_stream=_names_a_runtime_class,
     title="Self-check: report what still keeps a pod from being admitted or scheduled on Windows",
-    safety=Safety.NONE,
-    check=check,
-    pods_only=True,
-    selection=Selection.ALWAYS,
-    self_check=True,
-    keeps=_is_runtime_class,
-    needs_stream=_names_a_runtime_class,
+    selection=Selection.ALWAYS, self_check=True,
 )

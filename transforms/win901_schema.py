@@ -63,12 +63,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 RULE = Rule(
-    id="WIN901",
-    name="schema-check",
+    id="WIN901", name="schema-check", safety=Safety.NONE, check=check, applies_to_linux_kept=True,
     title="Self-check: validate built-in objects against the Kubernetes OpenAPI schema (offline)",
-    safety=Safety.NONE,
-    check=check,
-    applies_to_linux_kept=True,
-    selection=Selection.ALWAYS,
-    self_check=True,
+    selection=Selection.ALWAYS, self_check=True,
 )

@@ -15,17 +15,15 @@ by ``winfix check`` for manifests written by hand.
 
 from __future__ import annotations
 
-import ntpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from winfix import windows_fields
 from winfix.resources import Container, PodTemplate
+from winfix.toolkit import OS_LABEL, OS_LABELS, mounts, scalar_values
+from winfix.windows_paths import runtime_destination
 from winfix.yamltree import Mapping, Node, Scalar, Sequence
-
-OS_LABEL = "kubernetes.io/os"
-BETA_OS_LABEL = "beta.kubernetes.io/os"
 
 # validation.go: maxRunAsUserNameDomainLength, maxRunAsUserNameUserLength and the regexes
 # beside validateWindowsSecurityContextOptions (lengths are Go len(): bytes of UTF-8).
@@ -108,7 +106,7 @@ def _scheduling(pod: PodTemplate, runtime_classes: frozenset[str]) -> list[Viola
     selector = pod.spec.get_map("nodeSelector")
     path = f"{pod.spec_path}.nodeSelector"
     allowed = set(_ANY_OS)
-    for key in (OS_LABEL, BETA_OS_LABEL):
+    for key in OS_LABELS:
         value = selector.get_str(key) if selector is not None else None
         if value is None:
             continue
@@ -180,7 +178,7 @@ def _required_affinity(pod: PodTemplate) -> tuple[list[set[str]] | None, list[Vi
             if not isinstance(expression, Mapping) or expression.get_str("key") != OS_LABEL:
                 continue
             operator = expression.get_str("operator")
-            values = [v.value for v in expression.get_seq("values") or () if isinstance(v, Scalar)]
+            values = scalar_values(expression.get_seq("values"))
             if operator == "In":
                 admitted &= set(values)
             elif operator == "NotIn":
@@ -546,11 +544,9 @@ def _container(container: Container) -> list[Violation]:
             )
         )
     seen: dict[str, tuple[int, str]] = {}
-    for index, mount in enumerate(container.node.get_seq("volumeMounts") or ()):
-        if not isinstance(mount, Mapping):
-            continue
-        base = f"{container.path}.volumeMounts[{index}]"
-        propagation = mount.get_scalar("mountPropagation")
+    for mount in mounts(container):
+        index, base = mount.index, mount.path
+        propagation = mount.node.get_scalar("mountPropagation")
         if propagation is not None and propagation.value != "None":
             reason = (
                 "needs privileged, which Windows pods cannot set: the API server rejects it"
@@ -564,7 +560,7 @@ def _container(container: Container) -> list[Violation]:
                     propagation,
                 )
             )
-        path_node = mount.get_scalar("mountPath")
+        path_node = mount.node.get_scalar("mountPath")
         if path_node is None:
             continue
         mount_path = path_node.value
@@ -578,7 +574,7 @@ def _container(container: Container) -> list[Violation]:
                 )
             )
             continue
-        normal = normalize_mount_path(mount_path)
+        normal = runtime_destination(mount_path)
         if normal in seen:
             first_index, first = seen[normal]
             same = (
@@ -597,17 +593,4 @@ def _container(container: Container) -> list[Violation]:
     return found
 
 
-def normalize_mount_path(path: str) -> str:
-    """Where a mountPath lands in a Windows container, case-folded (windows-rules.md §(b))."""
-    if len(path) == 2 and path[1] == ":":
-        return path.upper()  # a drive-letter mount
-    if path.startswith("\\\\"):
-        return path.lower()  # UNC / named pipe: passed through untouched
-    text = path.replace("/", "\\")
-    if ":" not in text:
-        # kubelet MakeAbsolutePath: "\x" -> "c:\x", "x" -> "c:\x"; containerd adds C: likewise.
-        text = "C:" + text if text.startswith("\\") else "C:\\" + text
-    return ntpath.normpath(text).rstrip("\\").lower() or text.lower()
-
-
-__all__ = ["Violation", "check_pod", "normalize_mount_path", "run_as_user_name_errors"]
+__all__ = ["Violation", "check_pod", "run_as_user_name_errors"]

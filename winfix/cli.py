@@ -3,26 +3,38 @@
 Exit codes: 0 success; 1 changes needed (--check/--diff) or errors no fix could
 resolve remain; 2 usage or configuration error, or unreadable input; 3 a bug in
 winfix. No traceback reaches the user.
+
+Built on click alone, not typer. typer 0.29 depends on pydantic, pydantic-core, rich,
+pygments, markdown-it and shellingham (20 installed packages for winfix's 4), builds
+pydantic adapters to parse options (about 100 ms of a 219 ms `winfix apply -`), and
+typer-slim is, since 0.24, an empty package that depends on typer. winfix uses none of
+what typer adds over click: the settings flags of `apply`/`check` are generated from the
+option table (winfix.settings), which click takes as data. The engine, the rules and
+jsonschema are imported inside the commands, so `winfix --version` and `--help` cost
+little more than the interpreter's start-up (bench/startup.py measures it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import os
-import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+import click
 
-from winfix import __version__, files, policy, registry
-from winfix.config import DRIVE_PATTERN, Settings, resolve
+from winfix import __version__, files
 from winfix.errors import ConfigError, InputError, WinfixError
-from winfix.explain import explain_text
-from winfix.rules import Rule
-from winfix.runner import ExitCode, Mode, Options, run
+
+if TYPE_CHECKING:
+    from winfix.model import Finding
+    from winfix.rules import Rule
+    from winfix.runner import Options
+    from winfix.settings import Option, Settings
+
+# winfix.settings.APPLY, CHECK, BOT: the commands with flags from the option table
+APPLY, CHECK, BOT = "apply", "check", "bot"
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (nothing to change, or fixes written); 1 changes needed "
@@ -36,283 +48,297 @@ CHECK_EXIT_HELP = (
     "or unreadable input; 3 internal error (a bug in winfix)."
 )
 
-
-class WindowsVersion(enum.StrEnum):
-    WS2019 = "2019"
-    WS2022 = "2022"
-    WS2025 = "2025"
-
-
-class HostProcessUser(enum.StrEnum):
-    SYSTEM = "system"
-    LOCALSERVICE = "localservice"
-    NETWORKSERVICE = "networkservice"
-
-
-class FindingsFormat(enum.StrEnum):
-    TEXT = "text"
-    GITHUB = "github"
-    JSON = "json"
-    NONE = "none"
-
-
-class ColorChoice(enum.StrEnum):
-    AUTO = "auto"
-    ALWAYS = "always"
-    NEVER = "never"
-
-
-class ListFormat(enum.StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-app = typer.Typer(
-    name="winfix",
-    help="Rewrite Linux-first Kubernetes manifests so they run on Windows nodes.\n\n"
-    + EXIT_CODES_HELP,
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,  # manifests hold Secrets: never print locals
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+BOT_EXIT_HELP = (
+    "Exit codes: 0 pull request opened, updated or already up to date (or nothing to fix, or "
+    "the same fixes were closed unmerged); 1 someone else pushed to the bot's branch, which is "
+    "left alone; 2 configuration, git or GitHub API error."
 )
 
+# A fixed width keeps --help the same in every terminal (and in its snapshot test).
+CONTEXT: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    "max_content_width": 100,
+    "terminal_width": 100,
+}
+FINDINGS_FORMATS = ("text", "github", "json", "none")
+EXIT_INPUT, EXIT_INTERNAL = 2, 3  # winfix.runner.ExitCode, without importing the engine
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"winfix {__version__}")
-        raise typer.Exit()
+
+class _Ordered(click.Group):
+    """Lists the commands in the order they are defined, not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
 
-@app.callback()
-def _main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
+@click.group(
+    cls=_Ordered,
+    context_settings=CONTEXT,
+    no_args_is_help=True,
+    help="Rewrite Linux-first Kubernetes manifests so they run on Windows nodes.\n\n"
+    + EXIT_CODES_HELP,
+)
+@click.version_option(__version__, "--version", message="winfix %(version)s",
+                      help="Show the version.")
+def app() -> None:
     """Rewrite Linux-first Kubernetes manifests so they run on Windows nodes."""
 
 
-def _split(values: list[str] | None) -> tuple[str, ...] | None:
-    if not values:
-        return None
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+# ---------------------------------------------------------------------------
+# Flags generated from the option table
 
 
-def _parse_toleration(text: str) -> dict[str, Any]:
-    """KEY[=VALUE][:EFFECT], as kubectl taint writes taints."""
-    effect = None
-    body = text
-    if ":" in body:
-        body, effect = body.rsplit(":", 1)
-    key, _, value = body.partition("=")
-    if not key or (effect and effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute")):
-        raise ConfigError(
-            f"--toleration {text!r}: expected KEY[=VALUE][:EFFECT], "
-            "EFFECT one of NoSchedule, PreferNoSchedule, NoExecute"
-        )
-    toleration: dict[str, Any] = {"key": key, "operator": "Equal" if value else "Exists"}
-    if value:
-        toleration["value"] = value
-    if effect:
-        toleration["effect"] = effect
-    return toleration
+def _table(command: str) -> tuple[Option, ...]:
+    from winfix.settings import BOT_OPTIONS, OPTIONS
+
+    return BOT_OPTIONS if command == BOT else OPTIONS  # `bot` flags set the bot: table
 
 
-def _parse_mount(text: str) -> tuple[str, str]:
-    prefix, sep, target = text.partition("=")
-    if not sep or not prefix.startswith("/") or not re.match(DRIVE_PATTERN, target):
-        raise ConfigError(
-            f"--mount-path {text!r}: expected /linux/prefix=DRIVE: (e.g. /mnt/data=K:)"
-        )
-    return prefix, target
+def table_flags(command: str) -> list[click.Option]:
+    """The flags of every option ``command`` has one for (winfix.settings)."""
+    flags: list[click.Option] = []
+    for opt in _table(command):
+        if command not in opt.commands or opt.flag is None:
+            continue
+        if opt.is_bool:
+            flags.append(click.Option([f"{opt.flag}/{opt.off_flag}", opt.attr],
+                                      default=None, help=opt.help))
+            continue
+        choices = click.Choice(opt.choices) if opt.choices else None
+        flags.append(click.Option(
+            [opt.flag, opt.attr],
+            type=choices or str,
+            multiple=opt.is_list,
+            # a choice shows its values ([2019|2022|2025]); the rest their form
+            metavar=None if choices else opt.metavar,
+            help=opt.help,
+        ))
+        if opt.off_flag:
+            flags.append(click.Option([opt.off_flag, f"{opt.attr}_off"], is_flag=True,
+                                      default=False, help=opt.off_help))
+    return flags
 
 
-def build_settings(
-    *,
-    config: Path | None,
-    isolated: bool,
-    select: list[str] | None,
-    ignore: list[str] | None,
-    unsafe_fixes: bool | None,
-    windows_version: str | None,
-    toleration: list[str] | None,
-    no_tolerations: bool,
-    runtime_class: str | None,
-    mount_path: list[str] | None,
-    host_process_user: str | None,
-) -> Settings:
-    overrides: dict[str, Any] = {
-        "select": _split(select),
-        "ignore": _split(ignore),
-        "unsafe_fixes": unsafe_fixes,
-        "windows_version": windows_version,
-        "runtime_class": runtime_class,
-        "host_process_user": host_process_user,
-    }
-    if no_tolerations:
-        overrides["tolerations"] = ()
-    elif toleration:
-        overrides["tolerations"] = tuple(tuple(_parse_toleration(t).items()) for t in toleration)
-    if mount_path:
-        overrides["mount_paths"] = tuple(_parse_mount(m) for m in mount_path)
+class _SettingsCommand(click.Command):
+    """A command whose setting flags come from the option table, built when first needed
+    (parsing its arguments, its --help), so `winfix --version` never loads the table."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._table_loaded = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        self._load_table()
+        return super().get_params(ctx)
+
+    def _load_table(self) -> None:
+        if not self._table_loaded:
+            self._table_loaded = True
+            # after the command's own options that come before them (see _SETTINGS_AFTER)
+            at = next((i + 1 for i, p in enumerate(self.params)
+                       if p.name == _SETTINGS_AFTER.get(self.name or "")), len(self.params))
+            self.params[at:at] = table_flags(self.name or "")
+
+
+# Where the setting flags go in each command's --help.
+_SETTINGS_AFTER = {APPLY: "isolated", CHECK: "paths", BOT: "remote"}
+
+
+def flag_overrides(command: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Settings fields given on the command line (taken out of ``values``)."""
+    overrides: dict[str, Any] = {}
+    for opt in _table(command):
+        if command not in opt.commands:
+            continue
+        if values.pop(f"{opt.attr}_off", False):
+            overrides[opt.attr] = opt.convert(False)  # --no-tolerations: config `false`
+            values.pop(opt.attr, None)
+            continue
+        value = values.pop(opt.attr, None)
+        if value is not None and value != ():
+            overrides[opt.attr] = opt.from_flag(value)
+    return overrides
+
+
+def build_settings(config: Path | None, isolated: bool, overrides: dict[str, Any]) -> Settings:
+    """The configuration file's settings (unless --isolated) with the flags on top."""
+    from dataclasses import replace
+
     if isolated:
-        from dataclasses import replace
+        from winfix.settings import Settings
 
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        return replace(Settings(), **clean)
+        return replace(Settings(), **overrides)
+    from winfix.config import resolve
+
     return resolve(config, Path.cwd(), overrides)
 
 
-ReportOpt = Annotated[
-    Path | None,
-    typer.Option("--report", help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif."),
-]
-FormatOpt = Annotated[
-    FindingsFormat,
-    typer.Option("--format", help="How findings are printed on stderr (github: annotations)."),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
-MaxSizeOpt = Annotated[
-    int, typer.Option("--max-size", help="Largest input accepted, in MiB.", min=1)
-]
-PathsArg = Annotated[
-    list[str] | None,
-    typer.Argument(help="Files or directories (*.yaml, *.yml); '-' reads stdin and writes stdout."),
-]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="Configuration file (default: .winfix.yaml found upward)."),
-]
-IsolatedOpt = Annotated[bool, typer.Option("--isolated", help="Ignore configuration files.")]
-SelectOpt = Annotated[
-    list[str] | None, typer.Option("--select", help="Only these rules (ids, id prefixes or names).")
-]
-IgnoreOpt = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules.")]
-UnsafeOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--unsafe-fixes/--no-unsafe-fixes", help="Also apply fixes that change behaviour."
-    ),
-]
-VersionOpt = Annotated[
-    WindowsVersion | None,
-    typer.Option(
-        "--windows-version",
-        help="Target Windows Server version: adds node.kubernetes.io/windows-build.",
-    ),
-]
-TolerationOpt = Annotated[
-    list[str] | None,
-    typer.Option("--toleration", help="Toleration to add, KEY[=VALUE][:EFFECT] (repeatable)."),
-]
-NoTolerationsOpt = Annotated[
-    bool, typer.Option("--no-tolerations", help="Add no tolerations (untainted Windows nodes).")
-]
-RuntimeClassOpt = Annotated[
-    str | None, typer.Option("--runtime-class", help="Schedule with this Windows RuntimeClass.")
-]
-MountOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--mount-path", help="Map a Linux mount prefix to a drive, /mnt/data=K: (repeatable)."
-    ),
-]
-HostProcessUserOpt = Annotated[
-    HostProcessUser | None,
-    typer.Option("--host-process-user", help="User for HostProcess conversions."),
-]
+def _paths(paths: tuple[str, ...], required: bool = True) -> list[str]:
+    if required and not paths:
+        raise click.BadParameter("give at least one PATH, or '-' for stdin", param_hint="PATHS")
+    if paths.count("-") > 1:
+        raise click.BadParameter("'-' (stdin) can be given only once", param_hint="PATHS")
+    return list(paths)
 
 
-EmitPatchesOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--emit-patches",
-        metavar="DIR",
-        help="Write the fixes as a Kustomize component (JSON6902 patches) in DIR; "
-        "leave the inputs unchanged.",
-    ),
-]
-KustomizeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--kustomize",
-        metavar="DIR",
-        help="Render DIR with `kustomize build` (or `kubectl kustomize`) and fix the output; "
-        "PATHS after -- go to the renderer.",
-    ),
-]
-HelmOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--helm",
-        metavar="CHART",
-        help="Render CHART with `helm template` and fix the output; "
-        "PATHS after -- go to helm template (e.g. -- -f values.yaml).",
-    ),
-]
+# Options shared by apply and check.
+_report = click.option(
+    "--report", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+    help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif.",
+)
+_format = click.option(
+    "--format", "output_format", type=click.Choice(FINDINGS_FORMATS), default="text",
+    show_default=True, help="How findings are printed on stderr (github: annotations).",
+)
+_quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 
 
-@app.command(epilog=EXIT_CODES_HELP)
-def apply(  # noqa: PLR0917 - typer maps each parameter to an option
-    paths: PathsArg = None,
-    diff: Annotated[
-        bool, typer.Option("--diff", help="Print a unified diff; write nothing.")
-    ] = False,
-    check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")
-    ] = False,
-    report: ReportOpt = None,
-    output_format: FormatOpt = FindingsFormat.TEXT,
-    quiet: QuietOpt = False,
-    color: Annotated[ColorChoice, typer.Option("--color", help="Colour diffs.")] = ColorChoice.AUTO,
-    max_size: MaxSizeOpt = 64,
-    config: ConfigOpt = None,
-    isolated: IsolatedOpt = False,
-    select: SelectOpt = None,
-    ignore: IgnoreOpt = None,
-    unsafe_fixes: UnsafeOpt = None,
-    windows_version: VersionOpt = None,
-    toleration: TolerationOpt = None,
-    no_tolerations: NoTolerationsOpt = False,
-    runtime_class: RuntimeClassOpt = None,
-    mount_path: MountOpt = None,
-    host_process_user: HostProcessUserOpt = None,
-    emit_patches: EmitPatchesOpt = None,
-    kustomize: KustomizeOpt = None,
-    helm: HelmOpt = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="--emit-patches: replace files winfix did not write.")
-    ] = False,
-) -> None:
-    """Fix manifests in place (or stdin to stdout), or show what would change."""
-    if not paths and not (kustomize or helm):
-        raise typer.BadParameter("give at least one PATH, or '-' for stdin", param_hint="PATHS")
-    if paths and paths.count("-") > 1:
-        raise typer.BadParameter("'-' (stdin) can be given only once", param_hint="PATHS")
-    settings = build_settings(
-        config=config,
-        isolated=isolated,
-        select=select,
-        ignore=ignore,
-        unsafe_fixes=unsafe_fixes,
-        windows_version=windows_version.value if windows_version else None,
-        toleration=toleration,
-        no_tolerations=no_tolerations,
-        runtime_class=runtime_class,
-        mount_path=mount_path,
-        host_process_user=host_process_user.value if host_process_user else None,
+def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    # Not click.IntRange: its errors read "'x' is not a valid integer range".
+    if value < 1:
+        raise click.BadParameter(f"{value} is less than 1 MiB", ctx, param)
+    return value
+
+
+_max_size = click.option(
+    "--max-size", type=int, default=64, show_default=True, metavar="MIB", callback=_positive,
+    help="Largest input accepted, in MiB.",
+)
+_config = click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Configuration file (default: .winfix.yaml found upward).",
+)
+_isolated = click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+_exit_zero = click.option(
+    "--exit-zero", is_flag=True,
+    help="Exit 0 even when something would change or errors remain (2 and 3 still mean "
+    "what they say).",
+)
+_statistics = click.option(
+    "--statistics", is_flag=True, help="Print how many findings each rule had, after the run."
+)
+_verbose = click.option(
+    "--verbose", "-v", is_flag=True,
+    help="Also say which configuration file and which rules are used.",
+)
+
+
+def _run(
+    targets: list[str], settings: Settings, rules: tuple[Rule, ...], options: Options, *,
+    exit_zero: bool, statistics: bool, verbose: bool,
+) -> int:
+    """Run the files through the engine; the run options every command shares."""
+    from winfix.runner import run
+
+    if verbose:
+        sys.stderr.write(f"winfix: configuration: {settings.source or 'none (defaults)'}\n")
+        sys.stderr.write(f"winfix: {len(rules)} rules: {', '.join(r.id for r in rules)}\n")
+    code, summary = run(targets, settings, rules, options)
+    if statistics:
+        sys.stderr.write(format_statistics(summary.findings, options.mode.value))
+    return _exit(int(code), exit_zero)
+
+
+def format_statistics(findings: list[Finding], mode: str) -> str:
+    """One line per rule that found something, most findings first (as ruff --statistics):
+    the count, the rule, and what became of them ("3 fixed, 1 error")."""
+    from collections import Counter
+
+    from winfix.reporting import status
+
+    per_rule: dict[tuple[str, str], Counter[str]] = {}
+    for finding in findings:
+        per_rule.setdefault((finding.rule, finding.rule_name), Counter())[
+            status(finding, mode)
+        ] += 1
+    if not per_rule:
+        return ""
+    width = max(len(name) for _, name in per_rule)
+    ranked = sorted(per_rule.items(), key=lambda item: (-item[1].total(), item[0][0]))
+    return "".join(
+        f"{states.total():>5}  {rule}  {name:<{width}}  "
+        + ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        + "\n"
+        for (rule, name), states in ranked
     )
-    rules = _rules(settings, from_flags=bool(select or ignore))
+
+
+def _exit(code: int, exit_zero: bool) -> int:
+    return 0 if exit_zero and code == 1 else code
+
+
+@app.command(cls=_SettingsCommand, epilog=EXIT_CODES_HELP, context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, metavar="[PATHS]...")
+@click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
+@_report
+@_format
+@_quiet
+@click.option(
+    "--color", type=click.Choice(("auto", "always", "never")), default="auto",
+    show_default=True, help="Colour diffs.",
+)
+@_max_size
+@_config
+@_isolated
+@_exit_zero
+@_statistics
+@_verbose
+@click.option(
+    "--emit-patches", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="Write the fixes as a Kustomize component (JSON6902 patches) in DIR; leave the "
+    "inputs unchanged.",
+)
+@click.option(
+    "--kustomize", metavar="DIR",
+    help="Render DIR with `kustomize build` (or `kubectl kustomize`) and fix the output; "
+    "PATHS after -- go to the renderer.",
+)
+@click.option(
+    "--helm", metavar="CHART",
+    help="Render CHART with `helm template` and fix the output; PATHS after -- go to helm "
+    "template (e.g. -- -f values.yaml).",
+)
+@click.option("--force", is_flag=True, help="--emit-patches: replace files winfix did not write.")
+def apply(  # click passes every parameter by name
+    *,
+    paths: tuple[str, ...],
+    diff: bool,
+    check: bool,
+    report: Path | None,
+    output_format: str,
+    quiet: bool,
+    color: str,
+    max_size: int,
+    config: Path | None,
+    isolated: bool,
+    exit_zero: bool,
+    statistics: bool,
+    verbose: bool,
+    emit_patches: Path | None,
+    kustomize: str | None,
+    helm: str | None,
+    force: bool,
+    **table: Any,
+) -> int:
+    """Fix manifests in place (or stdin to stdout), or show what would change.
+
+    PATHS are files or directories (*.yaml, *.yml); '-' reads stdin and writes stdout.
+    """
+    targets = _paths(paths, required=not (kustomize or helm))
+    overrides = flag_overrides(APPLY, table)
+    settings = build_settings(config, isolated, overrides)
+    from_flags = bool({"select", "ignore", "extend_select"} & set(overrides))
+    rules = _rules(settings, from_flags=from_flags)
+    from winfix.runner import Mode, Options
+
     mode = Mode.CHECK if check else Mode.DIFF if diff else Mode.APPLY
-    use_color = color is ColorChoice.ALWAYS or (
-        color is ColorChoice.AUTO and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    use_color = color == "always" or (
+        color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     )
     options = Options(
         mode=mode,
-        output_format=output_format.value,
+        output_format=output_format,
         report=report,
         color=use_color,
         max_bytes=max_size * 1024 * 1024,
@@ -322,81 +348,56 @@ def apply(  # noqa: PLR0917 - typer maps each parameter to an option
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF
     if emit_patches is not None or kustomize or helm:
+        if statistics:
+            raise ConfigError("--statistics cannot be combined with --emit-patches, "
+                              "--kustomize or --helm")
         from winfix import hosts
 
         code = hosts.run_apply(
-            list(paths or []), settings, rules, options,
+            targets, settings, rules, options,
             emit_patches=emit_patches, kustomize=kustomize, helm=helm,
         )
-        raise typer.Exit(code)
-    code, _ = run(paths or [], settings, rules, options)
-    raise typer.Exit(code)
+        return _exit(code, exit_zero)
+    return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
+                verbose=verbose)
 
 
-@app.command("check", epilog=CHECK_EXIT_HELP)
-def check_command(  # noqa: PLR0917 - typer maps each parameter to an option
-    paths: Annotated[
-        list[str] | None,
-        typer.Argument(help="Files or directories (*.yaml, *.yml); '-' reads stdin."),
-    ] = None,
-    schema: Annotated[
-        bool,
-        typer.Option(
-            "--schema/--no-schema",
-            help="Also validate built-in kinds against the Kubernetes OpenAPI schema "
-            "(needs winfix[schema]).",
-        ),
-    ] = True,
-    kubernetes_version: Annotated[
-        str | None,
-        typer.Option(
-            "--kubernetes-version",
-            metavar="MAJOR.MINOR",
-            help="Schema version to validate against (default: the newest installed).",
-        ),
-    ] = None,
-    report: ReportOpt = None,
-    output_format: FormatOpt = FindingsFormat.TEXT,
-    quiet: QuietOpt = False,
-    max_size: MaxSizeOpt = 64,
-    config: ConfigOpt = None,
-    isolated: IsolatedOpt = False,
-    runtime_class: Annotated[
-        str | None,
-        typer.Option(
-            "--runtime-class", help="A RuntimeClass that places pods on Windows nodes."
-        ),
-    ] = None,
-) -> None:
+@app.command("check", cls=_SettingsCommand, epilog=CHECK_EXIT_HELP, context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, metavar="[PATHS]...")
+@_report
+@_format
+@_quiet
+@_max_size
+@_config
+@_isolated
+@_exit_zero
+@_statistics
+@_verbose
+def check_command(
+    *,
+    paths: tuple[str, ...],
+    report: Path | None,
+    output_format: str,
+    quiet: bool,
+    max_size: int,
+    config: Path | None,
+    isolated: bool,
+    exit_zero: bool,
+    statistics: bool,
+    verbose: bool,
+    **table: Any,
+) -> int:
     """Check, without changing anything, that manifests would be admitted and scheduled on
-    Windows nodes (the self-check `apply` runs after fixing), e.g. for hand-written ones."""
-    if not paths:
-        raise typer.BadParameter("give at least one PATH, or '-' for stdin", param_hint="PATHS")
-    if paths.count("-") > 1:
-        raise typer.BadParameter("'-' (stdin) can be given only once", param_hint="PATHS")
-    settings = build_settings(
-        config=config,
-        isolated=isolated,
-        select=None,
-        ignore=None,
-        unsafe_fixes=None,
-        windows_version=None,
-        toleration=None,
-        no_tolerations=False,
-        runtime_class=runtime_class,
-        mount_path=None,
-        host_process_user=None,
-    )
+    Windows nodes (the self-check `apply` runs after fixing), e.g. for hand-written ones.
+
+    PATHS are files or directories (*.yaml, *.yml); '-' reads stdin.
+    """
     from dataclasses import replace
 
-    if kubernetes_version is not None:
-        import re
-
-        if not re.fullmatch(r"v?1\.\d+(\.\d+)?", kubernetes_version):
-            raise ConfigError(
-                f"--kubernetes-version {kubernetes_version!r}: expected MAJOR.MINOR, e.g. 1.32"
-            )
-        settings = replace(settings, kubernetes_version=kubernetes_version)
+    targets = _paths(paths)
+    overrides = flag_overrides(CHECK, table)
+    schema = overrides.pop("schema_validation", True)  # check validates unless --no-schema
+    settings = build_settings(config, isolated, overrides)
     settings = replace(settings, schema_validation=schema, select=(), ignore=())
     if schema:
         from winfix import schema as schemas
@@ -406,19 +407,24 @@ def check_command(  # noqa: PLR0917 - typer maps each parameter to an option
                 schemas.resolve_version(settings.kubernetes_version)
             except schemas.SchemaUnavailable as exc:
                 raise ConfigError(str(exc)) from None
+    from winfix import policy
+    from winfix.runner import Mode, Options
+
     rules = policy.rules_for(settings, policy.Command.CHECK)
     options = Options(
         mode=Mode.CHECK,
-        output_format=output_format.value,
+        output_format=output_format,
         report=report,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
     )
-    code, _ = run(paths, settings, rules, options)
-    raise typer.Exit(code)
+    return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
+                verbose=verbose)
 
 
 def _rules(settings: Settings, *, from_flags: bool) -> tuple[Rule, ...]:
+    from winfix import policy  # imports the rules: not on the path of --version and --help
+
     try:
         return policy.rules_for(settings)
     except ConfigError as exc:
@@ -427,93 +433,85 @@ def _rules(settings: Settings, *, from_flags: bool) -> tuple[Rule, ...]:
         raise
 
 
-@app.command("krm")
-def krm_function() -> None:
+@app.command("krm", context_settings=CONTEXT)
+def krm_function() -> int:
     """KRM function: a ResourceList on stdin, the fixed ResourceList on stdout (kpt, kustomize).
 
     Options come from functionConfig (kind WindowsFix, apiVersion winfix.io/v1alpha1, the
-    keys of .winfix.yaml; or a ConfigMap's data). Exit 1 only when an error-severity
-    result remains.
+    keys of .winfix.yaml; or a ConfigMap's data). Exit 1 when an error-severity result
+    remains, 2 when the functionConfig is invalid.
     """
     from winfix import krm
 
-    raise typer.Exit(krm.run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr))
+    return krm.run(sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
 
 
-kustomize_plugin_app = typer.Typer(
-    help="The Kustomize legacy exec transformer plugin (kind WindowsFix).",
-    no_args_is_help=True,
-)
-app.add_typer(kustomize_plugin_app, name="kustomize-plugin")
+@app.group("kustomize-plugin", cls=_Ordered, no_args_is_help=True, context_settings=CONTEXT)
+def kustomize_plugin_group() -> None:
+    """The Kustomize legacy exec transformer plugin (kind WindowsFix)."""
 
 
-@kustomize_plugin_app.command("install")
-def kustomize_plugin_install(
-    python: Annotated[
-        str | None,
-        typer.Option("--python", help="Interpreter the plugin runs (default: this one)."),
-    ] = None,
-) -> None:
+@kustomize_plugin_group.command("install", context_settings=CONTEXT)
+@click.option("--python", metavar="PATH", help="Interpreter the plugin runs (default: this one).")
+def kustomize_plugin_install(python: str | None) -> None:
     """Install the plugin under $XDG_CONFIG_HOME/kustomize/plugin (default ~/.config)."""
     from winfix import kustomize_plugin
 
     path = kustomize_plugin.install(python=python)
-    typer.echo(f"installed {path}")
-    typer.echo("use it with: kubectl kustomize --enable-alpha-plugins DIR "
+    click.echo(f"installed {path}")
+    click.echo("use it with: kubectl kustomize --enable-alpha-plugins DIR "
                "(or kustomize build --enable-alpha-plugins DIR)")
 
 
-@app.command("rules")
-def list_rules(
-    output_format: Annotated[ListFormat, typer.Option("--format")] = ListFormat.TEXT,
-) -> None:
+@app.command("rules", context_settings=CONTEXT)
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="Output format.")
+def list_rules(output_format: str) -> None:
     """List the rules: id, name, fix safety and what each does."""
+    from winfix import registry
+
     rules = registry.all_rules()
-    if output_format is ListFormat.JSON:
+    if output_format == "json":
         import json
 
         data = [
             {"id": r.id, "name": r.name, "safety": str(r.safety), "title": r.title} for r in rules
         ]
-        typer.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data, indent=2))
         return
     width = max(len(r.name) for r in rules)
     for rule in rules:
-        typer.echo(f"{rule.id}  {rule.name:<{width}}  {rule.safety!s:<6}  {rule.title}")
+        click.echo(f"{rule.id}  {rule.name:<{width}}  {rule.safety!s:<6}  {rule.title}")
 
 
-@app.command()
-def explain(
-    rule: Annotated[str, typer.Argument(help="Rule id or name, e.g. WIN001 or os-name.")],
-) -> None:
-    """Print a rule's documentation and an example diff."""
-    typer.echo(explain_text(registry.get(rule)), nl=False)
+@app.command(context_settings=CONTEXT)
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print a rule's documentation and an example diff.
+
+    RULE is a rule id or name, e.g. WIN001 or os-name.
+    """
+    from winfix import registry
+    from winfix.explain import explain_text
+
+    click.echo(explain_text(registry.get(rule)), nl=False)
 
 
-BOT_EXIT_HELP = (
-    "Exit codes: 0 pull request opened, updated or already up to date (or nothing to fix, or "
-    "the same fixes were closed unmerged); 1 someone else pushed to the bot's branch, which is "
-    "left alone; 2 configuration, git or GitHub API error."
-)
-
-
-@app.command(epilog=BOT_EXIT_HELP)
-def bot(  # noqa: PLR0917 - typer maps each parameter to an option
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the diff and the PR body; change nothing.")
-    ] = False,
-    repo: Annotated[
-        Path, typer.Option("--repo", help="The GitOps clone (default: the current directory).")
-    ] = Path(),
-    remote: Annotated[str, typer.Option("--remote", help="Git remote to push to.")] = "origin",
-    branch: Annotated[
-        str | None, typer.Option("--branch", help="Bot branch (default: bot.branch).")
-    ] = None,
-    base: Annotated[
-        str | None, typer.Option("--base", help="Base branch (default: the repository's).")
-    ] = None,
-    config: ConfigOpt = None,
-) -> None:
+@app.command(cls=_SettingsCommand, epilog=BOT_EXIT_HELP, context_settings=CONTEXT)
+@click.option("--dry-run", is_flag=True, help="Print the diff and the PR body; change nothing.")
+@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path(),
+              metavar="DIR", help="The GitOps clone (default: the current directory).")
+@click.option("--remote", default="origin", show_default=True, metavar="NAME",
+              help="Git remote to push to.")
+@_config
+def bot(
+    *,
+    dry_run: bool,
+    repo: Path,
+    remote: str,
+    config: Path | None,
+    **table: Any,
+) -> int:
     """Fix a GitOps repository's manifests and open or update one GitHub pull request.
 
     Token from $GITHUB_TOKEN (or bot.token-env), API from $GITHUB_API_URL, repository from
@@ -526,9 +524,10 @@ def bot(  # noqa: PLR0917 - typer maps each parameter to an option
             f"winfix bot needs the bot extra ({exc.name or exc} is missing): "
             "pip install 'winfix[bot]'"
         ) from None
+    given = flag_overrides(BOT, table)  # over the bot: table of the configuration
     result = run_bot(BotOptions(repo=repo, remote=remote, dry_run=dry_run, config=config,
-                                branch=branch, base=base))
-    raise typer.Exit(result.exit_code)
+                                branch=given.get("branch"), base=given.get("base")))
+    return int(result.exit_code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -537,22 +536,37 @@ def main(argv: list[str] | None = None) -> int:
     lost = files.close_stdout()  # output lost at the last flush: never exit 0 truncated
     if lost is not None:
         sys.stderr.write(f"winfix: error: {lost}\n")
-        return max(code, ExitCode.INPUT)
+        return max(code, EXIT_INPUT)
     return code
 
 
 def _dispatch(argv: list[str] | None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="winfix")
-    except SystemExit as exc:  # typer/click exit with the code we or they chose
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else ExitCode.INPUT)
+        # click's own main() would turn a closed stdout into exit 1 and print usage
+        # errors itself; running the context here keeps every outcome in one place.
+        with app.make_context("winfix", args) as ctx:
+            result = app.invoke(ctx)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
+    except click.exceptions.NoSuchOption as exc:
+        # One wording whatever the click version (8.5 writes "No such option '--x'.").
+        close = exc.possibilities[:1] if exc.possibilities else []  # the closest only
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        click.UsageError(f"No such option: {exc.option_name}{hint}", exc.ctx).show()
+        return EXIT_INPUT
+    except click.ClickException as exc:  # usage errors: bad flag or value (exit 2)
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 130
     except InputError as exc:
         sys.stderr.write(f"{exc}\n")
-        return ExitCode.INPUT
+        return EXIT_INPUT
     except WinfixError as exc:
         sys.stderr.write(f"winfix: error: {exc}\n")
-        return ExitCode.INPUT
+        return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -561,15 +575,14 @@ def _dispatch(argv: list[str] | None) -> int:
         with contextlib.suppress(OSError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-        return ExitCode.OK
+        return 0
     except OSError as exc:  # an output that failed (stdout on a full disk) is not a bug
         files.discard(sys.stdout)
         sys.stderr.write(f"winfix: error: cannot write: {exc.strerror or exc}\n")
-        return ExitCode.INPUT
+        return EXIT_INPUT
     except Exception as exc:  # the last line of defence: no tracebacks
         sys.stderr.write(
             f"winfix: internal error: {type(exc).__name__}: {exc} "
             "(this is a bug in winfix; please report it with the input that caused it)\n"
         )
-        return ExitCode.INTERNAL
-    return ExitCode.OK
+        return EXIT_INTERNAL

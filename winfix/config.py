@@ -1,274 +1,36 @@
-"""Settings: ``.winfix.yaml`` (or ``[tool.winfix]`` in pyproject.toml), then flags.
+"""Reading configuration: ``.winfix.yaml`` (or ``[tool.winfix]`` in pyproject.toml), then flags.
 
 The file is found from the working directory upward; the first ``.winfix.yaml``,
 ``.winfix.yml`` or pyproject.toml with a ``[tool.winfix]`` table wins. Its keys
-are checked against ``CONFIG_SCHEMA``; errors name the file, line and column.
+are checked against ``CONFIG_SCHEMA`` (derived from the option table in
+``winfix.settings``); errors name the file, line and column.
 """
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import re
-import tomllib
-from collections.abc import Mapping as TMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from winfix.errors import ConfigError, InputError
+from winfix.settings import Settings, config_schema, settings_from_data
 from winfix.yamltree import Mapping, Node, Sequence, iter_documents
 
 CONFIG_NAMES = (".winfix.yaml", ".winfix.yml")
 
-# Windows Server release -> node.kubernetes.io/windows-build label value
-# (https://kubernetes.io/docs/concepts/windows/user-guide/ "Ensuring OS-specific workloads").
-WINDOWS_BUILDS = {"2019": "10.0.17763", "2022": "10.0.20348", "2025": "10.0.26100"}
-DEPRECATED_VERSIONS = {"2019": "Windows Server 2019 is no longer supported upstream and is not "
-                       "allowed on AKS with Kubernetes 1.33+; prefer 2022 or 2025"}
-
-# The conventional taint of Windows nodes (kubelet --register-with-taints), see
-# https://kubernetes.io/docs/concepts/windows/user-guide/#taints-and-tolerations
-DEFAULT_TOLERATION: dict[str, str] = {
-    "key": "os",
-    "operator": "Equal",
-    "value": "windows",
-    "effect": "NoSchedule",
-}
-
-HOST_PROCESS_USERS = {
-    "system": "NT AUTHORITY\\SYSTEM",
-    "localservice": "NT AUTHORITY\\Local service",
-    "networkservice": "NT AUTHORITY\\NetworkService",
-}
-
-# A Windows mount target: a drive other than C: ("K:"), or a full path ("C:\\data").
-DRIVE_PATTERN = "^([A-BD-Za-bd-z]:|[A-Za-z]:\\\\.*)$"
-
-_TOLERATION_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "key": {"type": "string"},
-        "operator": {"enum": ["Equal", "Exists"]},
-        "value": {"type": "string"},
-        "effect": {"enum": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
-        "tolerationSeconds": {"type": "integer"},
-    },
-    "additionalProperties": False,
-}
-
-# The `bot:` table of .winfix.yaml, read by `winfix bot` (winfix/bot/discover.py).
-BOT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "exclude": {"type": "array", "items": {"type": "string"}},
-        "branch": {"type": "string", "pattern": "^[A-Za-z0-9._/-]+$"},
-        "base": {"type": "string"},
-        "title": {"type": "string", "minLength": 1},
-        "author-name": {"type": "string", "minLength": 1},
-        "author-email": {"type": "string", "pattern": "^[^<>@\\s]+@[^<>@\\s]+$"},
-        "token-env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-        "template": {"type": "string"},
-        "docs-url": {"type": "string"},
-        "overlays": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["source", "path"],
-                "additionalProperties": False,
-                "properties": {
-                    "source": {"type": "string"},
-                    "path": {"type": "string"},
-                    "rendered": {"type": "string"},
-                },
-            },
-        },
-    },
-}
-
-
-CONFIG_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "select": {"type": "array", "items": {"type": "string"}},
-        "ignore": {"type": "array", "items": {"type": "string"}},
-        "unsafe-fixes": {"type": "boolean"},
-        "windows-version": {"enum": [None, "2019", "2022", "2025", 2019, 2022, 2025]},
-        "tolerations": {
-            "oneOf": [
-                {"type": "array", "items": _TOLERATION_SCHEMA},
-                {"const": False},
-            ]
-        },
-        "runtime-class": {"type": ["string", "null"]},
-        "host-process-user": {"enum": sorted(HOST_PROCESS_USERS)},
-        "mount-paths": {
-            "type": "object",
-            "additionalProperties": {"type": "string", "pattern": DRIVE_PATTERN},
-        },
-        "image-map": {"type": "object", "additionalProperties": {"type": "string"}},
-        "keep-linux": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                # An empty selector would keep every workload on Linux: say which.
-                "anyOf": [{"required": [key]} for key in ("kind", "name", "namespace", "labels")],
-                "additionalProperties": False,
-                "properties": {
-                    "kind": {"type": "string"},
-                    "name": {"type": "string"},
-                    "namespace": {"type": "string"},
-                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "reason": {"type": "string"},
-                },
-            },
-        },
-        "pod-template-paths": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["apiVersion", "kind", "paths"],
-                "additionalProperties": False,
-                "properties": {
-                    "apiVersion": {"type": "string"},
-                    "kind": {"type": "string"},
-                    "paths": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                },
-            },
-        },
-        "cluster-domain": {"type": "string"},
-        "profiles": {"type": "array", "items": {"enum": ["azure-npm"]}},
-        # The cluster's network policy engine; "azure-npm" turns on the Azure NPM
-        # (Windows) NetworkPolicy checks. Same as `profiles: [azure-npm]`.
-        "network-policy": {"enum": ["azure-npm", "calico", "none"]},
-        # Offline OpenAPI schema check of the output (optional extra winfix[schema]):
-        # the Kubernetes version whose schemas are used (default: the newest installed),
-        # and whether `winfix apply` runs it too (`winfix check` always does).
-        "kubernetes-version": {"type": "string", "pattern": "^v?1\\.[0-9]+(\\.[0-9]+)?$"},
-        "schema-validation": {"type": "boolean"},
-        "bot": BOT_SCHEMA,
-    },
-}
-
-
-@dataclass(frozen=True)
-class KeepLinux:
-    kind: str | None = None
-    name: str | None = None
-    namespace: str | None = None
-    labels: tuple[tuple[str, str], ...] = ()
-    reason: str = "kept on Linux by configuration"
-
-    def matches(
-        self, kind: str, name: str, namespace: str | None, labels: TMapping[str, Any]
-    ) -> bool:
-        if self.kind and self.kind != kind:
-            return False
-        if self.name and not fnmatch.fnmatchcase(name, self.name):
-            return False
-        if self.namespace and not fnmatch.fnmatchcase(namespace or "", self.namespace):
-            return False
-        return all(labels.get(k) == v for k, v in self.labels)
-
-
-@dataclass(frozen=True)
-class Settings:
-    select: tuple[str, ...] = ()  # empty: every rule
-    ignore: tuple[str, ...] = ()
-    unsafe_fixes: bool = False
-    windows_version: str | None = None
-    tolerations: tuple[tuple[tuple[str, Any], ...], ...] = (tuple(DEFAULT_TOLERATION.items()),)
-    runtime_class: str | None = None
-    host_process_user: str = "system"
-    mount_paths: tuple[tuple[str, str], ...] = ()
-    image_map: tuple[tuple[str, str], ...] = ()
-    keep_linux: tuple[KeepLinux, ...] = ()
-    pod_template_paths: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    cluster_domain: str = "cluster.local"
-    profiles: tuple[str, ...] = ()
-    network_policy: str | None = None  # azure-npm | calico | none; None: not said
-    kubernetes_version: str | None = None  # schema version; None: the newest installed
-    schema_validation: bool = False  # run the OpenAPI schema check (WIN901)
-    source: str | None = None  # the config file these came from
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def windows_build(self) -> str | None:
-        return WINDOWS_BUILDS.get(self.windows_version or "")
-
-    def toleration_dicts(self) -> list[dict[str, Any]]:
-        return [dict(items) for items in self.tolerations]
-
-    def template_paths(self) -> dict[str, tuple[str, ...]]:
-        return dict(self.pod_template_paths)
-
-    @property
-    def azure_npm(self) -> bool:
-        """The cluster enforces NetworkPolicy with Azure NPM (`network-policy: azure-npm`)."""
-        return self.network_policy == "azure-npm" or "azure-npm" in self.profiles
-
-
-def settings_from_data(data: dict[str, Any], source: str | None = None) -> Settings:
-    """Settings from already-validated config data (file, KRM functionConfig)."""
-    kwargs: dict[str, Any] = {"source": source}
-    simple = {
-        "unsafe-fixes": "unsafe_fixes",
-        "runtime-class": "runtime_class",
-        "host-process-user": "host_process_user",
-        "cluster-domain": "cluster_domain",
-        "network-policy": "network_policy",
-        "kubernetes-version": "kubernetes_version",
-        "schema-validation": "schema_validation",
-    }
-    for key, attr in simple.items():
-        if key in data:
-            kwargs[attr] = data[key]
-    for key in ("select", "ignore", "profiles"):
-        if key in data:
-            kwargs[key] = tuple(data[key])
-    if data.get("windows-version") is not None:
-        kwargs["windows_version"] = str(data["windows-version"])
-    if "tolerations" in data:
-        value = data["tolerations"] or []
-        kwargs["tolerations"] = tuple(tuple(t.items()) for t in value)
-    for key, attr in (("mount-paths", "mount_paths"), ("image-map", "image_map")):
-        if key in data:
-            kwargs[attr] = tuple((str(k), str(v)) for k, v in data[key].items())
-    if "keep-linux" in data:
-        kwargs["keep_linux"] = tuple(
-            KeepLinux(
-                kind=item.get("kind"),
-                name=item.get("name"),
-                namespace=item.get("namespace"),
-                labels=tuple(sorted((item.get("labels") or {}).items())),
-                reason=item.get("reason") or "kept on Linux by configuration",
-            )
-            for item in data["keep-linux"]
-        )
-    if "pod-template-paths" in data:
-        from winfix.resources import group_kind
-
-        kwargs["pod_template_paths"] = tuple(
-            (group_kind(item["apiVersion"], item["kind"]), tuple(item["paths"]))
-            for item in data["pod-template-paths"]
-        )
-    if "bot" in data:
-        kwargs["extra"] = {"bot": data["bot"]}
-    return Settings(**kwargs)
+# Derived from the option table (winfix.settings): one entry per option.
+CONFIG_SCHEMA: dict[str, Any] = config_schema()
 
 
 def validate(
     data: Any, source: str, node: Node | None = None, toml_text: str | None = None
 ) -> dict[str, Any]:
     """Check config data against the schema; errors point at the offending line."""
-    if data is None:
-        return {}
+    if data is None or data == {}:
+        return {}  # nothing to check: do not pay for importing jsonschema
     import jsonschema  # only when there is configuration to check: it is slow to import
 
     validator = jsonschema.Draft202012Validator(CONFIG_SCHEMA)
@@ -287,6 +49,8 @@ def validate(
             at_key = True
             what = "unknown option" if not error.absolute_path else "unknown key"
             message = f"{what} {unknown[0]!r}"
+            import difflib  # only to word an error
+
             close = difflib.get_close_matches(unknown[0], list(allowed), n=1)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
@@ -374,6 +138,8 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a pyproject.toml that mentions winfix
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

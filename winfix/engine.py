@@ -12,13 +12,13 @@ import gc
 import re
 from dataclasses import dataclass, field, replace
 
-from winfix.config import Settings
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, Safety, Severity
 from winfix.policy import Placement
 from winfix.resources import Resource, pod_info
 from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo
+from winfix.settings import Settings
 from winfix.source import Encoding, decode
 from winfix.yamltree import Document, Mapping, iter_documents
 

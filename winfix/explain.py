@@ -7,11 +7,12 @@ from pathlib import Path
 
 import yaml
 
-from winfix.config import Settings, settings_from_data, validate
+from winfix.config import validate
 from winfix.diffing import unified_diff
 from winfix.engine import fix_text
 from winfix.reporting import format_text, sort_findings
 from winfix.rules import Rule
+from winfix.settings import Settings, settings_from_data
 
 
 @dataclass(frozen=True)

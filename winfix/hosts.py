@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from winfix import patches, render_sources
-from winfix.config import Settings
 from winfix.errors import ConfigError
 from winfix.rules import Rule
 from winfix.runner import Mode, Options, run
+from winfix.settings import Settings
 
 
 def run_apply(

@@ -29,11 +29,12 @@ from typing import Any, BinaryIO, TextIO
 import yaml
 
 from winfix import files, policy, yamlout
-from winfix.config import Settings, settings_from_data, validate
+from winfix.config import validate
 from winfix.engine import fix_text
-from winfix.errors import InputError, WinfixError
+from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.model import Finding
 from winfix.rules import Rule
+from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
 from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python
 
 API_GROUP = "winfix.io"
@@ -49,13 +50,15 @@ RESOURCE_LIST_KINDS = (
 _PATH_ANNOTATIONS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 _INDEX_ANNOTATIONS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
-# Options whose ConfigMap value (``kpt fn eval -- key=value``) is a comma-separated list.
-_LIST_KEYS = ("select", "ignore", "profiles")
 _META_KEYS = ("apiVersion", "kind", "metadata")
 
 
 class KrmError(WinfixError):
-    """A ResourceList or functionConfig winfix cannot work with."""
+    """A ResourceList winfix cannot work with."""
+
+
+class KrmConfigError(KrmError, ConfigError):
+    """A functionConfig winfix cannot read: exit 2, as a bad .winfix.yaml in the CLI."""
 
 
 # ---------------------------------------------------------------------------
@@ -67,42 +70,50 @@ def config_data(function_config: Any, source: str = "functionConfig") -> dict[st
     if function_config is None:
         return {}
     if not isinstance(function_config, dict):
-        raise KrmError(f"{source}: expected a mapping, got {type(function_config).__name__}")
+        raise KrmConfigError(f"{source}: expected a mapping, got {type(function_config).__name__}")
     kind = function_config.get("kind")
     if kind == "ConfigMap":
         data = function_config.get("data") or {}
         if not isinstance(data, dict):
-            raise KrmError(f"{source}: ConfigMap data must be a mapping")
+            raise KrmConfigError(f"{source}: ConfigMap data must be a mapping")
         return {str(k): _config_map_value(str(k), v) for k, v in data.items()}
     if kind != KIND:
-        raise KrmError(
+        raise KrmConfigError(
             f"{source}: unsupported kind {kind!r}; use kind {KIND} (apiVersion {API_VERSION}) "
             "or a ConfigMap"
         )
     api_version = str(function_config.get("apiVersion", ""))
     if api_version.split("/", maxsplit=1)[0] != API_GROUP:
-        raise KrmError(f"{source}: {KIND} needs apiVersion {API_VERSION}, got {api_version!r}")
+        raise KrmConfigError(
+            f"{source}: {KIND} needs apiVersion {API_VERSION}, got {api_version!r}"
+        )
     spec = function_config.get("spec")
     top = {k: v for k, v in function_config.items() if k not in (*_META_KEYS, "spec")}
     if spec is not None and top:
-        raise KrmError(f"{source}: put the options either under spec or at the top level, not both")
+        raise KrmConfigError(
+            f"{source}: put the options either under spec or at the top level, not both"
+        )
     if spec is None:
         return top
     if not isinstance(spec, dict):
-        raise KrmError(f"{source}: spec must be a mapping")
+        raise KrmConfigError(f"{source}: spec must be a mapping")
     return dict(spec)
 
 
 def _config_map_value(key: str, value: Any) -> Any:
-    """ConfigMap data holds strings: ``unsafe-fixes=true``, ``select=WIN001,WIN002``."""
-    if not isinstance(value, str):
-        return value
-    if key in _LIST_KEYS:
+    """ConfigMap data holds strings (``kpt fn eval -- key=value``): read each by the
+    option's declared form: ``select=WIN001,WIN002``, ``mount-paths=/data=K:``,
+    ``runtime-class=win``, ``unsafe-fixes=true``."""
+    option = OPTION_BY_KEY.get(key)
+    if not isinstance(value, str) or option is None:
+        return value  # not a string, or an unknown key the schema reports
+    form = option.text_form
+    if form == "list":
         return [part.strip() for part in value.split(",") if part.strip()]
-    if key in ("mount-paths", "image-map") and "=" in value and not value.lstrip().startswith("{"):
+    if form == "pairs" and "=" in value and not value.lstrip().startswith("{"):
         pairs = (part.split("=", 1) for part in value.split(",") if part.strip())
         return {k.strip(): v.strip() for k, v in pairs}
-    if key in ("windows-version", "runtime-class", "host-process-user", "cluster-domain"):
+    if form == "text":
         return value
     try:
         return yaml.safe_load(value)
@@ -111,8 +122,12 @@ def _config_map_value(key: str, value: Any) -> Any:
 
 
 def settings_from_function_config(function_config: Any, source: str = "functionConfig") -> Settings:
+    """Settings from a functionConfig; a bad one raises ConfigError (exit 2, as the CLI)."""
     data = config_data(function_config, source)
-    return settings_from_data(validate(data, source), source)
+    try:
+        return settings_from_data(validate(data, source), source)
+    except InputError as exc:  # located in the functionConfig: a configuration error
+        raise KrmConfigError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------
@@ -352,7 +367,8 @@ def _set_results(text: str, results: list[dict[str, Any]]) -> str:
 
 
 def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
-    """The KRM entry point: exit 0, or 1 when an error-severity result remains."""
+    """The KRM entry point: exit 0; 1 when an error-severity result remains or stdin is
+    not a ResourceList; 2 for a bad functionConfig (as the CLI for a bad .winfix.yaml)."""
     data = stdin.read()
     try:
         text = data.decode("utf-8")
@@ -364,6 +380,9 @@ def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
         return 1
     try:
         outcome = process(text)
+    except ConfigError as exc:  # a bad functionConfig: exit 2, as the CLI does
+        stderr.write(f"winfix krm: error: {exc}\n")
+        return 2
     except (KrmError, InputError) as exc:
         stderr.write(f"winfix krm: error: {exc}\n")
         return 1

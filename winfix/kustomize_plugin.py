@@ -10,6 +10,12 @@ edits only the bytes a fix needs, so the ids (and everything else) pass through.
 Needs only ``--enable-alpha-plugins``, so it works with ``kubectl kustomize`` as
 well as ``kustomize build`` (unlike exec KRM functions, which ``kubectl
 kustomize`` silently skips).
+
+Kustomize shows the plugin's stderr only when the plugin fails (``invokePlugin``
+keeps it in a buffer and puts it in front of the error), so on success the
+warnings also go to the terminal, when there is one (``winfix.terminal``). Positions
+point at the user's files when the kustomization asks for origin annotations
+(``winfix.kustomize_origin``).
 """
 
 from __future__ import annotations
@@ -23,11 +29,14 @@ from typing import BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, policy, reporting
-from winfix.config import settings_from_data, validate
+from winfix import files, kustomize_origin, policy, reporting, terminal
+from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
 from winfix.krm import API_GROUP, KIND, config_data
+from winfix.model import Finding, Severity
+from winfix.rules import Rule
+from winfix.settings import Settings, settings_from_data
 from winfix.source import decode, encode
 
 PLUGIN_VERSION = "v1alpha1"
@@ -92,9 +101,11 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     except WinfixError as exc:
         stderr.write(f"winfix kustomize plugin: error: {exc}\n")
         return 2
+    root = Path.cwd()  # the kustomization root: Kustomize runs the plugin there
     blocking = [f for f in result.findings if f.blocking]
     if blocking:
-        stderr.write(reporting.format_text(blocking))
+        shown = kustomize_origin.relocate(blocking, text, settings, rules, root)
+        stderr.write(reporting.format_text(reporting.sort_findings(shown)))
         stderr.write(
             f"winfix kustomize plugin: {len(blocking)} error(s) no fix could resolve; "
             "fix them in the source, or list the rule under `ignore:` in the WindowsFix config\n"
@@ -105,7 +116,27 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
     except files.OutputError as exc:
         stderr.write(f"winfix kustomize plugin: error: {exc}\n")
         return 2
+    notices = _notices(result.findings, text, settings, rules, root)
+    if notices:
+        stderr.write(notices)
+        terminal.tell(notices, stderr)
     return 0
+
+
+def _notices(
+    findings: list[Finding], text: str, settings: Settings, rules: tuple[Rule, ...], root: Path
+) -> str:
+    """Warnings nobody fixed, and how many unsafe fixes the config could switch on."""
+    warnings = [f for f in findings if not f.fixed and f.severity is Severity.WARNING]
+    shown = kustomize_origin.relocate(warnings, text, settings, rules, root)
+    notices = reporting.format_text(reporting.sort_findings(shown))
+    unsafe = sum(1 for f in findings if f.fix_available)
+    if unsafe:
+        notices += (
+            f"winfix kustomize plugin: {unsafe} unsafe fix(es) available with "
+            "`unsafe-fixes: true` in the WindowsFix config\n"
+        )
+    return notices
 
 
 def main() -> int:

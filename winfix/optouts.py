@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from winfix.config import Settings
 from winfix.resources import Resource, string_map
+from winfix.settings import Settings
 
 KEEP_LINUX_ANNOTATION = "winfix.io/keep-linux"
 IGNORE_ALL_ANNOTATION = "winfix.io/ignore-all"

@@ -34,9 +34,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from winfix import __version__, files, pipeline, reporting, yamlout
-from winfix.config import Settings
 from winfix.errors import InputError, WinfixError
 from winfix.rules import Rule
+from winfix.settings import Settings
 
 Op = dict[str, Any]
 

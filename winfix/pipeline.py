@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from winfix import files, helm_templates
-from winfix.config import Settings
 from winfix.engine import FileResult, fix_bytes
 from winfix.errors import InputError
 from winfix.rules import Rule
+from winfix.settings import Settings
 
 
 class Skip(enum.Enum):

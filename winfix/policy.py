@@ -24,11 +24,11 @@ from __future__ import annotations
 import enum
 
 from winfix import registry
-from winfix.config import Settings
 from winfix.errors import ConfigError
 from winfix.optouts import opt_outs
 from winfix.resources import Resource
 from winfix.rules import ResourcePlan, Rule, Selection
+from winfix.settings import Settings
 
 
 class Command(enum.Enum):
@@ -59,6 +59,11 @@ def rules_for(settings: Settings, command: Command = Command.APPLY) -> tuple[Rul
         elif selected is None or rule.id in selected or rule.selection is Selection.KEPT:
             chosen.append(rule)
     return tuple(chosen)
+
+
+def never_ignored() -> frozenset[str]:
+    """Ids of the rules no ``ignore`` can switch off (the self-checks)."""
+    return frozenset(r.id for r in registry.all_rules() if r.selection is Selection.ALWAYS)
 
 
 def _named(keys: tuple[str, ...], rule: Rule) -> set[str]:

@@ -10,21 +10,43 @@ comments and the filename annotation pass through untouched.
 
 ``winfix-post-renderer [winfix apply options]`` is ``winfix apply -`` with two
 differences a post-renderer needs: input with no YAML content (every template
-rendered empty) is echoed back instead of being an error, and a leading
+rendered empty) is echoed back (a comment when Helm sent nothing at all) instead
+of being an error, and a leading
 ``apply`` / trailing ``-`` are accepted, so the Helm 3 command line
 ``--post-renderer-args apply --post-renderer-args -`` also works with the Helm 4
 plugin.
+
+Under Helm 4 (the plugin's ``bin/post-render`` sets ``WINFIX_POSTRENDER_HOST=helm4``)
+a failure is reported through Helm's own error message instead of stderr, which
+Helm 4 discards: see ``winfix.helm4``. Neither Helm shows the stderr of a run that
+succeeds, so its warnings also go to the terminal (``winfix.terminal``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import os
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-from winfix import files
+from winfix import files, helm4, terminal
+from winfix.helm4 import FILENAME_ANNOTATION
 
-# The annotation Helm 4 adds to every document; it must survive post-rendering.
-FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
+__all__ = ["FILENAME_ANNOTATION", "apply_args", "main"]
+
+# Set by plugins/helm/bin/post-render: the caller is Helm 4, which hides stderr.
+HOST_ENV = "WINFIX_POSTRENDER_HOST"
+HELM4_FLAG = "--helm4"  # the same, as the first argument (the plugin's Windows command)
+
+# Written when Helm sends nothing at all (every template rendered empty): Helm 4
+# fails on an empty post-render output, and a comment is an empty manifest to both
+# Helm 3 and 4 (pkg/postrenderer/postrenderer.go checks bytes.TrimSpace).
+EMPTY_OUTPUT = b"# winfix: the chart rendered no manifests\n"
 
 
 def _blank(data: bytes) -> bool:
@@ -50,32 +72,108 @@ def apply_args(argv: list[str]) -> list[str]:
     return ["apply", *args, "-"]
 
 
+def _report_option(args: list[str]) -> str | None:
+    """The user's own ``--report PATH`` (the last one wins, as in ``winfix apply``)."""
+    found = None
+    for index, arg in enumerate(args):
+        if arg == "--report" and index + 1 < len(args):
+            found = args[index + 1]
+        elif arg.startswith("--report="):
+            found = arg.removeprefix("--report=")
+    return found
+
+
+@contextlib.contextmanager
+def _streams(data: bytes) -> Iterator[tuple[io.BytesIO, io.StringIO]]:
+    """stdin from ``data``; stdout and stderr captured."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out, err = io.BytesIO(), io.StringIO()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+    text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    sys.stdout, sys.stderr = text_out, err
+    try:
+        yield out, err
+    finally:
+        text_out.flush()
+        text_out.detach()  # else closing the wrapper closes ``out`` before it is read
+        sys.stdin, sys.stdout, sys.stderr = saved
+
+
+def _run(
+    cli_main: Callable[[list[str]], int], winfix_args: list[str], data: bytes
+) -> tuple[int, bytes, str, dict[str, Any]]:
+    """``winfix apply -`` over ``data``: exit code, stdout, stderr and the JSON report."""
+    with tempfile.TemporaryDirectory(prefix="winfix-helm-") as scratch:
+        user_report = _report_option(winfix_args)
+        json_report = Path(user_report or Path(scratch) / "report.json")
+        if user_report is None:
+            winfix_args = [winfix_args[0], "--report", str(json_report), *winfix_args[1:]]
+        with _streams(data) as (out, err):
+            code = cli_main(winfix_args)
+        try:
+            report = json.loads(json_report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # not written (bad arguments), or SARIF
+            report = {}
+    return code, out.getvalue(), err.getvalue(), report
+
+
+def _helm4_failure(data: bytes, stderr: str, report: dict[str, Any]) -> int:
+    """Print the one document that carries the failure to the user through Helm 4."""
+    # The full report outlives this run: the message names it.
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", prefix="winfix-helm-report-", suffix=".txt", delete=False
+    ) as full:
+        full.write(helm4.full_report(stderr, data))
+    full_report = Path(full.name)
+    if report.get("summary", {}).get("remainingErrors"):
+        message = helm4.blocked_message(report, full_report, helm4.source_files(data))
+    else:
+        message = helm4.failure_message(stderr, full_report)
+    # Exit 0, or Helm 4 would drop this output too; the document makes Helm fail.
+    return _write_out(helm4.error_document(message).encode("utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console script ``winfix-post-renderer``."""
     from winfix.cli import main as cli_main
 
     args = sys.argv[1:] if argv is None else argv
+    # plugins/helm: bin/post-render sets the variable; on Windows, where Helm 4 runs
+    # winfix-post-renderer itself, the plugin's command passes --helm4 first.
+    under_helm4 = os.environ.get(HOST_ENV) == "helm4" or args[:1] == [HELM4_FLAG]
+    args = args[1:] if args[:1] == [HELM4_FLAG] else args
     try:
         winfix_args = apply_args(args)
     except SystemExit as exc:
+        if under_helm4:
+            return _write_out(helm4.error_document(str(exc)).encode("utf-8"))
         sys.stderr.write(f"{exc}\n")
         return 2
     data = sys.stdin.buffer.read()
     if _blank(data):
-        # Every template rendered empty: hand Helm back exactly what it sent
-        # (Helm 4 rejects an empty output as an error).
-        try:
-            files.write_stream(sys.stdout.buffer, data)
-        except files.OutputError as exc:
-            sys.stderr.write(f"winfix-post-renderer: error: {exc}\n")
-            return 2
-        return 0
-    saved = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+        # Every template rendered empty: hand Helm back what it sent, or a comment
+        # when that is nothing at all (Helm 4 rejects an empty output as an error).
+        return _write_out(data if data.strip() else EMPTY_OUTPUT)
+    code, out, err, report = _run(cli_main, winfix_args, data)
+    sys.stderr.write(err)  # Helm shows it on failure (Helm 3) or never (Helm 4, #31843)
+    if code != 0 and under_helm4:
+        return _helm4_failure(data, err, report)
+    if _write_out(out) != 0:
+        return 2
+    if code == 0:
+        # Both Helms drop a successful post-renderer's stderr: warnings to the terminal.
+        terminal.tell(helm4.notices(report, helm4.source_files(data)), sys.stderr)
+    return code
+
+
+def _write_out(data: bytes) -> int:
+    """The manifests to Helm, all of them or exit 2 with one line (a full disk)."""
     try:
-        return cli_main(winfix_args)
-    finally:
-        sys.stdin = saved
+        files.write_stream(sys.stdout.buffer, data)
+    except files.OutputError as exc:
+        sys.stderr.write(f"winfix-post-renderer: error: {exc}\n")
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -36,24 +36,26 @@ def looks_like_manifest(path: Path) -> bool:
     )
 
 
+def value_flags() -> frozenset[str]:
+    """The flags of ``winfix apply`` followed by a value (``--select X``), from the command
+    itself, so a new flag (or a new option in winfix.settings) needs no edit here."""
+    import click
+
+    from winfix.cli import apply
+
+    return frozenset(
+        name
+        for param in apply.get_params(click.Context(apply))
+        if isinstance(param, click.Option) and not param.is_flag and not param.count
+        for name in param.opts
+    )
+
+
 def split_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """Options (everything pre-commit's ``args`` put before the files) and the files."""
     options: list[str] = []
     files: list[str] = []
-    takes_value = {
-        "--config",
-        "--select",
-        "--ignore",
-        "--format",
-        "--report",
-        "--color",
-        "--max-size",
-        "--windows-version",
-        "--toleration",
-        "--runtime-class",
-        "--mount-path",
-        "--host-process-user",
-    }
+    takes_value = value_flags()
     expect_value = False
     for arg in argv:
         if expect_value:

@@ -149,9 +149,6 @@ class PodTemplate:
         meta = self.metadata()
         return None if meta is None else meta.get_map("annotations")
 
-    def pod_security_context(self) -> Mapping | None:
-        return self.spec.get_map("securityContext")
-
     def is_host_process(self) -> bool:
         """Any container (or the pod) has windowsOptions.hostProcess: true."""
         return _host_process(self.spec.get_map("securityContext")) or any(

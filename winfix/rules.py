@@ -1,9 +1,10 @@
 """What a rule is, and the context it reports through.
 
 A rule module in ``transforms/`` defines one ``RULE = Rule(...)``. Its ``check``
-function looks at a resource, mutates the tree through fixes it hands to
-``RuleContext.report`` and never prints or exits: the context decides, from the
-fix's safety and the settings, whether the fix is applied.
+function looks at a resource and never prints or exits. It records a finding with
+``RuleContext.report``, or a finding that comes with a fix with ``RuleContext.fix``,
+which names the fix's safety and applies it when the safety and the settings allow.
+A rule never emits a fix less safe than its declared ``Rule.safety``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from winfix.config import Settings
 from winfix.model import Finding, Safety, Severity
 from winfix.resources import PodInfo, PodTemplate, Resource, pod_info, targets_windows
+from winfix.settings import Settings
 from winfix.yamltree import Node
 
 T = TypeVar("T")
@@ -43,7 +44,10 @@ class Rule:
     id: str
     name: str
     title: str  # one line, for `winfix rules`
-    safety: Safety  # the most a fix of this rule can be: SAFE, UNSAFE or NONE (report only)
+    # The least safe fix the rule may emit: SAFE (all its fixes are safe), UNSAFE (some
+    # need --unsafe-fixes) or NONE (report only). `winfix rules` and the README show it;
+    # RuleContext.fix refuses a fix less safe than this.
+    safety: Safety
     check: Callable[[Resource, RuleContext], None]
     doc: str = ""  # Markdown; filled from the module docstring by the registry
     # Rules that only place workloads on Linux-kept resources too (see `keep-linux`).
@@ -66,6 +70,10 @@ class Rule:
     places_on_windows: bool = False
     # Checks the opt-out annotations themselves, so they do not switch it off.
     reads_opt_outs: bool = False
+
+    def __post_init__(self) -> None:
+        if getattr(self.check, "__module__", "").startswith(f"{TRANSFORMS}."):
+            _DEFINED[self.id] = self
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,23 @@ class ResourcePlan:
         opted out, or not selected) goes to Windows only if it says so itself.
         """
         return self.places_on_windows or targets_windows(pod)
+
+
+# The package the rule modules load as (a wheel ships it; from a checkout the registry
+# binds the repository's transforms/ folder under this name).
+TRANSFORMS = "winfix.transforms"
+# Rules defined by the modules of that package. The registry imports every module
+# before any rule runs (``all_rules`` loads them all, whatever is selected), so this
+# is the set of rules winfix knows, and WIN000 can read it without importing the
+# registry that loads WIN000. Rules defined elsewhere (test doubles) do not count.
+_DEFINED: dict[str, Rule] = {}
+
+
+def known_rule_keys() -> frozenset[str]:
+    """Every key that names a rule: its id, its id in lower case, its name."""
+    return frozenset(
+        key for rule in _DEFINED.values() for key in (rule.id, rule.id.lower(), rule.name)
+    )
 
 
 @dataclass
@@ -178,6 +203,18 @@ class StreamInfo:
         return self.memo("pods", build)
 
 
+# The fixes a rule may emit, by its declared safety (NONE: report only, no fix at all).
+_ALLOWED_FIXES = {
+    Safety.SAFE: (Safety.SAFE,),
+    Safety.UNSAFE: (Safety.SAFE, Safety.UNSAFE),
+    Safety.NONE: (),
+}
+
+
+class FixSafetyError(RuntimeError):
+    """A rule emitted a fix less safe than it declares: a bug in the rule, not in the input."""
+
+
 class RuleContext:
     """Per rule and resource: settings, and the sink findings go to."""
 
@@ -221,19 +258,62 @@ class RuleContext:
         *,
         at: Node | None = None,
         severity: Severity = Severity.WARNING,
-        fix: Callable[[], None] | None = None,
-        safety: Safety = Safety.SAFE,
+        current: Any = None,
+        proposed: Any = None,
+    ) -> None:
+        """Record a finding that offers no fix (a finding with one goes through ``fix``)."""
+        self._record(
+            path, message, at=at, severity=severity, safety=Safety.NONE, fixed=False,
+            current=current, proposed=proposed,
+        )
+
+    def fix(
+        self,
+        path: str,
+        message: str,
+        apply: Callable[[], None],
+        safety: Safety,
+        *,
+        at: Node | None = None,
+        severity: Severity = Severity.WARNING,
         current: Any = None,
         proposed: Any = None,
     ) -> bool:
-        """Record a finding; apply ``fix`` when its safety allows. Returns whether it was fixed."""
-        fixed = False
-        effective_safety = safety if fix is not None else Safety.NONE
-        if fix is not None and (safety is Safety.SAFE or self.settings.unsafe_fixes):
-            fix()
-            fixed = True
-        elif fix is not None:
+        """Record a finding that comes with a fix, and apply the fix when ``safety`` allows.
+
+        ``apply`` runs for a SAFE fix, and for an UNSAFE one with ``--unsafe-fixes``;
+        otherwise the message says a fix is available. Returns whether it was applied.
+        Raises ``FixSafetyError`` for a fix less safe than the rule declares, whether or
+        not it would be applied: ``winfix rules`` must not call a rule safer than it is.
+        """
+        declared = self.rule.safety
+        if safety not in _ALLOWED_FIXES[declared]:
+            raise FixSafetyError(
+                f"{self.rule.id} is declared {declared} and emitted a {safety} fix at {path}"
+            )
+        applied = safety is Safety.SAFE or self.settings.unsafe_fixes
+        if applied:
+            apply()
+        else:
             message = f"{message} [unsafe fix available: --unsafe-fixes]"
+        self._record(
+            path, message, at=at, severity=severity, safety=safety, fixed=applied,
+            current=current, proposed=proposed,
+        )
+        return applied
+
+    def _record(
+        self,
+        path: str,
+        message: str,
+        *,
+        at: Node | None,
+        severity: Severity,
+        safety: Safety,
+        fixed: bool,
+        current: Any,
+        proposed: Any,
+    ) -> None:
         resource = self.resource
         line, column = self._location(at)
         self.findings.append(
@@ -250,14 +330,13 @@ class RuleContext:
                 column=column,
                 path=sys.intern(path),
                 fixed=fixed,
-                safety=effective_safety,
+                safety=safety,
                 template=resource.template,
                 document=resource.document,
                 current=current,
                 proposed=proposed,
             )
         )
-        return fixed
 
     def _location(self, at: Node | None) -> tuple[int, int]:
         node = at if at is not None and not at.is_new else self.resource.root

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from winfix import diffing, files, pipeline, reporting
-from winfix.config import Settings
 from winfix.engine import FileResult
 from winfix.errors import InputError
 from winfix.model import Safety
 from winfix.rules import Rule
+from winfix.settings import Settings
 from winfix.source import encode
 
 

@@ -53,4 +53,3 @@ LINUX_ANNOTATION_PREFIXES = (
     # the per-container form of the seccomp annotation (v1.SeccompContainerAnnotationKeyPrefix)
     "container.seccomp.security.alpha.kubernetes.io/",
 )
-LINUX_ANNOTATIONS = ("seccomp.security.alpha.kubernetes.io/pod",)

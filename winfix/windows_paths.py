@@ -86,6 +86,14 @@ def runtime_destination(path: str, mapping: tuple[tuple[str, str], ...] = ()) ->
     """Where containerd mounts ``path`` (after an optional mapping), case-folded for comparison.
 
     Windows file systems are case-insensitive, so ``/Data`` and ``/data`` are the same folder.
+    The one normaliser for mount paths: WIN153 and the self-check (``winfix.admission``)
+    both compare mounts with it, so they cannot disagree on a collision.
+
+    A UNC or device path stays one, whichever slashes it is written with: the kubelet
+    passes ``//./pipe/x`` unchanged (``utilfs.IsAbs`` is true for a leading ``/``),
+    containerd's ``parseMount`` neither cleans nor prefixes the destination of a
+    named-pipe mount, and Win32 reads ``//./`` as the device prefix ``\\\\.\\``. So it is
+    the pipe ``\\\\.\\pipe\\x``, not the folder ``C:\\pipe\\x``.
     """
     if is_linux_absolute(path) and mapping:
         mapped = mapped_path(path, mapping)

@@ -30,10 +30,9 @@ cross-resource rules.
 from __future__ import annotations
 
 from winfix.resources import PodTemplate
+from winfix.toolkit import OS_LABELS, pod_mounts
 from winfix.windows_paths import is_windows_path
 from winfix.yamltree import Mapping, Node, Scalar, Sequence
-
-OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 
 
 def _original_value(mapping: Mapping | None, key: str) -> str | None:
@@ -82,12 +81,10 @@ def _written_for_windows(pod: PodTemplate) -> bool:
         context = _original_map(container.node, "securityContext")
         if _original_map(context, "windowsOptions") is not None:
             return True
-        mounts = container.node.get_seq("volumeMounts")
-        for mount in mounts or ():
-            if isinstance(mount, Mapping):
-                path = _original_value(mount, "mountPath")
-                if path is not None and is_windows_path(path):
-                    return True
+    for mount in pod_mounts(pod):
+        path = _original_value(mount.node, "mountPath")
+        if path is not None and is_windows_path(path):
+            return True
     return False
 
 

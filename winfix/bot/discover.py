@@ -12,63 +12,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
 
-from winfix.config import Settings
-from winfix.errors import ConfigError
 from winfix.render_sources import KUSTOMIZATION_NAMES
+from winfix.settings import DEFAULT_BRANCH, DEFAULT_TITLE, BotSettings, Overlay
 
-DEFAULT_BRANCH = "winfix/windows-fixes"
-DEFAULT_TITLE = "winfix: make Kubernetes manifests run on Windows nodes"
-DEFAULT_AUTHOR_NAME = "winfix-bot"
-DEFAULT_AUTHOR_EMAIL = "winfix-bot@users.noreply.github.com"
-DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
-DEFAULT_PATHS = ("**/*.yaml", "**/*.yml")
+__all__ = [  # the bot's names, some declared with the other options in winfix.settings
+    "DEFAULT_BRANCH",
+    "DEFAULT_TITLE",
+    "BotConfig",
+    "Discovery",
+    "Overlay",
+    "glob_regex",
+    "select_candidates",
+]
+
 CONFIG_FILES = (".winfix.yaml", ".winfix.yml")
 
-@dataclass(frozen=True)
-class Overlay:
-    source: str  # chart or kustomize folder, relative to the repository root
-    path: str  # where the patch overlay is written
-    rendered: str | None = None  # a committed file holding the rendered output, if any
 
-
-@dataclass(frozen=True)
-class BotConfig:
-    paths: tuple[str, ...] = DEFAULT_PATHS
-    exclude: tuple[str, ...] = ()
-    branch: str = DEFAULT_BRANCH
-    base: str | None = None  # None: the repository's default branch
-    title: str = DEFAULT_TITLE
-    author_name: str = DEFAULT_AUTHOR_NAME
-    author_email: str = DEFAULT_AUTHOR_EMAIL
-    token_env: str = DEFAULT_TOKEN_ENV
-    template: str | None = None
-    docs_url: str | None = None  # https://example.org/rules/{rule}; default: the rule's reference
-    overlays: tuple[Overlay, ...] = ()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> BotConfig:
-        data = settings.extra.get("bot") or {}
-        if not isinstance(data, dict):
-            raise ConfigError("bot: must be a mapping")
-        kwargs: dict[str, Any] = {}
-        for key in ("branch", "base", "title", "template", "docs-url", "author-name",
-                    "author-email", "token-env"):
-            if key in data:
-                kwargs[key.replace("-", "_")] = data[key]
-        for key in ("paths", "exclude"):
-            if key in data:
-                kwargs[key] = tuple(data[key])
-        if "overlays" in data:
-            kwargs["overlays"] = tuple(
-                Overlay(str(o["source"]).strip("/"), str(o["path"]), o.get("rendered"))
-                for o in data["overlays"]
-            )
-        branch = kwargs.get("branch", DEFAULT_BRANCH)
-        if ".." in branch or branch.startswith("/") or branch.endswith(("/", ".lock")):
-            raise ConfigError(f"bot.branch {branch!r} is not a valid git branch name")
-        return cls(**kwargs)
+# The ``bot:`` settings (``Settings.bot``), declared and parsed with every other option.
+BotConfig = BotSettings
 
 
 @dataclass

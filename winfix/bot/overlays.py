@@ -17,10 +17,10 @@ from typing import TextIO
 
 from winfix import render_sources
 from winfix.bot.discover import Overlay
-from winfix.config import Settings
 from winfix.engine import FileResult, fix_text
 from winfix.errors import ConfigError, WinfixError
 from winfix.rules import Rule
+from winfix.settings import Settings
 
 
 def render_source(worktree: Path, overlay: Overlay) -> str:

@@ -31,11 +31,12 @@ from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, Identity, auth_env
 from winfix.bot.redact import masked, redact, secrets_of
-from winfix.config import Settings, resolve
+from winfix.config import resolve
 from winfix.engine import FileResult
 from winfix.errors import ConfigError, WinfixError
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
+from winfix.settings import Settings
 from winfix.source import encode
 
 FOREIGN_MARKER = "<!-- winfix:foreign-push={sha} -->"
@@ -111,7 +112,7 @@ def run_bot(options: BotOptions) -> BotResult:
     git = Git(Path(options.repo), env=env)
     root = git.toplevel()
     settings = resolve(options.config, root, {})
-    config = BotConfig.from_settings(settings)
+    config = settings.bot
     branch = options.branch or config.branch
     token = env.get(config.token_env, "").strip() or None
     git.secrets = secrets_of(token)

@@ -1,0 +1,131 @@
+"""Start-up benchmark: winfix's entry points on small inputs against `python -c pass`.
+
+Post-renderers, Kustomize plugins and pre-commit start winfix once per build or per
+file, so its start-up is paid thousands of times a day. Each round runs every command
+once, in a rotating order, so machine noise hits all of them alike; the figures are
+medians over the rounds, and ratios to the bare interpreter's start-up.
+
+    python bench/startup.py              # 20 rounds
+    python bench/startup.py --rounds 5
+
+Targets (issue 16): `winfix apply -` on one small Deployment within 8x `python -c
+pass`, `winfix --version` within 5x. A benchmark, not a test: it asserts nothing
+about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DEPLOYMENT = b"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels:
+    app: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      nodeSelector:
+        kubernetes.io/os: linux
+      containers:
+        - name: web
+          image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022
+          ports:
+            - containerPort: 80
+          resources:
+            limits:
+              memory: 256Mi
+              cpu: 500m
+"""
+
+RESOURCE_LIST = (
+    b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+    + b"".join(b"  " + line + b"\n" if line else b"\n" for line in DEPLOYMENT.splitlines())
+)
+
+
+def _script(name: str, module: str) -> list[str]:
+    """The installed console script, else ``python -m`` (same interpreter either way)."""
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    return [found] if found else [sys.executable, "-m", module]
+
+
+def commands() -> dict[str, tuple[list[str], bytes]]:
+    winfix = _script("winfix", "winfix")
+    return {
+        "python -c pass": ([sys.executable, "-c", "pass"], b""),
+        "winfix --version": ([*winfix, "--version"], b""),
+        "winfix apply - (1 Deployment)": ([*winfix, "apply", "-q", "-"], DEPLOYMENT),
+        "winfix-krm (1 item)": (_script("winfix-krm", "winfix.krm"), RESOURCE_LIST),
+        "winfix-post-renderer (1 Deployment)": (
+            _script("winfix-post-renderer", "winfix.postrender"),
+            DEPLOYMENT,
+        ),
+    }
+
+
+# As installed from a wheel: pip compiles every module, so start-up reads .pyc files.
+# Without them (PYTHONDONTWRITEBYTECODE set, a fresh checkout) each run would also
+# compile winfix's sources, which is not what users pay.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(command: list[str], stdin: bytes, cwd: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        command, input=stdin, capture_output=True, cwd=cwd, env=ENV, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(
+            f"{' '.join(command)} failed with exit code {proc.returncode}: "
+            f"{proc.stderr.decode(errors='replace').strip()}"
+        )
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args(argv)
+    runs = commands()
+    names = list(runs)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    # An empty folder: no .winfix.yaml is found upward from it (the common case).
+    with tempfile.TemporaryDirectory(prefix="winfix-startup-") as cwd:
+        for name in names:  # warm the page cache and write the .pyc files once
+            timed(*runs[name], cwd)
+        for round_ in range(args.rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                times[name].append(timed(*runs[name], cwd))
+    base = statistics.median(times[names[0]])
+    print(f"{'command':<38} {'median':>9} {'ratio':>7}")
+    for name in names:
+        median = statistics.median(times[name])
+        print(f"{name:<38} {median * 1000:>7.1f}ms {median / base:>6.1f}x")
+    print(f"({args.rounds} rounds, interleaved; {os.cpu_count()} CPUs; {sys.version.split()[0]})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

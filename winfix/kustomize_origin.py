@@ -1,0 +1,107 @@
+"""Point findings of the Kustomize plugin at the user's files, not Kustomize's stream.
+
+Kustomize hands the plugin one re-serialized stream, so winfix's positions are
+lines of that stream (``<kustomize>:29:23``). With ``buildMetadata:
+[originAnnotations]`` in the kustomization, every resource carries
+``config.kubernetes.io/origin`` (``path:`` of the file it was read from,
+relative to the kustomization root, which is also the plugin's working
+directory: ``api/internal/plugins/execplugin``, ``cmd.Dir``). winfix then reruns
+on that file and takes the position of the same finding there. When it cannot
+(the file is elsewhere, or a patch changed the resource), the finding keeps its
+stream position and names the origin file instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+from winfix.engine import fix_text
+from winfix.model import Finding
+from winfix.rules import Rule
+from winfix.settings import Settings
+
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+
+Key = tuple[str, str]  # kind, name
+
+
+def origins(text: str) -> dict[Key, str]:
+    """(kind, name) -> the origin ``path`` Kustomize recorded (local files only)."""
+    found: dict[Key, str] = {}
+    try:
+        documents = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+    except yaml.YAMLError:
+        return found
+    for document in documents:
+        metadata = document.get("metadata") if isinstance(document, dict) else None
+        if not isinstance(metadata, dict):
+            continue
+        annotations = metadata.get("annotations")
+        if not isinstance(annotations, dict) or ORIGIN_ANNOTATION not in annotations:
+            continue
+        try:
+            origin = yaml.safe_load(str(annotations[ORIGIN_ANNOTATION]))
+        except yaml.YAMLError:
+            continue
+        # Remote resources (repo:) and generated ones (configuredIn:) have no local file.
+        if isinstance(origin, dict) and origin.get("path") and not origin.get("repo"):
+            found[(str(document.get("kind")), str(metadata.get("name")))] = str(origin["path"])
+    return found
+
+
+def _same(finding: Finding, source: Finding) -> bool:
+    return (source.rule, source.path) == (finding.rule, finding.path)
+
+
+def _in_source(finding: Finding, candidates: list[Finding]) -> Finding | None:
+    """The same finding in the origin file: same rule and field, the same resource.
+
+    Kustomize may rename resources (namePrefix, nameSuffix), so a resource of the
+    same kind that is the only one with this finding in the file also counts.
+    """
+    assert finding.resource is not None
+    same = [s for s in candidates if _same(finding, s) and s.resource is not None
+            and s.resource.kind == finding.resource.kind]  # fmt: skip
+    exact = [s for s in same if s.resource is not None and s.resource.name == finding.resource.name]
+    if len(exact) == 1:
+        return exact[0]
+    return same[0] if len(same) == 1 and not exact else None
+
+
+def relocate(
+    findings: Iterable[Finding],
+    stream: str,
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    root: Path,
+) -> list[Finding]:
+    """``findings`` with file:line:col of the user's file where the origin is known."""
+    found = origins(stream)
+    cache: dict[str, list[Finding] | None] = {}
+    out = []
+    for finding in findings:
+        resource = finding.resource
+        path = found.get((resource.kind, resource.name)) if resource is not None else None
+        if path is None:
+            out.append(finding)
+            continue
+        if path not in cache:
+            try:
+                text = (root / path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                cache[path] = None
+            else:
+                result = fix_text(text, path, settings, rules)
+                cache[path] = None if result.error else result.findings
+        candidates = cache[path]
+        source = _in_source(finding, candidates) if candidates is not None else None
+        if source is None:
+            out.append(dataclasses.replace(finding, template=path))
+        else:
+            out.append(dataclasses.replace(finding, file=path, line=source.line,
+                                           column=source.column))  # fmt: skip
+    return out
