@@ -497,14 +497,20 @@ def test_statistics_count_the_findings_of_each_rule(cli: Cli) -> None:
 def test_verbose_names_the_configuration_and_the_rules(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / ".winfix.yaml").write_text("select: [WIN002]\n")
     result = cli("apply", "-v", "-q", "--extend-select", "WIN005", "-", stdin=WEB.encode())
+    # The self-checks (WIN900, WIN901) run whatever is selected; without WIN004 the
+    # Linux pod label stays, and the self-check says so.
     assert result.err_lines == [
         f"winfix: configuration: {tmp_path / '.winfix.yaml'}",
-        "winfix: 3 rules: WIN000, WIN002, WIN005",
+        "winfix: 5 rules: WIN000, WIN002, WIN005, WIN900, WIN901",
+        "<stdin>: Deployment shop/web  (from shop/templates/web.yaml)",
+        "  <stdin>:18:27: WIN900 error: spec.template.metadata.labels.kubernetes.io/os: "
+        "self-check: pod label kubernetes.io/os: linux: the kubelet of a Windows node rejects "
+        "the pod (PodOSSelectorNodeLabelDoesNotMatch); remove the label or set it to windows",
     ]
     isolated = cli("apply", "--verbose", "-q", "--isolated", *SELECT, "-", stdin=WEB.encode())
     assert isolated.err_lines == [
         "winfix: configuration: none (defaults)",
-        "winfix: 5 rules: WIN000, WIN001, WIN002, WIN004, WIN005",
+        "winfix: 7 rules: WIN000, WIN001, WIN002, WIN004, WIN005, WIN900, WIN901",
     ]
 
 

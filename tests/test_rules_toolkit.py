@@ -135,7 +135,8 @@ def test_known_rule_keys_are_the_registry_rules_only() -> None:
 
 # What a rule module may import: the contract, the toolkit and the layers below them.
 RULE_IMPORTS = {
-    "winfix.admission", "winfix.config", "winfix.model", "winfix.resources", "winfix.rules",
+    "winfix.admission", "winfix.config", "winfix.model", "winfix.optouts", "winfix.resources",
+    "winfix.rules",
     "winfix.schema", "winfix.settings", "winfix.toolkit", "winfix.windows_fields",
     "winfix.windows_paths", "winfix.windows_target", "winfix.yamltree",
 }
