@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from winfix import __version__, files
+from winfix import __version__
 from winfix.errors import ConfigError, InputError, WinfixError
 
 if TYPE_CHECKING:
@@ -533,9 +533,15 @@ def bot(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every outcome to a documented exit code."""
     code = _dispatch(argv)
-    lost = files.close_stdout()  # output lost at the last flush: never exit 0 truncated
-    if lost is not None:
-        sys.stderr.write(f"winfix: error: {lost}\n")
+    try:
+        sys.stdout.flush()  # output lost at the last flush: never exit 0 with it truncated
+    except OSError as exc:
+        from winfix import files  # only now: `winfix --version` imports nothing more
+
+        files.discard(sys.stdout)
+        if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): quietly
+            return code
+        sys.stderr.write(f"winfix: error: cannot write to stdout: {exc.strerror or exc}\n")
         return max(code, EXIT_INPUT)
     return code
 
@@ -577,6 +583,8 @@ def _dispatch(argv: list[str] | None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         return 0
     except OSError as exc:  # an output that failed (stdout on a full disk) is not a bug
+        from winfix import files
+
         files.discard(sys.stdout)
         sys.stderr.write(f"winfix: error: cannot write: {exc.strerror or exc}\n")
         return EXIT_INPUT

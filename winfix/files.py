@@ -403,15 +403,3 @@ def discard(stream: object) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, target)
         os.close(devnull)
-
-
-def close_stdout() -> str | None:
-    """Flush stdout at exit; the error message if output was lost (a full disk), else None."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        discard(sys.stdout)
-    except OSError as exc:
-        discard(sys.stdout)
-        return f"cannot write to stdout: {exc.strerror or exc}"
-    return None
