@@ -1199,8 +1199,9 @@ def test_user_template_without_the_note_still_says_it_was_shortened(tmp_path: Pa
     template.write_text("{% for f in needs_human %}{{ f.message }}\n{% endfor %}")
     text = pr_body.render(context, template, tmp_path)
     assert len(text) <= GITHUB_BODY_LIMIT
-    assert text.count("m" * 1000) == 50
-    assert "50 of 200 findings are listed" in text
+    # As many as fit: 65 lines of 1,001 characters, the note and the hash comment.
+    assert text.count("m" * 1000) == 65
+    assert "65 of 200 findings are listed" in text
     assert text.endswith("<!-- winfix:content-hash=" + "0" * 64 + " -->\n")
 
 

@@ -16,8 +16,9 @@ addresses even through entities and backslash escapes (it matches decoded text),
 GitHub links ``@user`` and ``#123`` in the rendered HTML, so a WORD JOINER (U+2060,
 invisible) is put where each of those would start.
 
-GitHub refuses a body over 65,536 characters: a longer one is rendered again with
-its lists shortened and a note saying so and where the full report is.
+GitHub refuses a body over 65,536 characters: a longer one is rendered again without
+the diff and with its long lists cut to what fits, and a note saying so and where the
+full report is.
 """
 
 from __future__ import annotations
@@ -178,23 +179,35 @@ def _render(env: jinja2.Environment, name: str, data: dict[str, Any],
 
 def _shortened(env: jinja2.Environment, name: str, data: dict[str, Any],
                template: Path | None) -> str:
-    """The body with its diff left out and its lists halved until it fits, saying so."""
+    """The body without its diff and with as much of its lists as fits, saying so.
+
+    Every list is cut to at most ``cap`` items, so short lists stay whole; the largest
+    cap that fits is found by bisection (the body only grows with the cap).
+    """
     full = {key: list(data.get(key) or []) for key in _LISTS}
-    shown = {key: len(items) for key, items in full.items()}
-    while True:
+
+    def attempt(cap: int) -> str:
+        shown = {key: min(len(items), cap) for key, items in full.items()}
         trimmed = {**data, "diff": "", "diff_truncated": True,
                    **{key: full[key][: shown[key]] for key in _LISTS}}
         trimmed["truncated"] = _notice(shown, full)
-        text = _render(env, name, trimmed, template)
+        return _render(env, name, trimmed, template)
+
+    best = attempt(0)
+    if len(best) > GITHUB_BODY_LIMIT:
+        raise ConfigError(
+            f"the PR body template renders {len(best)} characters even with every list "
+            f"left out; GitHub accepts {GITHUB_BODY_LIMIT}"
+        )
+    low, high = 0, max(len(items) for items in full.values())  # low fits, high may not
+    while low < high:
+        cap = (low + high + 1) // 2
+        text = attempt(cap)
         if len(text) <= GITHUB_BODY_LIMIT:
-            return text
-        longest = max(_LISTS, key=lambda key: shown[key])
-        if shown[longest] == 0:
-            raise ConfigError(
-                f"the PR body template renders {len(text)} characters even with every list "
-                f"left out; GitHub accepts {GITHUB_BODY_LIMIT}"
-            )
-        shown[longest] //= 2
+            best, low = text, cap
+        else:
+            high = cap - 1
+    return best
 
 
 def _notice(shown: dict[str, int], full: dict[str, list[Any]]) -> str:
