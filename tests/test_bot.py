@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,7 @@ from tests.bot_server import FakeGitHub, Recorded
 from tests.conftest import CORPUS
 from winfix import cli
 from winfix.bot import BotExit, BotOptions, BotResult, Outcome, run_bot
-from winfix.bot.body import content_hash_from, escape_markdown, fence
+from winfix.bot.body import GITHUB_BODY_LIMIT, content_hash_from, escape_markdown, fence
 from winfix.bot.discover import (
     DEFAULT_BRANCH,
     DEFAULT_TITLE,
@@ -870,7 +872,10 @@ def test_escape_markdown_exact() -> None:
     assert escape_markdown("[a](javascript:alert(1))") == "\\[a\\]\\(javascript:alert\\(1\\)\\)"
     assert escape_markdown("a|b") == "a\\|b"
     assert escape_markdown("my-app.v1") == "my-app.v1"  # readable names stay readable
-    assert escape_markdown("@team #12") == "&#64;team &#35;12"
+    # Entities alone do not stop GitHub (it links the decoded text): a WORD JOINER does.
+    assert escape_markdown("@team #12") == "&#64;\u2060team &#35;\u206012"
+    assert escape_markdown("https://e.example www.e.example") == (
+        "https:\u2060//e.example www\u2060.e.example")
 
 
 def test_fence_cannot_be_closed_by_its_content() -> None:
@@ -1007,3 +1012,208 @@ def test_action_run_step_builds_the_command_and_reports_the_exit_code(
     assert proc.returncode == code, proc.stderr
     assert (tmp_path / "args").read_text() == argv + "\n"
     assert output.read_text() == f"exit-code={code}\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13 items 10-12: the template is sandboxed and kept in the repository, secrets are
+# masked in everything printed or posted, GitHub's autolinks cannot fire, the body fits.
+
+
+@pytest.mark.parametrize(("configured", "message"), [
+    ("/proc/self/environ", "must be a path inside the repository (no absolute path, no '..')"),
+    ("../outside.j2", "must be a path inside the repository (no absolute path, no '..')"),
+    ("docs/../../outside.j2", "must be a path inside the repository (no absolute path, no '..')"),
+    (".github/environ.j2", "leads outside the repository (a symbolic link)"),
+])
+def test_template_outside_the_repository_is_refused(
+    tmp_path: Path, configured: str, message: str
+) -> None:
+    w = make_world(tmp_path, {"apps/web.yaml": DEPLOYMENT},
+                   config=f"bot:\n  template: {json.dumps(configured)}\n")
+    (tmp_path / "outside.j2").write_text("{{ totals }}")
+    (w.clone / ".github").mkdir()
+    (w.clone / ".github" / "environ.j2").symlink_to("/proc/self/environ")
+    try:
+        code, out, err = _cli(w, ["bot", "--dry-run"])
+        assert (code, out) == (2, "")
+        assert err == f"winfix: error: bot.template: {configured} {message}\n"
+        assert w.server.take() == []
+    finally:
+        w.server.stop()
+
+
+@pytest.mark.parametrize(("template", "error"), [
+    # No globals (cycler is undefined) and no private attribute, even of an undefined.
+    ("{{ cycler.__init__.__globals__.os.environ['GITHUB_TOKEN'] }}",
+     "access to attribute '__init__' of 'StrictUndefined' object is unsafe."),
+    ("{{ lipsum }}", "'lipsum' is undefined"),
+    ("{{ files.__class__.__mro__ }}",
+     "access to attribute '__class__' of 'list' object is unsafe."),
+    ("{{ ''.__class__.__mro__[1].__subclasses__() }}",
+     "access to attribute '__class__' of 'str' object is unsafe."),
+    ("{{ self._TemplateReference__context }}",
+     "access to attribute '_TemplateReference__context' of 'TemplateReference' object is unsafe."),
+    ("{% set _ = files.append(1) %}", "access to attribute 'append' of 'list' object is unsafe."),
+    ("{% include '/proc/self/environ' %}",
+     "/proc/self/environ is not a template inside the repository"),
+    ("{% include '../../../../../../proc/self/environ' %}",
+     "../../../../../../proc/self/environ is not a template inside the repository"),
+    ("{% include 'environ.j2' %}", "environ.j2 is not a template inside the repository"),
+])
+def test_hostile_template_cannot_reach_the_token(
+    tmp_path: Path, template: str, error: str
+) -> None:
+    w = make_world(tmp_path, {"apps/web.yaml": DEPLOYMENT, ".github/pr.j2": template},
+                   config="bot:\n  template: .github/pr.j2\n")
+    (w.clone / ".github" / "environ.j2").symlink_to("/proc/self/environ")
+    try:
+        code, out, err = _cli(w, ["bot"])
+        assert (code, out) == (2, "")
+        assert TOKEN not in err
+        where = f"{w.clone}/.github/pr.j2: "
+        assert err == f"winfix: error: {where}PR body template error: {error}\n"
+        assert [(r.method, r.path) for r in w.server.take()] == [
+            ("GET", f"/repos/{OWNER}/{NAME}")]  # no PR opened, nothing posted
+    finally:
+        w.server.stop()
+
+
+def test_api_error_that_echoes_the_token_is_printed_masked(world: World) -> None:
+    world.server.fail(422, method="POST", path=PULLS, body={
+        "message": f"Validation Failed for {TOKEN}",
+        "errors": [{"message": f"request had Authorization: Bearer {TOKEN}"},
+                   {"message": "also ghp_" + "x" * 36}],
+    })
+    code, out, err = _cli(world, ["bot"])
+    assert code == 2
+    assert err.splitlines()[-1] == (
+        f"winfix: error: GitHub could not process POST {PULLS} (422 Validation Failed for ***: "
+        "request had Authorization: ***; also ***)")
+    assert TOKEN not in out + err
+
+
+def _push_to_base(world: World, message: str) -> None:
+    """Commit what the clone has now and push it to main (the bot fixes the remote base)."""
+    git(world.clone, "add", ".", env=world.env)
+    git(world.clone, "commit", "--quiet", "-m", message, env=world.env)
+    git(world.clone, "push", "--quiet", "origin", "main", env=world.env)
+
+
+def test_token_in_a_manifest_is_masked_in_what_is_posted(world: World) -> None:
+    # A container named like the token: its name is in a finding the body lists.
+    leaky = DEPLOYMENT.replace("      - name: web\n",
+                               f"      - name: {TOKEN}\n        command: [sh]\n")
+    (world.clone / "apps" / "leaky.yaml").write_text(leaky)
+    _push_to_base(world, "leak")
+    result, out, err = world.run()
+    assert result.outcome is Outcome.CREATED
+    posted = [r.body for r in world.server.take() if r.method == "POST"]
+    assert posted and all(TOKEN not in json.dumps(body) for body in posted)
+    assert "container &#39;***&#39;: command runs the Linux shell sh" in posted[0]["body"]
+    assert TOKEN not in out + err
+
+
+def _gfm_html(markdown: str) -> str:
+    try:
+        import cmarkgfm  # type: ignore[import-not-found,unused-ignore]
+        from cmarkgfm.cmark import Options  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("cmarkgfm (the test extra) is required under CI=true")
+        pytest.skip("cmarkgfm is not installed (pip install -e '.[test]')")
+    # GitHub renders with cmark-gfm's autolink and table extensions, raw HTML kept (then
+    # sanitised): the unsafe option shows what GitHub's renderer would see.
+    html = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    return str(html)
+
+
+AUTOLINK_BAIT = ["https://evil.example/login", "http://evil.example", "www.evil.example",
+                 "WWW.Evil.Example/x", "mailto:a@evil.example", "xmpp:a@evil.example",
+                 "admin@evil.example", "ftp://evil.example", "@octo/admins", "#12"]
+
+
+@pytest.mark.parametrize("text", AUTOLINK_BAIT)
+def test_escaped_text_is_not_autolinked_by_gfm(text: str) -> None:
+    escaped = escape_markdown(text)
+    for markdown in (f"x {escaped} y\n", f"| a |\n| --- |\n| {escaped} |\n", f"- **{escaped}**\n"):
+        html = _gfm_html(markdown)
+        assert "<a " not in html, html
+        visible = re.sub(r"<[^>]+>", "", html).replace("\u2060", "")
+        assert text in visible.replace("&amp;", "&")  # shown as the text it is
+
+
+def test_hostile_names_in_a_whole_body_make_no_links(tmp_path: Path) -> None:
+    containers = "".join(
+        f"      - name: {json.dumps(name)}\n        image: nginx\n        command: [sh, -c, x]\n"
+        for name in AUTOLINK_BAIT
+    )
+    head = DEPLOYMENT.split("      containers:\n", maxsplit=1)[0]
+    hostile = head + "      containers:\n" + containers
+    w = make_world(tmp_path, {"apps/www.evil.example.yaml": hostile})
+    try:
+        result, _, _ = w.run(dry_run=True)
+        html = _gfm_html(result.body or "")
+        links = re.findall(r'<a href="([^"]*)"', html)
+        assert links and all(not re.search(r"evil|mailto|xmpp|octo", link) for link in links)
+        assert "https://evil.example/login" in html.replace("\u2060", "")
+    finally:
+        w.server.stop()
+
+
+def test_body_over_githubs_limit_is_shortened_with_a_pointer(tmp_path: Path) -> None:
+    containers = "".join(
+        f"      - name: c{i}\n        image: nginx\n        command: [sh, -c, 'echo {i}']\n"
+        for i in range(300)
+    )
+    head = DEPLOYMENT.split("      containers:\n", maxsplit=1)[0]
+    big = head + "      containers:\n" + containers
+    w = make_world(tmp_path, {"apps/web.yaml": big})
+    try:
+        result, out, _ = w.run()
+        assert result.outcome is Outcome.CREATED and result.exit_code == 0
+        body = result.body or ""
+        assert len(body) <= GITHUB_BODY_LIMIT
+        [posted] = [r.body["body"] for r in w.server.take() if r.method == "POST"]
+        assert posted == body
+        note = re.search(r"\*\*This description was shortened to fit GitHub's 65,536-character "
+                         r"limit:\*\* (\d+) of (\d+) findings are listed, and the diff is left "
+                         r"out \(see the “Files changed” tab\)\. The full report: `winfix bot "
+                         r"--dry-run`, or `winfix apply --check --report winfix-report.json \.` "
+                         r"on this branch\.", body)
+        assert note is not None, body[:2000]
+        shown, total = int(note.group(1)), int(note.group(2))
+        assert total >= 300 and 0 < shown < total
+        assert body.count("\n- **warning** ") + body.count("\n- **error** ") == shown
+        assert body.endswith(f"<!-- winfix:content-hash={result.content_hash} -->\n")
+        assert "opened pull request #1" in out
+    finally:
+        w.server.stop()
+
+
+def test_user_template_without_the_note_still_says_it_was_shortened(tmp_path: Path) -> None:
+    from winfix.bot import body as pr_body
+
+    context = {"content_hash": "0" * 64, "needs_human": [{"message": "m" * 1000}] * 200,
+               "files": [], "skipped": [], "overlays": [], "diff": "", "diff_truncated": False}
+    template = tmp_path / "long.md.j2"
+    template.write_text("{% for f in needs_human %}{{ f.message }}\n{% endfor %}")
+    text = pr_body.render(context, template, tmp_path)
+    assert len(text) <= GITHUB_BODY_LIMIT
+    # As many as fit: 65 lines of 1,001 characters, the note and the hash comment.
+    assert text.count("m" * 1000) == 65
+    assert "65 of 200 findings are listed" in text
+    assert text.endswith("<!-- winfix:content-hash=" + "0" * 64 + " -->\n")
+
+
+def test_committed_symlink_out_of_the_repository_is_not_written_through(world: World) -> None:
+    outside = world.tmp / "outside.yaml"
+    outside.write_text(DEPLOYMENT)
+    (world.clone / "apps" / "escape.yaml").symlink_to(outside)
+    _push_to_base(world, "link")
+    result, _, err = world.run()
+    assert result.outcome is Outcome.CREATED
+    assert outside.read_text() == DEPLOYMENT
+    assert ("winfix bot: skipped apps/escape.yaml: symbolic link that leads out of the tree "
+            "being walked: not read, not written through\n") in err
+    assert "apps/escape.yaml" not in git(world.clone, "diff", "--name-only", "main",
+                                         f"origin/{DEFAULT_BRANCH}", env=world.env)

@@ -157,9 +157,16 @@ def test_emit_patches_writes_a_component_and_leaves_inputs_alone(tmp_path: Path)
 
 def test_emit_patches_rerun_replaces_stale_patches(tmp_path: Path) -> None:
     out = tmp_path / "winfix"
-    stale = out / "patches" / "old.yaml"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("- op: remove\n  path: /x\n")
+    old = DEPLOYMENT.replace("name: web\n  namespace", "name: old\n  namespace")
+    two = DEPLOYMENT + "---\n" + old
+    first = run(
+        [sys.executable, "-m", "winfix", "apply", "--isolated", "--emit-patches", str(out), "-"],
+        env=isolated_env(tmp_path),
+        stdin=two.encode(),
+    )
+    assert first.returncode == 0, first.stderr.decode()
+    assert sorted(p.name for p in (out / "patches").iterdir()) == [
+        "deployment-shop-old.yaml", "deployment-shop-web.yaml"]
     result = run(
         [sys.executable, "-m", "winfix", "apply", "--isolated", "--emit-patches", str(out), "-"],
         env=isolated_env(tmp_path),

@@ -300,6 +300,7 @@ def _exit(code: int, exit_zero: bool) -> int:
     help="Render CHART with `helm template` and fix the output; PATHS after -- go to helm "
     "template (e.g. -- -f values.yaml).",
 )
+@click.option("--force", is_flag=True, help="--emit-patches: replace files winfix did not write.")
 def apply(  # click passes every parameter by name
     *,
     paths: tuple[str, ...],
@@ -318,6 +319,7 @@ def apply(  # click passes every parameter by name
     emit_patches: Path | None,
     kustomize: str | None,
     helm: str | None,
+    force: bool,
     **table: Any,
 ) -> int:
     """Fix manifests in place (or stdin to stdout), or show what would change.
@@ -342,6 +344,7 @@ def apply(  # click passes every parameter by name
         color=use_color,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
+        force=force,
     )
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF
@@ -530,6 +533,21 @@ def bot(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every outcome to a documented exit code."""
+    code = _dispatch(argv)
+    try:
+        sys.stdout.flush()  # output lost at the last flush: never exit 0 with it truncated
+    except OSError as exc:
+        from winfix import files  # only now: `winfix --version` imports nothing more
+
+        files.discard(sys.stdout)
+        if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): quietly
+            return code
+        sys.stderr.write(f"winfix: error: cannot write to stdout: {exc.strerror or exc}\n")
+        return max(code, EXIT_INPUT)
+    return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         # click's own main() would turn a closed stdout into exit 1 and print usage
@@ -565,6 +583,12 @@ def main(argv: list[str] | None = None) -> int:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:  # an output that failed (stdout on a full disk) is not a bug
+        from winfix import files
+
+        files.discard(sys.stdout)
+        sys.stderr.write(f"winfix: error: cannot write: {exc.strerror or exc}\n")
+        return EXIT_INPUT
     except Exception as exc:  # the last line of defence: no tracebacks
         sys.stderr.write(
             f"winfix: internal error: {type(exc).__name__}: {exc} "

@@ -1,22 +1,75 @@
-"""Finding manifest files, reading them within limits, and writing them atomically."""
+"""Finding manifest files, reading them within limits, and writing every output safely.
+
+What this module guarantees (README "Reliability / Files and output"):
+
+- a file is replaced atomically: the new content goes to a temporary file beside
+  it (``.NAME.XXXXXXXX.winfix``), is flushed and fsynced, and is renamed over the
+  old one, so a crash or a full disk leaves the old content or the new, never a
+  mix; mode, owner and group are kept (owner and group where the process may);
+- a file that changed after winfix read it (append, replacement, removal) is not
+  replaced: the other writer's content stays, and the run exits 2;
+- a hard-linked file is not replaced (a rename would split the links silently);
+- the temporary file has no name until its content is complete (Linux O_TMPFILE),
+  so a killed run leaves nothing; where the file system lacks that, temporary files a
+  killed run left behind are removed by the next write to the same directory, once
+  older than :data:`STALE_AFTER` and only if their name has winfix's exact pattern;
+- every byte written to a stream is checked (Python's buffered writer can
+  return a short count on a full disk without raising) and flushed; a failure
+  is an :class:`OutputError`;
+- a directory walk reports an unreadable folder as an error, skips non-regular
+  files (a FIFO would block the run) and symbolic links that leave the tree
+  given on the command line, each with a note.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import secrets
+import shutil
+import stat
 import sys
-import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from winfix.errors import InputError
+from winfix.errors import InputError, WinfixError
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv"})
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 STDIN = "-"
+TEMP_SUFFIX = ".winfix"
+# A temporary file of winfix's own: "." + the target's name + "." + 8 hex digits + ".winfix".
+TEMP_NAME = re.compile(r"\A\..+\.[0-9a-f]{8}\.winfix\Z")
+# Writing even a 64 MiB file takes seconds; an hour-old temporary file belongs to no live run.
+STALE_AFTER = 3600.0
+_CLEANED: set[Path] = set()
+
+
+# Why a walk passes over a path (winfix.pipeline.Skip carries them as notes).
+NOT_REGULAR = "not a regular file (FIFO, socket or device)"
+LINK_OUT = "symbolic link that leads out of the tree being walked: not read, not written through"
+LINK_DIR = "symbolic link to a directory: not followed"
+
+
+class OutputError(WinfixError):
+    """An output (stdout, a report, a patch directory) could not be written completely."""
+
+
+class Skipped(WinfixError):
+    """A path found by walking a directory that winfix does not read; the message says why."""
+
+
+class RefusedWrite(OSError):
+    """winfix will not replace this file; ``strerror`` says why (callers print it as an OSError)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(errno.EPERM, reason)
 
 
 @dataclass(frozen=True)
@@ -25,10 +78,20 @@ class Target:
 
     path: str
     walked: bool = False  # found in a directory: non-manifests are skipped, not errors
+    error: str | None = None  # the walk could not read this folder (an error, exit 2)
+    skip: str | None = None  # the walk found it but winfix does not read it (a note)
 
     @property
     def is_stdin(self) -> bool:
         return self.path == STDIN
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The bytes of an input, and what its file looked like when they were read."""
+
+    data: bytes
+    stat: os.stat_result | None = None  # None for stdin and pipes
 
 
 def discover(paths: list[str]) -> Iterator[Target]:
@@ -38,39 +101,104 @@ def discover(paths: list[str]) -> Iterator[Target]:
             continue
         path = Path(raw)
         if path.is_dir():
-            for found in _walk(path):
-                yield Target(str(found), walked=True)
+            yield from _walk(path, os.path.realpath(path))
         else:
             yield Target(raw)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith(YAML_SUFFIXES):
-                yield Path(folder) / name
+def _walk(folder: Path, root: str) -> Iterator[Target]:
+    """Manifests under ``folder`` in name order; directory symlinks are not followed."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        yield Target(str(folder), walked=True,
+                     error=f"cannot read directory: {exc.strerror or exc}")
+        return
+    subfolders: list[Path] = []
+    for entry in entries:
+        path = Path(folder) / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
+                subfolders.append(path)
+            continue
+        if not entry.name.endswith(YAML_SUFFIXES):
+            continue
+        yield walked_target(path, root)
+    for sub in subfolders:
+        yield from _walk(sub, root)
+
+
+def walked_target(path: str | Path, root: str | Path) -> Target:
+    """A file found under ``root`` (a walk, or the bot's worktree), as winfix treats it.
+
+    A symbolic link is followed only while it stays inside ``root``; a FIFO, socket or
+    device is skipped (reading a FIFO would block the run).
+    """
+    name, top = str(path), os.path.realpath(root)
+    if os.path.islink(name):
+        real = os.path.realpath(name)
+        if os.path.commonpath([top, real]) != top:
+            return Target(name, walked=True, skip=LINK_OUT)
+        if os.path.isdir(real):
+            return Target(name, walked=True, skip=LINK_DIR)
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:
+        return Target(name, walked=True)  # the read reports it (a dangling link is an error)
+    if not stat.S_ISREG(mode):
+        return Target(name, walked=True, skip=NOT_REGULAR)
+    return Target(name, walked=True)
 
 
 def read(
     target: Target, max_bytes: int = DEFAULT_MAX_BYTES, *, stdin: BinaryIO | None = None
 ) -> bytes:
     """The bytes of one input; stdin is ``stdin`` when given (a host's rendered stream)."""
+    return load(target, max_bytes, stdin=stdin).data
+
+
+def load(
+    target: Target, max_bytes: int = DEFAULT_MAX_BYTES, *, stdin: BinaryIO | None = None
+) -> Loaded:
+    """Read an input within ``max_bytes``, remembering the file's state for :func:`write_atomic`.
+
+    Raises InputError (unreadable, too large) or Skipped (a walked non-regular file).
+    """
     name = "<stdin>" if target.is_stdin else target.path
+    if target.error is not None:
+        raise InputError(target.error, file=name)
+    if target.skip is not None:
+        raise Skipped(target.skip)
     try:
         if target.is_stdin:
             data = (stdin if stdin is not None else sys.stdin.buffer).read(max_bytes + 1)
+            info = None
         else:
-            size = os.stat(target.path).st_size  # refuse a huge file before reading it
-            if size > max_bytes:
-                raise _too_large(name, size, max_bytes)
-            with open(target.path, "rb") as handle:
-                data = handle.read(max_bytes + 1)
+            data, info = _read_file(target, max_bytes)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
     if len(data) > max_bytes:  # stdin, or a file that grew (or a FIFO) since stat
         raise _too_large(name, None, max_bytes)
-    return data
+    return Loaded(data, info)
+
+
+def _read_file(target: Target, max_bytes: int) -> tuple[bytes, os.stat_result | None]:
+    # A walked path is opened without blocking: a FIFO that appeared after the walk
+    # looked at it must not hang the run (open(2): O_NONBLOCK on a FIFO returns at once).
+    flags = os.O_RDONLY
+    if target.walked:
+        flags |= os.O_NONBLOCK
+    fd = os.open(target.path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        regular = stat.S_ISREG(info.st_mode)
+        if target.walked and not regular:
+            raise Skipped(NOT_REGULAR)
+        if regular and info.st_size > max_bytes:  # refuse a huge file before reading it
+            raise _too_large(target.path, info.st_size, max_bytes)
+        os.set_blocking(fd, True)
+        return handle.read(max_bytes + 1), info if regular else None
 
 
 def _too_large(name: str, size: int | None, limit: int) -> InputError:
@@ -82,26 +210,196 @@ def _too_large(name: str, size: int | None, limit: int) -> InputError:
     )
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temporary file and rename; mode is kept.
+# ---------------------------------------------------------------------------
+# Writing files
+
+
+def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None) -> None:
+    """Create or replace ``path`` with ``data`` via a temporary file, fsync and rename.
 
     The temporary file sits beside the target (a rename within one directory is
-    atomic), so a crash leaves either the old or the new content, never a mix.
-    A symbolic link is followed: the file it points to is replaced, the link stays.
+    atomic), so a crash leaves either the old or the new content, never a mix. A
+    symbolic link is followed: the file it points to is replaced, the link stays.
+    ``expect``: what the file held when it was read; if it changed since (other
+    content, another inode, removed), nothing is replaced and RefusedWrite is raised.
+    Raises OSError (RefusedWrite included) on failure; the target is then untouched.
     """
     target = Path(os.path.realpath(path))
-    mode = target.stat().st_mode & 0o7777
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".winfix", dir=target.parent
-    )
     try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
+        current: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        if expect is not None:
+            raise RefusedWrite("removed while winfix ran; nothing written") from None
+        current = None
+    if current is not None and current.st_nlink > 1:
+        raise RefusedWrite(
+            f"has {current.st_nlink} hard links; replacing it would leave the other links "
+            "with the old content: give it a name of its own (cp, then mv over it) first"
+        )
+    if target.parent not in _CLEANED:  # once per folder and process: a walk writes many
+        _CLEANED.add(target.parent)
+        clean_stale(target.parent)
+    temp = target.parent / f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    # 0o666 & ~umask for a new file, as open(2) would create it; 0o600 until chmod otherwise.
+    fd, unnamed = _open_temp(target.parent, temp, 0o600 if current is not None else 0o666)
+    try:
+        try:
+            if current is not None:
+                _keep_owner(fd, current)
+                os.fchmod(fd, stat.S_IMODE(current.st_mode))
+            _write_all(fd, data)
+            os.fsync(fd)
+            if expect is not None:
+                _check_unchanged(target, expect)
+            if unnamed:  # a name only now that the content is complete
+                _link_unnamed(fd, temp)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temp_name)
+            os.unlink(temp)
         raise
+
+
+def _open_temp(folder: Path, temp: Path, mode: int) -> tuple[int, bool]:
+    """A temporary file for ``folder``: unnamed (O_TMPFILE) where the file system has it,
+    so that a killed run leaves nothing behind; else created as ``temp``."""
+    unnamed = getattr(os, "O_TMPFILE", 0)
+    if unnamed and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(folder, unnamed | os.O_WRONLY, mode), True
+        except OSError:
+            pass  # EOPNOTSUPP, EISDIR, EINVAL: this file system has no unnamed files
+    return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), False
+
+
+def _link_unnamed(fd: int, temp: Path) -> None:
+    """Give an O_TMPFILE file a name: linkat(2) of /proc/self/fd/N with AT_SYMLINK_FOLLOW,
+    as open(2) describes. os.link uses link(2), which does not follow the /proc link,
+    unless a directory fd is given, hence ``src_dir_fd``."""
+    proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(str(fd), temp, src_dir_fd=proc, follow_symlinks=True)
+    finally:
+        os.close(proc)
+
+
+def _keep_owner(fd: int, current: os.stat_result) -> None:
+    """Owner and group as before where the process may (root may; others, their groups)."""
+    for uid, gid in ((current.st_uid, current.st_gid), (-1, current.st_gid)):
+        try:
+            os.fchown(fd, uid, gid)
+            return
+        except PermissionError:
+            continue
+
+
+def _check_unchanged(target: Path, expect: Loaded) -> None:
+    """The file still is the one read, with the bytes read (mtime alone is too coarse)."""
+    try:
+        now = target.stat()
+    except FileNotFoundError:
+        raise RefusedWrite("removed while winfix ran; nothing written") from None
+    before = expect.stat
+    same = before is not None and (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+        before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns
+    )
+    if same:
+        with open(target, "rb") as handle:
+            same = handle.read(len(expect.data) + 1) == expect.data
+    if not same:
+        raise RefusedWrite("changed while winfix ran; left as the other writer made it, "
+                           "nothing written: run winfix again")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:  # pragma: no cover - os.write raises instead (ENOSPC, EIO)
+            raise OSError(errno.EIO, "short write")
+        view = view[written:]
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file that must not exist yet (inside a folder being built), fsynced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def clean_stale(
+    folder: Path,
+    pattern: re.Pattern[str] = TEMP_NAME,
+    *,
+    directories: bool = False,
+    now: float | None = None,
+) -> list[Path]:
+    """Remove what a killed run of winfix left in ``folder``; returns what was removed.
+
+    Only entries whose name matches ``pattern`` (winfix's exact naming), of the
+    expected type (regular files, or with ``directories`` real folders), last
+    modified more than :data:`STALE_AFTER` seconds ago: a live run's are fresh.
+    """
+    limit = (time.time() if now is None else now) - STALE_AFTER
+    removed: list[Path] = []
+    try:
+        with os.scandir(folder) as scan:
+            entries = [e for e in scan if pattern.match(e.name)]
+    except OSError:
+        return removed  # the write that follows reports a folder it cannot use
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            kind = stat.S_ISDIR if directories else stat.S_ISREG
+            if kind(info.st_mode) and info.st_mtime < limit:
+                if directories:
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+# ---------------------------------------------------------------------------
+# Writing streams
+
+
+def write_stream(stream: BinaryIO, data: bytes, name: str = "stdout") -> None:
+    """Write all of ``data`` and flush; raise OutputError if any byte could not be written.
+
+    ``BufferedWriter.write`` may return a short count on a full disk instead of
+    raising, so the count is checked and the rest written again (which raises).
+    A broken pipe (the reader left: ``| head``) stays a BrokenPipeError.
+    """
+    view = memoryview(data)
+    try:
+        while view:
+            written = stream.write(view)
+            if written is None or written <= 0:
+                raise OSError(errno.EIO, "short write")
+            view = view[written:]
+        stream.flush()
+    except BrokenPipeError:
+        discard(stream)
+        raise
+    except OSError as exc:
+        discard(stream)
+        raise OutputError(f"cannot write to {name}: {exc.strerror or exc}") from None
+
+
+def discard(stream: object) -> None:
+    """Point a failed stream's descriptor at /dev/null, so that the interpreter's
+    final flush of what is still buffered does not fail a second time (exit 120)."""
+    fileno = getattr(stream, "fileno", None)
+    if fileno is None:
+        return
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        target = fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)

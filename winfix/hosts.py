@@ -66,6 +66,7 @@ def _run(
             quiet=options.quiet,
             max_bytes=options.max_bytes,
             stdin=stdin,
+            force=options.force,
         )
     code, _ = run(paths, settings, rules, options, stdin=stdin)
     return code

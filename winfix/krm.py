@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from winfix import policy
+from winfix import files, policy, yamlout
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import ConfigError, InputError, WinfixError
@@ -250,7 +250,7 @@ def error_result(message: str) -> dict[str, Any]:
 
 
 def _dump_results(results: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(
+    return yamlout.safe_dump(
         {"results": results},
         sort_keys=False,
         default_flow_style=False,
@@ -294,7 +294,9 @@ def _resource_list_root(text: str) -> tuple[str, Mapping]:
     if root.flow:
         # A JSON ResourceList: there is no layout to keep; normalise it to block YAML once.
         data = yaml.safe_load(text)
-        block = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+        block = yamlout.safe_dump(
+            data, sort_keys=False, default_flow_style=False, allow_unicode=True
+        )
         return _resource_list_root(block)
     return text, root
 
@@ -414,8 +416,11 @@ def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
     except (KrmError, InputError) as exc:
         stderr.write(f"winfix krm: error: {exc}\n")
         return 1
-    stdout.write(outcome.text.encode("utf-8"))
-    stdout.flush()
+    try:
+        files.write_stream(stdout, outcome.text.encode("utf-8"))
+    except files.OutputError as exc:
+        stderr.write(f"winfix krm: error: {exc}\n")
+        return 2
     remaining = [r for r in outcome.results if r.get("severity", "error") == "error"]
     for result in remaining:
         stderr.write(f"winfix krm: [error] {result.get('message')}\n")

@@ -29,7 +29,7 @@ from typing import BinaryIO, TextIO
 
 import yaml
 
-from winfix import kustomize_origin, policy, reporting, terminal
+from winfix import files, kustomize_origin, policy, reporting, terminal
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -115,8 +115,11 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
             "fix them in the source, or list the rule under `ignore:` in the WindowsFix config\n"
         )
         return 1
-    stdout.write(encode(result.fixed, result.encoding))
-    stdout.flush()
+    try:
+        files.write_stream(stdout, encode(result.fixed, result.encoding))
+    except files.OutputError as exc:
+        stderr.write(f"winfix kustomize plugin: error: {exc}\n")
+        return 2
     notices = _notices(result.findings, text, settings, rules, root)
     if notices:
         stderr.write(notices)

@@ -35,6 +35,9 @@ class Skip(enum.Enum):
     TEMPLATE = helm_templates.SKIP_REASON
     EMPTY = "empty: no YAML documents"
     NOT_MANIFEST = "not a Kubernetes manifest (no document has apiVersion and kind)"
+    NOT_REGULAR = files.NOT_REGULAR  # a FIFO would block the run
+    LINK_OUT = files.LINK_OUT  # winfix does not write through it
+    LINK_DIR = files.LINK_DIR
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Processed:
     result: FileResult | None = None
     error: InputError | None = None
     skipped: Skip | None = None
+    loaded: files.Loaded | None = None  # what the file held when read (see files.write_atomic)
 
     @property
     def ok(self) -> bool:
@@ -81,16 +85,18 @@ def process_target(
     """Read, fix and classify one input (``name`` is how findings name it)."""
     shown = name or ("<stdin>" if target.is_stdin else target.path)
     try:
-        data = files.read(target, max_bytes, stdin=stdin)
+        loaded = files.load(target, max_bytes, stdin=stdin)
+    except files.Skipped as exc:
+        return Processed(target, shown, skipped=Skip(str(exc)))
     except InputError as exc:
         return Processed(target, shown, error=exc)
     if images is not None:  # the file's registry lookups, concurrently, before the rules
-        images.prefetch(images_in(data.decode("utf-8", "replace")))
-    result = fix_bytes(data, shown, settings, rules, images=images)
+        images.prefetch(images_in(loaded.data.decode("utf-8", "replace")))
+    result = fix_bytes(loaded.data, shown, settings, rules, images=images)
     problem = classify(result, target)
     if isinstance(problem, Skip):
-        return Processed(target, shown, result, skipped=problem)
-    return Processed(target, shown, result, error=problem)
+        return Processed(target, shown, result, skipped=problem, loaded=loaded)
+    return Processed(target, shown, result, error=problem, loaded=loaded)
 
 
 def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:

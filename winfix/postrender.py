@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from winfix import helm4, terminal
+from winfix import files, helm4, terminal
 from winfix.helm4 import FILENAME_ANNOTATION
 
 __all__ = ["FILENAME_ANNOTATION", "apply_args", "main"]
@@ -130,9 +130,7 @@ def _helm4_failure(data: bytes, stderr: str, report: dict[str, Any]) -> int:
     else:
         message = helm4.failure_message(stderr, full_report)
     # Exit 0, or Helm 4 would drop this output too; the document makes Helm fail.
-    sys.stdout.write(helm4.error_document(message))
-    sys.stdout.flush()
-    return 0
+    return _write_out(helm4.error_document(message).encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,27 +146,34 @@ def main(argv: list[str] | None = None) -> int:
         winfix_args = apply_args(args)
     except SystemExit as exc:
         if under_helm4:
-            sys.stdout.write(helm4.error_document(str(exc)))
-            return 0
+            return _write_out(helm4.error_document(str(exc)).encode("utf-8"))
         sys.stderr.write(f"{exc}\n")
         return 2
     data = sys.stdin.buffer.read()
     if _blank(data):
         # Every template rendered empty: hand Helm back what it sent, or a comment
         # when that is nothing at all (Helm 4 rejects an empty output as an error).
-        sys.stdout.buffer.write(data if data.strip() else EMPTY_OUTPUT)
-        sys.stdout.buffer.flush()
-        return 0
+        return _write_out(data if data.strip() else EMPTY_OUTPUT)
     code, out, err, report = _run(cli_main, winfix_args, data)
     sys.stderr.write(err)  # Helm shows it on failure (Helm 3) or never (Helm 4, #31843)
     if code != 0 and under_helm4:
         return _helm4_failure(data, err, report)
-    sys.stdout.buffer.write(out)
-    sys.stdout.buffer.flush()
+    if _write_out(out) != 0:
+        return 2
     if code == 0:
         # Both Helms drop a successful post-renderer's stderr: warnings to the terminal.
         terminal.tell(helm4.notices(report, helm4.source_files(data)), sys.stderr)
     return code
+
+
+def _write_out(data: bytes) -> int:
+    """The manifests to Helm, all of them or exit 2 with one line (a full disk)."""
+    try:
+        files.write_stream(sys.stdout.buffer, data)
+    except files.OutputError as exc:
+        sys.stderr.write(f"winfix-post-renderer: error: {exc}\n")
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ class Options:
     color: bool = False
     max_bytes: int = files.DEFAULT_MAX_BYTES
     quiet: bool = False
+    force: bool = False  # --emit-patches: replace files in DIR that winfix did not write
     # `apply --check`/`--diff` exit 1 when anything would change; `winfix check` judges
     # the verdicts alone: exit 1 only for a blocked workload (what apply cannot fix).
     fail_on_changes: bool = True
@@ -78,7 +79,11 @@ def run(
             continue
         findings = reporting.sort_findings(result.findings)
         try:
-            _emit(result, processed.target, options, out, err)
+            _emit(result, processed.target, options, out, err, processed.loaded)
+        except files.OutputError as exc:  # stdout is lost: nothing more can reach it
+            summary.errors.append(str(exc))
+            err.write(f"winfix: error: {exc}\n")
+            break
         except OSError as exc:
             problem = InputError(f"cannot write: {exc.strerror or exc}", file=name)
             _input_error(summary, err, problem)
@@ -100,22 +105,25 @@ def _input_error(summary: reporting.RunSummary, err: TextIO, exc: InputError) ->
     err.write(f"{exc}\n")
 
 
-def _emit(
-    result: FileResult, target: files.Target, options: Options, out: BinaryIO, err: TextIO
+def _emit(  # noqa: PLR0917 - internal step
+    result: FileResult,
+    target: files.Target,
+    options: Options,
+    out: BinaryIO,
+    err: TextIO,
+    loaded: files.Loaded | None,
 ) -> None:
     if options.mode is Mode.APPLY:
         if target.is_stdin:
-            out.write(encode(result.fixed, result.encoding))
-            out.flush()
+            files.write_stream(out, encode(result.fixed, result.encoding))
         elif result.changed:  # unchanged files are never rewritten (mtime, inode kept)
-            files.write_atomic(target.path, encode(result.fixed, result.encoding))
+            files.write_atomic(target.path, encode(result.fixed, result.encoding), expect=loaded)
             if not options.quiet:
                 err.write(f"fixed {target.path}\n")
     elif options.mode is Mode.DIFF and result.changed:
         diff = diffing.unified_diff(result.original, result.fixed, result.name)
         text = diffing.colorize(diff) if options.color else diff
-        out.write(text.encode("utf-8"))
-        out.flush()
+        files.write_stream(out, text.encode("utf-8"))
     elif options.mode is Mode.CHECK and result.changed and not options.quiet:
         err.write(f"would fix {result.name}\n")
 
@@ -143,7 +151,7 @@ def _report(
             else reporting.to_json(summary)
         )
         try:
-            options.report.write_text(text, encoding="utf-8")
+            files.write_atomic(options.report, text.encode("utf-8"))
         except OSError as exc:
             message = f"cannot write report {options.report}: {exc.strerror or exc}"
             summary.errors.append(message)

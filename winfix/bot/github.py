@@ -5,7 +5,8 @@ Headers follow https://docs.github.com/en/rest/using-the-rest-api/getting-starte
 Retries follow https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
 ("Handle rate limit errors appropriately"): wait ``Retry-After`` seconds if given, else until
 ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` is 0, else back off exponentially; 5xx are
-retried the same way. The token never appears in a message.
+retried the same way. The token never appears in a message, and never in what is posted
+(bodies and comments are redacted too, see winfix/bot/redact.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from winfix import __version__
+from winfix.bot.redact import redact, redact_data, secrets_of
 from winfix.errors import WinfixError
 
 API_VERSION = "2022-11-28"
@@ -122,6 +124,15 @@ class GitHub:
             ) from None
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        secrets = secrets_of(self.token)
+        if "json" in kwargs:  # a PR body or comment that quotes the token posts it masked
+            kwargs["json"] = redact_data(kwargs["json"], secrets)
+        try:
+            return self._attempts(method, path, **kwargs)
+        except GitHubError as exc:
+            raise GitHubError(redact(str(exc), secrets), exc.status) from None
+
+    def _attempts(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from winfix.bot.redact import redact
 from winfix.errors import WinfixError
 
 
@@ -92,10 +93,7 @@ class Git:
         lines = [ln.strip() for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
         fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:", "remote:"))]
         detail = (fatal or lines or [f"exit status {proc.returncode}"])[-1]
-        for secret in self.secrets:
-            if secret:
-                detail = detail.replace(secret, "***")
-        return f"git {args[0]} failed: {detail}"
+        return f"git {args[0]} failed: {redact(detail, self.secrets)}"
 
     # -- queries ---------------------------------------------------------------------------
 

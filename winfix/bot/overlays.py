@@ -86,7 +86,7 @@ def write_overlay(
     patch_set = patches.diff_stream(result.original, result.fixed, name)
     for note in patch_set.notes:
         err.write(f"winfix bot: {note}\n")
-    patches.write_component(patch_set, folder)
+    patches.write_component(patch_set, folder, within=worktree)  # no symlink out of the tree
     after = _snapshot(folder)
     prefix = overlay.path.strip("/")
     changed = [

@@ -30,9 +30,10 @@ from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, Identity, auth_env
+from winfix.bot.redact import masked, redact, secrets_of
 from winfix.config import resolve
 from winfix.engine import FileResult
-from winfix.errors import ConfigError
+from winfix.errors import ConfigError, WinfixError
 from winfix.images.lookup import lookup_for
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
@@ -115,8 +116,8 @@ def run_bot(options: BotOptions) -> BotResult:
     config = settings.bot
     branch = options.branch or config.branch
     token = env.get(config.token_env, "").strip() or None
-    if token:
-        git.secrets = (token,)
+    git.secrets = secrets_of(token)
+    out, err = masked(out, git.secrets), masked(err, git.secrets)
     if not options.dry_run and token is None:
         raise ConfigError(
             f"{config.token_env} is not set: export a GitHub token with 'contents: write' and "
@@ -147,6 +148,9 @@ def run_bot(options: BotOptions) -> BotResult:
                remote_url, auth, api, out, err)
     try:
         return run.go()
+    except WinfixError as exc:  # printed by the caller: masked like everything else
+        exc.args = (redact(str(exc), git.secrets),)
+        raise
     finally:
         if api is not None:
             api.close()
@@ -365,6 +369,10 @@ def _safe_url(url: str) -> str:
     return re.sub(r"//[^/@]+@", "//", url)
 
 
+# Skipped files the PR body names: a link out of the repository, a FIFO.
+_SAID = (pipeline.Skip.LINK_OUT, pipeline.Skip.LINK_DIR, pipeline.Skip.NOT_REGULAR)
+
+
 def _fix(
     worktree: Path, discovery: Discovery, settings: Settings, rules: tuple[Rule, ...]
 ) -> _Fixes:
@@ -372,7 +380,7 @@ def _fix(
     images = lookup_for(settings)  # one per run: each image is asked once
     for path in discovery.manifests:
         full = worktree / path
-        target = files.Target(str(full), walked=True)
+        target = files.walked_target(full, worktree)  # no symlink out of the worktree
         processed = pipeline.process_target(target, settings, rules, name=path, images=images)
         result = processed.result
         if processed.skipped is pipeline.Skip.TEMPLATE:
@@ -380,6 +388,9 @@ def _fix(
             continue
         if processed.error is not None:
             fixes.skipped.append((path, str(processed.error).replace(str(worktree) + "/", "")))
+            continue
+        if processed.skipped in _SAID:
+            fixes.skipped.append((path, processed.skipped.value))
             continue
         if processed.skipped is not None or result is None:
             continue  # empty, or not a Kubernetes manifest (values files, CI configs, ...)
@@ -535,14 +546,9 @@ def body_context(
 
 
 def _render_body(root: Path, config: BotConfig, context: dict[str, Any]) -> str:
-    template = None
-    if config.template:
-        template = Path(config.template)
-        if not template.is_absolute():
-            template = root / template
-        if not template.is_file():
-            raise ConfigError(f"bot.template: {config.template} does not exist")
-    return pr_body.render(context, template)
+    # Only a file inside the repository, rendered in a sandbox (see winfix/bot/body.py).
+    template = pr_body.template_path(root, config.template) if config.template else None
+    return pr_body.render(context, template, root)
 
 
 __all__ = ["BotExit", "BotOptions", "BotResult", "GitHubError", "Outcome", "parse_repository",

@@ -1,0 +1,475 @@
+"""Outputs are complete or reported, files are replaced atomically, walks see everything.
+
+Issue 13 items 6-9: short writes on a full disk, temporary files after kill -9, files
+that change while winfix runs, unreadable folders, FIFOs, symlinks out of the tree,
+owners and hard links. Full disks are real where possible (/dev/full, a 64 KiB tmpfs
+when this process may mount one) and fake writers that fail midway otherwise.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, CliResult
+from winfix import files, krm, kustomize_plugin, pipeline, registry, runner
+from winfix.config import Settings
+from winfix.rules import Rule
+
+Cli = Callable[..., CliResult]
+SELECT = ("--select", "WIN001,WIN002,WIN005")
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  nodeSelector:
+    kubernetes.io/os: linux
+  containers:
+    - name: web
+      image: mcr.microsoft.com/windows/nanoserver:ltsc2022
+"""
+POD_FIXED = POD.replace("os: linux", "os: windows") + (
+    "  os:\n    name: windows\n"
+    "  tolerations:\n"
+    "    - key: os\n      operator: Equal\n      value: windows\n      effect: NoSchedule\n"
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.name.endswith(".winfix"))
+
+
+def console(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        pytest.skip(f"the {name} console script is not installed next to this Python")
+    return str(path)
+
+
+class FullDisk(io.RawIOBase):
+    """A stream that takes ``room`` bytes, answers the next write short, then ENOSPC.
+
+    That is what a nearly full disk does, and what BufferedWriter passes on as a
+    short count instead of an exception.
+    """
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.got = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        chunk = bytes(data)  # type: ignore[call-overload]
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        taken = chunk[: self.room]
+        self.room -= len(taken)
+        self.got += taken
+        return len(taken)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs (a real full disk), where this process may mount one."""
+    mount = tmp_path / "tmpfs"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def big_stream() -> bytes:
+    return ("---\n" + POD).encode() * 3000  # about 600 KB out
+
+
+# -- item 6: short writes ---------------------------------------------------------------------
+
+
+def test_stdout_that_fills_midway_is_exit_2_with_one_line(tmp_path: Path) -> None:
+    disk = FullDisk(room=100_000)
+    stream = io.BufferedWriter(disk)
+    err = io.StringIO()
+    code, summary = runner.run(["-"], _settings(), _rules(), runner.Options(quiet=True),
+                               out=stream, err=err, stdin=io.BytesIO(big_stream()))
+    assert code == 2
+    assert err.getvalue() == "winfix: error: cannot write to stdout: No space left on device\n"
+    assert len(disk.got) == 100_000  # what the disk took; the exit code says it is not all
+    assert summary.errors == ["cannot write to stdout: No space left on device"]
+
+
+def test_write_stream_retries_a_short_count_and_reports_the_failure() -> None:
+    disk = FullDisk(room=10)
+    with pytest.raises(files.OutputError) as caught:
+        files.write_stream(io.BufferedWriter(disk, buffer_size=4), b"x" * 50)
+    assert str(caught.value) == "cannot write to stdout: No space left on device"
+    assert bytes(disk.got) == b"x" * 10
+
+
+@pytest.mark.parametrize("mode", ["apply", "diff"])
+def test_dev_full_stdout_is_exit_2(tmp_path: Path, mode: str) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    args = ["apply", *SELECT, "-q", "-"] if mode == "apply" else [
+        "apply", *SELECT, "-q", "--diff", str(target)]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([console("winfix"), *args], input=big_stream(), stdout=full,
+                              stderr=subprocess.PIPE, check=False, timeout=120)
+    assert (proc.returncode, proc.stderr) == (
+        2, b"winfix: error: cannot write to stdout: No space left on device\n")
+    assert target.read_text() == POD
+
+
+def test_listing_on_dev_full_is_exit_2_not_an_internal_error() -> None:
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([console("winfix"), "rules"], stdout=full, stderr=subprocess.PIPE,
+                              check=False, timeout=60)
+    assert (proc.returncode, proc.stderr) == (
+        2, b"winfix: error: cannot write: No space left on device\n")
+
+
+def test_tmpfs_full_stdout_is_exit_2(tiny_tmpfs: Path) -> None:
+    with open(tiny_tmpfs / "out.yaml", "wb") as out:
+        proc = subprocess.run([console("winfix"), "apply", *SELECT, "-q", "-"],
+                              input=big_stream(), stdout=out, stderr=subprocess.PIPE,
+                              check=False, timeout=120)
+    assert (proc.returncode, proc.stderr) == (
+        2, b"winfix: error: cannot write to stdout: No space left on device\n")
+
+
+def test_report_on_a_full_disk_keeps_the_old_report(tiny_tmpfs: Path, tmp_path: Path) -> None:
+    report = tiny_tmpfs / "r.json"
+    report.write_text('{"old": true}\n')
+    (tiny_tmpfs / "fill").write_bytes(b"\0" * 40_000)
+    big = write(tmp_path / "big.yaml", ("---\n" + POD) * 300)
+    proc = subprocess.run([console("winfix"), "apply", *SELECT, "-q", "--check",
+                           "--report", str(report), str(big)],
+                          capture_output=True, check=False, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines()[-1] == (
+        f"winfix: error: cannot write report {report}: No space left on device")
+    assert report.read_text() == '{"old": true}\n'
+    assert temp_files(tiny_tmpfs) == []
+
+
+def test_in_place_fix_on_a_full_disk_leaves_the_file_whole(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    real_write = os.write
+
+    def half_then_full(fd: int, data: object) -> int:
+        view = memoryview(data)  # type: ignore[arg-type]
+        if len(view) > 20:
+            return real_write(fd, view[:20])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "write", half_then_full)
+    result = cli("apply", *SELECT, "-q", "pod.yaml")
+    assert (result.code, result.err_lines) == (
+        2, ["pod.yaml:1:1: cannot write: No space left on device"])
+    assert target.read_text() == POD
+    assert temp_files(tmp_path) == []
+
+
+def test_krm_and_kustomize_plugin_report_a_failed_stdout() -> None:
+    resource_list = (
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+        + "".join("  - " + line + "\n" if i == 0 else "    " + line + "\n"
+                  for i, line in enumerate(POD.splitlines()))
+    ).encode()
+    err = io.StringIO()
+    code = krm.run(io.BytesIO(resource_list), io.BufferedWriter(FullDisk(10)), err)
+    assert (code, err.getvalue()) == (
+        2, "winfix krm: error: cannot write to stdout: No space left on device\n")
+    err = io.StringIO()
+    code = kustomize_plugin.run([], io.BytesIO(POD.encode()), io.BufferedWriter(FullDisk(10)), err)
+    assert (code, err.getvalue()) == (
+        2, "winfix kustomize plugin: error: cannot write to stdout: No space left on device\n")
+
+
+def test_post_renderer_echo_on_dev_full_is_exit_2() -> None:
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([console("winfix-post-renderer")], input=b"---\n# empty\n" * 9000,
+                              stdout=full, stderr=subprocess.PIPE, check=False, timeout=60)
+    assert (proc.returncode, proc.stderr) == (
+        2, b"winfix-post-renderer: error: cannot write to stdout: No space left on device\n")
+
+
+# -- item 7: temporary files ------------------------------------------------------------------
+
+
+def killed_in_fsync(target: Path, *, unnamed: bool) -> None:
+    """A real kill -9 in the write phase: the child dies inside fsync, its data written."""
+    child = (
+        "import os, signal, sys\n"
+        "from winfix import files\n"
+        + ("" if unnamed else "files.os.O_TMPFILE = 0  # as on a file system without it\n")
+        + "files.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "files.write_atomic(sys.argv[1], b'x' * 100000)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", child, str(target)], check=False, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_kill_9_during_the_write_leaves_nothing_where_o_tmpfile_works(tmp_path: Path) -> None:
+    try:
+        os.close(os.open(tmp_path, os.O_TMPFILE | os.O_WRONLY, 0o600))
+    except (AttributeError, OSError) as exc:
+        pytest.skip(f"no O_TMPFILE on this file system: {exc}")
+    target = write(tmp_path / "pod.yaml", POD)
+    killed_in_fsync(target, unnamed=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pod.yaml"]
+    assert target.read_text() == POD  # the old content is whole
+
+
+def test_kill_9_without_o_tmpfile_leaves_a_temp_file_the_next_run_removes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    killed_in_fsync(target, unnamed=False)
+    left = temp_files(tmp_path)
+    assert len(left) == 1 and files.TEMP_NAME.match(left[0])
+    assert target.read_text() == POD  # the old content is whole
+    fresh = tmp_path / ".pod.yaml.0123abcd.winfix"  # a live run's, just written: kept
+    fresh.write_text("live")
+    foreign = [tmp_path / ".pod.yaml.0123abcd.winfix.bak", tmp_path / ".pod.yaml.XYZ.winfix",
+               tmp_path / "pod.yaml.0123abcd.winfix"]
+    for path in foreign:
+        path.write_text("not winfix's")
+    old = time.time() - files.STALE_AFTER - 60
+    for path in [tmp_path / left[0], *foreign]:
+        os.utime(path, (old, old))
+    files._CLEANED.clear()
+    assert cli("apply", *SELECT, "-q", "pod.yaml").code == 0
+    assert target.read_text() == POD_FIXED
+    assert sorted(temp_files(tmp_path)) == sorted(
+        [fresh.name, "pod.yaml.0123abcd.winfix", ".pod.yaml.XYZ.winfix"])
+    assert all(p.exists() for p in foreign)
+
+
+@pytest.mark.slow
+def test_kill_9_at_any_moment_of_whole_runs_leaves_old_or_new_and_no_temp_file(
+    tmp_path: Path,
+) -> None:
+    """The probe's experiment: kill -9 a real `winfix apply` on a big file, 12 times,
+    at moments spread over a whole run (measured first: the machine is shared)."""
+    original = ("---\n" + POD) * 10_000  # 2.2 MB
+    fixed = ("---\n" + POD_FIXED) * 10_000
+    target = tmp_path / "big.yaml"
+    command = [console("winfix"), "apply", *SELECT, "-q", "--isolated", str(target)]
+    target.write_text(original)
+    started = time.monotonic()
+    assert subprocess.run(command, check=False, timeout=300).returncode == 0
+    whole = time.monotonic() - started
+    assert target.read_text() == fixed
+    seen = set()
+    for trial in range(12):
+        target.write_text(original)
+        proc = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        time.sleep(whole * (0.1 + trial * 0.09))  # from parsing to just after the rename
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        content = target.read_text()
+        assert content in (original, fixed), f"trial {trial}: torn file"
+        seen.add("new" if content == fixed else "old")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml"], f"trial {trial}"
+    assert "old" in seen  # some kills landed before the rename
+
+
+# -- item 8: files that change under the run --------------------------------------------------
+
+
+@pytest.mark.parametrize("change", ["append", "replace", "same-size rewrite", "remove"])
+def test_a_file_changed_while_winfix_runs_is_not_replaced(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    other = POD.replace("name: web\nspec", "name: wab\nspec")  # same size
+    real_fix = pipeline.fix_bytes
+
+    def fix_while_someone_writes(*args: object, **kwargs: object) -> object:
+        result = real_fix(*args, **kwargs)  # type: ignore[arg-type]
+        stamp = target.stat()
+        if change == "append":
+            with open(target, "a") as handle:
+                handle.write("# appended by another writer\n")
+        elif change == "replace":
+            write(tmp_path / "new", other)
+            os.replace(tmp_path / "new", target)
+        elif change == "same-size rewrite":  # same inode, size and mtime: only content tells
+            with open(target, "r+") as handle:
+                handle.write(other)
+            os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+        else:
+            target.unlink()
+        return result
+
+    monkeypatch.setattr(pipeline, "fix_bytes", fix_while_someone_writes)
+    result = cli("apply", *SELECT, "-q", "pod.yaml")
+    assert result.code == 2
+    if change == "remove":
+        assert result.err_lines == [
+            "pod.yaml:1:1: cannot write: removed while winfix ran; nothing written"]
+        assert not target.exists()
+    else:
+        assert result.err_lines == [
+            "pod.yaml:1:1: cannot write: changed while winfix ran; left as the other writer "
+            "made it, nothing written: run winfix again"]
+        expected = POD + "# appended by another writer\n" if change == "append" else other
+        assert target.read_text() == expected
+    assert temp_files(tmp_path) == []
+
+
+# -- item 9: walking ---------------------------------------------------------------------------
+
+
+def test_unreadable_subfolder_is_an_error_not_a_silent_pass(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "m" / "a.yaml", POD_FIXED)
+    write(tmp_path / "m" / "locked" / "b.yaml", POD)
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:  # root reads everything: simulate mode 000
+        if Path(str(path)).name == "locked":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(files.os, "scandir", scandir)
+    result = cli("apply", *SELECT, "--check", "m")
+    assert result.code == 2
+    assert result.err_lines == [
+        "m/locked:1:1: cannot read directory: Permission denied",
+        "winfix: 0 fixable, 0 of 1 file would change, 1 unreadable",
+    ]
+
+
+def test_unreadable_subfolder_as_an_unprivileged_user(tmp_path: Path) -> None:
+    setpriv = "/usr/bin/setpriv"
+    if os.geteuid() != 0 or not os.path.exists(setpriv):
+        pytest.skip("needs root and setpriv to drop privileges (the monkeypatched test covers it)")
+    write(tmp_path / "m" / "a.yaml", POD_FIXED)
+    locked = write(tmp_path / "m" / "locked" / "b.yaml", POD).parent
+    tmp_path.chmod(0o755)
+    for path in (tmp_path / "m", tmp_path / "m" / "a.yaml", locked / "b.yaml"):
+        os.chown(path, 65534, 65534)
+    locked.chmod(0o000)
+    proc = subprocess.run(
+        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", console("winfix"),
+         "apply", *SELECT, "--check", "--isolated", "m"],
+        cwd=tmp_path, capture_output=True, check=False, timeout=60,
+    )
+    locked.chmod(0o755)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines() == [
+        "m/locked:1:1: cannot read directory: Permission denied",
+        "winfix: 0 fixable, 0 of 1 file would change, 1 unreadable",
+    ]
+
+
+def test_fifo_named_yaml_is_skipped_with_a_note(tmp_path: Path) -> None:
+    write(tmp_path / "m" / "a.yaml", POD)
+    os.mkfifo(tmp_path / "m" / "pipe.yaml")
+    proc = subprocess.run([console("winfix"), "apply", *SELECT, "--isolated", "m"],
+                          cwd=tmp_path, capture_output=True, check=False, timeout=60)
+    lines = proc.stderr.decode().splitlines()
+    assert proc.returncode == 0
+    assert "m/pipe.yaml: skipped: not a regular file (FIFO, socket or device)" in lines
+    assert lines[-1] == "winfix: 3 fixed, 1 of 1 file changed, 1 skipped"
+    assert (tmp_path / "m" / "a.yaml").read_text() == POD_FIXED
+    assert stat.S_ISFIFO((tmp_path / "m" / "pipe.yaml").stat().st_mode)
+
+
+def test_a_fifo_that_appears_after_the_walk_does_not_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "late.yaml")
+    with pytest.raises(files.Skipped, match="not a regular file"):
+        files.load(files.Target(str(tmp_path / "late.yaml"), walked=True))
+
+
+def test_symlink_leaving_the_tree_is_not_written_through(cli: Cli, tmp_path: Path) -> None:
+    outside = write(tmp_path / "outside" / "secret.yaml", POD)
+    inside = write(tmp_path / "m" / "real.yaml", POD)
+    (tmp_path / "m" / "out.yaml").symlink_to(outside)
+    (tmp_path / "m" / "in.yaml").symlink_to(inside)
+    result = cli("apply", *SELECT, "-q", "m")
+    assert result.code == 0
+    assert result.err == ""
+    assert outside.read_text() == POD
+    assert inside.read_text() == POD_FIXED  # through the link inside the tree, or itself
+    assert (tmp_path / "m" / "out.yaml").is_symlink() and (tmp_path / "m" / "in.yaml").is_symlink()
+    noisy = cli("apply", *SELECT, "m")
+    assert (
+        "m/out.yaml: skipped: symbolic link that leads out of the tree being walked: not read, "
+        "not written through"
+    ) in noisy.err_lines
+    assert outside.read_text() == POD
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another owner")
+def test_in_place_fix_keeps_owner_and_group(cli: Cli, tmp_path: Path) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    os.chown(target, 1234, 5678)
+    target.chmod(0o640)
+    assert cli("apply", *SELECT, "-q", "pod.yaml").code == 0
+    info = target.stat()
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (1234, 5678, 0o640)
+    assert target.read_text() == POD_FIXED
+
+
+def test_hard_linked_file_is_refused_and_both_names_keep_their_content(
+    cli: Cli, tmp_path: Path
+) -> None:
+    target = write(tmp_path / "pod.yaml", POD)
+    os.link(target, tmp_path / "twin.yaml")
+    result = cli("apply", *SELECT, "-q", "pod.yaml")
+    assert (result.code, result.err_lines) == (2, [
+        "pod.yaml:1:1: cannot write: has 2 hard links; replacing it would leave the other links "
+        "with the old content: give it a name of its own (cp, then mv over it) first"])
+    assert target.read_text() == POD
+    assert os.path.samefile(target, tmp_path / "twin.yaml")
+
+
+def test_corpus_file_through_a_full_tmpfs_is_never_exit_0(tiny_tmpfs: Path) -> None:
+    source = CORPUS / "argoproj__argo-cd" / "manifests__install.yaml"
+    if not source.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the shared corpus is missing at {source}")
+        pytest.skip("the shared corpus is not beside the checkout")
+    with open(source, "rb") as stdin, open(tiny_tmpfs / "out.yaml", "wb") as out:
+        proc = subprocess.run([console("winfix"), "apply", "-q", "-"], stdin=stdin, stdout=out,
+                              stderr=subprocess.PIPE, check=False, timeout=300)
+    assert (proc.returncode, proc.stderr) == (
+        2, b"winfix: error: cannot write to stdout: No space left on device\n")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _rules() -> tuple[Rule, ...]:
+    return tuple(registry.get(rule) for rule in ("WIN001", "WIN002", "WIN005"))
