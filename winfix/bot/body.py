@@ -42,7 +42,7 @@ DIFF_BUDGET = 40_000  # characters of diff shown before truncating
 DEFAULT_TEMPLATE = "pr_body.md.j2"
 # The lists of the body_context dict that may be shortened, and what their items are.
 _LISTS = {"needs_human": "findings", "files": "files", "skipped": "skipped files",
-          "overlays": "overlays"}
+          "overlays": "overlays", "workloads": "workloads"}
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that start

@@ -39,6 +39,7 @@ from winfix.model import Finding, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings
 from winfix.source import encode
+from winfix.verdicts import ORDER
 
 FOREIGN_MARKER = "<!-- winfix:foreign-push={sha} -->"
 _URL = re.compile(r"https://[^\s)>\]]+")
@@ -537,6 +538,20 @@ def body_context(
                 "fix_available": f.fix_available,
             }
             for f in human
+        ],
+        # One row per workload, blocked first (winfix.verdicts): what can move, and why not.
+        "workloads": [
+            {
+                "verdict": str(item.verdict),
+                "resource": str(item.resource),
+                "file": item.workload.file,
+                "line": item.workload.line,
+                "rules": sorted({reason.rule for reason in item.reasons if reason.rule}),
+                "reasons": [reason.message for reason in item.reasons],
+            }
+            for verdict in ORDER
+            for item in (w for r in fixes.results for w in r.workloads)
+            if item.verdict is verdict
         ],
         "overlays": fixes.overlays,
         "skipped": [{"path": p, "reason": r} for p, r in fixes.skipped],
