@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import os
 import shutil
@@ -16,6 +17,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
+REPRO = REPO.parent / "shared" / "repro" / "reliability"
 
 
 class DiffSnapshotExtension(SingleFileSnapshotExtension):
@@ -37,6 +39,46 @@ def corpus_files() -> list[Path]:
             raise RuntimeError(f"the shared corpus is missing at {CORPUS}")
         return []
     return sorted(CORPUS.rglob("*.yaml"))
+
+
+def repro(name: str) -> Path:
+    """A reproducer of ../shared/repro/reliability (issue 13); skip without it, fail under CI."""
+    path = REPRO / name
+    if not path.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the shared reproducer is missing at {path}")
+        pytest.skip(f"../shared/repro/reliability is not laid out beside the checkout ({path})")
+    return path
+
+
+# What a test that reads ../shared says in its source (a module constant naming a corpus
+# file is read through one of these too).
+_SHARED_MARKS = ("CORPUS", "corpus(", "REPRO", "repro(", "shared/", "SHARED")
+_USES_SHARED: dict[object, bool] = {}
+
+
+def _reads_shared(function: object) -> bool:
+    if function not in _USES_SHARED:
+        try:
+            source = inspect.getsource(function)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            source = ""
+        _USES_SHARED[function] = any(mark in source for mark in _SHARED_MARKS)
+    return _USES_SHARED[function]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without ../shared (a user's fresh clone) a test that reads it skips with the reason;
+    under CI=true, where CI lays shared/ beside the checkout, it fails instead."""
+    if CORPUS.is_dir() or not isinstance(item, pytest.Function):
+        return
+    fixtures = item._fixtureinfo.name2fixturedefs  # the fixtures it uses read it too
+    functions = [item.function, *(d[-1].func for d in fixtures.values() if d)]
+    if not any(_reads_shared(function) for function in functions):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the shared corpus is required under CI=true and is missing at {CORPUS}")
+    pytest.skip(f"needs ../shared beside the checkout (not found at {CORPUS.parent})")
 
 
 def require_tool(name: str) -> str:
