@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from winfix.config import Settings
-from winfix.edits import EditCollector, apply_edits, detect_style
+from winfix.edits import EditCollector, apply_edits, detect_style, parse_problem
 from winfix.engine import FileResult, fix_bytes, fix_text
 from winfix.model import Safety
 from winfix.resources import Resource
@@ -893,3 +893,34 @@ def test_replace_block_items_with_other_shapes() -> None:
         "  - - p\n    - q\n  - k: v\n    k2: w # c\n  - s\n"
     )
     assert yaml.safe_load(out)["spec"]["args"] == [["p", "q"], {"k": "v", "k2": "w"}, "s"]
+
+
+# -- the re-parse guard and moved values (issue 13) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: 1\nb: [1, 2\n", "did not find expected ',' or ']'"),
+        ("a: 1\n  b: 2\n", "mapping values are not allowed in this context"),
+        ("a: *nowhere\n", "alias *nowhere has no anchor"),
+        ("a: 1\n---\nb: 2\n", "2 documents instead of one"),
+        ("a: &x 1\nb: *x\n", None),
+    ],
+)
+def test_parse_problem_names_what_the_guard_refuses(text: str, problem: str | None) -> None:
+    assert parse_problem(text) == problem
+
+
+def test_an_original_value_moved_by_a_fix_keeps_its_type() -> None:
+    # regression: a plain 1000 moved under a new key was written "1000" (a string), and
+    # a "|" block scalar as its text with a raw newline (a value that lost its "\n")
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  a: 1000\n  s: |\n    x\n"
+
+    def mutate(root: Mapping) -> None:
+        spec = m(root, "spec")
+        spec.set("b", {"num": spec.get_scalar("a"), "t": spec.get_scalar("s")})
+
+    out = fixed(text, mutate)
+    assert out == text + '  b:\n    num: 1000\n    t: "x\\n"\n'
+    assert yaml.safe_load(out)["spec"]["b"] == {"num": 1000, "t": "x\n"}

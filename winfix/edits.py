@@ -14,6 +14,9 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+import yaml
+from yaml.events import AliasEvent, DocumentStartEvent
+
 from winfix.render import (
     Style,
     block_item_lines,
@@ -25,7 +28,16 @@ from winfix.render import (
     key_text,
     scalar_text,
 )
-from winfix.yamltree import Alias, Item, Mapping, Node, Pair, Scalar, Sequence, to_python
+from winfix.yamltree import (
+    Alias,
+    Item,
+    Mapping,
+    Node,
+    Pair,
+    Scalar,
+    Sequence,
+    to_python,
+)
 
 
 class EditError(Exception):
@@ -144,6 +156,27 @@ class EditCollector:
         self._collect(node)
         if self.removed:
             self._check_anchors(node)
+        if self.edits:
+            self._verify(node)
+
+    def _verify(self, root: Node) -> None:
+        """Re-parse the spliced document and refuse the edits unless it parses.
+
+        The last line of defence (issue 13): whatever a splice gets wrong — a line
+        break YAML sees differently, an indentation, a dangling alias — must not
+        reach the output. Only changed documents pay for it, and only libyaml's
+        event stream is read (no tree): a tenth of what building the tree costs.
+        That the text reads back as the tree is checked offline, by the property
+        tests and the fuzz harness (tests/fuzz), where a full comparison is affordable.
+        """
+        start = self.line_start(min(root.start, *(edit.start for edit in self.edits)))
+        end = max(root.end, *(edit.end for edit in self.edits))
+        shifted = [replace(e, start=e.start - start, end=e.end - start) for e in self.edits]
+        problem = parse_problem(apply_edits(self.text[start:end], shifted))
+        if problem is not None:
+            raise EditError(
+                f"the fixed document would not parse ({problem}); a bug in winfix: please report it"
+            )
 
     def _check_anchors(self, root: Node) -> None:
         """Refuse edits that would delete an anchor an alias still refers to."""
@@ -601,6 +634,32 @@ def _walk_live(root: Node) -> Iterator[Node]:
             stack.extend(p.value for p in node.pairs if not p.deleted)
         elif isinstance(node, Sequence):
             stack.extend(e.node for e in node.entries if not e.deleted)
+
+
+def parse_problem(text: str) -> str | None:
+    """Why ``text`` is not one YAML document with known aliases (None: it is)."""
+    loader = yaml.CSafeLoader(text)
+    anchors: set[str] = set()
+    documents = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is DocumentStartEvent:
+                documents += 1
+                anchors.clear()
+                continue
+            anchor = getattr(event, "anchor", None)
+            if kind is AliasEvent:
+                if anchor not in anchors:
+                    return f"alias *{anchor} has no anchor"
+            elif anchor is not None:
+                anchors.add(anchor)
+    except yaml.MarkedYAMLError as exc:
+        return str(exc.problem or exc)
+    finally:
+        loader.dispose()
+    return None if documents == 1 else f"{documents} documents instead of one"
 
 
 def _entry_value(entry: Pair | Item) -> Node:

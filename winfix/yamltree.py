@@ -480,9 +480,41 @@ class Document:
 
 _TEMPLATE_MARK = re.compile(r"\{\{")
 
+# Line breaks libyaml honours besides LF and CRLF (YAML 1.1 §5.4; libyaml's IS_BREAK):
+# a lone CR, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR. Offsets, columns and the
+# splices winfix writes count lines by LF, so such text would be spliced into
+# something that parses differently: it is refused instead (see README "Reliability").
+_OTHER_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_BREAK_NAMES = {
+    "\r": "a carriage return (CR) not followed by LF",
+    "\x85": "NEL (U+0085)",
+    "\u2028": "LINE SEPARATOR (U+2028)",
+    "\u2029": "PARAGRAPH SEPARATOR (U+2029)",
+}
+
+
+def check_line_breaks(text: str, name: str) -> None:
+    """Refuse text with a line break other than LF or CRLF (InputError at its position)."""
+    if not ("\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text):
+        return  # the usual case, answered by four scans in C
+    found = _OTHER_BREAK.search(text)
+    if found is None:
+        return
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    raise InputError(
+        f"unsupported line break: {_BREAK_NAMES[found.group()]}, which YAML reads as a "
+        "line break; winfix edits LF or CRLF text only: convert the line breaks first",
+        file=name,
+        line=line,
+        column=column,
+    )
+
 
 def iter_documents(text: str, name: str) -> Iterator[Document]:
     """Parse ``text`` into documents lazily; raises InputError with a location."""
+    check_line_breaks(text, name)
     loader = yaml.CSafeLoader(text)
     try:
         yield from _build(loader, text, name)
