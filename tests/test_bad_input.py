@@ -114,6 +114,23 @@ CASES: list[tuple[str, bytes, str]] = [
         BILLION_LAUGHS,
         "12:16: document expands to too many nodes through aliases (alias bomb?)",
     ),
+    (
+        # Each level redefines &a over the previous one: counted per anchor *name*, the
+        # guard saw 11 nodes a level (issue 13, item 4).
+        "alias-bomb-redefined-anchor",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  x0: &a z\n"
+        + b"".join(b"  x%d: &a [%s]\n" % (i, b", ".join([b"*a"] * 10)) for i in range(1, 12)),
+        "12:11: document expands to too many nodes through aliases (alias bomb?)",
+    ),
+    (
+        "alias-bomb-in-mapping-values",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  x0: &a {k: v}\n"
+        + b"".join(
+            b"  x%d: &a {%s}\n" % (i, b", ".join(b"k%d: *a" % j for j in range(8)))
+            for i in range(1, 10)
+        ),
+        "12:15: document expands to too many nodes through aliases (alias bomb?)",
+    ),
 ]
 
 _BREAK_ADVICE = "which YAML reads as a line break; winfix edits LF or CRLF text only: " + (
@@ -271,6 +288,14 @@ def test_walked_unreadable_file_is_still_an_error(cli: Cli, tmp_path: Path) -> N
             + _BREAK_ADVICE,
         ),
         ("nel-line-breaks.yaml", f"1:15: unsupported line break: NEL (U+0085), {_BREAK_ADVICE}"),
+        (
+            "alias-bomb-redefined-anchor.yaml",
+            "13:11: document expands to too many nodes through aliases (alias bomb?)",
+        ),
+        (
+            "alias-bomb-in-podspec-check-hangs.yaml",
+            "20:15: document expands to too many nodes through aliases (alias bomb?)",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["apply", "check"])
@@ -299,10 +324,11 @@ def _krm(stdin: bytes) -> tuple[int, bytes, str]:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
+        (CASES[-8][1], "document expands to too many nodes through aliases (alias bomb?)"),
         (BILLION_LAUGHS, "document expands to too many nodes through aliases (alias bomb?)"),
         (LINE_BREAK_CASES[2][1], "unsupported line break: NEL (U+0085)"),
     ],
-    ids=["billion-laughs", "nel"],
+    ids=["redefined-anchor-bomb", "billion-laughs", "nel"],
 )
 def test_krm_refuses_what_apply_refuses_fast(content: bytes, message: str) -> None:
     started = time.monotonic()

@@ -598,33 +598,41 @@ class _BuildState:
     ):
         self._next = get_event
         self.anchors = anchors
-        self.anchor_sizes: dict[str, int] = {}  # nodes an alias of the anchor expands to
+        # id(anchored node) -> nodes an alias of it expands to (the nodes live as long as this)
+        self.anchor_sizes: dict[int, int] = {}
         self.expanded = 0  # nodes all aliases of the document expand to
         self.name = name
         self.src = src
         self.text = src.text
         self.has_aliases = False
 
-    def _size(self, name: str, target: Node) -> int:
-        """Nodes under an anchor, counting what nested aliases expand to (memoized)."""
-        size = self.anchor_sizes.get(name)
+    def _size(self, target: Node) -> int:
+        """Nodes an alias of ``target`` expands to, nested aliases expanded (memoized).
+
+        Memoized by node, not by anchor name: an anchor may be redefined (``&a``
+        again, one level up each time), and the final object holds a copy of the
+        node each alias points to *when it is read* (issue 13).
+        """
+        sizes = self.anchor_sizes
+        size = sizes.get(id(target))
         if size is None:
             size = 0
             stack = [target]
             while stack:
                 node = stack.pop()
                 if isinstance(node, Alias):
-                    size += self._size(node.name, node.target)
-                    continue
-                size += 1
-                if isinstance(node, Mapping):
+                    size += self._size(node.target)
+                elif isinstance(node, Mapping):
+                    size += 1 + len(node.pairs)  # the mapping and its keys
                     stack.extend(p.value for p in node.pairs)
-                    size += len(node.pairs)  # the keys
                 elif isinstance(node, Sequence):
+                    size += 1
                     stack.extend(e.node for e in node.entries)
+                else:
+                    size += 1
                 if size > MAX_EXPANDED_NODES:
                     break
-            self.anchor_sizes[name] = size
+            sizes[id(target)] = size
         return size
 
     def error(self, message: str, node_or_mark: object) -> InputError:
@@ -707,7 +715,7 @@ class _BuildState:
                 self.has_aliases = True
                 completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
                 # Billion laughs: count what every alias expands to, for the document.
-                self.expanded += self._size(name, target)
+                self.expanded += self._size(target)
                 if self.expanded > MAX_EXPANDED_NODES:
                     raise self.error(
                         "document expands to too many nodes through aliases (alias bomb?)",
