@@ -924,3 +924,47 @@ def test_an_original_value_moved_by_a_fix_keeps_its_type() -> None:
     out = fixed(text, mutate)
     assert out == text + '  b:\n    num: 1000\n    t: "x\\n"\n'
     assert yaml.safe_load(out)["spec"]["b"] == {"num": 1000, "t": "x\n"}
+
+
+# -- a block scalar that ends the file (issue 13, item 2) ------------------------------
+
+
+def test_reproducer_block_scalar_at_eof_keeps_its_value() -> None:
+    from tests.conftest import repro
+
+    text = repro("blockscalar-eof-gains-newline.yaml").read_text(encoding="utf-8")
+    out = fixed(text, add_selector)
+    assert out == text.replace("    - |\n", "    - |-\n") + (
+        "\n  nodeSelector:\n    kubernetes.io/os: windows"
+    )
+    assert yaml.safe_load(out)["spec"]["containers"][0]["args"] == ["echo hi"]
+
+
+@pytest.mark.parametrize(
+    ("header", "fixed_header"),
+    [("|", "|-"), ("|-", "|-"), ("|+", "|-"), (">", ">-"), ("|2", "|-2"), ("|+2", "|-2"),
+     ("| # note", "|- # note"), (">2+", ">2-")],
+)
+@pytest.mark.parametrize("where", ["value", "list-item", "nested-list"])
+def test_block_scalar_ending_the_file_without_newline(
+    header: str, fixed_header: str, where: str
+) -> None:
+    body = {
+        "value": "spec:\n  script: {h}\n    echo hi\n    echo there",
+        "list-item": "spec:\n  args:\n  - {h}\n    echo hi\n    echo there",
+        "nested-list": "spec:\n  a:\n    - - {h}\n        echo hi\n        echo there",
+    }[where]
+    text = "apiVersion: v1\nkind: Pod\n" + body.format(h=header)
+    before = yaml.safe_load(text)["spec"]
+    out = fixed(text, add_selector)
+    assert out == "apiVersion: v1\nkind: Pod\n" + body.format(h=fixed_header) + (
+        "\n  nodeSelector:\n    kubernetes.io/os: windows"
+    )
+    after = yaml.safe_load(out)["spec"]
+    assert after.pop("nodeSelector") == {"kubernetes.io/os": "windows"}
+    assert after == before
+
+
+def test_block_scalar_ending_the_file_with_a_newline_is_left_alone() -> None:
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  script: |\n    echo hi\n"
+    assert fixed(text, add_selector) == text + "  nodeSelector:\n    kubernetes.io/os: windows\n"

@@ -71,6 +71,7 @@ class EditCollector:
         self.removed: list[Node] = []
         # start offsets of mutated collections (sorted); None: walk everything
         self._dirty: list[int] | None = None
+        self._root: Node | None = None
 
     # -- text helpers --------------------------------------------------------
     def line_start(self, index: int) -> int:
@@ -128,9 +129,43 @@ class EditCollector:
         nl = self.newline
         body = nl.join(lines)
         if position >= len(self.text) and self.text and not self.text.endswith("\n"):
+            self._strip_final_block_scalar()
             self.add(position, position, nl + body)
         else:
             self.add(position, position, body + nl)
+
+    def _strip_final_block_scalar(self) -> None:
+        """Give a block scalar that ends the file the strip chomping indicator ("|-").
+
+        At the end of a file without a final line break, "|" and "|+" read as if
+        stripped: the value has no trailing "\n". Once lines follow, the same header
+        would add one (YAML 1.2 §8.1.1.2), a change no finding reports (issue 13).
+        """
+        node = self._last_original(self._root)
+        if not (isinstance(node, Scalar) and node.style in ("|", ">")):
+            return
+        if node.end < len(self.text) or node.value.endswith("\n"):
+            return
+        text = self.text
+        line_end = text.find("\n", node.start)
+        header = text[node.start : len(text) if line_end < 0 else line_end].split("#", 1)[0]
+        indicators = header.rstrip()[1:]  # after "|" or ">": an indentation digit, a chomping sign
+        if "+" in indicators:
+            at = node.start + 1 + indicators.index("+")
+            self.add(at, at + 1, "-")
+        elif "-" not in indicators:
+            self.add(node.start + 1, node.start + 1, "-")
+
+    def _last_original(self, node: Node | None) -> Node | None:
+        """The original node whose text ends the document (the last entry, recursively)."""
+        while isinstance(node, Mapping | Sequence) and not node.flow:
+            if isinstance(node, Mapping):
+                pairs = [p for p in node.pairs if not p.is_new]
+                node = _entry_value(pairs[-1]) if pairs else None
+            else:
+                items = [e for e in node.entries if not e.is_new]
+                node = _entry_value(items[-1]) if items else None
+        return node
 
     def style_for(self, mapping: Mapping | None) -> Style:
         """The default style, with the sequence indent of sibling lists where there are any."""
@@ -153,6 +188,7 @@ class EditCollector:
         """
         if node.src is not None:
             self._dirty = node.src.dirty
+        self._root = node
         self._collect(node)
         if self.removed:
             self._check_anchors(node)
