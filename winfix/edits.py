@@ -228,6 +228,29 @@ class EditCollector:
                     f"cannot remove anchor &{node.name}: alias *{node.name} still uses it"
                 )
 
+    def _refuse_shared(self, node: Node) -> None:
+        """Refuse a change inside an anchored node that an alias (or ``<<``) also uses.
+
+        The text holds the node once; an edit there would change every node that
+        shares it (a ConfigMap's data aliased as a pod's securityContext, a merged
+        base). Policy (README "Aliases and merge keys"): such a fix is not applied.
+        """
+        src = node.src
+        if node.anchor is None or src is None:
+            return
+        alias_at = src.aliased.get((node.start, node.end))
+        if alias_at is None:
+            return
+        dirty = src.dirty
+        at = bisect_left(dirty, node.start)
+        if at < len(dirty) and dirty[at] < node.end:
+            line = src.position(alias_at)[0] + 1
+            raise EditError(
+                f"the fix would change the node anchored &{node.anchor}, which the alias "
+                f"*{node.anchor} at line {line} shares; edit the manifest by hand or "
+                "expand the alias"
+            )
+
     def _collect(self, node: Node) -> None:
         if isinstance(node, Alias) or node.is_new:
             return
@@ -236,6 +259,8 @@ class EditCollector:
             at = bisect_left(dirty, node.start)
             if at == len(dirty) or dirty[at] > node.end:
                 return  # nothing under this node changed
+        if node.anchor is not None:
+            self._refuse_shared(node)
         if isinstance(node, Mapping):
             if node.flow:
                 self._flow_mapping(node)
@@ -251,6 +276,8 @@ class EditCollector:
         """A block collection whose original entries are all gone needs re-rendering whole."""
         if node.is_new or isinstance(node, Scalar | Alias):
             return False
+        if node.anchor is not None:
+            self._refuse_shared(node)
         if isinstance(node, Mapping) and not node.flow:
             return bool(node.pairs) and all(p.deleted for p in node.pairs if not p.is_new)
         if isinstance(node, Sequence) and not node.flow:

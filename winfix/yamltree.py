@@ -42,6 +42,7 @@ PyValue: TypeAlias = (
 MAX_EXPANDED_NODES = 2_000_000
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+MERGE_KEY = "<<"  # YAML 1.1 merge key (yaml.org/type/merge.html), as go-yaml v2 reads it
 # YAML 1.1 booleans, as sigs.k8s.io/yaml (go-yaml v2) resolves them for manifests.
 _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})
 _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
@@ -54,11 +55,14 @@ class Lines:
     nodes, and two more integers each would cost tens of megabytes.
     """
 
-    __slots__ = ("_starts", "dirty", "text")
+    __slots__ = ("_starts", "aliased", "dirty", "text")
 
     def __init__(self, text: str):
         self.text = text
         self._starts: array[int] | None = None
+        # (start, end) of every node an alias points to -> offset of its first alias:
+        # the editor refuses to change such a node (every alias would change with it).
+        self.aliased: dict[tuple[int, int], int] = {}
         # Start offsets (sorted) of the parsed collections a transform mutated: the
         # editor walks only the subtrees that contain one (see ``Node.touch``).
         self.dirty: list[int] = []
@@ -198,7 +202,7 @@ class Item:
 
 
 class Mapping(Node):
-    __slots__ = ("_keys", "flow", "pairs")
+    __slots__ = ("_keys", "flow", "merges", "pairs")
 
     def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
         super().__init__(start, -1, src)
@@ -208,40 +212,81 @@ class Mapping(Node):
         # dropped on every change: list.index runs in C and costs 8 bytes a key,
         # where a dict per mapping would cost more than most mappings themselves.
         self._keys: list[str | None] | None = None
+        # The mappings a YAML 1.1 merge key (``<<: *base``, ``<<: [*a, *b]``) brings in,
+        # in precedence order; None without one. Own keys win over merged ones.
+        self.merges: list[Mapping] | None = None
 
-    def _lookup(self, key: str) -> Pair | None:
+    def _live_keys(self) -> list[str | None]:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = [None if p.deleted else p.key.value for p in self.pairs]
+            if self.merges is not None:  # the merge key itself is not a field
+                keys = [None if p.key.value == MERGE_KEY and p.key.style is None else k
+                        for p, k in zip(self.pairs, keys, strict=True)]
+            self._keys = keys
+        return keys
+
+    def _lookup(self, key: str) -> Pair | None:
+        """The mapping's own pair for ``key`` (merged pairs are not its own)."""
+        keys = self._live_keys()
         try:
             return self.pairs[keys.index(key)]
         except ValueError:
             return None
 
+    def merged_pair(self, key: str) -> tuple[Mapping, Pair] | None:
+        """Where a key that arrives through ``<<`` is defined: (that mapping, its pair)."""
+        for source in self.merges or ():
+            pair = source._lookup(key)
+            if pair is not None:
+                return source, pair
+            found = source.merged_pair(key)
+            if found is not None:
+                return found
+        return None
+
+    def _merged_value(self, key: str) -> Node | None:
+        if self.merges is None:
+            return None
+        found = self.merged_pair(key)
+        return None if found is None else deref(found[1].value)
+
     # -- reading -----------------------------------------------------------
     def __contains__(self, key: str) -> bool:
-        return self._lookup(key) is not None
+        return self.pair(key) is not None
 
     def __len__(self) -> int:
-        return sum(1 for p in self.pairs if not p.deleted)
+        return len(self.keys())
 
     def keys(self) -> list[str]:
-        return [p.key.value for p in self.pairs if not p.deleted]
+        return [key for key, _ in self.items()]
 
     def items(self) -> Iterator[tuple[str, Node]]:
-        for pair in self.pairs:
-            if not pair.deleted:
-                yield pair.key.value, pair.value
+        own = self._live_keys()
+        for pair, key in zip(self.pairs, own, strict=True):
+            if key is not None:
+                yield key, pair.value
+        if self.merges is not None:
+            seen = {key for key in own if key is not None}
+            for source in self.merges:
+                for key, value in source.items():
+                    if key not in seen:
+                        seen.add(key)
+                        yield key, value
 
     def pair(self, key: str) -> Pair | None:
-        return self._lookup(key)
+        pair = self._lookup(key)
+        if pair is None and self.merges is not None:
+            found = self.merged_pair(key)
+            return None if found is None else found[1]
+        return pair
 
     def get(self, key: str) -> Node | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:  # the usual miss, answered in C
-            return None
+            return self._merged_value(key) if self.merges is not None else None
         value = self.pairs[keys.index(key)].value
         return value.target if type(value) is Alias else value
 
@@ -250,34 +295,43 @@ class Mapping(Node):
     def get_map(self, key: str) -> Mapping | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:
-            return None
-        value = self.pairs[keys.index(key)].value
-        if type(value) is Alias:
-            value = value.target
+            if self.merges is None:
+                return None
+            value = self._merged_value(key)
+        else:
+            value = self.pairs[keys.index(key)].value
+            if type(value) is Alias:
+                value = value.target
         return value if type(value) is Mapping else None
 
     def get_seq(self, key: str) -> Sequence | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:
-            return None
-        value = self.pairs[keys.index(key)].value
-        if type(value) is Alias:
-            value = value.target
+            if self.merges is None:
+                return None
+            value = self._merged_value(key)
+        else:
+            value = self.pairs[keys.index(key)].value
+            if type(value) is Alias:
+                value = value.target
         return value if type(value) is Sequence else None
 
     def get_scalar(self, key: str) -> Scalar | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:
-            return None
-        value = self.pairs[keys.index(key)].value
-        if type(value) is Alias:
-            value = value.target
+            if self.merges is None:
+                return None
+            value = self._merged_value(key)
+        else:
+            value = self.pairs[keys.index(key)].value
+            if type(value) is Alias:
+                value = value.target
         if type(value) is Scalar and not (value.style is None and value.value in _NULLS):
             return value
         return None
@@ -292,10 +346,15 @@ class Mapping(Node):
 
     # -- mutating ----------------------------------------------------------
     def delete(self, key: str) -> Node | None:
-        """Remove ``key``; returns its value, or None if it was absent."""
+        """Remove ``key``; returns its value, or None if it was absent.
+
+        A key that arrives through ``<<`` is removed where it is defined: that is
+        the only text that holds it (and the editor refuses it when the mapping is
+        shared through an alias, see ``EditCollector``)."""
         pair = self._lookup(key)
         if pair is None:
-            return None
+            found = self.merged_pair(key) if self.merges is not None else None
+            return None if found is None else found[0].delete(key)
         self.touch()
         self._keys = None
         if pair.is_new:
@@ -308,6 +367,10 @@ class Mapping(Node):
         """Set ``key`` to ``value``, keeping the key's position if it exists."""
         node = value if isinstance(value, Node) else from_python(value)
         pair = self._lookup(key)
+        if pair is None and self.merges is not None:
+            found = self.merged_pair(key)
+            if found is not None:  # changed where it is defined, like delete()
+                return found[0].set(key, node)
         self.touch()
         if pair is None:
             pair = Pair(Scalar(key, pyvalue=key), node)
@@ -346,7 +409,11 @@ class Mapping(Node):
         """Give the pair at ``old`` the key ``new`` (its value and position kept)."""
         pair = self._lookup(old)
         if pair is None:
-            raise KeyError(old)
+            found = self.merged_pair(old) if self.merges is not None else None
+            if found is None:
+                raise KeyError(old)
+            found[0].rename(old, new)
+            return
         replacement = Pair(Scalar(new, pyvalue=new), pair.value)
         self.delete_pair_at(pair)
         self.pairs.append(replacement)
@@ -635,6 +702,16 @@ class _BuildState:
             sizes[id(target)] = size
         return size
 
+    def _merges(self, value: Node) -> list[Mapping]:
+        """The mappings ``<<: value`` merges, or an InputError (as go-yaml v2 and PyYAML)."""
+        sources = list(value.entries) if isinstance(value, Sequence) else None
+        nodes = [deref(e.node) for e in sources] if sources is not None else [deref(value)]
+        if not all(isinstance(node, Mapping) for node in nodes):
+            raise self.error(
+                "the merge key << needs a mapping or a list of mappings (YAML 1.1 merge)", value
+            )
+        return nodes  # type: ignore[return-value]
+
     def error(self, message: str, node_or_mark: object) -> InputError:
         line = getattr(node_or_mark, "line", 0) + 1
         column = getattr(node_or_mark, "col", getattr(node_or_mark, "column", 0)) + 1
@@ -713,6 +790,7 @@ class _BuildState:
                 if target is None:  # pragma: no cover - libyaml reports it first
                     raise self.error(f"unknown alias *{name}", mark)
                 self.has_aliases = True
+                src.aliased.setdefault((target.start, target.end), mark.index)
                 completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
                 # Billion laughs: count what every alias expands to, for the document.
                 self.expanded += self._size(target)
@@ -765,6 +843,8 @@ class _BuildState:
                     pairs.append(pair)
                     if len(pairs) > index_from:
                         big[id(parent)][value] = pair
+                    if value == MERGE_KEY and key.style is None:
+                        parent.merges = self._merges(completed)
             else:
                 parent.entries.append(item_class(completed))  # type: ignore[union-attr]
             evt = next_event()
