@@ -339,3 +339,30 @@ def test_krm_refuses_what_apply_refuses_fast(content: bytes, message: str) -> No
     assert message in err
     assert len(err.splitlines()) == 1
     assert elapsed < 1, f"took {elapsed:.1f}s"
+
+
+def test_krm_stdin_over_the_size_limit_is_refused_unread() -> None:
+    item = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: " + (
+        b"x" * (2 * 1024 * 1024) + b"\n"
+    )
+    out, err = io.BytesIO(), io.StringIO()
+    code = krm.run(io.BytesIO(_resource_list(item)), out, err, max_bytes=1024 * 1024)
+    assert (code, out.getvalue()) == (1, b"")
+    assert err.getvalue() == (
+        "winfix krm: error: <stdin>:1:1: input is larger than the 1 MiB limit "
+        "(the default of winfix apply --max-size)\n"
+    )
+    ok, ok_out, ok_err = _krm(_resource_list(item))
+    assert (ok, ok_err) == (0, "")
+    assert ok_out.startswith(_resource_list(item))
+
+
+def test_krm_default_limit_is_apply_s_64_mib() -> None:
+    started = time.monotonic()
+    code, out, err = _krm(b"#" * (64 * 1024 * 1024 + 1))
+    assert (code, out) == (1, b"")
+    assert err == (
+        "winfix krm: error: <stdin>:1:1: input is larger than the 64 MiB limit "
+        "(the default of winfix apply --max-size)\n"
+    )
+    assert time.monotonic() - started < 2

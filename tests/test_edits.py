@@ -1113,3 +1113,56 @@ def test_shared_container_list_is_not_edited_through_either_workload() -> None:
     assert all(
         "&c, which the alias *c at line 16 shares" in f.message for f in result.findings
     )
+
+
+# -- long lines (issue 13, item 5) ----------------------------------------------------
+
+
+def _one_line_list(items: int) -> str:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod] * items})
+
+
+def _columns_seconds(text: str) -> tuple[float, list[int], list[int]]:
+    import time
+
+    document = next(iter_documents(text, "t.json"))
+    nodes: list[Node] = []
+    stack: list[Node] = [document.root] if document.root is not None else []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, Mapping):
+            stack.extend(value for _, value in node.items())
+        elif isinstance(node, Sequence):
+            stack.extend(node)
+    started = time.perf_counter()
+    columns = [node.col for node in nodes]
+    return time.perf_counter() - started, columns, [node.start for node in nodes]
+
+
+def test_columns_on_a_one_line_json_list_take_linear_time() -> None:
+    """Every column used to be an rfind back to the start of the line: quadratic on
+    one-line JSON (a 5.8 MB List took a minute). 8x the items must not take 64x."""
+    small, large = _one_line_list(500), _one_line_list(4000)
+    small_seconds, small_columns, small_starts = _columns_seconds(small)
+    large_seconds, large_columns, large_starts = _columns_seconds(large)
+    # one line: a node's column is its offset
+    assert (small_columns, large_columns) == (small_starts, large_starts)
+    assert max(large_columns) > 500_000
+    assert large_seconds < 24 * max(small_seconds, 1e-4), (small_seconds, large_seconds)
+
+
+def test_line_starts_past_the_look_back_window() -> None:
+    text = "a: " + "x" * 5000 + "\nb: {c: " + "y" * 3000 + ", d: 1}\n"
+    document = next(iter_documents(text, "t.yaml"))
+    root = m(document.root)
+    d = m(root, "b").pair("d")
+    assert d is not None
+    assert d.key.col == text.index("d: 1") - text.index("b:")
+    assert d.key.line == 1
+    collector = EditCollector(text, "\n", detect_style(root, "\n"))
+    assert collector.line_start(len(text) - 2) == text.index("b:")
+    assert collector.next_line_start(4) == text.index("b:")
+    assert collector.next_line_start(text.index("b:") + 10) == len(text)

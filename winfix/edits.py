@@ -31,6 +31,7 @@ from winfix.render import (
 from winfix.yamltree import (
     Alias,
     Item,
+    Lines,
     Mapping,
     Node,
     Pair,
@@ -72,14 +73,15 @@ class EditCollector:
         # start offsets of mutated collections (sorted); None: walk everything
         self._dirty: list[int] | None = None
         self._root: Node | None = None
+        # Line lookups that stay linear on one-line JSON (the tree's own when it has one)
+        self._lines = Lines(text)
 
     # -- text helpers --------------------------------------------------------
     def line_start(self, index: int) -> int:
-        return self.text.rfind("\n", 0, index) + 1
+        return self._lines.line_start(index)
 
     def next_line_start(self, index: int) -> int:
-        pos = self.text.find("\n", index)
-        return len(self.text) if pos < 0 else pos + 1
+        return self._lines.next_line_start(index)
 
     def content_end(self, node: Node) -> int:
         """End of the meaningful text of an original node (block scalars lose trailing blanks)."""
@@ -188,6 +190,8 @@ class EditCollector:
         """
         if node.src is not None:
             self._dirty = node.src.dirty
+            if node.src.text is self.text:
+                self._lines = node.src
         self._root = node
         self._collect(node)
         if self.removed:

@@ -48,6 +48,9 @@ _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"
 _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
 
 
+_LINE_WINDOW = 512  # characters looked through for a line break before bisecting
+
+
 class Lines:
     """Line and column of text offsets, shared by every node parsed from one text.
 
@@ -67,8 +70,7 @@ class Lines:
         # editor walks only the subtrees that contain one (see ``Node.touch``).
         self.dirty: list[int] = []
 
-    def position(self, index: int) -> tuple[int, int]:
-        """0-based (line, column) of ``index``."""
+    def _line_starts(self) -> array[int]:
         if self._starts is None:
             starts = array("q", [0])  # 8 bytes a line, not a 36-byte int object
             find = self.text.find
@@ -77,8 +79,40 @@ class Lines:
                 starts.append(pos + 1)
                 pos = find("\n", pos + 1)
             self._starts = starts
-        line = bisect_right(self._starts, index) - 1
-        return line, index - self._starts[line]
+        return self._starts
+
+    def position(self, index: int) -> tuple[int, int]:
+        """0-based (line, column) of ``index``."""
+        starts = self._line_starts()
+        line = bisect_right(starts, index) - 1
+        return line, index - starts[line]
+
+    def line_start(self, index: int) -> int:
+        """Offset of the start of the line holding ``index``.
+
+        Most lines are short: a look back over a few hundred characters finds the
+        line break. A long line (a 6 MB one-line JSON List) would make that look
+        back, done for every node, quadratic (issue 13): past the window, a bisect
+        over the line starts answers in O(log lines).
+        """
+        window = index - _LINE_WINDOW
+        if window <= 0:
+            return self.text.rfind("\n", 0, index) + 1
+        found = self.text.rfind("\n", window, index)
+        if found >= 0:
+            return found + 1
+        starts = self._line_starts()
+        return starts[bisect_right(starts, index) - 1]
+
+    def next_line_start(self, index: int) -> int:
+        """Offset just after the line break that ends the line at ``index`` (or the text's end)."""
+        text = self.text
+        found = text.find("\n", index, index + _LINE_WINDOW)
+        if found >= 0:
+            return found + 1
+        starts = self._line_starts()
+        line = bisect_right(starts, index)
+        return starts[line] if line < len(starts) else len(text)
 
 
 class Node:
@@ -108,11 +142,10 @@ class Node:
 
     @property
     def col(self) -> int:
-        # The editor asks for columns constantly: rfind to the line start is cheaper
-        # than a bisect over every line of the stream.
+        # The editor asks for columns constantly: see Lines.line_start for the cost.
         if self.src is None or self.start < 0:
             return 0
-        return self.start - self.src.text.rfind("\n", 0, self.start) - 1
+        return self.start - self.src.line_start(self.start)
 
 
 class Scalar(Node):
