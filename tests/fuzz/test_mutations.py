@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.oracle import check, seeds
+from tests.fuzz.oracle import check, same, seeds
 
 SEEDS = [path.read_bytes() for path in seeds() if path.stat().st_size < 20_000]
 PIECES = [
@@ -51,3 +51,12 @@ def test_every_seed_keeps_every_promise() -> None:
     assert len(SEEDS) > 100  # the fixtures alone are more
     for data in SEEDS:
         check(data)
+
+
+def test_same_tells_yaml_types_apart() -> None:
+    nan = float("nan")
+    assert same({"a": [nan, 1]}, {"a": [float("nan"), 1]})
+    assert not same(1, True)  # an int that became a boolean is a change
+    assert not same({"a": 1}, {"a": "1"})
+    assert not same([1, 2], [1])
+    assert not same({"a": 1}, {"b": 1})
