@@ -6,8 +6,12 @@ and raises ``Violation`` when one of these fails:
 - no uncaught exception: bad input becomes ``FileResult.error``, never a raise;
 - the output parses (a changed text is read back with the same parser);
 - a second run on the output changes nothing (idempotence);
-- every change is reported: a document whose data changed has a fixed finding,
-  and with no fixed finding the text is byte-identical.
+- every change is reported: each field whose data changed belongs to a resource
+  (a document, or an item of a ``kind: List``) with a fixed finding, and with no
+  fixed finding the text is byte-identical. Resources, not finding paths: several
+  rules change related fields beside the one they report (WIN108 removes the
+  ``hostPort`` of a ``hostNetwork`` pod, WIN154 a ``hostPath.type``, WIN172 the
+  container resources it lifts to the pod).
 
 Shared by the hypothesis test of the normal suite and the atheris entry point.
 """
@@ -15,6 +19,7 @@ Shared by the hypothesis test of the normal suite and the atheris entry point.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +78,32 @@ def same(left: Any, right: Any) -> bool:
     return type(left) is type(right) and bool(left == right)
 
 
+def changed_paths(old: Any, new: Any, path: str = "") -> list[str]:
+    """Finding-style paths (``spec.containers[0].image``) where ``new`` differs from ``old``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[str] = []
+        for key in list(old) + [k for k in new if k not in old]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                found.append(where)
+            else:
+                found += changed_paths(old[key], new[key], where)
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [p for i, (a, b) in enumerate(zip(old, new, strict=True))
+                for p in changed_paths(a, b, f"{path}[{i}]")]
+    return [] if same(old, new) else [path]
+
+
+_ITEM = re.compile(r"items\[\d+\]")
+
+
+def resource_of(path: str) -> str:
+    """The resource a finding-style path lies in: ``items[3]`` of a List, or ``""``."""
+    match = _ITEM.match(path)
+    return match.group() if match else ""
+
+
 def check(data: bytes) -> FileResult:
     settings = SETTINGS[len(data) % 2]
     try:
@@ -83,8 +114,7 @@ def check(data: bytes) -> FileResult:
         raise Violation(f"uncaught {type(exc).__name__}: {exc}") from exc
     if result.error is not None or not result.changed:
         return result
-    fixed_findings = {f.document for f in result.findings if f.fixed}
-    if not fixed_findings:
+    if not any(f.fixed for f in result.findings):
         raise Violation("the text changed but no finding says it was fixed")
     after = _data(result.fixed)
     if after is None:
@@ -94,8 +124,13 @@ def check(data: bytes) -> FileResult:
     if len(before) != len(after):
         raise Violation(f"{len(before)} documents became {len(after)}")
     for index, (old, new) in enumerate(zip(before, after, strict=True)):
-        if index not in fixed_findings and not same(old, new):
-            raise Violation(f"document {index + 1} changed but no finding of it was fixed")
+        fixed = {resource_of(f.path) for f in result.findings if f.fixed and f.document == index}
+        for changed in changed_paths(old, new):
+            if resource_of(changed) not in fixed:
+                raise Violation(
+                    f"document {index + 1}: {changed or 'the root'} changed, "
+                    "and no fixed finding of that resource says so"
+                )
     written = encode(result.fixed, result.encoding)  # the bytes apply writes, BOM included
     again = fix_bytes(written, "<fuzz>", settings, RULES)
     if again.error is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.oracle import check, same, seeds
+from tests.fuzz.oracle import changed_paths, check, resource_of, same, seeds
 
 SEEDS = [path.read_bytes() for path in seeds() if path.stat().st_size < 20_000]
 PIECES = [
@@ -60,3 +60,11 @@ def test_same_tells_yaml_types_apart() -> None:
     assert not same({"a": 1}, {"a": "1"})
     assert not same([1, 2], [1])
     assert not same({"a": 1}, {"b": 1})
+
+
+def test_changed_paths_and_resources_name_what_changed() -> None:
+    old = {"items": [{"data": {"a": "1"}}, {"spec": {"x": [1, 2], "y": True}}]}
+    new = {"items": [{"data": {}}, {"spec": {"x": [1, 3], "z": "w", "y": True}}]}
+    assert changed_paths(old, new) == ["items[0].data.a", "items[1].spec.x[1]", "items[1].spec.z"]
+    assert [resource_of(p) for p in changed_paths(old, new)] == ["items[0]", "items[1]", "items[1]"]
+    assert resource_of("spec.template.spec.os.name") == ""
