@@ -1166,3 +1166,17 @@ def test_line_starts_past_the_look_back_window() -> None:
     assert collector.line_start(len(text) - 2) == text.index("b:")
     assert collector.next_line_start(4) == text.index("b:")
     assert collector.next_line_start(text.index("b:") + 10) == len(text)
+
+
+def test_two_mappings_appending_after_a_final_block_scalar_strip_it_once() -> None:
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  a:\n    script: |\n      echo hi"
+
+    def mutate(root: Mapping) -> None:
+        m(root, "spec", "a").set("b", 1)
+        add_selector(root)
+
+    out = fixed(text, mutate)
+    assert out == text.replace("|", "|-") + (
+        "\n    b: 1\n  nodeSelector:\n    kubernetes.io/os: windows"
+    )
+    assert yaml.safe_load(out)["spec"]["a"] == {"script": "echo hi", "b": 1}

@@ -73,6 +73,7 @@ class EditCollector:
         # start offsets of mutated collections (sorted); None: walk everything
         self._dirty: list[int] | None = None
         self._root: Node | None = None
+        self._stripped_final = False
         # Line lookups that stay linear on one-line JSON (the tree's own when it has one)
         self._lines = Lines(text)
 
@@ -143,6 +144,9 @@ class EditCollector:
         stripped: the value has no trailing "\n". Once lines follow, the same header
         would add one (YAML 1.2 §8.1.1.2), a change no finding reports (issue 13).
         """
+        if self._stripped_final:
+            return  # several mappings may append at the end of the file: one header edit
+        self._stripped_final = True
         node = self._last_original(self._root)
         if not (isinstance(node, Scalar) and node.style in ("|", ">")):
             return
