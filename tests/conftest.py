@@ -16,6 +16,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
+REPRO = REPO.parent / "shared" / "repro" / "reliability"
 
 
 class DiffSnapshotExtension(SingleFileSnapshotExtension):
@@ -37,6 +38,16 @@ def corpus_files() -> list[Path]:
             raise RuntimeError(f"the shared corpus is missing at {CORPUS}")
         return []
     return sorted(CORPUS.rglob("*.yaml"))
+
+
+def repro(name: str) -> Path:
+    """A reproducer of ../shared/repro/reliability (issue 13); skip without it, fail under CI."""
+    path = REPRO / name
+    if not path.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the shared reproducer is missing at {path}")
+        pytest.skip(f"../shared/repro/reliability is not laid out beside the checkout ({path})")
+    return path
 
 
 def require_tool(name: str) -> str:

@@ -6,13 +6,15 @@ temporary file left) and on stdin (nothing may reach stdout).
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult
+from tests.conftest import CliResult, repro
+from winfix import krm
 
 Cli = Callable[..., CliResult]
 
@@ -112,7 +114,59 @@ CASES: list[tuple[str, bytes, str]] = [
         BILLION_LAUGHS,
         "12:16: document expands to too many nodes through aliases (alias bomb?)",
     ),
+    (
+        # Each level redefines &a over the previous one: counted per anchor *name*, the
+        # guard saw 11 nodes a level (issue 13, item 4).
+        "alias-bomb-redefined-anchor",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  x0: &a z\n"
+        + b"".join(b"  x%d: &a [%s]\n" % (i, b", ".join([b"*a"] * 10)) for i in range(1, 12)),
+        "12:11: document expands to too many nodes through aliases (alias bomb?)",
+    ),
+    (
+        "alias-bomb-in-mapping-values",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  x0: &a {k: v}\n"
+        + b"".join(
+            b"  x%d: &a {%s}\n" % (i, b", ".join(b"k%d: *a" % j for j in range(8)))
+            for i in range(1, 10)
+        ),
+        "12:15: document expands to too many nodes through aliases (alias bomb?)",
+    ),
 ]
+
+_BREAK_ADVICE = "which YAML reads as a line break; winfix edits LF or CRLF text only: " + (
+    "convert the line breaks first"
+)
+
+# Line breaks libyaml honours besides LF and CRLF (issue 13, item 1): refused, never spliced.
+LINE_BREAK_CASES: list[tuple[str, bytes, str]] = [
+    (
+        "lone-cr",
+        b"apiVersion: v1\rkind: Pod\rmetadata:\r  name: p\rspec:\r  hostPID: true\r",
+        f"1:15: unsupported line break: a carriage return (CR) not followed by LF, {_BREAK_ADVICE}",
+    ),
+    (
+        "lone-cr-in-a-crlf-file",
+        b"apiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: p\r  labels: {}\r\n",
+        f"4:10: unsupported line break: a carriage return (CR) not followed by LF, {_BREAK_ADVICE}",
+    ),
+    (
+        "nel",
+        "apiVersion: v1\nkind: Pod\x85metadata:\n  name: p\n".encode(),
+        f"2:10: unsupported line break: NEL (U+0085), {_BREAK_ADVICE}",
+    ),
+    (
+        "line-separator-in-a-comment",
+        "apiVersion: v1\nkind: Pod # a\u2028b: c\nmetadata: {name: p}\n".encode(),
+        f"2:14: unsupported line break: LINE SEPARATOR (U+2028), {_BREAK_ADVICE}",
+    ),
+    (
+        "paragraph-separator-in-a-block-scalar",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\ndata:\n  a: |\n    x\u2029y\n"
+        .encode(),
+        f"6:6: unsupported line break: PARAGRAPH SEPARATOR (U+2029), {_BREAK_ADVICE}",
+    ),
+]
+CASES += LINE_BREAK_CASES
 
 
 @pytest.mark.parametrize(("content", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -223,3 +277,95 @@ def test_walked_unreadable_file_is_still_an_error(cli: Cli, tmp_path: Path) -> N
         "d/empty.yml: skipped: empty: no YAML documents",
         "winfix: 0 fixed, 0 of 0 files changed, 1 skipped, 1 unreadable",
     ]
+
+
+# -- issue 13: the reproducers of ../shared/repro/reliability, and other front ends ----
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "cr-only-line-breaks.yaml",
+            "1:15: unsupported line break: a carriage return (CR) not followed by LF, "
+            + _BREAK_ADVICE,
+        ),
+        ("nel-line-breaks.yaml", f"1:15: unsupported line break: NEL (U+0085), {_BREAK_ADVICE}"),
+        (
+            "alias-bomb-redefined-anchor.yaml",
+            "13:11: document expands to too many nodes through aliases (alias bomb?)",
+        ),
+        (
+            "alias-bomb-in-podspec-check-hangs.yaml",
+            "20:15: document expands to too many nodes through aliases (alias bomb?)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["apply", "check"])
+def test_reproducers_are_refused_fast(cli: Cli, name: str, message: str, command: str) -> None:
+    data = repro(name).read_bytes()
+    started = time.monotonic()
+    result = cli(command, "-", stdin=data)
+    elapsed = time.monotonic() - started
+    assert (result.code, result.out) == (2, b"")
+    assert result.err_lines[0] == f"<stdin>:{message}"
+    assert elapsed < 1, f"took {elapsed:.1f}s"
+
+
+def _resource_list(item: bytes) -> bytes:
+    """A ResourceList holding ``item`` (a block mapping at column 0) as its only item."""
+    indented = b"".join(b"    " + line for line in item.splitlines(keepends=True))
+    return b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  -\n" + indented
+
+
+def _krm(stdin: bytes) -> tuple[int, bytes, str]:
+    out, err = io.BytesIO(), io.StringIO()
+    code = krm.run(io.BytesIO(stdin), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (CASES[-8][1], "document expands to too many nodes through aliases (alias bomb?)"),
+        (BILLION_LAUGHS, "document expands to too many nodes through aliases (alias bomb?)"),
+        (LINE_BREAK_CASES[2][1], "unsupported line break: NEL (U+0085)"),
+    ],
+    ids=["redefined-anchor-bomb", "billion-laughs", "nel"],
+)
+def test_krm_refuses_what_apply_refuses_fast(content: bytes, message: str) -> None:
+    started = time.monotonic()
+    code, out, err = _krm(_resource_list(content))
+    elapsed = time.monotonic() - started
+    assert (code, out) == (1, b"")
+    assert err.startswith("winfix krm: error: stdin is not a ResourceList: <ResourceList>:")
+    assert message in err
+    assert len(err.splitlines()) == 1
+    assert elapsed < 1, f"took {elapsed:.1f}s"
+
+
+def test_krm_stdin_over_the_size_limit_is_refused_unread() -> None:
+    item = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: " + (
+        b"x" * (2 * 1024 * 1024) + b"\n"
+    )
+    out, err = io.BytesIO(), io.StringIO()
+    code = krm.run(io.BytesIO(_resource_list(item)), out, err, max_bytes=1024 * 1024)
+    assert (code, out.getvalue()) == (1, b"")
+    assert err.getvalue() == (
+        "winfix krm: error: <stdin>:1:1: input is larger than the 1 MiB limit "
+        "(the default of winfix apply --max-size)\n"
+    )
+    ok, ok_out, ok_err = _krm(_resource_list(item))
+    assert (ok, ok_err) == (0, "")
+    assert ok_out.startswith(_resource_list(item))
+
+
+def test_krm_default_limit_is_apply_s_64_mib() -> None:
+    started = time.monotonic()
+    code, out, err = _krm(b"#" * (64 * 1024 * 1024 + 1))
+    assert (code, out) == (1, b"")
+    assert err == (
+        "winfix krm: error: <stdin>:1:1: input is larger than the 64 MiB limit "
+        "(the default of winfix apply --max-size)\n"
+    )
+    assert time.monotonic() - started < 2

@@ -14,16 +14,19 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from winfix.edits import EditCollector, apply_edits, detect_style
+from tests.conftest import CliResult
+from winfix.edits import EditCollector, apply_edits, detect_style, parse_problem
 from winfix.engine import FileResult, fix_bytes, fix_text
+from winfix.errors import InputError
 from winfix.model import Safety
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
 from winfix.source import encode
-from winfix.yamltree import Mapping, Node, Scalar, Sequence, iter_documents
+from winfix.yamltree import Mapping, Node, Scalar, Sequence, iter_documents, typed
 
 Mutate = Callable[[Mapping], object]
+Cli = Callable[..., CliResult]
 
 
 def rule_of(mutate: Mutate) -> Rule:
@@ -751,16 +754,27 @@ spec:
 """
 
 
-def test_edit_through_an_alias_changes_the_anchored_text() -> None:
-    out = fixed(ANCHORED, lambda r: m(r, "spec", "extra").set("kubernetes.io/os", "windows"))
-    assert out == ANCHORED.replace("{kubernetes.io/os: linux}", "{kubernetes.io/os: windows}")
+def test_edit_through_an_alias_is_refused_naming_the_anchor() -> None:
+    # policy (README "Aliases and merge keys"): the text holds &sel once, so changing
+    # it would change spec.extra too; the fix is not applied and says why
+    result = run_rule(ANCHORED, lambda r: m(r, "spec", "extra").set("kubernetes.io/os", "windows"))
+    assert result.fixed == ANCHORED
+    assert [(f.fixed, f.message) for f in result.findings] == [
+        (
+            False,
+            "changed (not applied: the fix would change the node anchored &sel, which the "
+            "alias *sel at line 9 shares; edit the manifest by hand or expand the alias)",
+        )
+    ]
+
+
+UNSHARED = ANCHORED.replace("  extra: *sel\n  selector: *labels\n", "")
 
 
 def test_new_key_in_anchored_block_mapping_uses_the_keys_column() -> None:
     # regression: the mapping's column was the anchor's ("labels: &labels"), 10 spaces deep
-    out = fixed(ANCHORED, lambda r: m(r, "metadata", "labels").set("os", "windows"))
-    assert out == ANCHORED.replace("    app: x\n", "    app: x\n    os: windows\n")
-    assert yaml.safe_load(out)["spec"]["selector"] == {"app": "x", "os": "windows"}
+    out = fixed(UNSHARED, lambda r: m(r, "metadata", "labels").set("os", "windows"))
+    assert out == UNSHARED.replace("    app: x\n", "    app: x\n    os: windows\n")
 
 
 def test_tagged_collections_use_the_keys_column() -> None:
@@ -777,9 +791,17 @@ def test_tagged_collections_use_the_keys_column() -> None:
 
 
 def test_emptied_anchored_mapping_keeps_its_anchor() -> None:
-    out = fixed(ANCHORED, lambda r: m(r, "metadata", "labels").delete("app"))
-    assert out == ANCHORED.replace("  labels: &labels\n    app: x\n", "  labels: &labels {}\n")
-    assert yaml.safe_load(out)["spec"]["selector"] == {}
+    out = fixed(UNSHARED, lambda r: m(r, "metadata", "labels").delete("app"))
+    assert out == UNSHARED.replace("  labels: &labels\n    app: x\n", "  labels: &labels {}\n")
+
+
+def test_emptying_an_aliased_mapping_is_refused() -> None:
+    result = run_rule(ANCHORED, lambda r: m(r, "metadata", "labels").delete("app"))
+    assert result.fixed == ANCHORED
+    assert [f.fixed for f in result.findings] == [False]
+    assert "the node anchored &labels, which the alias *labels at line 10 shares" in (
+        result.findings[0].message
+    )
 
 
 def test_deleting_an_aliased_anchor_is_refused_and_the_document_left_alone() -> None:
@@ -893,3 +915,268 @@ def test_replace_block_items_with_other_shapes() -> None:
         "  - - p\n    - q\n  - k: v\n    k2: w # c\n  - s\n"
     )
     assert yaml.safe_load(out)["spec"]["args"] == [["p", "q"], {"k": "v", "k2": "w"}, "s"]
+
+
+# -- the re-parse guard and moved values (issue 13) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: 1\nb: [1, 2\n", "did not find expected ',' or ']'"),
+        ("a: 1\n  b: 2\n", "mapping values are not allowed in this context"),
+        ("a: *nowhere\n", "alias *nowhere has no anchor"),
+        ("a: 1\n---\nb: 2\n", "2 documents instead of one"),
+        ("a: &x 1\nb: *x\n", None),
+    ],
+)
+def test_parse_problem_names_what_the_guard_refuses(text: str, problem: str | None) -> None:
+    assert parse_problem(text) == problem
+
+
+def test_an_original_value_moved_by_a_fix_keeps_its_type() -> None:
+    # regression: a plain 1000 moved under a new key was written "1000" (a string), and
+    # a "|" block scalar as its text with a raw newline (a value that lost its "\n")
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  a: 1000\n  s: |\n    x\n"
+
+    def mutate(root: Mapping) -> None:
+        spec = m(root, "spec")
+        spec.set("b", {"num": spec.get_scalar("a"), "t": spec.get_scalar("s")})
+
+    out = fixed(text, mutate)
+    assert out == text + '  b:\n    num: 1000\n    t: "x\\n"\n'
+    assert yaml.safe_load(out)["spec"]["b"] == {"num": 1000, "t": "x\n"}
+
+
+# -- a block scalar that ends the file (issue 13, item 2) ------------------------------
+
+
+def test_reproducer_block_scalar_at_eof_keeps_its_value() -> None:
+    from tests.conftest import repro
+
+    text = repro("blockscalar-eof-gains-newline.yaml").read_text(encoding="utf-8")
+    out = fixed(text, add_selector)
+    assert out == text.replace("    - |\n", "    - |-\n") + (
+        "\n  nodeSelector:\n    kubernetes.io/os: windows"
+    )
+    assert yaml.safe_load(out)["spec"]["containers"][0]["args"] == ["echo hi"]
+
+
+@pytest.mark.parametrize(
+    ("header", "fixed_header"),
+    [("|", "|-"), ("|-", "|-"), ("|+", "|-"), (">", ">-"), ("|2", "|-2"), ("|+2", "|-2"),
+     ("| # note", "|- # note"), (">2+", ">2-")],
+)
+@pytest.mark.parametrize("where", ["value", "list-item", "nested-list"])
+def test_block_scalar_ending_the_file_without_newline(
+    header: str, fixed_header: str, where: str
+) -> None:
+    body = {
+        "value": "spec:\n  script: {h}\n    echo hi\n    echo there",
+        "list-item": "spec:\n  args:\n  - {h}\n    echo hi\n    echo there",
+        "nested-list": "spec:\n  a:\n    - - {h}\n        echo hi\n        echo there",
+    }[where]
+    text = "apiVersion: v1\nkind: Pod\n" + body.format(h=header)
+    before = yaml.safe_load(text)["spec"]
+    out = fixed(text, add_selector)
+    assert out == "apiVersion: v1\nkind: Pod\n" + body.format(h=fixed_header) + (
+        "\n  nodeSelector:\n    kubernetes.io/os: windows"
+    )
+    after = yaml.safe_load(out)["spec"]
+    assert after.pop("nodeSelector") == {"kubernetes.io/os": "windows"}
+    assert after == before
+
+
+def test_block_scalar_ending_the_file_with_a_newline_is_left_alone() -> None:
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  script: |\n    echo hi\n"
+    assert fixed(text, add_selector) == text + "  nodeSelector:\n    kubernetes.io/os: windows\n"
+
+
+# -- aliases and merge keys (issue 13, item 3) ----------------------------------------
+
+
+def test_reproducer_alias_across_list_items_leaves_the_configmap_alone(cli: Cli) -> None:
+    from tests.conftest import repro
+
+    data = repro("alias-across-list-items-edits-configmap.yaml").read_bytes()
+    result = cli("apply", "-", stdin=data)
+    assert (result.code, result.out) == (1, data)
+    assert (
+        "  <stdin>:8:18: WIN102 error: items[1].spec.securityContext.runAsUser: pod "
+        "securityContext.runAsUser is rejected for Windows pods (any value); removed: Windows "
+        "users are names, not UIDs: use windowsOptions.runAsUserName (not applied: the fix would "
+        "change the node anchored &shared, which the alias *shared at line 13 shares; edit the "
+        "manifest by hand or expand the alias)"
+    ) in result.err_lines
+
+
+def test_reproducer_merged_linux_fields_are_reported_as_errors(cli: Cli) -> None:
+    from tests.conftest import repro
+
+    data = repro("merge-key-linux-fields-survive.yaml").read_bytes()
+    result = cli("apply", "-", stdin=data)
+    assert (result.code, result.out) == (1, data)
+    errors = [line.split(": ", 2)[1] for line in result.err_lines if " error: " in line]
+    assert errors == [
+        "WIN101 error",
+        "WIN102 error",
+        "WIN002 error",
+    ]
+    anchor = "the node anchored &base, which the alias *base at line 13 shares"
+    assert all(anchor in line for line in result.err_lines if " error: " in line)
+    assert result.err_lines[-1].startswith("winfix: 0 fixed, 3 errors need a human")
+
+
+MERGED = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: m}
+x-a: &a {hostPID: true, dnsPolicy: Default}
+x-b: &b {hostPID: false, hostIPC: true, nodeSelector: {kubernetes.io/os: linux}}
+spec:
+  template:
+    spec:
+      <<: [*a, *b]
+      dnsPolicy: ClusterFirst
+      containers: [{name: c, image: nginx}]
+"""
+
+
+def test_merge_keys_resolve_as_yaml_1_1_does() -> None:
+    document = next(iter_documents(MERGED, "t.yaml"))
+    pod = m(document.root, "spec", "template", "spec")
+    # own keys win, then the merged mappings in order; "<<" itself is not a field
+    assert pod.keys() == ["dnsPolicy", "containers", "hostPID", "hostIPC", "nodeSelector"]
+    assert pod.get_bool("hostPID") is True
+    assert pod.get_str("dnsPolicy") == "ClusterFirst"
+    assert "hostIPC" in pod and "<<" not in pod
+    assert m(pod, "nodeSelector").get_str("kubernetes.io/os") == "linux"
+    # earlier mappings of the list win (yaml.org/type/merge.html; go-yaml v2 alike)
+    assert typed(pod) == {
+        "dnsPolicy": "ClusterFirst",
+        "containers": [{"name": "c", "image": "nginx"}],
+        "hostPID": True,
+        "hostIPC": True,
+        "nodeSelector": {"kubernetes.io/os": "linux"},
+    }
+
+
+def test_nested_merges_resolve() -> None:
+    text = "a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, z: 3}\n"
+    document = next(iter_documents(text, "t.yaml"))
+    assert typed(document.root) == yaml.safe_load(text)
+
+
+def test_merge_key_with_a_scalar_is_an_input_error() -> None:
+    with pytest.raises(InputError) as caught:
+        list(iter_documents("a:\n  <<: 1\n", "t.yaml"))
+    assert str(caught.value) == (
+        "t.yaml:2:7: the merge key << needs a mapping or a list of mappings (YAML 1.1 merge)"
+    )
+
+
+def test_quoted_merge_key_is_an_ordinary_key() -> None:
+    document = next(iter_documents('a:\n  "<<": 1\n', "t.yaml"))
+    assert typed(document.root) == {"a": {"<<": 1}}
+
+
+def test_fix_of_a_merged_field_from_an_inline_mapping_is_applied() -> None:
+    """``<<: {...}`` written in place is used by this mapping alone: it may change."""
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  <<: {hostPID: true, a: 1}\n  b: 2\n"
+    out = fixed(text, lambda r: m(r, "spec").delete("hostPID"))
+    assert out == "apiVersion: v1\nkind: Pod\nspec:\n  <<: {a: 1}\n  b: 2\n"
+
+
+def test_own_key_over_a_merged_one_is_changed_in_place() -> None:
+    text = "apiVersion: v1\nkind: Pod\nx: &x {hostPID: true}\nspec:\n  <<: *x\n  hostPID: true\n"
+    out = fixed(text, lambda r: m(r, "spec").set("hostPID", False))
+    assert out == text.replace("  hostPID: true\n", "  hostPID: false\n")
+
+
+def test_shared_container_list_is_not_edited_through_either_workload() -> None:
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n"
+        "    containers: &c\n    - name: c\n      image: x\n      securityContext: {runAsUser: 1}\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n  spec:\n    containers: *c\n"
+    )
+
+    def mutate(root: Mapping) -> None:
+        metadata = root.get_map("metadata")
+        if metadata is not None and metadata.get_str("name") == "a":
+            container = first(s(root, "spec", "containers"))
+            m(container, "securityContext").delete("runAsUser")
+
+    result = run_rule(text, mutate)
+    assert result.fixed == text
+    assert [f.fixed for f in result.findings] == [False, False, False]
+    assert all(
+        "&c, which the alias *c at line 16 shares" in f.message for f in result.findings
+    )
+
+
+# -- long lines (issue 13, item 5) ----------------------------------------------------
+
+
+def _one_line_list(items: int) -> str:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod] * items})
+
+
+def _columns_seconds(text: str) -> tuple[float, list[int], list[int]]:
+    import time
+
+    document = next(iter_documents(text, "t.json"))
+    nodes: list[Node] = []
+    stack: list[Node] = [document.root] if document.root is not None else []
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, Mapping):
+            stack.extend(value for _, value in node.items())
+        elif isinstance(node, Sequence):
+            stack.extend(node)
+    started = time.perf_counter()
+    columns = [node.col for node in nodes]
+    return time.perf_counter() - started, columns, [node.start for node in nodes]
+
+
+def test_columns_on_a_one_line_json_list_take_linear_time() -> None:
+    """Every column used to be an rfind back to the start of the line: quadratic on
+    one-line JSON (a 5.8 MB List took a minute). 8x the items must not take 64x."""
+    small, large = _one_line_list(500), _one_line_list(4000)
+    small_seconds, small_columns, small_starts = _columns_seconds(small)
+    large_seconds, large_columns, large_starts = _columns_seconds(large)
+    # one line: a node's column is its offset
+    assert (small_columns, large_columns) == (small_starts, large_starts)
+    assert max(large_columns) > 500_000
+    assert large_seconds < 24 * max(small_seconds, 1e-4), (small_seconds, large_seconds)
+
+
+def test_line_starts_past_the_look_back_window() -> None:
+    text = "a: " + "x" * 5000 + "\nb: {c: " + "y" * 3000 + ", d: 1}\n"
+    document = next(iter_documents(text, "t.yaml"))
+    root = m(document.root)
+    d = m(root, "b").pair("d")
+    assert d is not None
+    assert d.key.col == text.index("d: 1") - text.index("b:")
+    assert d.key.line == 1
+    collector = EditCollector(text, "\n", detect_style(root, "\n"))
+    assert collector.line_start(len(text) - 2) == text.index("b:")
+    assert collector.next_line_start(4) == text.index("b:")
+    assert collector.next_line_start(text.index("b:") + 10) == len(text)
+
+
+def test_two_mappings_appending_after_a_final_block_scalar_strip_it_once() -> None:
+    text = "apiVersion: v1\nkind: Pod\nspec:\n  a:\n    script: |\n      echo hi"
+
+    def mutate(root: Mapping) -> None:
+        m(root, "spec", "a").set("b", 1)
+        add_selector(root)
+
+    out = fixed(text, mutate)
+    assert out == text.replace("|", "|-") + (
+        "\n    b: 1\n  nodeSelector:\n    kubernetes.io/os: windows"
+    )
+    assert yaml.safe_load(out)["spec"]["a"] == {"script": "echo hi", "b": 1}

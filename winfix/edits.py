@@ -14,6 +14,9 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+import yaml
+from yaml.events import AliasEvent, DocumentStartEvent
+
 from winfix.render import (
     Style,
     block_item_lines,
@@ -25,7 +28,17 @@ from winfix.render import (
     key_text,
     scalar_text,
 )
-from winfix.yamltree import Alias, Item, Mapping, Node, Pair, Scalar, Sequence, to_python
+from winfix.yamltree import (
+    Alias,
+    Item,
+    Lines,
+    Mapping,
+    Node,
+    Pair,
+    Scalar,
+    Sequence,
+    to_python,
+)
 
 
 class EditError(Exception):
@@ -59,14 +72,17 @@ class EditCollector:
         self.removed: list[Node] = []
         # start offsets of mutated collections (sorted); None: walk everything
         self._dirty: list[int] | None = None
+        self._root: Node | None = None
+        self._stripped_final = False
+        # Line lookups that stay linear on one-line JSON (the tree's own when it has one)
+        self._lines = Lines(text)
 
     # -- text helpers --------------------------------------------------------
     def line_start(self, index: int) -> int:
-        return self.text.rfind("\n", 0, index) + 1
+        return self._lines.line_start(index)
 
     def next_line_start(self, index: int) -> int:
-        pos = self.text.find("\n", index)
-        return len(self.text) if pos < 0 else pos + 1
+        return self._lines.next_line_start(index)
 
     def content_end(self, node: Node) -> int:
         """End of the meaningful text of an original node (block scalars lose trailing blanks)."""
@@ -116,9 +132,46 @@ class EditCollector:
         nl = self.newline
         body = nl.join(lines)
         if position >= len(self.text) and self.text and not self.text.endswith("\n"):
+            self._strip_final_block_scalar()
             self.add(position, position, nl + body)
         else:
             self.add(position, position, body + nl)
+
+    def _strip_final_block_scalar(self) -> None:
+        """Give a block scalar that ends the file the strip chomping indicator ("|-").
+
+        At the end of a file without a final line break, "|" and "|+" read as if
+        stripped: the value has no trailing "\n". Once lines follow, the same header
+        would add one (YAML 1.2 §8.1.1.2), a change no finding reports (issue 13).
+        """
+        if self._stripped_final:
+            return  # several mappings may append at the end of the file: one header edit
+        self._stripped_final = True
+        node = self._last_original(self._root)
+        if not (isinstance(node, Scalar) and node.style in ("|", ">")):
+            return
+        if node.end < len(self.text) or node.value.endswith("\n"):
+            return
+        text = self.text
+        line_end = text.find("\n", node.start)
+        header = text[node.start : len(text) if line_end < 0 else line_end].split("#", 1)[0]
+        indicators = header.rstrip()[1:]  # after "|" or ">": an indentation digit, a chomping sign
+        if "+" in indicators:
+            at = node.start + 1 + indicators.index("+")
+            self.add(at, at + 1, "-")
+        elif "-" not in indicators:
+            self.add(node.start + 1, node.start + 1, "-")
+
+    def _last_original(self, node: Node | None) -> Node | None:
+        """The original node whose text ends the document (the last entry, recursively)."""
+        while isinstance(node, Mapping | Sequence) and not node.flow:
+            if isinstance(node, Mapping):
+                pairs = [p for p in node.pairs if not p.is_new]
+                node = _entry_value(pairs[-1]) if pairs else None
+            else:
+                items = [e for e in node.entries if not e.is_new]
+                node = _entry_value(items[-1]) if items else None
+        return node
 
     def style_for(self, mapping: Mapping | None) -> Style:
         """The default style, with the sequence indent of sibling lists where there are any."""
@@ -141,9 +194,33 @@ class EditCollector:
         """
         if node.src is not None:
             self._dirty = node.src.dirty
+            if node.src.text is self.text:
+                self._lines = node.src
+        self._root = node
         self._collect(node)
         if self.removed:
             self._check_anchors(node)
+        if self.edits:
+            self._verify(node)
+
+    def _verify(self, root: Node) -> None:
+        """Re-parse the spliced document and refuse the edits unless it parses.
+
+        The last line of defence (issue 13): whatever a splice gets wrong — a line
+        break YAML sees differently, an indentation, a dangling alias — must not
+        reach the output. Only changed documents pay for it, and only libyaml's
+        event stream is read (no tree): a tenth of what building the tree costs.
+        That the text reads back as the tree is checked offline, by the property
+        tests and the fuzz harness (tests/fuzz), where a full comparison is affordable.
+        """
+        start = self.line_start(min(root.start, *(edit.start for edit in self.edits)))
+        end = max(root.end, *(edit.end for edit in self.edits))
+        shifted = [replace(e, start=e.start - start, end=e.end - start) for e in self.edits]
+        problem = parse_problem(apply_edits(self.text[start:end], shifted))
+        if problem is not None:
+            raise EditError(
+                f"the fixed document would not parse ({problem}); a bug in winfix: please report it"
+            )
 
     def _check_anchors(self, root: Node) -> None:
         """Refuse edits that would delete an anchor an alias still refers to."""
@@ -159,6 +236,29 @@ class EditCollector:
                     f"cannot remove anchor &{node.name}: alias *{node.name} still uses it"
                 )
 
+    def _refuse_shared(self, node: Node) -> None:
+        """Refuse a change inside an anchored node that an alias (or ``<<``) also uses.
+
+        The text holds the node once; an edit there would change every node that
+        shares it (a ConfigMap's data aliased as a pod's securityContext, a merged
+        base). Policy (README "Aliases and merge keys"): such a fix is not applied.
+        """
+        src = node.src
+        if node.anchor is None or src is None:
+            return
+        alias_at = src.aliased.get((node.start, node.end))
+        if alias_at is None:
+            return
+        dirty = src.dirty
+        at = bisect_left(dirty, node.start)
+        if at < len(dirty) and dirty[at] < node.end:
+            line = src.position(alias_at)[0] + 1
+            raise EditError(
+                f"the fix would change the node anchored &{node.anchor}, which the alias "
+                f"*{node.anchor} at line {line} shares; edit the manifest by hand or "
+                "expand the alias"
+            )
+
     def _collect(self, node: Node) -> None:
         if isinstance(node, Alias) or node.is_new:
             return
@@ -167,6 +267,8 @@ class EditCollector:
             at = bisect_left(dirty, node.start)
             if at == len(dirty) or dirty[at] > node.end:
                 return  # nothing under this node changed
+        if node.anchor is not None:
+            self._refuse_shared(node)
         if isinstance(node, Mapping):
             if node.flow:
                 self._flow_mapping(node)
@@ -182,6 +284,8 @@ class EditCollector:
         """A block collection whose original entries are all gone needs re-rendering whole."""
         if node.is_new or isinstance(node, Scalar | Alias):
             return False
+        if node.anchor is not None:
+            self._refuse_shared(node)
         if isinstance(node, Mapping) and not node.flow:
             return bool(node.pairs) and all(p.deleted for p in node.pairs if not p.is_new)
         if isinstance(node, Sequence) and not node.flow:
@@ -601,6 +705,32 @@ def _walk_live(root: Node) -> Iterator[Node]:
             stack.extend(p.value for p in node.pairs if not p.deleted)
         elif isinstance(node, Sequence):
             stack.extend(e.node for e in node.entries if not e.deleted)
+
+
+def parse_problem(text: str) -> str | None:
+    """Why ``text`` is not one YAML document with known aliases (None: it is)."""
+    loader = yaml.CSafeLoader(text)
+    anchors: set[str] = set()
+    documents = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is DocumentStartEvent:
+                documents += 1
+                anchors.clear()
+                continue
+            anchor = getattr(event, "anchor", None)
+            if kind is AliasEvent:
+                if anchor not in anchors:
+                    return f"alias *{anchor} has no anchor"
+            elif anchor is not None:
+                anchors.add(anchor)
+    except yaml.MarkedYAMLError as exc:
+        return str(exc.problem or exc)
+    finally:
+        loader.dispose()
+    return None if documents == 1 else f"{documents} documents instead of one"
 
 
 def _entry_value(entry: Pair | Item) -> Node:

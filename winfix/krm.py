@@ -32,6 +32,7 @@ from winfix import files, policy, yamlout
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import ConfigError, InputError, WinfixError
+from winfix.files import DEFAULT_MAX_BYTES
 from winfix.model import Finding
 from winfix.rules import Rule
 from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
@@ -148,7 +149,7 @@ def _line_start(text: str, offset: int) -> int:
 
 def _span(text: str, node: Node) -> _Span:
     start = node.start
-    indent = start - _line_start(text, start)
+    indent = node.col
     raw = text[start : node.end]
     lines = raw.split("\n")
     # libyaml ends a block collection where the next token starts: drop the
@@ -272,8 +273,9 @@ def _resource_list_root(text: str) -> tuple[str, Mapping]:
     if api_version not in RESOURCE_LIST_KINDS:
         raise KrmError(f"unsupported ResourceList apiVersion {api_version!r}")
     if root.flow:
-        # A JSON ResourceList: there is no layout to keep; normalise it to block YAML once.
-        data = yaml.safe_load(text)
+        # A JSON ResourceList: there is no layout to keep; normalise it to block YAML once,
+        # with libyaml both ways (the pure-Python loader and emitter took minutes on 6 MB).
+        data = yaml.load(text, Loader=yaml.CSafeLoader)  # the C safe loader
         block = yamlout.safe_dump(
             data, sort_keys=False, default_flow_style=False, allow_unicode=True
         )
@@ -366,10 +368,20 @@ def _set_results(text: str, results: list[dict[str, Any]]) -> str:
     return text + block
 
 
-def run(stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> int:
+def run(
+    stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO, max_bytes: int = DEFAULT_MAX_BYTES
+) -> int:
     """The KRM entry point: exit 0; 1 when an error-severity result remains or stdin is
     not a ResourceList; 2 for a bad functionConfig (as the CLI for a bad .winfix.yaml)."""
-    data = stdin.read()
+    # The same limit as `winfix apply --max-size` (issue 13): a 114 MB ResourceList ran
+    # for minutes at 6.6 GB. Read one byte past it to know, never the whole stream.
+    data = stdin.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        stderr.write(
+            f"winfix krm: error: <stdin>:1:1: input is larger than the "
+            f"{max_bytes / 1024 / 1024:g} MiB limit (the default of winfix apply --max-size)\n"
+        )
+        return 1
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

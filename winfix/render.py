@@ -16,7 +16,7 @@ from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
 # A plain scalar must not start with an indicator, contain ": " or " #", or end with ":".
 # A leading "-" is fine when it is not an indicator ("- ", "-" alone) or "---" ("--flag").
 _PLAIN_SAFE = re.compile(
-    r"^(?:[A-Za-z0-9_./\\$(]|-(?![- ]|$)|--(?![- ]|$))[A-Za-z0-9_./\\$()=@+,:\- ]*$"
+    r"^(?:[A-Za-z0-9_./\\$(]|-(?![- ]|$)|--(?![- ]|$))[A-Za-z0-9_./\\$()=@+,:\- ]*\Z"
 )
 # Strings that YAML 1.1 (go-yaml v2, PyYAML) or 1.2 (go-yaml v3) would read as
 # something other than a string: numbers, booleans, nulls, dates, sexagesimals.
@@ -29,7 +29,7 @@ _NOT_STRING = re.compile(
     | (?:null|Null|NULL|~)
     | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
     | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
-    )$""",
+    )\Z""",
     re.VERBOSE,
 )
 
@@ -56,8 +56,17 @@ def plain_ok(text: str) -> bool:
     )
 
 
+def _plain_in_flow(text: str) -> bool:
+    """Plain text that means the same inside a flow collection as in block context."""
+    return bool(text) and not any(ch in text for ch in ",[]{}#\n") and ": " not in text
+
+
 def scalar_text(node: Scalar, style: Style, quote: str | None = None) -> str:
     """Text for a new scalar; ``quote`` asks for the style of the value it replaces."""
+    if not node.is_new and node.style is None and _plain_in_flow(node.value):
+        # An original plain scalar moved by a fix: the same text reads as the same value
+        # (``1000`` stays an int; quoting it would make it a string).
+        return node.value
     value = node.pyvalue if node.is_new else node.value
     if value is None:
         return "null"

@@ -42,9 +42,13 @@ PyValue: TypeAlias = (
 MAX_EXPANDED_NODES = 2_000_000
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+MERGE_KEY = "<<"  # YAML 1.1 merge key (yaml.org/type/merge.html), as go-yaml v2 reads it
 # YAML 1.1 booleans, as sigs.k8s.io/yaml (go-yaml v2) resolves them for manifests.
 _TRUE = frozenset({"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})
 _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
+
+
+_LINE_WINDOW = 512  # characters looked through for a line break before bisecting
 
 
 class Lines:
@@ -54,17 +58,19 @@ class Lines:
     nodes, and two more integers each would cost tens of megabytes.
     """
 
-    __slots__ = ("_starts", "dirty", "text")
+    __slots__ = ("_starts", "aliased", "dirty", "text")
 
     def __init__(self, text: str):
         self.text = text
         self._starts: array[int] | None = None
+        # (start, end) of every node an alias points to -> offset of its first alias:
+        # the editor refuses to change such a node (every alias would change with it).
+        self.aliased: dict[tuple[int, int], int] = {}
         # Start offsets (sorted) of the parsed collections a transform mutated: the
         # editor walks only the subtrees that contain one (see ``Node.touch``).
         self.dirty: list[int] = []
 
-    def position(self, index: int) -> tuple[int, int]:
-        """0-based (line, column) of ``index``."""
+    def _line_starts(self) -> array[int]:
         if self._starts is None:
             starts = array("q", [0])  # 8 bytes a line, not a 36-byte int object
             find = self.text.find
@@ -73,8 +79,40 @@ class Lines:
                 starts.append(pos + 1)
                 pos = find("\n", pos + 1)
             self._starts = starts
-        line = bisect_right(self._starts, index) - 1
-        return line, index - self._starts[line]
+        return self._starts
+
+    def position(self, index: int) -> tuple[int, int]:
+        """0-based (line, column) of ``index``."""
+        starts = self._line_starts()
+        line = bisect_right(starts, index) - 1
+        return line, index - starts[line]
+
+    def line_start(self, index: int) -> int:
+        """Offset of the start of the line holding ``index``.
+
+        Most lines are short: a look back over a few hundred characters finds the
+        line break. A long line (a 6 MB one-line JSON List) would make that look
+        back, done for every node, quadratic (issue 13): past the window, a bisect
+        over the line starts answers in O(log lines).
+        """
+        window = index - _LINE_WINDOW
+        if window <= 0:
+            return self.text.rfind("\n", 0, index) + 1
+        found = self.text.rfind("\n", window, index)
+        if found >= 0:
+            return found + 1
+        starts = self._line_starts()
+        return starts[bisect_right(starts, index) - 1]
+
+    def next_line_start(self, index: int) -> int:
+        """Offset just after the line break that ends the line at ``index`` (or the text's end)."""
+        text = self.text
+        found = text.find("\n", index, index + _LINE_WINDOW)
+        if found >= 0:
+            return found + 1
+        starts = self._line_starts()
+        line = bisect_right(starts, index)
+        return starts[line] if line < len(starts) else len(text)
 
 
 class Node:
@@ -104,11 +142,10 @@ class Node:
 
     @property
     def col(self) -> int:
-        # The editor asks for columns constantly: rfind to the line start is cheaper
-        # than a bisect over every line of the stream.
+        # The editor asks for columns constantly: see Lines.line_start for the cost.
         if self.src is None or self.start < 0:
             return 0
-        return self.start - self.src.text.rfind("\n", 0, self.start) - 1
+        return self.start - self.src.line_start(self.start)
 
 
 class Scalar(Node):
@@ -198,7 +235,7 @@ class Item:
 
 
 class Mapping(Node):
-    __slots__ = ("_keys", "flow", "pairs")
+    __slots__ = ("_keys", "flow", "merges", "pairs")
 
     def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
         super().__init__(start, -1, src)
@@ -208,40 +245,81 @@ class Mapping(Node):
         # dropped on every change: list.index runs in C and costs 8 bytes a key,
         # where a dict per mapping would cost more than most mappings themselves.
         self._keys: list[str | None] | None = None
+        # The mappings a YAML 1.1 merge key (``<<: *base``, ``<<: [*a, *b]``) brings in,
+        # in precedence order; None without one. Own keys win over merged ones.
+        self.merges: list[Mapping] | None = None
 
-    def _lookup(self, key: str) -> Pair | None:
+    def _live_keys(self) -> list[str | None]:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = [None if p.deleted else p.key.value for p in self.pairs]
+            if self.merges is not None:  # the merge key itself is not a field
+                keys = [None if p.key.value == MERGE_KEY and p.key.style is None else k
+                        for p, k in zip(self.pairs, keys, strict=True)]
+            self._keys = keys
+        return keys
+
+    def _lookup(self, key: str) -> Pair | None:
+        """The mapping's own pair for ``key`` (merged pairs are not its own)."""
+        keys = self._live_keys()
         try:
             return self.pairs[keys.index(key)]
         except ValueError:
             return None
 
+    def merged_pair(self, key: str) -> tuple[Mapping, Pair] | None:
+        """Where a key that arrives through ``<<`` is defined: (that mapping, its pair)."""
+        for source in self.merges or ():
+            pair = source._lookup(key)
+            if pair is not None:
+                return source, pair
+            found = source.merged_pair(key)
+            if found is not None:
+                return found
+        return None
+
+    def _merged_value(self, key: str) -> Node | None:
+        if self.merges is None:
+            return None
+        found = self.merged_pair(key)
+        return None if found is None else deref(found[1].value)
+
     # -- reading -----------------------------------------------------------
     def __contains__(self, key: str) -> bool:
-        return self._lookup(key) is not None
+        return self.pair(key) is not None
 
     def __len__(self) -> int:
-        return sum(1 for p in self.pairs if not p.deleted)
+        return len(self.keys())
 
     def keys(self) -> list[str]:
-        return [p.key.value for p in self.pairs if not p.deleted]
+        return [key for key, _ in self.items()]
 
     def items(self) -> Iterator[tuple[str, Node]]:
-        for pair in self.pairs:
-            if not pair.deleted:
-                yield pair.key.value, pair.value
+        own = self._live_keys()
+        for pair, key in zip(self.pairs, own, strict=True):
+            if key is not None:
+                yield key, pair.value
+        if self.merges is not None:
+            seen = {key for key in own if key is not None}
+            for source in self.merges:
+                for key, value in source.items():
+                    if key not in seen:
+                        seen.add(key)
+                        yield key, value
 
     def pair(self, key: str) -> Pair | None:
-        return self._lookup(key)
+        pair = self._lookup(key)
+        if pair is None and self.merges is not None:
+            found = self.merged_pair(key)
+            return None if found is None else found[1]
+        return pair
 
     def get(self, key: str) -> Node | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:  # the usual miss, answered in C
-            return None
+            return self._merged_value(key) if self.merges is not None else None
         value = self.pairs[keys.index(key)].value
         return value.target if type(value) is Alias else value
 
@@ -250,34 +328,43 @@ class Mapping(Node):
     def get_map(self, key: str) -> Mapping | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:
-            return None
-        value = self.pairs[keys.index(key)].value
-        if type(value) is Alias:
-            value = value.target
+            if self.merges is None:
+                return None
+            value = self._merged_value(key)
+        else:
+            value = self.pairs[keys.index(key)].value
+            if type(value) is Alias:
+                value = value.target
         return value if type(value) is Mapping else None
 
     def get_seq(self, key: str) -> Sequence | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:
-            return None
-        value = self.pairs[keys.index(key)].value
-        if type(value) is Alias:
-            value = value.target
+            if self.merges is None:
+                return None
+            value = self._merged_value(key)
+        else:
+            value = self.pairs[keys.index(key)].value
+            if type(value) is Alias:
+                value = value.target
         return value if type(value) is Sequence else None
 
     def get_scalar(self, key: str) -> Scalar | None:
         keys = self._keys
         if keys is None:
-            keys = self._keys = [None if p.deleted else p.key.value for p in self.pairs]
+            keys = self._live_keys()
         if key not in keys:
-            return None
-        value = self.pairs[keys.index(key)].value
-        if type(value) is Alias:
-            value = value.target
+            if self.merges is None:
+                return None
+            value = self._merged_value(key)
+        else:
+            value = self.pairs[keys.index(key)].value
+            if type(value) is Alias:
+                value = value.target
         if type(value) is Scalar and not (value.style is None and value.value in _NULLS):
             return value
         return None
@@ -292,10 +379,15 @@ class Mapping(Node):
 
     # -- mutating ----------------------------------------------------------
     def delete(self, key: str) -> Node | None:
-        """Remove ``key``; returns its value, or None if it was absent."""
+        """Remove ``key``; returns its value, or None if it was absent.
+
+        A key that arrives through ``<<`` is removed where it is defined: that is
+        the only text that holds it (and the editor refuses it when the mapping is
+        shared through an alias, see ``EditCollector``)."""
         pair = self._lookup(key)
         if pair is None:
-            return None
+            found = self.merged_pair(key) if self.merges is not None else None
+            return None if found is None else found[0].delete(key)
         self.touch()
         self._keys = None
         if pair.is_new:
@@ -308,6 +400,10 @@ class Mapping(Node):
         """Set ``key`` to ``value``, keeping the key's position if it exists."""
         node = value if isinstance(value, Node) else from_python(value)
         pair = self._lookup(key)
+        if pair is None and self.merges is not None:
+            found = self.merged_pair(key)
+            if found is not None:  # changed where it is defined, like delete()
+                return found[0].set(key, node)
         self.touch()
         if pair is None:
             pair = Pair(Scalar(key, pyvalue=key), node)
@@ -346,7 +442,11 @@ class Mapping(Node):
         """Give the pair at ``old`` the key ``new`` (its value and position kept)."""
         pair = self._lookup(old)
         if pair is None:
-            raise KeyError(old)
+            found = self.merged_pair(old) if self.merges is not None else None
+            if found is None:
+                raise KeyError(old)
+            found[0].rename(old, new)
+            return
         replacement = Pair(Scalar(new, pyvalue=new), pair.value)
         self.delete_pair_at(pair)
         self.pairs.append(replacement)
@@ -480,9 +580,41 @@ class Document:
 
 _TEMPLATE_MARK = re.compile(r"\{\{")
 
+# Line breaks libyaml honours besides LF and CRLF (YAML 1.1 §5.4; libyaml's IS_BREAK):
+# a lone CR, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR. Offsets, columns and the
+# splices winfix writes count lines by LF, so such text would be spliced into
+# something that parses differently: it is refused instead (see README "Reliability").
+_OTHER_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_BREAK_NAMES = {
+    "\r": "a carriage return (CR) not followed by LF",
+    "\x85": "NEL (U+0085)",
+    "\u2028": "LINE SEPARATOR (U+2028)",
+    "\u2029": "PARAGRAPH SEPARATOR (U+2029)",
+}
+
+
+def check_line_breaks(text: str, name: str) -> None:
+    """Refuse text with a line break other than LF or CRLF (InputError at its position)."""
+    if not ("\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text):
+        return  # the usual case, answered by four scans in C
+    found = _OTHER_BREAK.search(text)
+    if found is None:
+        return
+    at = found.start()
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    raise InputError(
+        f"unsupported line break: {_BREAK_NAMES[found.group()]}, which YAML reads as a "
+        "line break; winfix edits LF or CRLF text only: convert the line breaks first",
+        file=name,
+        line=line,
+        column=column,
+    )
+
 
 def iter_documents(text: str, name: str) -> Iterator[Document]:
     """Parse ``text`` into documents lazily; raises InputError with a location."""
+    check_line_breaks(text, name)
     loader = yaml.CSafeLoader(text)
     try:
         yield from _build(loader, text, name)
@@ -566,34 +698,52 @@ class _BuildState:
     ):
         self._next = get_event
         self.anchors = anchors
-        self.anchor_sizes: dict[str, int] = {}  # nodes an alias of the anchor expands to
+        # id(anchored node) -> nodes an alias of it expands to (the nodes live as long as this)
+        self.anchor_sizes: dict[int, int] = {}
         self.expanded = 0  # nodes all aliases of the document expand to
         self.name = name
         self.src = src
         self.text = src.text
         self.has_aliases = False
 
-    def _size(self, name: str, target: Node) -> int:
-        """Nodes under an anchor, counting what nested aliases expand to (memoized)."""
-        size = self.anchor_sizes.get(name)
+    def _size(self, target: Node) -> int:
+        """Nodes an alias of ``target`` expands to, nested aliases expanded (memoized).
+
+        Memoized by node, not by anchor name: an anchor may be redefined (``&a``
+        again, one level up each time), and the final object holds a copy of the
+        node each alias points to *when it is read* (issue 13).
+        """
+        sizes = self.anchor_sizes
+        size = sizes.get(id(target))
         if size is None:
             size = 0
             stack = [target]
             while stack:
                 node = stack.pop()
                 if isinstance(node, Alias):
-                    size += self._size(node.name, node.target)
-                    continue
-                size += 1
-                if isinstance(node, Mapping):
+                    size += self._size(node.target)
+                elif isinstance(node, Mapping):
+                    size += 1 + len(node.pairs)  # the mapping and its keys
                     stack.extend(p.value for p in node.pairs)
-                    size += len(node.pairs)  # the keys
                 elif isinstance(node, Sequence):
+                    size += 1
                     stack.extend(e.node for e in node.entries)
+                else:
+                    size += 1
                 if size > MAX_EXPANDED_NODES:
                     break
-            self.anchor_sizes[name] = size
+            sizes[id(target)] = size
         return size
+
+    def _merges(self, value: Node) -> list[Mapping]:
+        """The mappings ``<<: value`` merges, or an InputError (as go-yaml v2 and PyYAML)."""
+        sources = list(value.entries) if isinstance(value, Sequence) else None
+        nodes = [deref(e.node) for e in sources] if sources is not None else [deref(value)]
+        if not all(isinstance(node, Mapping) for node in nodes):
+            raise self.error(
+                "the merge key << needs a mapping or a list of mappings (YAML 1.1 merge)", value
+            )
+        return nodes  # type: ignore[return-value]
 
     def error(self, message: str, node_or_mark: object) -> InputError:
         line = getattr(node_or_mark, "line", 0) + 1
@@ -673,9 +823,10 @@ class _BuildState:
                 if target is None:  # pragma: no cover - libyaml reports it first
                     raise self.error(f"unknown alias *{name}", mark)
                 self.has_aliases = True
+                src.aliased.setdefault((target.start, target.end), mark.index)
                 completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
                 # Billion laughs: count what every alias expands to, for the document.
-                self.expanded += self._size(name, target)
+                self.expanded += self._size(target)
                 if self.expanded > MAX_EXPANDED_NODES:
                     raise self.error(
                         "document expands to too many nodes through aliases (alias bomb?)",
@@ -725,6 +876,8 @@ class _BuildState:
                     pairs.append(pair)
                     if len(pairs) > index_from:
                         big[id(parent)][value] = pair
+                    if value == MERGE_KEY and key.style is None:
+                        parent.merges = self._merges(completed)
             else:
                 parent.entries.append(item_class(completed))  # type: ignore[union-attr]
             evt = next_event()
