@@ -1,10 +1,31 @@
-"""Unified diffs of fixed files (difflib), with git-style a/ b/ headers."""
+"""Unified diffs of fixed files (difflib), with git-style a/ b/ headers.
+
+One ``difflib.SequenceMatcher`` over a whole stream is quadratic in the number
+of changes (``find_longest_match`` rescans the rest of the stream for every
+matching block: 1,028 s for a 10,000-resource bundle). winfix never adds,
+removes or reorders documents, so the stream is cut at its document markers,
+documents whose text did not change contribute one ``equal`` run, and each
+changed document is matched alone. The per-document opcodes, moved to file line
+numbers, make one opcode list for the file; difflib's own
+``get_grouped_opcodes`` cuts it into hunks, so context and hunk merging across
+document boundaries are exactly difflib's. When the two sides do not have the
+same documents (a caller diffing arbitrary texts), the whole text is matched
+at once, as before.
+"""
 
 from __future__ import annotations
 
 import difflib
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 NO_NEWLINE = "\\ No newline at end of file\n"
+
+Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+
+_MARKERS = ("---", "...")
+_AFTER_MARKER = ("", " ", "\t", "\r", "\n")
 
 
 def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
@@ -13,13 +34,104 @@ def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
     new = after.splitlines(keepends=True)
     label = name.lstrip("/") if name != "<stdin>" else "stdin"
     lines: list[str] = []
-    for line in difflib.unified_diff(old, new, f"a/{label}", f"b/{label}", n=context):
+    for line in _unified(old, new, f"a/{label}", f"b/{label}", context):
         if line.endswith("\n"):
             lines.append(line)
         else:
             lines.append(line + "\n")
             lines.append(NO_NEWLINE)
     return "".join(lines)
+
+
+def _unified(old: list[str], new: list[str], fromfile: str, tofile: str, n: int) -> Iterator[str]:
+    """``difflib.unified_diff``'s output, from the opcodes of ``_opcodes``."""
+    started = False
+    for group in _Matched(_opcodes(old, new)).get_grouped_opcodes(n):
+        if not started:
+            started = True
+            yield f"--- {fromfile}\n"
+            yield f"+++ {tofile}\n"
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for line in old[i1:i2]:
+                    yield " " + line
+                continue
+            if tag in ("replace", "delete"):
+                for line in old[i1:i2]:
+                    yield "-" + line
+            if tag in ("replace", "insert"):
+                for line in new[j1:j2]:
+                    yield "+" + line
+
+
+class _Matched(difflib.SequenceMatcher[str]):
+    """A matcher whose opcodes are already known: ``get_grouped_opcodes`` (difflib's
+    hunk grouping, context and merging) reads them through ``get_opcodes``."""
+
+    def __init__(self, codes: list[Opcode]):
+        super().__init__(None, [], [])
+        self.codes = codes
+
+    def get_opcodes(self) -> list[Opcode]:
+        return list(self.codes)  # a copy: the grouping trims the first and last in place
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk range as the unified format writes it (GNU diff: 'start,length';
+    a length of one is left out; an empty range names the line before it)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[Opcode]:
+    """The whole file's opcodes, matching document by document."""
+    old_docs = _documents(old)
+    new_docs = _documents(new)
+    if len(old_docs) != len(new_docs):
+        return difflib.SequenceMatcher(None, old, new).get_opcodes()
+    codes: list[Opcode] = []
+    for (a1, a2), (b1, b2) in zip(old_docs, new_docs, strict=True):
+        a_lines, b_lines = old[a1:a2], new[b1:b2]
+        if a_lines == b_lines:
+            _add(codes, ("equal", a1, a2, b1, b2))
+            continue
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a_lines, b_lines).get_opcodes():
+            _add(codes, (tag, a1 + i1, a1 + i2, b1 + j1, b1 + j2))
+    return codes
+
+
+def _add(codes: list[Opcode], code: Opcode) -> None:
+    """Append, joining runs that meet at a document boundary as difflib would have
+    made them: equal runs into one (the grouping measures each equal run to decide
+    whether to split a hunk there), and changes into one change (difflib writes
+    all the lines between two matching blocks as one delete, insert or replace)."""
+    tag, i1, i2, j1, j2 = code
+    if i1 == i2 and j1 == j2:
+        return
+    if codes and (codes[-1][0] == "equal") == (tag == "equal"):
+        i1, j1 = codes[-1][1], codes[-1][3]
+        if tag != "equal":
+            tag = "replace" if i1 < i2 and j1 < j2 else "delete" if i1 < i2 else "insert"
+        codes[-1] = (tag, i1, i2, j1, j2)
+    else:
+        codes.append(code)
+
+
+def _documents(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Line ranges of the stream's documents: a new one begins at each line that
+    starts with a marker (``---`` or ``...`` then a blank or the end of the line;
+    YAML 1.2 §9.1.4: a marker is one even inside a scalar, so text cannot hide one)."""
+    starts = [
+        number
+        for number, line in enumerate(lines)
+        if line.startswith(_MARKERS) and line[3:4] in _AFTER_MARKER and number
+    ]
+    bounds = [0, *starts, len(lines)]
+    return list(itertools.pairwise(bounds))
 
 
 def colorize(diff: str) -> str:
