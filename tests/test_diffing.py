@@ -187,3 +187,12 @@ def test_differing_document_counts_fall_back_to_the_whole_text() -> None:
     old = "a: 1\n---\nb: 1\n"
     new = "a: 2\nb: 1\n"
     assert diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")
+
+
+def test_line_breaks_other_than_newline_split_as_splitlines_does() -> None:
+    """``str.splitlines`` also breaks at CR, NEL and U+2028 (as before this module
+    matched per document); the documents are then found line by line."""
+    old = "a: 1\r---\rb: 1\x85c: 1\n---\nd: 1\u2028e: 1\n"
+    new = "a: 2\r---\rb: 1\x85c: 2\n---\nd: 1\u2028e: 2\n"
+    assert diffing._documents(old.splitlines(keepends=True)) == [(0, 1), (1, 4), (4, 7)]
+    assert diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")

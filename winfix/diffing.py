@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Sequence
 from typing import Literal
 
 NO_NEWLINE = "\\ No newline at end of file\n"
@@ -25,6 +26,9 @@ NO_NEWLINE = "\\ No newline at end of file\n"
 Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
 
 _MARKERS = ("---", "...")
+# Matching the line break first lets the regex engine skip to each "\n" (10x faster
+# than a look-behind); the marker's line starts one character after the match.
+_MARKER = re.compile(r"\n(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
 _AFTER_MARKER = ("", " ", "\t", "\r", "\n")
 
 
@@ -38,32 +42,27 @@ def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
         if line.endswith("\n"):
             lines.append(line)
         else:
-            lines.append(line + "\n")
-            lines.append(NO_NEWLINE)
+            lines += (line + "\n", NO_NEWLINE)
     return "".join(lines)
 
 
-def _unified(old: list[str], new: list[str], fromfile: str, tofile: str, n: int) -> Iterator[str]:
-    """``difflib.unified_diff``'s output, from the opcodes of ``_opcodes``."""
-    started = False
+def _unified(old: list[str], new: list[str], fromfile: str, tofile: str, n: int) -> list[str]:
+    """``difflib.unified_diff``'s lines, from the opcodes of ``_opcodes``."""
+    out: list[str] = []
     for group in _Matched(_opcodes(old, new)).get_grouped_opcodes(n):
-        if not started:
-            started = True
-            yield f"--- {fromfile}\n"
-            yield f"+++ {tofile}\n"
+        if not out:
+            out += (f"--- {fromfile}\n", f"+++ {tofile}\n")
         first, last = group[0], group[-1]
-        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                for line in old[i1:i2]:
-                    yield " " + line
+                out += [" " + line for line in old[i1:i2]]
                 continue
             if tag in ("replace", "delete"):
-                for line in old[i1:i2]:
-                    yield "-" + line
+                out += ["-" + line for line in old[i1:i2]]
             if tag in ("replace", "insert"):
-                for line in new[j1:j2]:
-                    yield "+" + line
+                out += ["+" + line for line in new[j1:j2]]
+    return out
 
 
 class _Matched(difflib.SequenceMatcher[str]):
@@ -125,11 +124,20 @@ def _documents(lines: Sequence[str]) -> list[tuple[int, int]]:
     """Line ranges of the stream's documents: a new one begins at each line that
     starts with a marker (``---`` or ``...`` then a blank or the end of the line;
     YAML 1.2 §9.1.4: a marker is one even inside a scalar, so text cannot hide one)."""
-    starts = [
-        number
-        for number, line in enumerate(lines)
-        if line.startswith(_MARKERS) and line[3:4] in _AFTER_MARKER and number
-    ]
+    text = "".join(lines)
+    if len(lines) == text.count("\n") + (not text.endswith("\n") and bool(text)):
+        # Every line break is "\n" (or "\r\n"): find the markers in C, count lines to them.
+        starts, number, at = [], 0, 0
+        for match in _MARKER.finditer(text):
+            number += text.count("\n", at, match.end())
+            at = match.end()
+            starts.append(number)
+    else:  # splitlines also breaks at "\r", "\v", "\f", "\x1c"-"\x1e", NEL, U+2028/9
+        starts = [
+            number
+            for number, line in enumerate(lines)
+            if line.startswith(_MARKERS) and line[3:4] in _AFTER_MARKER and number
+        ]
     bounds = [0, *starts, len(lines)]
     return list(itertools.pairwise(bounds))
 
