@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,44 @@ def test_line_breaks_other_than_newline_split_as_splitlines_does() -> None:
     new = "a: 2\r---\rb: 1\x85c: 2\n---\nd: 1\u2028e: 2\n"
     assert diffing._documents(old.splitlines(keepends=True)) == [(0, 1), (1, 4), (4, 7)]
     assert diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")
+
+
+def list_document(items: int, indent: int | None) -> str:
+    """One `kind: List` document of bench-shaped Deployments and Services."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from generate import json_list  # bench/ is a directory of scripts, not a package
+
+    return json_list(items, indent)
+
+
+@pytest.mark.parametrize("indent", [2, 4], ids=["json-indent-2", "json-indent-4"])
+def test_one_large_list_document_is_matched_part_by_part(indent: int, tmp_path: Path) -> None:
+    """A single document above the direct-matching size (40 items: 2,100+ lines) is
+    cut at its least indented lines, recursively down to the items: the patch
+    applies, and marks as many lines as difflib over the whole text does."""
+    text = list_document(40, indent)
+    fixed = fix_text(text, "list.json", Settings(), RULES).fixed
+    old, new = text.splitlines(keepends=True), fixed.splitlines(keepends=True)
+    assert len(old) + len(new) > diffing._DIRECT
+    diff = diffing.unified_diff(text, fixed, "list.json")
+    assert patched(tmp_path, text, diff) == fixed.encode("utf-8")
+    assert diffing.stats(diff) == diffing.stats(reference(text, fixed, "list.json"))
+    assert diffing.stats(diff) == (380, 340)
+
+
+def test_large_yaml_list_items_at_column_0() -> None:
+    """`items:` with its dashes at column 0: the items are among the least indented
+    lines, so each is matched alone."""
+    items = "".join(
+        f"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n"
+        + "".join(f"    k{k}: v{k}\n" for k in range(20))
+        for i in range(60)
+    )
+    old = f"apiVersion: v1\nkind: List\nitems:\n{items}"
+    new = old.replace("    k7: v7\n", "    k7: w7\n")
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    assert diffing._parts(a, 0, len(a))[:4] == [(0, 1), (1, 2), (2, 3), (3, 28)]
+    # difflib.unified_diff itself junks the 60-times repeated lines (autojunk) and
+    # writes 60 longer hunks; with the heuristic off it finds these.
+    assert ours(a, b) == grouped(a, b, autojunk=False)
+    assert diffing.stats(diffing.unified_diff(old, new, "l.yaml")) == (60, 60)

@@ -94,13 +94,57 @@ def _opcodes(old: list[str], new: list[str]) -> list[Opcode]:
         return difflib.SequenceMatcher(None, old, new).get_opcodes()
     codes: list[Opcode] = []
     for (a1, a2), (b1, b2) in zip(old_docs, new_docs, strict=True):
-        a_lines, b_lines = old[a1:a2], new[b1:b2]
-        if a_lines == b_lines:
-            _add(codes, ("equal", a1, a2, b1, b2))
-            continue
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a_lines, b_lines).get_opcodes():
-            _add(codes, (tag, a1 + i1, a1 + i2, b1 + j1, b1 + j2))
+        _match(old, new, (a1, a2), (b1, b2), codes)
     return codes
+
+
+# A changed part of at most this many lines (both sides) is matched by difflib at
+# once: fast while it is small. A larger one (a `kind: List` of thousands of items,
+# one document) is cut at its least indented lines and the parts are paired.
+_DIRECT = 1000
+
+
+def _match(
+    old: list[str],
+    new: list[str],
+    here: tuple[int, int],
+    there: tuple[int, int],
+    codes: list[Opcode],
+) -> None:
+    """Append the opcodes of old[a1:a2] against new[b1:b2] (``here``, ``there``)."""
+    (a1, a2), (b1, b2) = here, there
+    if old[a1:a2] == new[b1:b2]:
+        _add(codes, ("equal", a1, a2, b1, b2))
+        return
+    if a2 - a1 + b2 - b1 > _DIRECT:
+        old_parts = _parts(old, a1, a2)
+        new_parts = _parts(new, b1, b2)
+        # Edits change lines inside the parts, not the parts' own first lines, so
+        # both sides have as many parts; when not, difflib matches the whole.
+        if len(old_parts) == len(new_parts) > 1:
+            for old_part, new_part in zip(old_parts, new_parts, strict=True):
+                _match(old, new, old_part, new_part, codes)
+            return
+    matcher = difflib.SequenceMatcher(None, old[a1:a2], new[b1:b2])
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        _add(codes, (tag, a1 + i1, a1 + i2, b1 + j1, b1 + j2))
+
+
+def _parts(lines: list[str], start: int, stop: int) -> list[tuple[int, int]]:
+    """lines[start:stop] cut before each line (after the first) indented least:
+    the items of a top-level list, the keys of a top-level mapping. Blank and
+    comment lines never start a part (a comment's indentation means nothing)."""
+    depth: list[tuple[int, int]] = []
+    for number in range(start + 1, stop):
+        line = lines[number]
+        content = line.lstrip(" ")
+        if content.strip() and not content.startswith("#"):
+            depth.append((len(line) - len(content), number))
+    if not depth:
+        return [(start, stop)]
+    least = min(indent for indent, _ in depth)
+    bounds = [start, *(number for indent, number in depth if indent == least), stop]
+    return list(itertools.pairwise(bounds))
 
 
 def _add(codes: list[Opcode], code: Opcode) -> None:
