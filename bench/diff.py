@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"({', '.join(f'{r:.2f}' for r in each)})"
             )
     print(f"commands: {' '.join(diff.command[:-1])} FILE  vs  {' '.join(check.command[:-1])} FILE")
+    print("seconds: CPU time (user + system) of each child, median of the repeats")
     return 0
 
 

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         f"List of {args.resources} resources: "
         f"one line {sizes[0]:.1f} MB, indented {sizes[1]:.1f} MB"
     )
-    print(f"one line: median {one.median:.2f} s, peak RSS {max(one.peaks)} MiB")
-    print(f"indented: median {indented.median:.2f} s, peak RSS {max(indented.peaks)} MiB")
+    print(f"one line: median {one.median:.2f} s CPU, peak RSS {max(one.peaks)} MiB")
+    print(f"indented: median {indented.median:.2f} s CPU, peak RSS {max(indented.peaks)} MiB")
     print(f"commands: {one.shown()}  vs  {indented.shown()}")
     print(ratio_line("ratio one line / indented", one, indented))
     return 0

@@ -3,8 +3,10 @@
 Every figure the scripts report is a ratio of two commands run alternately in the
 same invocation (A, B, A, B, ...), so start-up and load on the shared 2-core
 machine hit both sides alike; medians, not means, because one slow run in five is
-normal there. Peak RSS is the child's own ``ru_maxrss`` (``os.wait4``), not the
-bench's.
+normal there. The ratios are of CPU time (user + system, from ``os.wait4``): wall
+time on two cores shared by several busy processes varies by 2x from run to run,
+CPU time by a few per cent (all commands here are single-threaded and read local
+files). Peak RSS is the child's own ``ru_maxrss``, not the bench's.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ def winfix() -> str:
 
 def timed(command: Sequence[str], stdin_path: Path | None = None) -> tuple[float, int]:
     """Wall time of one child process and its own peak RSS in MiB (from wait4)."""
+    elapsed, _, peak = sample(command, stdin_path)
+    return elapsed, peak
+
+
+def sample(command: Sequence[str], stdin_path: Path | None = None) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system) and peak RSS in MiB of one child process."""
     with open(stdin_path or os.devnull, "rb") as stdin:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -38,7 +46,7 @@ def timed(command: Sequence[str], stdin_path: Path | None = None) -> tuple[float
         child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode not in (0, 1):  # 1: --check/--diff found changes
         raise SystemExit(f"{' '.join(command)} failed with exit code {child.returncode}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
 @dataclass
@@ -47,11 +55,13 @@ class Runs:
 
     command: list[str]
     stdin: Path | None = None
-    seconds: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # CPU time
+    wall: list[float] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
 
     @property
     def median(self) -> float:
+        """Median CPU seconds."""
         return statistics.median(self.seconds)
 
     def shown(self) -> str:
@@ -63,13 +73,14 @@ def interleaved(sides: Sequence[Runs], repeats: int) -> None:
     """Run each side ``repeats`` times, alternating between them."""
     for _ in range(repeats):
         for side in sides:
-            elapsed, peak = timed(side.command, side.stdin)
-            side.seconds.append(elapsed)
+            elapsed, cpu, peak = sample(side.command, side.stdin)
+            side.seconds.append(cpu)
+            side.wall.append(elapsed)
             side.peaks.append(peak)
 
 
 def ratios(top: Runs, bottom: Runs) -> list[float]:
-    """Per-repeat ratios of two interleaved sides (repeat i of each ran back to back)."""
+    """Per-repeat CPU-time ratios of two interleaved sides (repeat i of each ran back to back)."""
     return [t / b for t, b in zip(top.seconds, bottom.seconds, strict=True)]
 
 

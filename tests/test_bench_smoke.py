@@ -32,8 +32,8 @@ def bench(script: str, *args: str) -> list[str]:
 def test_run_compares_apply_with_the_c_loader() -> None:
     lines = bench("run.py", "--resources", "20", "--repeats", "2")
     assert lines[0] == "bundle: 20 resources, 0.0 MB"
-    assert re.fullmatch(rf"baseline yaml.load_all\(CSafeLoader\): median {NUMBER} s", lines[1])
-    assert re.fullmatch(rf"winfix apply -: +median {NUMBER} s", lines[2])
+    assert re.fullmatch(rf"baseline yaml.load_all\(CSafeLoader\): median {NUMBER} s CPU", lines[1])
+    assert re.fullmatch(rf"winfix apply -: +median {NUMBER} s CPU", lines[2])
     assert re.fullmatch(r"  commands: \S*winfix apply - --quiet < \S+bundle.yaml  vs  .*", lines[3])
     assert re.fullmatch(rf"ratio winfix / baseline: {RATIO}", lines[4])
     assert re.fullmatch(r"peak RSS: winfix \d+ MiB, baseline \d+ MiB", lines[5])
@@ -62,7 +62,8 @@ def test_diff_compares_diff_with_check_at_each_size() -> None:
         r"--check --quiet FILE",
         lines[3],
     )
-    assert len(lines) == 4
+    assert lines[4] == "seconds: CPU time (user + system) of each child, median of the repeats"
+    assert len(lines) == 5
 
 
 def test_memory_reports_peak_rss_per_variant_and_size() -> None:
@@ -94,8 +95,8 @@ def test_jsonline_compares_one_line_with_indented() -> None:
     assert re.fullmatch(
         rf"List of 10 resources: one line {NUMBER} MB, indented {NUMBER} MB", lines[0]
     )
-    assert re.fullmatch(rf"one line: median {NUMBER} s, peak RSS \d+ MiB", lines[1])
-    assert re.fullmatch(rf"indented: median {NUMBER} s, peak RSS \d+ MiB", lines[2])
+    assert re.fullmatch(rf"one line: median {NUMBER} s CPU, peak RSS \d+ MiB", lines[1])
+    assert re.fullmatch(rf"indented: median {NUMBER} s CPU, peak RSS \d+ MiB", lines[2])
     assert lines[3].startswith("commands: ")
     assert re.fullmatch(rf"ratio one line / indented: {RATIO}", lines[4])
     assert len(lines) == 5
