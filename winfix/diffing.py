@@ -5,12 +5,21 @@ of changes (``find_longest_match`` rescans the rest of the stream for every
 matching block: 1,028 s for a 10,000-resource bundle). winfix never adds,
 removes or reorders documents, so the stream is cut at its document markers,
 documents whose text did not change contribute one ``equal`` run, and each
-changed document is matched alone. The per-document opcodes, moved to file line
-numbers, make one opcode list for the file; difflib's own
-``get_grouped_opcodes`` cuts it into hunks, so context and hunk merging across
-document boundaries are exactly difflib's. When the two sides do not have the
-same documents (a caller diffing arbitrary texts), the whole text is matched
-at once, as before.
+changed document is matched alone; a changed document of more than
+``_DIRECT`` lines (one ``kind: List`` of thousands of items) is cut again at its
+least indented lines, recursively, and the parts are paired the same way. The
+opcodes, moved to file line numbers, make one opcode list for the file;
+difflib's own ``get_grouped_opcodes`` cuts it into hunks, so context and hunk
+merging across document boundaries are exactly difflib's. When the two sides do
+not have the same documents (or parts), the whole (document) is matched at
+once, as before.
+
+On every file of the shared corpus the patch is the one difflib finds over the
+whole text with its popular-line heuristic off (``autojunk=False``;
+tests/test_diffing.py); a document cut into parts may get another alignment
+among equally small ones. ``difflib.unified_diff`` has the heuristic on: in a stream of more than 200 lines
+a line repeated in every document (``---``, ``spec:``) is junk to it and its
+hunks misalign around them, marking twice as many lines as changed.
 """
 
 from __future__ import annotations
