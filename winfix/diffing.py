@@ -17,9 +17,10 @@ once, as before.
 On every file of the shared corpus the patch is the one difflib finds over the
 whole text with its popular-line heuristic off (``autojunk=False``;
 tests/test_diffing.py); a document cut into parts may get another alignment
-among equally small ones. ``difflib.unified_diff`` has the heuristic on: in a stream of more than 200 lines
-a line repeated in every document (``---``, ``spec:``) is junk to it and its
-hunks misalign around them, marking twice as many lines as changed.
+among equally small ones. ``difflib.unified_diff`` has the heuristic on: in a
+stream of more than 200 lines a line repeated in every document (``---``,
+``spec:``) is junk to it and its hunks misalign around them, marking twice as
+many lines as changed.
 """
 
 from __future__ import annotations
