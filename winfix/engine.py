@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
 from winfix.errors import InputError
@@ -279,7 +279,7 @@ def _unfix(findings: list[Finding], document: int, note: str) -> None:
     """Mark the fixed findings of a document whose edits were dropped as not fixed."""
     for i, finding in enumerate(findings):
         if finding.document == document and finding.fixed:
-            findings[i] = replace(finding, fixed=False, message=f"{finding.message} ({note})")
+            findings[i] = finding.replace(fixed=False, message=f"{finding.message} ({note})")
 
 
 def _is_null(document: Document) -> bool:
