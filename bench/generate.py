@@ -5,12 +5,19 @@ strings), about 760 bytes per resource: 10,000 resources make a ~7.6 MB stream,
 the size the engine issue measures against.
 
     python bench/generate.py --resources 10000 > bundle.yaml
+    python bench/generate.py --dns > worst.yaml        # every Deployment names a Service
+    python bench/generate.py --only-deployments > deployments.yaml
+    python bench/generate.py --json > list.json        # one kind: List, on one line
+    python bench/generate.py --json --indent 2 > list-pretty.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+
+import yaml
 
 DEPLOYMENT = """\
 ---
@@ -61,8 +68,17 @@ spec:
               cpu: 100m
               memory: 128Mi
           volumeMounts:
-            - {{name: tmp, mountPath: /tmp}}
+            - {{name: tmp, mountPath: /tmp}}{env}
       volumes: [{{name: tmp, emptyDir: {{}}}}]
+"""
+
+# The cross-resource worst case: a partially qualified Service name in every
+# Deployment makes WIN201 keep each one until the end of the stream (it may name
+# a Service defined later), so nothing is freed while the stream is read.
+DNS_ENV = """
+          env:
+            - name: DATABASE_ADDRESS
+              value: "postgres.team-1:5432"
 """
 
 SERVICE = """\
@@ -84,19 +100,37 @@ spec:
 """
 
 
-def bundle(resources: int) -> str:
+def bundle(resources: int, *, dns: bool = False, only_deployments: bool = False) -> str:
+    """``resources`` documents: Deployments and Services alternating, or Deployments only."""
+    env = DNS_ENV.rstrip("\n") if dns else ""
     parts = []
-    for i in range(resources // 2):
-        parts.append(DEPLOYMENT.format(i=i, ns=i % 17))
-        parts.append(SERVICE.format(i=i, ns=i % 17))
+    for i in range(resources if only_deployments else resources // 2):
+        parts.append(DEPLOYMENT.format(i=i, ns=i % 17, env=env))
+        if not only_deployments:
+            parts.append(SERVICE.format(i=i, ns=i % 17))
     return "".join(parts)
+
+
+def json_list(resources: int, indent: int | None = None) -> str:
+    """The bundle's resources as one ``kind: List`` in JSON: on one line, or indented."""
+    items = list(yaml.load_all(bundle(resources), Loader=yaml.CSafeLoader))
+    document = {"apiVersion": "v1", "kind": "List", "items": items}
+    return json.dumps(document, indent=indent) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--dns", action="store_true", help="every Deployment names a Service")
+    parser.add_argument("--only-deployments", action="store_true")
+    parser.add_argument("--json", action="store_true", help="one kind: List in JSON")
+    parser.add_argument("--indent", type=int, default=None, help="JSON indentation")
     args = parser.parse_args(argv)
-    sys.stdout.write(bundle(args.resources))
+    if args.json:
+        sys.stdout.write(json_list(args.resources, args.indent))
+    else:
+        text = bundle(args.resources, dns=args.dns, only_deployments=args.only_deployments)
+        sys.stdout.write(text)
     return 0
 
 

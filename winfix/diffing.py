@@ -1,10 +1,45 @@
-"""Unified diffs of fixed files (difflib), with git-style a/ b/ headers."""
+"""Unified diffs of fixed files (difflib), with git-style a/ b/ headers.
+
+One ``difflib.SequenceMatcher`` over a whole stream is quadratic in the number
+of changes (``find_longest_match`` rescans the rest of the stream for every
+matching block: 1,028 s for a 10,000-resource bundle). winfix never adds,
+removes or reorders documents, so the stream is cut at its document markers,
+documents whose text did not change contribute one ``equal`` run, and each
+changed document is matched alone; a changed document of more than
+``_DIRECT`` lines (one ``kind: List`` of thousands of items) is cut again at its
+least indented lines, recursively, and the parts are paired the same way. The
+opcodes, moved to file line numbers, make one opcode list for the file;
+difflib's own ``get_grouped_opcodes`` cuts it into hunks, so context and hunk
+merging across document boundaries are exactly difflib's. When the two sides do
+not have the same documents (or parts), the whole (document) is matched at
+once, as before.
+
+On every file of the shared corpus the patch is the one difflib finds over the
+whole text with its popular-line heuristic off (``autojunk=False``;
+tests/test_diffing.py); a document cut into parts may get another alignment
+among equally small ones. ``difflib.unified_diff`` has the heuristic on: in a
+stream of more than 200 lines a line repeated in every document (``---``,
+``spec:``) is junk to it and its hunks misalign around them, marking twice as
+many lines as changed.
+"""
 
 from __future__ import annotations
 
 import difflib
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Literal
 
 NO_NEWLINE = "\\ No newline at end of file\n"
+
+Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+
+_MARKERS = ("---", "...")
+# Matching the line break first lets the regex engine skip to each "\n" (10x faster
+# than a look-behind); the marker's line starts one character after the match.
+_MARKER = re.compile(r"\n(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
+_AFTER_MARKER = ("", " ", "\t", "\r", "\n")
 
 
 def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
@@ -13,13 +48,152 @@ def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
     new = after.splitlines(keepends=True)
     label = name.lstrip("/") if name != "<stdin>" else "stdin"
     lines: list[str] = []
-    for line in difflib.unified_diff(old, new, f"a/{label}", f"b/{label}", n=context):
+    for line in _unified(old, new, f"a/{label}", f"b/{label}", context):
         if line.endswith("\n"):
             lines.append(line)
         else:
-            lines.append(line + "\n")
-            lines.append(NO_NEWLINE)
+            lines += (line + "\n", NO_NEWLINE)
     return "".join(lines)
+
+
+def _unified(old: list[str], new: list[str], fromfile: str, tofile: str, n: int) -> list[str]:
+    """``difflib.unified_diff``'s lines, from the opcodes of ``_opcodes``."""
+    out: list[str] = []
+    for group in _Matched(_opcodes(old, new)).get_grouped_opcodes(n):
+        if not out:
+            out += (f"--- {fromfile}\n", f"+++ {tofile}\n")
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in old[i1:i2]]
+                continue
+            if tag in ("replace", "delete"):
+                out += ["-" + line for line in old[i1:i2]]
+            if tag in ("replace", "insert"):
+                out += ["+" + line for line in new[j1:j2]]
+    return out
+
+
+class _Matched(difflib.SequenceMatcher[str]):
+    """A matcher whose opcodes are already known: ``get_grouped_opcodes`` (difflib's
+    hunk grouping, context and merging) reads them through ``get_opcodes``."""
+
+    def __init__(self, codes: list[Opcode]):
+        super().__init__(None, [], [])
+        self.codes = codes
+
+    def get_opcodes(self) -> list[Opcode]:
+        return list(self.codes)  # a copy: the grouping trims the first and last in place
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk range as the unified format writes it (GNU diff: 'start,length';
+    a length of one is left out; an empty range names the line before it)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[Opcode]:
+    """The whole file's opcodes, matching document by document."""
+    old_docs = _documents(old)
+    new_docs = _documents(new)
+    if len(old_docs) != len(new_docs):
+        return difflib.SequenceMatcher(None, old, new).get_opcodes()
+    codes: list[Opcode] = []
+    for (a1, a2), (b1, b2) in zip(old_docs, new_docs, strict=True):
+        _match(old, new, (a1, a2), (b1, b2), codes)
+    return codes
+
+
+# A changed part of at most this many lines (both sides) is matched by difflib at
+# once: fast while it is small. A larger one (a `kind: List` of thousands of items,
+# one document) is cut at its least indented lines and the parts are paired.
+_DIRECT = 1000
+
+
+def _match(
+    old: list[str],
+    new: list[str],
+    here: tuple[int, int],
+    there: tuple[int, int],
+    codes: list[Opcode],
+) -> None:
+    """Append the opcodes of old[a1:a2] against new[b1:b2] (``here``, ``there``)."""
+    (a1, a2), (b1, b2) = here, there
+    if old[a1:a2] == new[b1:b2]:
+        _add(codes, ("equal", a1, a2, b1, b2))
+        return
+    if a2 - a1 + b2 - b1 > _DIRECT:
+        old_parts = _parts(old, a1, a2)
+        new_parts = _parts(new, b1, b2)
+        # Edits change lines inside the parts, not the parts' own first lines, so
+        # both sides have as many parts; when not, difflib matches the whole.
+        if len(old_parts) == len(new_parts) > 1:
+            for old_part, new_part in zip(old_parts, new_parts, strict=True):
+                _match(old, new, old_part, new_part, codes)
+            return
+    matcher = difflib.SequenceMatcher(None, old[a1:a2], new[b1:b2])
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        _add(codes, (tag, a1 + i1, a1 + i2, b1 + j1, b1 + j2))
+
+
+def _parts(lines: list[str], start: int, stop: int) -> list[tuple[int, int]]:
+    """lines[start:stop] cut before each line (after the first) indented least:
+    the items of a top-level list, the keys of a top-level mapping. Blank and
+    comment lines never start a part (a comment's indentation means nothing)."""
+    depth: list[tuple[int, int]] = []
+    for number in range(start + 1, stop):
+        line = lines[number]
+        content = line.lstrip(" ")
+        if content.strip() and not content.startswith("#"):
+            depth.append((len(line) - len(content), number))
+    if not depth:
+        return [(start, stop)]
+    least = min(indent for indent, _ in depth)
+    bounds = [start, *(number for indent, number in depth if indent == least), stop]
+    return list(itertools.pairwise(bounds))
+
+
+def _add(codes: list[Opcode], code: Opcode) -> None:
+    """Append, joining runs that meet at a document boundary as difflib would have
+    made them: equal runs into one (the grouping measures each equal run to decide
+    whether to split a hunk there), and changes into one change (difflib writes
+    all the lines between two matching blocks as one delete, insert or replace)."""
+    tag, i1, i2, j1, j2 = code
+    if i1 == i2 and j1 == j2:
+        return
+    if codes and (codes[-1][0] == "equal") == (tag == "equal"):
+        i1, j1 = codes[-1][1], codes[-1][3]
+        if tag != "equal":
+            tag = "replace" if i1 < i2 and j1 < j2 else "delete" if i1 < i2 else "insert"
+        codes[-1] = (tag, i1, i2, j1, j2)
+    else:
+        codes.append(code)
+
+
+def _documents(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Line ranges of the stream's documents: a new one begins at each line that
+    starts with a marker (``---`` or ``...`` then a blank or the end of the line;
+    YAML 1.2 §9.1.4: a marker is one even inside a scalar, so text cannot hide one)."""
+    text = "".join(lines)
+    if len(lines) == text.count("\n") + (not text.endswith("\n") and bool(text)):
+        # Every line break is "\n" (or "\r\n"): find the markers in C, count lines to them.
+        starts, number, at = [], 0, 0
+        for match in _MARKER.finditer(text):
+            number += text.count("\n", at, match.end())
+            at = match.end()
+            starts.append(number)
+    else:  # splitlines also breaks at "\r", "\v", "\f", "\x1c"-"\x1e", NEL, U+2028/9
+        starts = [
+            number
+            for number, line in enumerate(lines)
+            if line.startswith(_MARKERS) and line[3:4] in _AFTER_MARKER and number
+        ]
+    bounds = [0, *starts, len(lines)]
+    return list(itertools.pairwise(bounds))
 
 
 def colorize(diff: str) -> str:

@@ -414,8 +414,7 @@ def _unfix(
         note = notes.get(finding.document) if finding.fixed else None
         if note is not None:
             # The fix was dropped with the document's other edits: none is available now.
-            findings[i] = replace(
-                finding,
+            findings[i] = finding.replace(
                 fixed=False,
                 held=held,
                 safety=Safety.NONE,

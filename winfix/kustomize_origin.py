@@ -13,7 +13,6 @@ stream position and names the origin file instead.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -100,8 +99,7 @@ def relocate(
         candidates = cache[path]
         source = _in_source(finding, candidates) if candidates is not None else None
         if source is None:
-            out.append(dataclasses.replace(finding, template=path))
+            out.append(finding.replace(template=path))
         else:
-            out.append(dataclasses.replace(finding, file=path, line=source.line,
-                                           column=source.column))  # fmt: skip
+            out.append(finding.replace(file=path, line=source.line, column=source.column))
     return out

@@ -1,0 +1,102 @@
+"""The bench scripts run, at tiny sizes, and print every row they promise.
+
+No timing is asserted (benchmarks, not timed tests: the machine is shared and
+noisy); the figures' shapes are, so a broken script or a lost row fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+NUMBER = r"\d+(?:\.\d+)?"
+RATIO = rf"median {NUMBER}x \(runs: {NUMBER}(?:, {NUMBER})*\)"
+
+
+def bench(script: str, *args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    return done.stdout.splitlines()
+
+
+def test_run_compares_apply_with_the_c_loader() -> None:
+    lines = bench("run.py", "--resources", "20", "--repeats", "2")
+    assert lines[0] == "bundle: 20 resources, 0.0 MB"
+    assert re.fullmatch(rf"baseline yaml.load_all\(CSafeLoader\): median {NUMBER} s CPU", lines[1])
+    assert re.fullmatch(rf"winfix apply -: +median {NUMBER} s CPU", lines[2])
+    assert re.fullmatch(r"  commands: \S*winfix apply - --quiet < \S+bundle.yaml  vs  .*", lines[3])
+    assert re.fullmatch(rf"ratio winfix / baseline: {RATIO}", lines[4])
+    assert re.fullmatch(r"peak RSS: winfix \d+ MiB, baseline \d+ MiB", lines[5])
+    assert len(lines) == 6
+
+
+def test_diff_compares_diff_with_check_at_each_size() -> None:
+    lines = bench("diff.py", "--sizes", "10,30", "--repeats", "1")
+    assert lines[0].split() == [
+        "resources",
+        "MB",
+        "--check",
+        "s",
+        "--diff",
+        "s",
+        "ratio",
+        "diff/check",
+        "(runs)",
+    ]
+    for line, size in zip(lines[1:3], ("10", "30"), strict=True):
+        assert re.fullmatch(
+            rf" +{size} +{NUMBER} +{NUMBER} +{NUMBER}  {NUMBER}x \({NUMBER}\)", line
+        ), line
+    assert re.fullmatch(
+        r"commands: \S*winfix apply --diff --quiet FILE  vs  \S*winfix apply "
+        r"--check --quiet FILE",
+        lines[3],
+    )
+    assert lines[4] == "seconds: CPU time (user + system) of each child, median of the repeats"
+    assert len(lines) == 5
+
+
+def test_memory_reports_peak_rss_per_variant_and_size() -> None:
+    lines = bench("memory.py", "--sizes", "10,30", "--variants", "plain,dns,deployments")
+    assert lines[0].split() == [
+        "variant",
+        "resources",
+        "MB",
+        "peak",
+        "MiB",
+        "MiB/1k",
+        "more",
+        "target",
+    ]
+    rows = [line.split(None, 3) for line in lines[1:7]]
+    assert [(row[0], row[1]) for row in rows] == [
+        (variant, size) for variant in ("plain", "dns", "deployments") for size in ("10", "30")
+    ]
+    for line in lines[1:7]:
+        assert re.fullmatch(
+            rf"\w+ +\d+ +{NUMBER} +\d+ +(?:-?{NUMBER})?  (?:\d+ MiB at 50k|flat)", line
+        ), line
+    assert lines[7].startswith("command: ")
+    assert len(lines) == 8
+
+
+def test_jsonline_compares_one_line_with_indented() -> None:
+    lines = bench("jsonline.py", "--resources", "10", "--repeats", "1")
+    assert re.fullmatch(
+        rf"List of 10 resources: one line {NUMBER} MB, indented {NUMBER} MB", lines[0]
+    )
+    assert re.fullmatch(rf"one line: median {NUMBER} s CPU, peak RSS \d+ MiB", lines[1])
+    assert re.fullmatch(rf"indented: median {NUMBER} s CPU, peak RSS \d+ MiB", lines[2])
+    assert lines[3].startswith("commands: ")
+    assert re.fullmatch(rf"ratio one line / indented: {RATIO}", lines[4])
+    assert len(lines) == 5

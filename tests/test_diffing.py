@@ -1,0 +1,240 @@
+"""`--diff` output: document-by-document matching against difflib over the whole text.
+
+What is asserted, and why not more:
+- on every file of ../shared/corpus (safe and --unsafe-fixes output) the hunks are
+  exactly those of one ``difflib.SequenceMatcher`` over the whole text with its
+  popularity heuristic off (``autojunk=False``); where ``difflib.unified_diff``
+  (heuristic on) finds the same hunks, the text is byte-identical to its output.
+  With the heuristic on, a stream of more than 200 lines treats lines such as
+  ``---`` as junk and may align a change across a document marker instead of
+  keeping the marker as context (istio's bookinfo, microservices-demo): a
+  different patch, for the same change;
+- every patch, on the corpus and on generated multi-document streams, turns the
+  original into the fixed text with GNU ``patch`` — byte for byte;
+- on generated streams where no line repeats (so only one alignment exists) the
+  output is identical to ``difflib.unified_diff``'s. Where lines repeat, equally
+  long alignments exist and whole-text difflib's choice among them depends on the
+  neighbouring documents (``a, b, a`` -> ``a, a, a`` before a marker): there the
+  patch differs, and applies to the same result.
+"""
+
+from __future__ import annotations
+
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import CORPUS, corpus_files, require_tool
+from winfix import diffing, registry
+from winfix.config import Settings
+from winfix.engine import fix_text
+
+RULES = registry.all_rules()
+
+
+def reference(before: str, after: str, name: str) -> str:
+    """``difflib.unified_diff`` of the whole text, with diff(1)'s no-newline marks."""
+    lines = []
+    for line in difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+    ):
+        lines.append(line if line.endswith("\n") else line + "\n" + diffing.NO_NEWLINE)
+    return "".join(lines)
+
+
+def grouped(old: list[str], new: list[str], autojunk: bool) -> list[list[diffing.Opcode]]:
+    return list(difflib.SequenceMatcher(None, old, new, autojunk=autojunk).get_grouped_opcodes())
+
+
+def ours(old: list[str], new: list[str]) -> list[list[diffing.Opcode]]:
+    return list(diffing._Matched(diffing._opcodes(old, new)).get_grouped_opcodes())
+
+
+def patched(tmp: Path, before: str, diff: str) -> bytes:
+    """The original with the diff applied by GNU patch."""
+    original = tmp / "original.yaml"
+    original.write_bytes(before.encode("utf-8"))
+    out = tmp / "out.yaml"
+    subprocess.run(
+        [require_tool("patch"), "--quiet", "--batch", "-o", str(out), str(original)],
+        input=diff.encode("utf-8"),
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: str(p.relative_to(CORPUS)))
+def test_corpus_diff_matches_difflib(path: Path, unsafe: bool, tmp_path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fixed = fix_text(text, str(path), Settings(unsafe_fixes=unsafe), RULES).fixed
+    if fixed == text:
+        assert diffing.unified_diff(text, fixed, "f.yaml") == ""
+        return
+    old, new = text.splitlines(keepends=True), fixed.splitlines(keepends=True)
+    assert ours(old, new) == grouped(old, new, autojunk=False)
+    diff = diffing.unified_diff(text, fixed, "f.yaml")
+    if grouped(old, new, autojunk=True) == grouped(old, new, autojunk=False):
+        assert diff == reference(text, fixed, "f.yaml")
+    assert patched(tmp_path, text, diff) == fixed.encode("utf-8")
+
+
+LINES = st.sampled_from(
+    ["a: 1\n", "b: 2\n", "  - x\n", "  - y\n", "# c\n", "\n", "spec:\n", "k: v\n"]
+)
+MARKERS = st.sampled_from(["---\n", "--- # doc\n", "...\n---\n"])
+
+
+@st.composite
+def streams(draw: st.DrawFn, unique: bool) -> tuple[str, str]:
+    """A multi-document stream and the same stream with lines of some documents
+    changed, inserted or deleted — never its markers, as winfix's edits never are.
+    With ``unique``, no line occurs twice (markers included): then only one
+    alignment exists, and any correct matcher must find difflib's."""
+    serial = iter(range(10**6))
+
+    def line() -> str:
+        return f"k{next(serial)}: v\n" if unique else draw(LINES)
+
+    before: list[str] = []
+    after: list[str] = []
+    for index in range(draw(st.integers(1, 8))):
+        if index:
+            marker = f"--- # {index}\n" if unique else draw(MARKERS)
+            before.append(marker)
+            after.append(marker)
+        body = [line() for _ in range(draw(st.integers(0, 12)))]
+        changed = list(body)
+        for _ in range(draw(st.integers(0, 3))):
+            at = draw(st.integers(0, len(changed)))
+            action = draw(st.sampled_from(["insert", "delete", "replace"]))
+            if action == "insert":
+                changed.insert(at, line())
+            elif at < len(changed):
+                if action == "delete":
+                    del changed[at]
+                else:
+                    changed[at] = line()
+        before.extend(body)
+        after.extend(changed)
+    old, new = "".join(before), "".join(after)
+    if draw(st.booleans()):  # a missing final newline on either side
+        old = old.rstrip("\n") if draw(st.booleans()) else old
+        new = new.rstrip("\n") if draw(st.booleans()) else new
+    return old, new
+
+
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FAST
+@given(pair=streams(unique=False))
+def test_generated_streams_patch_to_the_fixed_text(pair: tuple[str, str], tmp_path: Path) -> None:
+    old, new = pair
+    diff = diffing.unified_diff(old, new, "s.yaml")
+    if old == new:
+        assert diff == ""
+    else:
+        assert patched(tmp_path, old, diff) == new.encode("utf-8")
+
+
+@FAST
+@given(pair=streams(unique=True))
+def test_generated_streams_of_unique_lines_diff_as_difflib(pair: tuple[str, str]) -> None:
+    old, new = pair
+    assert diffing.unified_diff(old, new, "s.yaml") == reference(old, new, "s.yaml")
+
+
+def test_hunks_merge_across_a_document_marker() -> None:
+    """Changes 3 lines either side of a marker share one hunk, as difflib joins them."""
+    first = [f"a{i}: 1\n" for i in range(10)]
+    second = [f"b{i}: 1\n" for i in range(10)]
+    old = "".join([*first, "---\n", *second])
+    new = old.replace("a8: 1\n", "a8: 2\n").replace("b1: 1\n", "b1: 2\n")
+    diff = diffing.unified_diff(old, new, "m.yaml")
+    assert diff == reference(old, new, "m.yaml")
+    assert diff.count("\n@@ ") == 1
+    assert "\n@@ -6,11 +6,11 @@\n" in diff
+
+
+def test_missing_final_newline_and_crlf() -> None:
+    old = "---\r\nkind: Pod\r\n---\r\nkind: Service\r\nname: x"
+    new = "---\r\nkind: Pod\r\n---\r\nkind: Service\r\nname: y"
+    assert diffing.unified_diff(old, new, "/abs/c.yaml") == (
+        "--- a/abs/c.yaml\n"
+        "+++ b/abs/c.yaml\n"
+        "@@ -2,4 +2,4 @@\n"
+        " kind: Pod\r\n"
+        " ---\r\n"
+        " kind: Service\r\n"
+        "-name: x\n"
+        "\\ No newline at end of file\n"
+        "+name: y\n"
+        "\\ No newline at end of file\n"
+    )
+    assert diffing.unified_diff(old, new, "<stdin>").startswith("--- a/stdin\n+++ b/stdin\n")
+
+
+def test_differing_document_counts_fall_back_to_the_whole_text() -> None:
+    old = "a: 1\n---\nb: 1\n"
+    new = "a: 2\nb: 1\n"
+    assert diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")
+
+
+def test_line_breaks_other_than_newline_split_as_splitlines_does() -> None:
+    """``str.splitlines`` also breaks at CR, NEL and U+2028 (as before this module
+    matched per document); the documents are then found line by line."""
+    old = "a: 1\r---\rb: 1\x85c: 1\n---\nd: 1\u2028e: 1\n"
+    new = "a: 2\r---\rb: 1\x85c: 2\n---\nd: 1\u2028e: 2\n"
+    assert diffing._documents(old.splitlines(keepends=True)) == [(0, 1), (1, 4), (4, 7)]
+    assert diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")
+
+
+def list_document(items: int, indent: int | None) -> str:
+    """One `kind: List` document of bench-shaped Deployments and Services."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from generate import json_list  # bench/ is a directory of scripts, not a package
+
+    return json_list(items, indent)
+
+
+@pytest.mark.parametrize("indent", [2, 4], ids=["json-indent-2", "json-indent-4"])
+def test_one_large_list_document_is_matched_part_by_part(indent: int, tmp_path: Path) -> None:
+    """A single document above the direct-matching size (40 items: 2,100+ lines) is
+    cut at its least indented lines, recursively down to the items: the patch
+    applies, and marks as many lines as difflib over the whole text does."""
+    text = list_document(40, indent)
+    fixed = fix_text(text, "list.json", Settings(), RULES).fixed
+    old, new = text.splitlines(keepends=True), fixed.splitlines(keepends=True)
+    assert len(old) + len(new) > diffing._DIRECT
+    diff = diffing.unified_diff(text, fixed, "list.json")
+    assert patched(tmp_path, text, diff) == fixed.encode("utf-8")
+    assert diffing.stats(diff) == diffing.stats(reference(text, fixed, "list.json"))
+    assert diffing.stats(diff) == (380, 340)
+
+
+def test_large_yaml_list_items_at_column_0() -> None:
+    """`items:` with its dashes at column 0: the items are among the least indented
+    lines, so each is matched alone."""
+    items = "".join(
+        f"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n"
+        + "".join(f"    k{k}: v{k}\n" for k in range(20))
+        for i in range(60)
+    )
+    old = f"apiVersion: v1\nkind: List\nitems:\n{items}"
+    new = old.replace("    k7: v7\n", "    k7: w7\n")
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    assert diffing._parts(a, 0, len(a))[:4] == [(0, 1), (1, 2), (2, 3), (3, 28)]
+    # difflib.unified_diff itself junks the 60-times repeated lines (autojunk) and
+    # writes 60 longer hunks; with the heuristic off it finds these.
+    assert ours(a, b) == grouped(a, b, autojunk=False)
+    assert diffing.stats(diffing.unified_diff(old, new, "l.yaml")) == (60, 60)

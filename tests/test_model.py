@@ -1,0 +1,87 @@
+"""Finding: immutable plain data, compact (issue 16), as the dataclass it replaced behaved."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import pytest
+
+from winfix.model import Finding, ResourceRef, Safety, Severity
+
+REF = ResourceRef("apps/v1", "Deployment", "web", "prod")
+
+
+def finding(**changes: Any) -> Finding:
+    fields: dict[str, Any] = {
+        "rule": "WIN102",
+        "rule_name": "pod-security-context",
+        "severity": Severity.WARNING,
+        "message": "fsGroup is ignored on Windows; removed",
+        "resource": REF,
+        "file": "web.yaml",
+        "line": 1200,
+        "column": 9,
+        "path": "spec.template.spec.securityContext.fsGroup",
+        "fixed": True,
+        "safety": Safety.SAFE,
+        "template": "web/templates/deployment.yaml",
+        "document": 3,
+        "current": 2000,
+    }
+    return Finding(**{**fields, **changes})
+
+
+def test_fields_read_back_as_given() -> None:
+    f = finding()
+    assert (f.rule, f.rule_name, f.severity, f.safety, f.fixed) == (
+        "WIN102",
+        "pod-security-context",
+        Severity.WARNING,
+        Safety.SAFE,
+        True,
+    )
+    assert (f.resource, f.file, f.line, f.column, f.template, f.document) == (
+        REF,
+        "web.yaml",
+        1200,
+        9,
+        "web/templates/deployment.yaml",
+        3,
+    )
+    assert (f.current, f.proposed) == (2000, None)
+    assert f.as_dict()["fixSafety"] == "safe"
+    assert not f.fix_available and not f.blocking
+
+
+def test_replace_changes_only_what_it_names() -> None:
+    f = finding()
+    unfixed = f.replace(fixed=False, message=f"{f.message} (not applied)")
+    assert (unfixed.fixed, unfixed.message) == (False, f"{f.message} (not applied)")
+    assert unfixed.fields() == {**f.fields(), "fixed": False, "message": unfixed.message}
+    assert f.fixed  # the original is unchanged
+    assert unfixed.fix_available
+
+
+def test_frozen_equal_by_value_and_copyable() -> None:
+    f = finding()
+    with pytest.raises(FrozenInstanceError):
+        f.line = 1  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del f.message
+    assert f == finding() and hash(f) == hash(finding())
+    assert f != finding(line=1201) and f != finding(fixed=False)
+    assert copy.copy(f) == f and copy.deepcopy(f) == f
+    assert pickle.loads(pickle.dumps(f)) == f
+    assert repr(f).startswith("Finding(rule='WIN102', rule_name='pod-security-context', ")
+
+
+def test_findings_of_one_kind_share_it_and_take_eleven_slots() -> None:
+    """The rule, name, severity, safety and outcome are one object for all such findings."""
+    a, b = finding(line=1), finding(line=2, resource=None)
+    assert a._kind is b._kind
+    assert finding(fixed=False)._kind is not a._kind
+    assert not hasattr(a, "__dict__")
+    assert len(Finding.__slots__) == 11
