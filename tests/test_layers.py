@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # registry lookups of images: a leaf package that knows only the settings
     ("images",),
     # the YAML layer: tree, emitter, splices, diffs
-    ("yamltree", "render", "emit", "yamlout", "edits", "diffing"),
+    ("yamltree", "emit", "yamlout", "edits", "diffing"),
     # Kubernetes views over the tree, and the Windows facts they are checked against
     ("resources", "optouts", "windows_paths", "windows_fields", "schema"),
     # the rules contract and the toolkit rules share (the admission checks included)
@@ -35,12 +35,21 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "runner",
         "patches",
         "explain",
-        "render_sources",
+        "render",
         "kustomize_origin",
     ),
     # front ends
-    ("cli", "krm", "kustomize_plugin", "postrender", "precommit", "hosts", "helm4", "bot",
-     "__main__"),
+    (
+        "cli",
+        "krm",
+        "kustomize_plugin",
+        "postrender",
+        "precommit",
+        "render_and_patch",
+        "helm4",
+        "bot",
+        "__main__",
+    ),
 )
 LAYER_OF = {name: index for index, names in enumerate(LAYERS) for name in names}
 

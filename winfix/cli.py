@@ -352,9 +352,9 @@ def apply(  # click passes every parameter by name
         if statistics:
             raise ConfigError("--statistics cannot be combined with --emit-patches, "
                               "--kustomize or --helm")
-        from winfix import hosts
+        from winfix import render_and_patch
 
-        code = hosts.run_apply(
+        code = render_and_patch.run_apply(
             targets, settings, rules, options,
             emit_patches=emit_patches, kustomize=kustomize, helm=helm,
         )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import yaml
 from yaml.events import AliasEvent, DocumentStartEvent
 
-from winfix.render import (
+from winfix.emit import (
     Style,
     block_item_lines,
     block_mapping_lines,

@@ -134,7 +134,7 @@ def _one_pass(
 ) -> FileResult:
     encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
     result = FileResult(name, text, text, encoding)
-    run = _Run(text, name, settings, rules, result, pinned=pinned)
+    run = _StreamRun(text, name, settings, rules, result, pinned=pinned)
     run.stream.images = images
     try:
         for document in iter_documents(text, name):
@@ -155,7 +155,7 @@ def _one_pass(
     return result
 
 
-class _Run:
+class _StreamRun:
     """One stream, read document by document.
 
     A document is finished as soon as it is read — every rule runs on it in id

@@ -50,7 +50,7 @@ _HEADER = (
 
 
 @dataclass(frozen=True)
-class Target:
+class PatchTarget:
     api_version: str
     kind: str
     name: str
@@ -75,7 +75,7 @@ class Target:
 
 @dataclass
 class ResourcePatch:
-    target: Target
+    target: PatchTarget
     ops: list[Op]
     source: str  # the file (or "<stdin>") the resource came from
 
@@ -189,13 +189,15 @@ def _objects(document: Any) -> list[Any]:
     return [document]
 
 
-def _target(obj: dict[str, Any]) -> Target | None:
+def _target(obj: dict[str, Any]) -> PatchTarget | None:
     metadata = obj.get("metadata") or {}
     api_version, kind, name = obj.get("apiVersion"), obj.get("kind"), metadata.get("name")
     if not (api_version and kind and name):
         return None
     namespace = metadata.get("namespace")
-    return Target(str(api_version), str(kind), str(name), str(namespace) if namespace else None)
+    return PatchTarget(
+        str(api_version), str(kind), str(name), str(namespace) if namespace else None
+    )
 
 
 def _load_all(text: str, name: str) -> list[Any]:
@@ -285,7 +287,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def _file_name(target: Target, used: set[str]) -> str:
+def _file_name(target: PatchTarget, used: set[str]) -> str:
     parts = [target.kind, target.namespace or "", target.name]
     base = "-".join(_UNSAFE.sub("-", p.lower()).strip("-") for p in parts if p) or "resource"
     base = base[:_MAX_BASE].strip(".-") or "resource"
@@ -297,7 +299,7 @@ def _file_name(target: Target, used: set[str]) -> str:
 
 
 def _check_unique(patches: list[ResourcePatch]) -> None:
-    seen: dict[Target, str] = {}
+    seen: dict[PatchTarget, str] = {}
     for patch in patches:
         if patch.target in seen:
             raise WinfixError(

@@ -1,152 +1,85 @@
-"""Render new YAML text (scalars and block or flow collections) in a document's style.
+"""Render a Kustomize directory or a Helm chart: the one module that runs helm or kustomize.
 
-Only content that transforms create goes through here; original text is never
-re-rendered. Scalars are quoted whenever a YAML 1.1 or 1.2 reader could take
-them for anything but a string (``"10.0.20348"``, ``"false"``, ``"0755"``).
+``winfix apply --kustomize DIR`` runs ``kustomize build DIR`` (or ``kubectl
+kustomize DIR`` when only kubectl is installed); ``winfix apply --helm CHART
+[-- helm template args]`` runs ``helm template CHART ARGS``. The rendered
+stream is then fixed like stdin: printed fixed, or as a diff with ``--diff``.
+The bot's patch overlays render their sources the same way (``source_command``).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 
-from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
+from winfix.errors import WinfixError
 
-# A plain scalar must not start with an indicator, contain ": " or " #", or end with ":".
-# A leading "-" is fine when it is not an indicator ("- ", "-" alone) or "---" ("--flag").
-_PLAIN_SAFE = re.compile(
-    r"^(?:[A-Za-z0-9_./\\$(]|-(?![- ]|$)|--(?![- ]|$))[A-Za-z0-9_./\\$()=@+,:\- ]*\Z"
-)
-# Strings that YAML 1.1 (go-yaml v2, PyYAML) or 1.2 (go-yaml v3) would read as
-# something other than a string: numbers, booleans, nulls, dates, sexagesimals.
-_NOT_STRING = re.compile(
-    r"""^(?:
-      [-+]?(?:[0-9][0-9_]*)?\.?[0-9._]*(?:[eE][-+]?[0-9]+)?   # ints, floats, 1.2.3-ish
-    | [-+]?0[xXoObB][0-9a-fA-F_]+
-    | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-    | (?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)
-    | (?:null|Null|NULL|~)
-    | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*
-    | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
-    )\Z""",
-    re.VERBOSE,
-)
+RENDER_TIMEOUT = 300  # seconds; a render that hangs must not hang winfix forever
 
 
-@dataclass(frozen=True)
-class Style:
-    """Indentation habits of the text around an insertion point."""
-
-    map_step: int = 2  # a nested mapping's keys sit this far right of their parent key
-    seq_indent: int = 2  # a block sequence's dash sits this far right of its parent key
-    newline: str = "\n"
-    json: bool = False  # the surrounding flow collections quote keys like JSON
-    item_step: int = 2  # a list item's content sits this far right of its dash ("-   name")
+class RenderError(WinfixError):
+    """The renderer is missing or failed."""
 
 
-def plain_ok(text: str) -> bool:
-    return (
-        bool(text)
-        and _PLAIN_SAFE.match(text) is not None
-        and _NOT_STRING.match(text) is None
-        and ": " not in text
-        and " #" not in text
-        and not text.endswith((":", " "))
+def kustomize_command(directory: str, extra: Sequence[str] = ()) -> list[str]:
+    kustomize = shutil.which("kustomize")
+    if kustomize is not None:
+        return [kustomize, "build", directory, *extra]
+    kubectl = shutil.which("kubectl")
+    if kubectl is not None:
+        return [kubectl, "kustomize", directory, *extra]
+    raise RenderError(
+        "--kustomize needs `kustomize` or `kubectl` on PATH; install one, or pipe "
+        "`kustomize build DIR | winfix apply -`"
     )
 
 
-def _plain_in_flow(text: str) -> bool:
-    """Plain text that means the same inside a flow collection as in block context."""
-    return bool(text) and not any(ch in text for ch in ",[]{}#\n") and ": " not in text
-
-
-def scalar_text(node: Scalar, style: Style, quote: str | None = None) -> str:
-    """Text for a new scalar; ``quote`` asks for the style of the value it replaces."""
-    if not node.is_new and node.style is None and _plain_in_flow(node.value):
-        # An original plain scalar moved by a fix: the same text reads as the same value
-        # (``1000`` stays an int; quoting it would make it a string).
-        return node.value
-    value = node.pyvalue if node.is_new else node.value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    text = str(value)
-    if style.json or quote == '"':
-        return json.dumps(text)
-    if quote == "'" and "\n" not in text:
-        return "'" + text.replace("'", "''") + "'"
-    if plain_ok(text):
-        return text
-    return json.dumps(text)
-
-
-def key_text(key: str, style: Style) -> str:
-    if style.json:
-        return json.dumps(key)
-    return key if plain_ok(key) else json.dumps(key)
-
-
-def is_block_value(node: Node) -> bool:
-    """Whether a new node renders as block lines (a non-empty collection)."""
-    node = deref(node)
-    if isinstance(node, Mapping):
-        return len(node) > 0
-    if isinstance(node, Sequence):
-        return len(node) > 0
-    return False
-
-
-def inline_text(node: Node, style: Style, quote: str | None = None) -> str:
-    """A node as a single-line (flow) value; ``quote`` is the quoting of sibling strings."""
-    node = deref(node)
-    if isinstance(node, Scalar):
-        return scalar_text(node, style, quote=quote)
-    if isinstance(node, Mapping):
-        inner = ", ".join(
-            f"{key_text(k, style)}: {inline_text(v, style, quote)}" for k, v in node.items()
+def helm_command(chart: str, extra: Sequence[str] = ()) -> list[str]:
+    helm = shutil.which("helm")
+    if helm is None:
+        raise RenderError(
+            "--helm needs `helm` on PATH (https://helm.sh/docs/intro/install/); or pipe "
+            "`helm template CHART | winfix apply -`"
         )
-        return "{" + inner + "}"
-    if isinstance(node, Sequence):
-        return "[" + ", ".join(inline_text(v, style, quote) for v in node) + "]"
-    raise TypeError(f"cannot render {type(node).__name__}")
+    return [helm, "template", chart, *extra]
 
 
-def block_pair_lines(key: str, value: Node, indent: int, style: Style) -> list[str]:
-    """``key: value`` at column ``indent``, nested content in block style."""
-    pad = " " * indent
-    value = deref(value)
-    head = f"{pad}{key_text(key, style)}:"
-    if not is_block_value(value):
-        return [f"{head} {inline_text(value, style)}"]
-    if isinstance(value, Mapping):
-        return [head, *block_mapping_lines(value, indent + style.map_step, style)]
-    assert isinstance(value, Sequence)
-    return [head, *block_sequence_lines(value, indent + style.seq_indent, style)]
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def block_mapping_lines(mapping: Mapping, indent: int, style: Style) -> list[str]:
-    lines: list[str] = []
-    for key, value in mapping.items():
-        lines.extend(block_pair_lines(key, value, indent, style))
-    return lines
+def source_command(source: Path, shown: str) -> list[str]:
+    """The command that renders a chart folder (``Chart.yaml``) or a Kustomize folder.
+
+    ``shown`` names the folder in messages (the path the user wrote)."""
+    if (source / "Chart.yaml").is_file():
+        if shutil.which("helm") is None:
+            raise RenderError(f"{shown} is a Helm chart and helm is not installed")
+        return helm_command(str(source), ["--name-template", source.name])
+    if any((source / name).is_file() for name in KUSTOMIZATION_NAMES):
+        if shutil.which("kustomize") is None and shutil.which("kubectl") is None:
+            raise RenderError(f"rendering {shown} needs kubectl or kustomize")
+        return kustomize_command(str(source))
+    raise RenderError(f"{shown} has neither Chart.yaml nor kustomization.yaml")
 
 
-def block_sequence_lines(sequence: Sequence, indent: int, style: Style) -> list[str]:
-    lines: list[str] = []
-    pad = " " * indent
-    for item in sequence:
-        lines.extend(block_item_lines(item, pad, indent, style))
-    return lines
-
-
-def block_item_lines(item: Node, pad: str, indent: int, style: Style) -> list[str]:
-    item = deref(item)
-    dash = pad + "-" + " " * (style.item_step - 1)
-    if isinstance(item, Mapping) and len(item) > 0:
-        inner = block_mapping_lines(item, indent + style.item_step, style)
-        return [dash + inner[0].lstrip(), *inner[1:]]
-    return [dash + inline_text(item, style)]
+def render(command: list[str]) -> bytes:
+    """Run the renderer; its stderr is the user's, a failure is a one-line RenderError."""
+    shown = " ".join(command[1:2]) if command else ""
+    tool = command[0].rsplit("/", 1)[-1] if command else "renderer"
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, timeout=RENDER_TIMEOUT, check=False
+        )
+    except FileNotFoundError:
+        raise RenderError(f"cannot run {tool}: not found") from None
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"`{tool} {shown}` did not finish in {RENDER_TIMEOUT} s") from None
+    if completed.returncode != 0:
+        detail = completed.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = detail[-1] if detail else f"exit code {completed.returncode}"
+        raise RenderError(f"`{tool} {shown}` failed: {last}")
+    if not completed.stdout.strip():
+        raise RenderError(f"`{tool} {shown}` rendered nothing")
+    return completed.stdout

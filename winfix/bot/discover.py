@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from winfix.render_sources import KUSTOMIZATION_NAMES
+from winfix.render import KUSTOMIZATION_NAMES
 from winfix.settings import DEFAULT_BRANCH, DEFAULT_TITLE, BotSettings, Overlay
 
 __all__ = [  # the bot's names, some declared with the other options in winfix.settings

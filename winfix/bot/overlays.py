@@ -6,7 +6,7 @@ and hands the result to :mod:`winfix.patches`, which writes a Kustomize Componen
 JSON6902 patches (plus a Flux ``postRenderers`` snippet) at the configured path.
 
 Rendering: ``rendered:`` names a committed file that already holds the rendered
-output; otherwise ``winfix.render_sources`` renders the folder (``helm template``
+output; otherwise ``winfix.render`` renders the folder (``helm template``
 for a chart, ``kustomize build`` or ``kubectl kustomize`` for a kustomization).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from winfix import render_sources
+from winfix import render
 from winfix.bot.discover import Overlay
 from winfix.engine import FileResult, fix_text
 from winfix.errors import ConfigError, WinfixError
@@ -37,14 +37,14 @@ def render_source(worktree: Path, overlay: Overlay) -> str:
     if not source.is_dir():
         raise ConfigError(f"bot.overlays: {overlay.source} is not a folder of the repository")
     try:
-        command = render_sources.source_command(source, overlay.source)
-    except render_sources.RenderError as exc:
+        command = render.source_command(source, overlay.source)
+    except render.RenderError as exc:
         what = "helm" if (source / "Chart.yaml").is_file() else "kubectl or kustomize"
         raise ConfigError(
             f"bot.overlays: {exc}; install {what} or commit the rendered output and name it "
             "with `rendered:`"
         ) from None
-    return render_sources.render(command).decode("utf-8")
+    return render.render(command).decode("utf-8")
 
 
 def _snapshot(folder: Path) -> dict[str, str]:

@@ -145,7 +145,7 @@ def run_bot(options: BotOptions) -> BotResult:
         assert token is not None
         api = GitHub(env.get("GITHUB_API_URL") or DEFAULT_API_URL, token,
                      sleep=options.sleep or _default_sleep)
-    run = _Run(options, git, root, settings, config, branch, owner_repo[0], owner_repo[1],
+    run = _BotRun(options, git, root, settings, config, branch, owner_repo[0], owner_repo[1],
                remote_url, auth, api, out, err)
     try:
         return run.go()
@@ -180,7 +180,7 @@ def _repository(env: Mapping[str, str], remote_url: str) -> tuple[str, str]:
 
 
 @dataclass
-class _Run:
+class _BotRun:
     """Everything one bot run knows; the steps are its methods."""
 
     options: BotOptions

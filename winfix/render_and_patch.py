@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-from winfix import patches, render_sources
+from winfix import patches, render
 from winfix.errors import ConfigError
 from winfix.rules import Rule
 from winfix.runner import Mode, Options, run
@@ -36,11 +36,11 @@ def run_apply(
     if kustomize or helm:
         # PATHS go to the renderer (after `--`): `-- --enable-helm`, `-- -f values.yaml`.
         command = (
-            render_sources.kustomize_command(kustomize, paths)
+            render.kustomize_command(kustomize, paths)
             if kustomize
-            else render_sources.helm_command(helm or "", paths)
+            else render.helm_command(helm or "", paths)
         )
-        rendered = io.BytesIO(render_sources.render(command))
+        rendered = io.BytesIO(render.render(command))
         return _run(["-"], settings, rules, options, emit_patches=emit_patches, stdin=rendered)
     if not paths:
         raise ConfigError("give at least one PATH, or '-' for stdin")
