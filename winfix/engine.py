@@ -240,7 +240,7 @@ class _StreamRun:
     def finish(self) -> None:
         crashed: set[int] = set()
         for rule in self.rules:
-            self.stream.begin_rule(rule.id)
+            self.stream.begin_rule()
             for document, resources, plans in self.kept:
                 if document.index in crashed:
                     continue

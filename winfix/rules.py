@@ -158,7 +158,7 @@ class StreamInfo:
         self._once.add(key)
         return True
 
-    def begin_rule(self, rule_id: str) -> None:
+    def begin_rule(self) -> None:
         """Start a rule's pass over the whole (now complete) stream."""
         self._memo.clear()
         self._caching = True

@@ -16,7 +16,7 @@ import sys
 from array import array
 from bisect import bisect_right, insort
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import yaml
@@ -438,27 +438,6 @@ class Mapping(Node):
             return created
         return None
 
-    def rename(self, old: str, new: str) -> None:
-        """Give the pair at ``old`` the key ``new`` (its value and position kept)."""
-        pair = self._lookup(old)
-        if pair is None:
-            found = self.merged_pair(old) if self.merges is not None else None
-            if found is None:
-                raise KeyError(old)
-            found[0].rename(old, new)
-            return
-        replacement = Pair(Scalar(new, pyvalue=new), pair.value)
-        self.delete_pair_at(pair)
-        self.pairs.append(replacement)
-        self._keys = None
-
-    def delete_pair_at(self, pair: Pair) -> None:
-        self.touch()
-        if pair.is_new:
-            self.pairs.remove(pair)
-        else:
-            pair.deleted = True
-
 
 class Sequence(Node):
     __slots__ = ("entries", "flow")
@@ -573,9 +552,6 @@ class Document:
     end: int
     line: int  # 0-based line of the content start
     preamble_start: int  # end of the previous document: comments between belong to this one
-    explicit_start: bool = False
-    anchors: dict[str, Node] = field(default_factory=dict)
-    has_aliases: bool = False
 
 
 _TEMPLATE_MARK = re.compile(r"\{\{")
@@ -654,7 +630,6 @@ def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]
         if type(event) is StreamEndEvent:
             return
         assert type(event) is DocumentStartEvent
-        explicit = bool(event.explicit)
         anchors: dict[str, Node] = {}
         state = _BuildState(anchors, name, lines, get_event)
         root = state.node(get_event())
@@ -669,9 +644,6 @@ def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]
             end=end_event.end_mark.index,
             line=event.end_mark.line if root is None else root.line,
             preamble_start=previous_end,
-            explicit_start=explicit,
-            anchors=anchors,
-            has_aliases=state.has_aliases,
         )
         previous_end = end_event.end_mark.index
         index += 1
@@ -683,7 +655,6 @@ class _BuildState:
         "anchor_sizes",
         "anchors",
         "expanded",
-        "has_aliases",
         "name",
         "src",
         "text",
@@ -704,7 +675,6 @@ class _BuildState:
         self.name = name
         self.src = src
         self.text = src.text
-        self.has_aliases = False
 
     def _size(self, target: Node) -> int:
         """Nodes an alias of ``target`` expands to, nested aliases expanded (memoized).
@@ -822,7 +792,6 @@ class _BuildState:
                 target = anchors.get(name)
                 if target is None:  # pragma: no cover - libyaml reports it first
                     raise self.error(f"unknown alias *{name}", mark)
-                self.has_aliases = True
                 src.aliased.setdefault((target.start, target.end), mark.index)
                 completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
                 # Billion laughs: count what every alias expands to, for the document.
