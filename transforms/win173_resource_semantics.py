@@ -2,8 +2,8 @@
 
 ## What it does
 Reports one informational finding per pod template that sets CPU requests or
-memory limits on any container, naming the containers, whether or not the
-workload already targeted Windows (the semantics are the same).
+memory limits on any container, naming the containers. Workloads that already
+targeted Windows in the input are not reported.
 
 ## Why (Windows nodes)
 The Windows kubelet passes only CPU *limits* to the runtime (as
@@ -28,10 +28,13 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
+from winfix.windows_target import written_for_windows
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
+        if written_for_windows(pod):
+            continue
         cpu_requests: list[str] = []
         memory_limits: list[str] = []
         for container in pod.containers():

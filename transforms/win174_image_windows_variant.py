@@ -19,8 +19,7 @@ For each container `image`:
   known offline. Images that are Windows by name (`mcr.microsoft.com/windows/...`,
   `servercore`, `nanoserver`) are not reported.
 
-Workloads that already targeted Windows in the input keep their images (no
-image-map replacement); the informational finding is made for them too.
+Workloads that already targeted Windows in the input are left alone.
 
 ## Why (Windows nodes)
 A Windows node runs only Windows images, with process isolation, so the image
@@ -95,9 +94,8 @@ def lookup(image: str, image_map: tuple[tuple[str, str], ...]) -> tuple[str, str
 def check(resource: Resource, ctx: RuleContext) -> None:
     image_map = ctx.settings.image_map
     for pod in ctx.pod_templates():
-        # A workload written for Windows keeps its images (its author chose them); the note
-        # that a variant cannot be checked offline holds for it all the same.
-        replace = not written_for_windows(pod)
+        if written_for_windows(pod):
+            continue
         for container in pod.containers():
             image = container.node.get_str("image")
             if not image:
@@ -105,7 +103,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             field = f"{container.path}.image"
             at = container.node.get("image")
             found = lookup(image, image_map)
-            if found is not None and replace:
+            if found is not None:
                 key, target = found
                 if target == image:
                     continue
