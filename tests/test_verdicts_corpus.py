@@ -10,8 +10,8 @@ Expected, and defended in the report of issue 10:
   not give what they read);
 - newrelic: blocked (host /dev, hostPID), and still blocked as HostProcess
   (/dev is a Linux kernel interface);
-- spire-agent: blocked without --unsafe-fixes (privileged, hostPID), a HostProcess
-  pod with them;
+- spire-agent: blocked without --unsafe-fixes (privileged, hostPID); with them a
+  HostProcess pod to review (its images must be Windows HostProcess builds);
 - tigera-operator: blocked (hostNetwork, to run before the CNI is up);
 - ingress-nginx: placed on Windows, with what to review.
 """
