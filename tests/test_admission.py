@@ -810,4 +810,8 @@ def test_apply_exits_1_when_the_self_check_finds_what_no_rule_fixed(
         "pod sets true: the API server requires identical values when both are set; remove the "
         "container's value or make them equal",
     ]
-    assert result.err_lines[-1] == "winfix: 0 fixed, 2 errors need a human, 0 of 1 file changed"
+    # the warning: WIN100 asks to confirm that the sidecar's image "x" is a Windows build
+    assert result.err_lines[-1] == (
+        "winfix: 0 fixed, 2 errors need a human, 1 warning, 0 of 1 file changed"
+    )
+    assert any(" WIN100 warning: spec.containers[1].image: " in line for line in result.err_lines)
