@@ -67,16 +67,12 @@ def test_a_windows_pod_passes() -> None:
 
 
 def test_pod_level_forbidden_fields_are_errors_whatever_the_value() -> None:
+    # hostPID/hostIPC are plain bools in the internal API: validateWindows rejects only true
+    # (windows_fields.TRUE_ONLY_FIELDS); hostUsers is a *bool, rejected when set at all.
     text = with_spec(
         "  hostPID: false\n  hostUsers: true\n  securityContext:\n    runAsUser: 1000\n"
     )
     assert violations(text) == [
-        (
-            "spec.hostPID",
-            "spec.hostPID is set: the API server rejects it for a Windows pod "
-            "(spec.os.name: windows), whatever its value; remove it",
-            True,
-        ),
         (
             "spec.hostUsers",
             "spec.hostUsers is set: the API server rejects it for a Windows pod "
@@ -88,6 +84,18 @@ def test_pod_level_forbidden_fields_are_errors_whatever_the_value() -> None:
             "spec.securityContext.runAsUser is set: the API server rejects it for a Windows pod "
             "(spec.os.name: windows), whatever its value; remove it (Windows has no UIDs: use "
             "securityContext.windowsOptions.runAsUserName)",
+            True,
+        ),
+    ]
+
+
+def test_host_pid_and_ipc_are_rejected_only_when_true() -> None:
+    text = with_spec("  hostPID: true\n  hostIPC: false\n")
+    assert violations(text) == [
+        (
+            "spec.hostPID",
+            "spec.hostPID is set: the API server rejects it for a Windows pod "
+            "(spec.os.name: windows) when true; remove it",
             True,
         ),
     ]
@@ -712,8 +720,7 @@ def test_check_exits_1_and_names_the_field_and_writes_nothing(cli: Cli, tmp_path
     assert result.err == (
         "bad.yaml: Pod web\n"
         "  bad.yaml:9:12: WIN900 error: spec.hostPID: self-check: spec.hostPID is set: the API "
-        "server rejects it for a Windows pod (spec.os.name: windows), whatever its value; remove "
-        "it\n"
+        "server rejects it for a Windows pod (spec.os.name: windows) when true; remove it\n"
         "winfix: 1 error needs a human, 1 file checked\n"
     )
     assert target.read_text(encoding="utf-8") == BAD
@@ -803,4 +810,8 @@ def test_apply_exits_1_when_the_self_check_finds_what_no_rule_fixed(
         "pod sets true: the API server requires identical values when both are set; remove the "
         "container's value or make them equal",
     ]
-    assert result.err_lines[-1] == "winfix: 0 fixed, 2 errors need a human, 0 of 1 file changed"
+    # the warning: WIN100 asks to confirm that the sidecar's image "x" is a Windows build
+    assert result.err_lines[-1] == (
+        "winfix: 0 fixed, 2 errors need a human, 1 warning, 0 of 1 file changed"
+    )
+    assert any(" WIN100 warning: spec.containers[1].image: " in line for line in result.err_lines)

@@ -300,7 +300,10 @@ def test_first_run_commits_pushes_and_opens_the_pull_request(world: World) -> No
         f"winfix-bot <{BOT_EMAIL}>|winfix-bot <{BOT_EMAIL}>"
     )
     changed = world.remote_git("diff", "--name-only", main, tip).splitlines()
-    assert changed == ["apps/agent.yml", "apps/web/deployment.yaml"]
+    # The privileged agent is blocked (no host signals, so no HostProcess conversion): it is
+    # left byte-identical, so it is not among the changed files.
+    assert changed == ["apps/web/deployment.yaml"]
+    assert world.remote_git("show", f"{tip}:apps/agent.yml") + "\n" == PRIVILEGED
     assert world.remote_git("show", f"{tip}:apps/web/deployment.yaml") + "\n" == _fixed(
         DEPLOYMENT, "apps/web/deployment.yaml")
     message = world.remote_git("log", "-1", "--format=%B", tip)
@@ -468,8 +471,8 @@ def test_dry_run_prints_diff_and_body_and_touches_nothing(world: World) -> None:
     assert result.outcome is Outcome.DRY_RUN and result.exit_code == 0
     assert world.server.take() == []  # not even a GET
     assert world.remote_git("for-each-ref") == before
-    assert out.startswith("--- a/apps/agent.yml\n+++ b/apps/agent.yml\n")
-    assert "+++ b/apps/web/deployment.yaml\n" in out
+    assert out.startswith("--- a/apps/web/deployment.yaml\n+++ b/apps/web/deployment.yaml\n")
+    assert "+++ b/apps/agent.yml\n" not in out  # blocked: left as it was
     assert (f"\n---- pull request: {DEFAULT_TITLE} ({DEFAULT_BRANCH} -> main) ----\n"
             "## Windows fixes for Kubernetes manifests\n") in out
     assert out.endswith(f"<!-- winfix:content-hash={result.content_hash} -->\n")
@@ -770,8 +773,7 @@ def test_kustomize_base_gets_a_patch_overlay_not_edits(tmp_path: Path) -> None:
         tip = w.remote_sha("refs/heads/winfix/overlay")
         main = w.remote_sha("refs/heads/main")
         changed = w.remote_git("diff", "--name-only", str(main), str(tip)).splitlines()
-        assert changed == [
-            "apps/agent.yml",
+        assert changed == [  # apps/agent.yml is blocked: not changed
             "overlays/windows-fixes/flux-postrenderers.yaml",
             "overlays/windows-fixes/kustomization.yaml",
             "overlays/windows-fixes/patches/deployment-shop-web.yaml",

@@ -292,8 +292,8 @@ def test_helm4_user_sees_blocked_workloads_rules_and_the_report(
         findings, stream = text.split(STREAM_HEADER)
         assert findings.startswith("winfix post-renderer report (Helm 4 does not show it")
         assert findings.rstrip().splitlines()[-1] == (
-            "winfix: 4 fixed, 2 errors need a human, 1 of 1 file changed"
-        )  # the summary line, as Helm 3 users see it
+            "winfix: 0 fixed, 2 errors need a human, 3 warnings, 0 of 1 file changed"
+        )  # the summary line, as Helm 3 users see it: blocked, so nothing of it is fixed
         # The positions point into the stream, which the report carries.
         position = re.search(r"<stdin>:(\d+):(\d+): WIN142 error: ", findings)
         assert position is not None
@@ -381,15 +381,16 @@ def test_warnings_of_a_successful_render_reach_the_terminal(
     helm: str = request.getfixturevalue(version)
     env: dict[str, str] = request.getfixturevalue(f"{version}_env")
     entry = HELM3_ENTRIES["winfix-post-renderer"] if version == "helm3" else HELM4_ENTRIES["plugin"]
-    command = [helm, "template", "rel", str(charts["agent"]), *entry]
+    # /var/log exists on Windows nodes (no finding); /L/logs is the folder C:\\L\\logs, which
+    # WIN150 warns about, with an unsafe fix to the drive L:.
+    command = [helm, "template", "rel", str(charts["agent"]), "--set", "logDir=/L/logs", *entry]
     code, out, err, terminal = run_with_terminal(command, env=env, cwd=tmp_path, scratch=tmp_path)
     assert (code, err) == (0, b"")
     assert self_check(out.decode()) == []
     assert terminal.decode() == (
-        "winfix: DaemonSet rel-agent (agent/templates/daemonset.yaml): WIN154 warning: "
-        "hostPath volume 'logs': /var/log is a Linux host path; on Windows it is C:\\var\\log, "
-        "which holds Windows files, not what Linux keeps there "
-        "[unsafe fix available: --unsafe-fixes]\n"
+        "winfix: DaemonSet rel-agent (agent/templates/daemonset.yaml): WIN150 warning: "
+        "container 'agent': mountPath /L/logs is the folder C:\\L\\logs on Windows, not the "
+        "drive L: (only a bare L: is a drive mount) [unsafe fix available: --unsafe-fixes]\n"
         "winfix: 1 unsafe fix(es) available with --post-renderer-args=--unsafe-fixes\n"
     )
 

@@ -358,7 +358,7 @@ spec:
           image: mcr.microsoft.com/windows/nanoserver:ltsc2022
           volumeMounts:
             - name: logs
-              mountPath: /var/log
+              mountPath: /L/logs
       volumes:
         - name: logs
           hostPath:
@@ -446,12 +446,12 @@ def test_warnings_on_success_reach_the_terminal_as_kustomize_drops_stderr(
         .replace("  name: prod-node-agent\n", "  name: prod-node-agent\n  annotations:\n"
                  "    config.kubernetes.io/origin: |\n      path: ../base/agent.yaml\n", 1)
     )  # fmt: skip
-    where = _position(NODE_AGENT, "/var/log")  # the hostPath: the last /var/log
+    where = _position(NODE_AGENT, "/L/logs")  # the mountPath WIN150 warns about
     assert terminal.decode() == (
         "../base/agent.yaml: DaemonSet prod-node-agent\n"
-        f"  ../base/agent.yaml:{where}: WIN154 warning: spec.template.spec.volumes[0]"
-        ".hostPath.path: hostPath volume 'logs': /var/log is a Linux host path; on Windows it "
-        "is C:\\var\\log, which holds Windows files, not what Linux keeps there "
+        f"  ../base/agent.yaml:{where}: WIN150 warning: spec.template.spec.containers[0]"
+        ".volumeMounts[0].mountPath: container 'agent': mountPath /L/logs is the folder "
+        "C:\\L\\logs on Windows, not the drive L: (only a bare L: is a drive mount) "
         "[unsafe fix available: --unsafe-fixes]\n"
         "winfix kustomize plugin: 1 unsafe fix(es) available with `unsafe-fixes: true` in "
         "the WindowsFix config\n"
@@ -468,10 +468,10 @@ def test_plugin_prints_warnings_on_stderr_on_success(tmp_path: Path) -> None:
     assert result.stdout.decode() == winfix_fixed(NODE_AGENT)
     assert result.stderr.decode().splitlines() == [
         "<kustomize>: DaemonSet node-agent",
-        f"  <kustomize>:{_position(NODE_AGENT, '/var/log')}: WIN154 warning: "
-        "spec.template.spec.volumes[0].hostPath.path: hostPath volume 'logs': /var/log is a "
-        "Linux host path; on Windows it is C:\\var\\log, which holds Windows files, not what "
-        "Linux keeps there [unsafe fix available: --unsafe-fixes]",
+        f"  <kustomize>:{_position(NODE_AGENT, '/L/logs')}: WIN150 warning: "
+        "spec.template.spec.containers[0].volumeMounts[0].mountPath: container 'agent': "
+        "mountPath /L/logs is the folder C:\\L\\logs on Windows, not the drive L: (only a "
+        "bare L: is a drive mount) [unsafe fix available: --unsafe-fixes]",
         "winfix kustomize plugin: 1 unsafe fix(es) available with `unsafe-fixes: true` in the "
         "WindowsFix config",
     ]

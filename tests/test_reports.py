@@ -161,6 +161,31 @@ def test_json_report(cli: Cli, tmp_path: Path) -> None:
             "remainingErrors": 0,
         },
         "findings": EXPECTED_FINDINGS,
+        # placed on Windows; the two warnings nothing fixed are what to review
+        "workloads": [
+            {
+                "resource": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": "shop-web",
+                    "namespace": "shop",
+                },
+                "file": "<stdin>",
+                "line": 9,
+                "verdict": "review",
+                "reasons": [
+                    {
+                        "rule": f["rule"],
+                        "field": f["path"],
+                        "message": f["message"],
+                        "line": f["line"],
+                    }
+                    for f in EXPECTED_FINDINGS
+                    if not f["fixed"] and f["severity"] == "warning"
+                ],
+                "template": "shop/templates/deployment.yaml",
+            }
+        ],
     }
 
 
@@ -215,15 +240,24 @@ def test_github_annotations(cli: Cli) -> None:
 def test_github_annotations_in_check_mode_keep_the_severity(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "out dir").mkdir()
     (tmp_path / "out dir" / "all,in:one.yaml").write_text(HELM, encoding="utf-8")
-    result = cli("apply", "--select", "WIN002", "--check", "--format", "github", "./out dir")
+    # WIN002 and WIN004 together leave nothing that blocks the Deployment (with WIN002 alone
+    # the self-check would block it on the Linux pod label, and nothing would be fixed).
+    result = cli(
+        "apply", "--select", "WIN002,WIN004", "--check", "--format", "github", "./out dir"
+    )
     assert result.code == 1
     assert result.err_lines[0] == "would fix out dir/all,in:one.yaml"
-    # Only WIN002 ran, so the self-check reports the Linux pod label WIN004 would fix.
+    # WIN000 always runs (suppressions): a warning stays a warning.
+    assert result.err_lines[1].startswith(
+        "::warning file=out dir/all%2Cin%3Aone.yaml,line=15,col=5,title=WIN000 suppressions::"
+    )
     assert result.err_lines[2] == (
-        "::error file=out dir/all%2Cin%3Aone.yaml,line=24,col=27,title=WIN900 admission-check::"
-        "spec.template.metadata.labels.kubernetes.io/os: self-check: pod label kubernetes.io/os: "
-        "linux: the kubelet of a Windows node rejects the pod (PodOSSelectorNodeLabelDoesNotMatch)"
-        "; remove the label or set it to windows"
+        "::error file=out dir/all%2Cin%3Aone.yaml,line=24,col=27,title=WIN004 pod-os-label::"
+        "[would fix] spec.template.metadata.labels.kubernetes.io/os: pod label kubernetes.io/os: "
+        "linux makes the kubelet reject the pod on Windows nodes"
+    )
+    assert result.err_lines[3].startswith(
+        "::warning file=out dir/all%2Cin%3Aone.yaml,line=26,col=7,title=WIN900 admission-check::"
     )
     assert result.err_lines[4] == (
         "::error file=out dir/all%2Cin%3Aone.yaml,line=28,col=27,title=WIN002 node-selector-os::"

@@ -21,12 +21,14 @@ from winfix import registry
 from winfix.engine import FileResult, fix_text
 from winfix.model import Finding, Severity
 from winfix.settings import HOST_PROCESS_USERS, Settings
+from winfix.verdicts import Verdict
 from winfix.windows_fields import (
     CONTAINER_SECURITY_CONTEXT_FIELDS,
     LINUX_ANNOTATION_PREFIXES,
     POD_SECURITY_CONTEXT_FIELDS,
     POD_SPEC_FIELDS,
 )
+from winfix.yamltree import iter_documents
 
 SYSDIG = "kubernetes__examples/_archived__sysdig-cloud__sysdig-daemonset.yaml"
 SPIRE = "istio__istio/samples__security__spire__spire-quickstart.yaml"
@@ -150,10 +152,27 @@ def ours(result: FileResult) -> list[Finding]:
     return [f for f in result.findings if f.rule in SECURITY_RULES]
 
 
+def _document(text: str, index: int) -> str:
+    (found,) = [text[d.start : d.end] for d in iter_documents(text, "x.yaml") if d.index == index]
+    return found
+
+
+def assert_blocked(result: FileResult, name: str) -> set[tuple[str, str]]:
+    """The workload ``name`` (Kind/name) is blocked and its document is byte-identical.
+
+    Returns the (rule, field) of its reasons.
+    """
+    (verdict,) = [v for v in result.workloads if f"{v.resource.kind}/{v.resource.name}" == name]
+    assert verdict.verdict is Verdict.BLOCKED, name
+    document = verdict.workload.document
+    assert _document(result.fixed, document) == _document(result.original, document), name
+    return {(r.rule, r.field) for r in verdict.reasons}
+
+
 # -- privileged node agents: HostProcess conversion ------------------------------------------
 
 
-@pytest.mark.parametrize("relative", [SYSDIG, SPIRE])
+@pytest.mark.parametrize("relative", [SPIRE])
 def test_node_agents_become_host_process_pods_with_unsafe_fixes(relative: str) -> None:
     result, objects = run(relative, unsafe=True)
     agents = {n: s for n, (_, s) in all_pods(objects).items() if n.startswith("DaemonSet/")}
@@ -173,40 +192,71 @@ def test_node_agents_become_host_process_pods_with_unsafe_fixes(relative: str) -
     assert again.fixed == result.fixed
 
 
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_sysdig_is_blocked_with_and_without_unsafe_fixes(unsafe: bool) -> None:
+    """A Linux kernel agent: HostProcess does not give it /proc, /dev, /boot or /lib/modules."""
+    result, _ = run(SYSDIG, unsafe=unsafe)
+    reasons = assert_blocked(result, "DaemonSet/sysdig-agent")
+    volumes = "spec.template.spec.volumes[{}].hostPath.path"
+    kernel = {("WIN154", volumes.format(i)) for i in (1, 2, 3, 4)}  # /dev /proc /boot /lib/modules
+    assert kernel <= reasons
+    assert ("WIN154", volumes.format(0)) in reasons  # docker.sock, type Socket
+    if not unsafe:
+        assert {
+            ("WIN100", "spec.template.spec.securityContext.windowsOptions.hostProcess"),
+            ("WIN101", "spec.template.spec.hostPID"),
+            ("WIN108", "spec.template.spec.hostNetwork"),
+        } <= reasons
+
+
 def test_host_process_user_is_configurable() -> None:
-    path = corpus(SYSDIG)
+    path = corpus(SPIRE)
     settings = Settings(unsafe_fixes=True, host_process_user="networkservice")
     result = fix_text(path.read_text(encoding="utf-8"), path.name, settings, registry.all_rules())
-    (obj,) = [d for d in yaml.safe_load_all(result.fixed) if d]
+    objects = [d for d in yaml.safe_load_all(result.fixed) if d]
+    (obj,) = [d for d in objects if d.get("kind") == "DaemonSet"]
     spec = obj["spec"]["template"]["spec"]
     assert spec["securityContext"]["windowsOptions"] == {
         "hostProcess": True,
         "runAsUserName": "NT AUTHORITY\\NetworkService",
     }
-    assert_host_process_pod("sysdig", spec)
+    assert_host_process_pod("spire-agent", spec)
 
 
 @pytest.mark.parametrize("relative", [SYSDIG, SPIRE])
 def test_node_agents_without_unsafe_fixes_are_blocking_errors(relative: str) -> None:
+    """Without --unsafe-fixes a privileged node agent is blocked and left as it was.
+
+    What it asked for (privileged, hostPID, hostNetwork) stays, so the next run, with or
+    without --unsafe-fixes, still has the evidence (issue 10: all or nothing).
+    """
     result, objects = run(relative, unsafe=False)
     for name, (meta, spec) in all_pods(objects).items():
         assert not is_host_process(spec), name
-        assert linux_only_fields(meta, spec) == [], name
-        if name.startswith("DaemonSet/"):
-            # hostNetwork is ignored for non-HostProcess Windows pods: removed (warning)
-            assert "hostNetwork" not in spec, name
-    blocking = [f for f in ours(result) if f.blocking]
-    assert [f.rule for f in blocking] == ["WIN100"]
-    assert blocking[0].message.endswith("[unsafe fix available: --unsafe-fixes]")
+        if not name.startswith("DaemonSet/"):
+            assert linux_only_fields(meta, spec) == [], name
+            continue
+        reasons = assert_blocked(result, name)
+        assert {
+            ("WIN100", "spec.template.spec.securityContext.windowsOptions.hostProcess"),
+            ("WIN101", "spec.template.spec.hostPID"),
+            ("WIN108", "spec.template.spec.hostNetwork"),
+        } <= reasons
+        assert spec["hostNetwork"] is True and spec["hostPID"] is True, name
+    (conversion,) = [f for f in ours(result) if f.blocking and f.rule == "WIN100"]
+    assert conversion.message.endswith("[unsafe fix available: --unsafe-fixes]")
+    # the removals of the rejected fields were held back with the rest of the document
     removals = [f for f in ours(result) if f.rule == "WIN103" and f.path.endswith(".privileged")]
-    assert removals and all(f.fixed and f.severity is Severity.ERROR for f in removals)
-    assert all("needs a HostProcess conversion" in f.message for f in removals)
+    assert removals == []  # privileged: true is WIN100's (no silent removal)
+    held = [f for f in result.findings if f.held]
+    assert held and all(not f.fixed and "is blocked" in f.message for f in held)
     network = [f for f in ours(result) if f.rule == "WIN108"]
-    assert network and all(f.fixed and f.severity is Severity.WARNING for f in network)
+    assert network and all(f.blocking for f in network)
 
 
 def test_spire_agent_dns_and_host_namespaces() -> None:
-    result, objects = run(SPIRE, unsafe=False)
+    """Converted to HostProcess, the agent keeps host access: hostPID and the DNS policy go."""
+    result, objects = run(SPIRE, unsafe=True)
     _, agent = all_pods(objects)["DaemonSet/spire-agent"]
     assert agent["dnsPolicy"] == "ClusterFirst"
     assert "hostPID" not in agent
@@ -246,33 +296,41 @@ def test_metrics_server_hardened_security_context(unsafe: bool) -> None:
 
 
 def test_istio_cni_apparmor_annotation_removed() -> None:
-    result, objects = run(ISTIO_CNI, unsafe=False)
-    for name, (meta, spec) in all_pods(objects).items():
-        assert linux_only_fields(meta, spec) == [], name
-    _, daemon = all_pods(objects)["DaemonSet/istio-cni-node"]
-    meta, _ = all_pods(objects)["DaemonSet/istio-cni-node"]
-    assert meta["annotations"]["sidecar.istio.io/inject"] == "false"  # other annotations kept
-    assert daemon
-    (finding,) = [f for f in ours(result) if f.rule == "WIN104"]
+    """istio-cni asks for NET_ADMIN/SYS_ADMIN and the host's /proc: blocked, left as it was.
+
+    WIN104's removal of the AppArmor annotation is checked on its own (rule alone).
+    """
+    result, _ = run(ISTIO_CNI, unsafe=False)
+    reasons = assert_blocked(result, "DaemonSet/istio-cni-node")
+    assert ("WIN103", "spec.template.spec.containers[0].securityContext.capabilities") in reasons
+    assert ("WIN154", "spec.template.spec.volumes[1].hostPath.path") in reasons  # /proc
+    path = corpus(ISTIO_CNI)
+    text = path.read_text(encoding="utf-8")
+    alone = fix_text(text, path.name, Settings(), (registry.get("WIN104"),))
+    (finding,) = alone.findings
     assert finding.fixed and finding.current == "unconfined"
+    pods = all_pods([d for d in yaml.safe_load_all(alone.fixed) if d])
+    meta, _ = pods["DaemonSet/istio-cni-node"]
+    assert meta["annotations"]["sidecar.istio.io/inject"] == "false"  # other annotations kept
+    assert not [k for k in meta["annotations"] if k.startswith(LINUX_ANNOTATION_PREFIXES)]
 
 
 # -- hugepages --------------------------------------------------------------------------------
 
 
 def test_hugepages_removed_and_reported() -> None:
+    """The pod expects hugepages to start: blocked (WIN106), so nothing of it is changed."""
     result, objects = run(QAT_HUGEPAGES, unsafe=False)
     (obj,) = objects
-    spec = obj["spec"]
-    assert linux_only_fields(obj["metadata"], spec) == []
-    (container,) = spec["containers"]
-    assert [m["name"] for m in container["volumeMounts"]] == ["dpdk-runtime"]
-    limits = {"cpu": "3", "memory": "128Mi", "qat.intel.com/cy": "4"}
-    assert container["resources"]["limits"] == limits
-    assert [v["name"] for v in spec["volumes"]] == ["dpdk-runtime"]
+    reasons = assert_blocked(result, f"Pod/{obj['metadata']['name']}")
     blocking = [f for f in ours(result) if f.blocking]
     assert [(f.rule, f.path) for f in blocking] == [("WIN106", "spec.volumes")]
+    assert ("WIN106", "spec.volumes") in reasons
     assert "expects hugepages to start" in blocking[0].message
+    # the evidence stays: the hugepage volume and its mount (WIN106's fixtures check the fix)
+    (container,) = obj["spec"]["containers"]
+    assert [m["name"] for m in container["volumeMounts"]] == ["hugepage", "dpdk-runtime"]
+    assert linux_only_fields(obj["metadata"], obj["spec"]) != []
 
 
 # -- Windows-ready manifests ------------------------------------------------------------------

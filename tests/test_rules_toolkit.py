@@ -133,7 +133,9 @@ def test_known_rule_keys_are_the_registry_rules_only() -> None:
     assert known_rule_keys() == {k for r in rules for k in (r.id, r.id.lower(), r.name)}
 
 
-# What a rule module may import: the contract, the toolkit and the layers below them.
+# What a rule module may import: the contract, the toolkit and the layers below them
+# (winfix.optouts, the opt-out annotation names WIN000 checks, imports only the views and
+# the settings).
 RULE_IMPORTS = {
     "winfix.admission", "winfix.config", "winfix.model", "winfix.optouts", "winfix.resources",
     "winfix.rules",

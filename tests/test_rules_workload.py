@@ -20,6 +20,7 @@ from winfix import registry
 from winfix.engine import FileResult, fix_text
 from winfix.model import Finding, Severity
 from winfix.settings import Settings
+from winfix.verdicts import Verdict
 from winfix.windows_paths import (
     drive_folder,
     is_linux_absolute,
@@ -96,7 +97,20 @@ def test_windows_corpus_is_present() -> None:
 @needs_corpus
 def test_vllm_deployment() -> None:
     path = CORPUS / "kubernetes__examples" / "AI__vllm-deployment__vllm-deployment.yaml"
-    result = run(path)
+    # With every rule the GPU request (WIN170) blocks it: nothing of it is changed.
+    blocked = run(path)
+    (verdict,) = [v for v in blocked.workloads if v.resource.name == "vllm-gemma-deployment"]
+    assert verdict.verdict is Verdict.BLOCKED
+    assert {(r.rule, r.field) for r in verdict.reasons} == {
+        ("WIN170", "spec.template.spec.containers[0].resources.limits.nvidia.com/gpu")
+    }
+    assert blocked.fixed == blocked.original
+    # The other workload rules' fixes, with the blocker out of the way:
+    others = tuple(r for r in registry.all_rules() if r.id != "WIN170")
+    result = fix_text(path.read_text(encoding="utf-8"), str(path), Settings(), others)
+    gpu_alone = fix_text(
+        path.read_text(encoding="utf-8"), str(path), Settings(), (registry.get("WIN170"),)
+    )
     deployment = find(objects(result.fixed), "Deployment", "vllm-gemma-deployment")
     template = deployment["spec"]["template"]
     spec = template["spec"]
@@ -111,7 +125,7 @@ def test_vllm_deployment() -> None:
         "openservicemesh.io/sidecar-injection": "disabled",
     }
     # WIN170: the GPU request is a blocking error, reported once per container.
-    gpu = mine(result, "WIN170")
+    gpu = mine(gpu_alone, "WIN170")
     assert [(f.severity, f.path, f.fixed) for f in gpu] == [
         (
             Severity.ERROR,
@@ -127,7 +141,7 @@ def test_vllm_deployment() -> None:
     assert "memory limits (inference-server)" in info.message
     # Comments survive: the GKE/EKS/AKS node selector notes are still there.
     assert "#   cloud.google.com/gke-accelerator: nvidia-l4" in result.fixed
-    assert fix_text(result.fixed, "again", Settings(), registry.all_rules()).fixed == result.fixed
+    assert fix_text(result.fixed, "again", Settings(), others).fixed == result.fixed
 
 
 @needs_corpus
@@ -160,10 +174,17 @@ def test_linkerd_injected_and_enabled_manifests() -> None:
     errors = [f for f in mine(injected, "WIN160") if f.severity is Severity.ERROR]
     assert len(errors) == 1
     assert "Linkerd proxy already injected (linkerd-init, linkerd-proxy)" in errors[0].message
+    # An injected Linkerd proxy blocks the workload: its document is left as it was.
+    (web_verdict,) = [v for v in injected.workloads if v.resource.name == "web"]
+    assert web_verdict.verdict is Verdict.BLOCKED
+    assert ("WIN160", "spec.template.spec.containers") in {
+        (r.rule, r.field) for r in web_verdict.reasons
+    }
+    assert injected.fixed == injected.original
     web = find(objects(injected.fixed), "Deployment", "web")
     annotations = web["spec"]["template"]["metadata"]["annotations"]
     assert "linkerd.io/inject" not in annotations  # no opt-out for a mesh already injected
-    assert annotations["sidecar.istio.io/inject"] == "false"
+    assert "sidecar.istio.io/inject" not in annotations
 
     cronjob_path = base / "cli__cmd__testdata__inject_emojivoto_cronjob.golden.yaml"
     safe = run(cronjob_path)
@@ -187,8 +208,11 @@ def test_linkerd_injected_and_enabled_manifests() -> None:
 
 @needs_corpus
 def test_spire_bidirectional_propagation_removed() -> None:
+    """Removed once the agent is a HostProcess pod (unsafe); blocked and kept without it."""
     path = CORPUS / "istio__istio" / "samples__security__spire__spire-quickstart.yaml"
-    result = run(path)
+    safe = run(path)
+    assert safe.fixed.count("mountPropagation: Bidirectional") == 1  # blocked: left as it was
+    result = run(path, Settings(unsafe_fixes=True))
     assert "mountPropagation" not in result.fixed
     bidirectional = [f for f in mine(result, "WIN141") if "Bidirectional" in f.message]
     assert bidirectional and all(f.fixed for f in bidirectional)
@@ -199,26 +223,26 @@ def test_spire_bidirectional_propagation_removed() -> None:
 def test_sysdig_docker_socket_plain_and_as_host_process() -> None:
     path = CORPUS / "kubernetes__examples" / "_archived__sysdig-cloud__sysdig-daemonset.yaml"
     plain = run(path)
-    spec = find(objects(plain.fixed), "DaemonSet", "sysdig-agent")["spec"]["template"]["spec"]
     (socket,) = [f for f in mine(plain, "WIN154") if "docker.sock" in f.message]
     assert socket.severity is Severity.ERROR and socket.fix_available
-    assert spec["volumes"][0]["hostPath"] == {"path": "/var/run/docker.sock", "type": "Socket"}
-    assert spec["containers"][0]["volumeMounts"][0]["mountPath"] == (
-        "C:\\host\\var\\run\\docker.sock"
-    )
+    assert "the named pipe \\\\.\\pipe\\docker_engine" in socket.message
+    # blocked (Linux kernel paths, privileged, hostPID): the file is left as it was
+    assert plain.fixed == plain.original
+    assert [v.verdict for v in plain.workloads] == [Verdict.BLOCKED]
 
-    # With unsafe fixes WIN100 turns the privileged agent into a HostProcess pod: its mounts
-    # follow host paths, so WIN151 leaves them and WIN154 reports without a pipe fix.
+    # With unsafe fixes WIN100 would turn the privileged agent into a HostProcess pod; WIN154
+    # then reports without a pipe fix (HostProcess reaches the host directly), and /proc,
+    # /dev, /boot and /lib/modules still block it: the conversion is held back too.
     converted = run(path, Settings(unsafe_fixes=True))
-    spec = find(objects(converted.fixed), "DaemonSet", "sysdig-agent")["spec"]["template"]["spec"]
-    assert spec["securityContext"]["windowsOptions"]["hostProcess"] is True
-    assert spec["containers"][0]["volumeMounts"][0]["mountPath"] == "/host/var/run/docker.sock"
-    assert spec["volumes"][0]["hostPath"]["path"] == "/var/run/docker.sock"
+    assert converted.fixed == converted.original
+    assert [v.verdict for v in converted.workloads] == [Verdict.BLOCKED]
     assert not mine(converted, "WIN151")
     assert not mine(converted, "WIN160")
     (socket,) = [f for f in mine(converted, "WIN154") if "docker.sock" in f.message]
-    assert not socket.fix_available
+    assert not socket.fix_available and socket.blocking
     assert "HostProcess containers reach the host directly" in socket.message
+    (conversion,) = mine(converted, "WIN100")[:1]
+    assert conversion.held
 
 
 # -- YAML quoting of rewritten paths -------------------------------------------------

@@ -21,7 +21,13 @@ WIN101-WIN104, which run after this rule.
 
 Any other privileged workload (not a DaemonSet, or a DaemonSet without host
 access) is not converted: the rule reports an error that explains why, and
-WIN103 removes `privileged`.
+`privileged: true` stays (the workload is blocked until a person decides).
+
+Every HostProcess pod, converted by this run or already one in the input, gets
+a warning (review) per container whose image is not named as a Windows image
+(`mcr.microsoft.com/windows/...`, `servercore`, `nanoserver`, `windows`):
+the image runs on the Windows host, and a Linux image does not start. Nothing
+is fetched, so this is a question for a person, the same on every run.
 
 ## Why (Windows nodes)
 `privileged` is rejected for `spec.os.name: windows` pods whatever its value.
@@ -56,14 +62,23 @@ from winfix.model import Safety, Severity
 from winfix.resources import Container, PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import HOST_PROCESS_USERS
-from winfix.toolkit import DAEMON_SETS, holds_other, host_path_volumes, is_kind
+from winfix.toolkit import (
+    DAEMON_SETS,
+    holds_other,
+    host_path_volumes,
+    is_kind,
+    looks_like_windows_image,
+)
 from winfix.yamltree import Mapping, Node
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         if pod.is_host_process():
-            continue  # already a HostProcess pod: the Windows way, leave it
+            # already a HostProcess pod: the Windows way, leave it; say whose image runs on
+            # the host (the same on every run, winfix's own conversions included)
+            _review_images(pod, ctx)
+            continue
         privileged = [c for c in pod.containers() if _privileged(c)]
         if not privileged:
             continue
@@ -74,7 +89,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         signals = _host_signals(pod)
         daemon = _is_daemon_set(resource, pod)
         if daemon and signals:
-            _offer_conversion(pod, ctx, names, signals, at)
+            if _offer_conversion(pod, ctx, names, signals, at):
+                _review_images(pod, ctx)
             continue
         why = (
             "it is a DaemonSet without host access (no hostNetwork, hostPID, hostIPC or hostPath)"
@@ -94,12 +110,30 @@ def check(resource: Resource, ctx: RuleContext) -> None:
         )
 
 
+def _review_images(pod: PodTemplate, ctx: RuleContext) -> None:
+    """A warning per container of a HostProcess pod whose image is not named as Windows."""
+    for container in pod.containers():
+        image = container.node.get_str("image")
+        if not image or looks_like_windows_image(image):
+            continue
+        ctx.report(
+            f"{container.path}.image",
+            f"HostProcess container {container.name!r} runs image {image} on the Windows "
+            "host: confirm it is a Windows build of the tool (a HostProcess image, for example "
+            "on mcr.microsoft.com/oss/kubernetes/windows-host-process-containers-base-image); "
+            "a Linux image does not start",
+            at=container.node.get("image"),
+            severity=Severity.WARNING,
+        )
+
+
 def _offer_conversion(
     pod: PodTemplate, ctx: RuleContext, names: str, signals: list[str], at: Node | None
-) -> None:
+) -> bool:
+    """Offer the conversion; whether it was applied."""
     user = HOST_PROCESS_USERS.get(ctx.settings.host_process_user, HOST_PROCESS_USERS["system"])
     if holds_other(pod.spec, "securityContext"):
-        return  # not a mapping: the schema check reports it
+        return False  # not a mapping: the schema check reports it
     namespace = pod.resource.namespace
     where = f"namespace {namespace}" if namespace else "the target namespace"
     fixed = ctx.fix(
@@ -126,6 +160,7 @@ def _offer_conversion(
             at=pod.spec,
             severity=Severity.INFO,
         )
+    return fixed
 
 
 def _convert(pod: PodTemplate, user: str) -> None:

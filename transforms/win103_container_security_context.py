@@ -22,10 +22,19 @@ capabilities, seccomp and allowPrivilegeEscalation checks.
 
 Severity: error (the pod is rejected once `spec.os.name: windows` is set). The
 message says what intent is lost: `readOnlyRootFilesystem: true`, added
-capabilities, a UID. `privileged: true` outside a HostProcess pod is an error
-that needs a decision: WIN100 converts node-agent DaemonSets to HostProcess
-with `--unsafe-fixes`; otherwise a human must decide how the workload gets the
-host access it asked for.
+capabilities, a UID.
+
+What the workload asked for is never removed silently. Outside a HostProcess
+pod, `privileged: true` is left in place (WIN100 reports it, and converts
+node-agent DaemonSets to HostProcess with `--unsafe-fixes`), and so are
+`capabilities` that add host-level power (`HOST_CAPABILITIES`: `ALL`,
+`SYS_ADMIN`, `NET_ADMIN`, `NET_RAW`, `SYS_PTRACE`, `SYS_MODULE`, `BPF`,
+`PERFMON`, `SYS_RAWIO`, `SYS_TIME`...): an error with no fix, so the workload
+is blocked until a person decides (remove them, HostProcess, or
+`winfix.io/keep-linux`). Fields that only harden (`privileged: false`,
+`capabilities.drop`, `allowPrivilegeEscalation: false`, `seccompProfile`,
+`readOnlyRootFilesystem`, `runAsUser`) and capabilities that only matter under
+Linux permission checks (`NET_BIND_SERVICE`, `CHOWN`, `SETUID`...) are removed.
 
 ## Fix safety
 Safe: Windows never applied these fields; removing them only lets the pod be
@@ -41,12 +50,12 @@ the finding says so.
 
 from __future__ import annotations
 
-from winfix.model import Safety
+from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
 from winfix.toolkit import remove_rejected
 from winfix.windows_fields import CONTAINER_SECURITY_CONTEXT_FIELDS
-from winfix.yamltree import Node, Scalar, to_python
+from winfix.yamltree import Node, Scalar, to_python, typed
 
 _WHY = {
     "seLinuxOptions": "Windows has no SELinux",
@@ -63,6 +72,32 @@ _WHY = {
 }
 
 
+# Added capabilities that give host-level power: the workload asked for access to the
+# node (its network stack, kernel, devices, clock, other processes) that no Windows
+# container has. The others (NET_BIND_SERVICE, CHOWN, SETUID...) only matter under Linux
+# permission checks and mean nothing on Windows.
+HOST_CAPABILITIES = frozenset({
+    "ALL", "SYS_ADMIN", "NET_ADMIN", "NET_RAW", "SYS_PTRACE", "SYS_MODULE", "BPF", "PERFMON",
+    "SYS_RAWIO", "SYS_TIME", "SYS_BOOT", "SYSLOG", "MAC_ADMIN", "MAC_OVERRIDE",
+    "DAC_READ_SEARCH", "MKNOD", "SYS_CHROOT", "LINUX_IMMUTABLE", "AUDIT_CONTROL",
+    "AUDIT_READ", "WAKE_ALARM", "BLOCK_SUSPEND", "CHECKPOINT_RESTORE",
+})
+
+
+def host_capabilities(node: Node | None) -> list[str]:
+    """The host-level capabilities a ``capabilities`` value adds (``CAP_`` prefix allowed)."""
+    data = to_python(node)
+    added = data.get("add") if isinstance(data, dict) else None
+    if not isinstance(added, list):
+        return []
+    found = []
+    for name in added:
+        bare = str(name).upper().removeprefix("CAP_")
+        if bare in HOST_CAPABILITIES:
+            found.append(str(name))
+    return found
+
+
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         host_process = pod.is_host_process()
@@ -71,13 +106,37 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             if context is None:
                 continue
             for key in [k for k in list(context.keys()) if k in CONTAINER_SECURITY_CONTEXT_FIELDS]:
+                node = context.get(key)
+                path = f"{container.path}.securityContext.{key}"
+                if not host_process and _asks_for_host(key, node):
+                    if key == "privileged":
+                        continue  # WIN100 reports it, with the conversion when there is one
+                    names = ", ".join(host_capabilities(node))
+                    ctx.report(
+                        path,
+                        f"container {container.name}: securityContext.capabilities adds "
+                        f"{names}: the workload asked for host-level power (the node's "
+                        "network, kernel, devices or processes) that no Windows container has. "
+                        "Not removed: decide whether it works without (remove them), needs a "
+                        "HostProcess pod, or stays on Linux (winfix.io/keep-linux)",
+                        at=node,
+                        severity=Severity.ERROR,
+                        current=typed(node),
+                    )
+                    continue
                 message = (
                     f"container {container.name}: securityContext.{key} is rejected for Windows "
                     f"pods (any value); removed: {_WHY[key]}"
-                    f"{_intent(key, context.get(key), pod, host_process)}"
+                    f"{_intent(key, node, pod, host_process)}"
                 )
-                path = f"{container.path}.securityContext.{key}"
                 remove_rejected(ctx, path, message, container.node, "securityContext", key)
+
+
+def _asks_for_host(key: str, node: Node | None) -> bool:
+    """``privileged: true``, or capabilities that add host-level power."""
+    if key == "privileged":
+        return isinstance(node, Scalar) and node.as_bool() is True
+    return key == "capabilities" and bool(host_capabilities(node))
 
 
 def _intent(key: str, node: Node | None, pod: PodTemplate, host_process: bool) -> str:

@@ -1,23 +1,25 @@
-"""Remove `hostNetwork: true` from pods that are not HostProcess pods.
+"""Block pods that ask for `hostNetwork: true` and are not HostProcess pods.
 
 ## What it does
-For a pod that is not a HostProcess pod, deletes `hostNetwork: true` and the
-container `hostPort`s that only existed because of it (those equal to their
-`containerPort`: with `hostNetwork` the API server requires them to be equal,
-so they were the host-network port, not a port mapping). HostProcess pods keep
-`hostNetwork: true`: it is required for them.
+For a pod that is not a HostProcess pod, reports `hostNetwork: true` as an
+error with no fix: the workload asked for the node's network, which it does not
+get on Windows, so it is blocked until a person decides (remove `hostNetwork`
+and its `hostPort`s, convert it to HostProcess, or keep it on Linux with
+`winfix.io/keep-linux`). HostProcess pods keep `hostNetwork: true`: it is
+required for them (WIN100's conversion sets it).
 
 ## Why (Windows nodes)
 Host networking for ordinary Windows containers existed only behind the alpha
 feature gate `WindowsHostNetwork` (Kubernetes 1.26 to 1.32), deprecated since
 1.33. Without it the kubelet does not put the pod in the node's network
 namespace: the API server accepts `hostNetwork: true` and the pod silently gets
-its own network. The finding is a warning: an agent that expected to listen on
-the node's address or to see the node's interfaces will not. For host access,
-convert the pod to HostProcess (WIN100).
+its own network. An agent that expects to listen on the node's address, to see
+the node's interfaces or to run before the CNI is up (a CNI operator) does not
+work. Removing the field would hide that, and the next run would have no
+evidence left.
 
 ## Fix safety
-Safe: the Windows node ignores the field; removing it states what the pod gets.
+No fix: only a person knows whether the workload works on the pod network.
 
 ## References
 - https://kubernetes.io/docs/concepts/windows/intro/#compatibility-v1-pod-spec
@@ -27,64 +29,30 @@ Safe: the Windows node ignores the field; removing it states what the pod gets.
 
 from __future__ import annotations
 
-from functools import partial
-
-from winfix.model import Safety
-from winfix.resources import PodTemplate, Resource
+from winfix.model import Safety, Severity
+from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
-from winfix.yamltree import Mapping, Node, Scalar
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         if pod.spec.get_bool("hostNetwork") is not True or pod.is_host_process():
             continue
-        ports = _host_ports(pod)
-        extra = ""
-        if ports:
-            listed = ", ".join(f"{name}:{port.get_str('hostPort')}" for name, port in ports)
-            extra = f" with the hostPorts that matched their containerPort ({listed})"
-        ctx.fix(
+        ctx.report(
             f"{pod.spec_path}.hostNetwork",
-            "hostNetwork: true is ignored for Windows pods that are not HostProcess pods (the "
-            f"WindowsHostNetwork gate is deprecated): removed{extra}. The pod gets its own "
-            "network, not the node's address and interfaces; for host access it needs a "
-            "HostProcess conversion (WIN100)",
-            partial(_remove, pod, [p for _, p in ports]),
-            Safety.SAFE,
+            "hostNetwork: true: the workload asked for the node's network (its address, "
+            "interfaces or ports), which a Windows pod that is not a HostProcess pod does not "
+            "get (the WindowsHostNetwork gate is deprecated; the pod silently gets its own "
+            "network). Not removed: decide whether it works without (remove hostNetwork and "
+            "its hostPorts), needs a HostProcess conversion (WIN100 does it for privileged node "
+            "agents with --unsafe-fixes) or stays on Linux (winfix.io/keep-linux)",
             at=pod.spec.get("hostNetwork"),
+            severity=Severity.ERROR,
             current=True,
         )
 
 
-def _host_ports(pod: PodTemplate) -> list[tuple[str, Mapping]]:
-    found = []
-    for container in pod.containers():
-        for port in container.node.get_seq("ports") or ():
-            if not isinstance(port, Mapping) or "hostPort" not in port:
-                continue
-            host = _int(port.get("hostPort"))
-            if host is not None and host == _int(port.get("containerPort")):
-                found.append((container.name, port))
-    return found
-
-
-def _int(node: Node | None) -> int | None:
-    if not isinstance(node, Scalar):
-        return None
-    try:
-        return int(node.value)  # quoted or not: the port number either way
-    except ValueError:
-        return None
-
-
-def _remove(pod: PodTemplate, ports: list[Mapping]) -> None:
-    pod.spec.delete("hostNetwork")
-    for port in ports:
-        port.delete("hostPort")
-
-
 RULE = Rule(
-    id="WIN108", name="host-network", safety=Safety.SAFE, check=check, pods_only=True,
-    title="Remove hostNetwork (and its hostPorts) from pods that are not HostProcess pods",
+    id="WIN108", name="host-network", safety=Safety.NONE, check=check, pods_only=True,
+    title="Block hostNetwork: true in pods that are not HostProcess pods (no host network)",
 )

@@ -21,8 +21,9 @@ AKS's own storage example uses `mountPath: "d:"`.
 Unsafe: the application then finds the volume's files at `K:\\` instead of
 `C:\\K\\Volume`, so any configuration that names the path must change with it.
 The fix is not offered when two mounts of the container would both become the
-same drive. HostProcess pods and workloads that already targeted Windows are
-left alone.
+same drive, nor for workloads that already targeted Windows (winfix's own output
+among them), which get the warning without a fix. HostProcess pods are left
+alone.
 
 ## References
 - parseMount: https://github.com/containerd/containerd/blob/main/internal/cri/opts/spec_windows_opts.go
@@ -46,8 +47,10 @@ from winfix.windows_target import rewrite_linux_paths
 def check(resource: Resource, ctx: RuleContext) -> None:
     mapping = ctx.settings.mount_paths
     for pod in ctx.pod_templates():
-        if not rewrite_linux_paths(pod):
-            continue
+        if pod.is_host_process():
+            continue  # HostProcess mounts follow host or sandbox paths
+        # Written for Windows (winfix's output too): still a folder, reported without a fix.
+        fixable = rewrite_linux_paths(pod)
         for container in pod.containers():
             found: list[tuple[Mount, str, str, str]] = []
             for mount in mounts(container):
@@ -57,11 +60,20 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     found.append((mount, path, *shape))
             letters = Counter(letter for _, _, letter, _ in found)
             for mount, path, letter, rest in found:
-                _folder(ctx, mount, path, letter, rest, shared=letters[letter] > 1)
+                _folder(
+                    ctx, mount, path, letter, rest, shared=letters[letter] > 1, fixable=fixable
+                )
 
 
 def _folder(
-    ctx: RuleContext, mount: Mount, path: str, letter: str, rest: str, *, shared: bool
+    ctx: RuleContext,
+    mount: Mount,
+    path: str,
+    letter: str,
+    rest: str,
+    *,
+    shared: bool,
+    fixable: bool,
 ) -> None:
     folder = f"C:\\{letter}" + (f"\\{rest.replace('/', chr(92))}" if rest else "")
     message = (
@@ -74,7 +86,7 @@ def _folder(
         message += "; C: itself cannot be a mount (containerd rejects it)"
     elif shared:
         message += f"; several mounts would become {letter}:, so no fix is offered"
-    else:
+    elif fixable:
         ctx.fix(
             field,
             message,

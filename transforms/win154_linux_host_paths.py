@@ -1,22 +1,39 @@
-"""Report hostPath volumes of well-known Linux host paths, with their Windows equivalent.
+"""Block hostPath volumes of Linux system paths, naming the Windows equivalent.
 
 ## What it does
-Reports `hostPath` volumes whose path is a well-known Linux location:
+Reports `hostPath` volumes whose path is a Linux system location. The Windows
+kubelet turns `/x` into `C:\\x`, where none of these exist:
 
-| Linux host path | Windows equivalent |
-|---|---|
-| `/var/run/docker.sock` (or `/run/...`) | `\\\\.\\pipe\\docker_engine` (Docker Engine only) |
-| `/run/containerd/containerd.sock` (or `/var/run/...`) | `\\\\.\\pipe\\containerd-containerd` |
-| `/var/log` and below | `C:\\var\\log` (pod logs in `C:\\var\\log\\pods`) |
-| `/var/lib/kubelet` and below | `C:\\var\\lib\\kubelet` (the kubelet's default root) |
-| `/proc`, `/sys`, `/dev` and below | none |
+- `/var/run/docker.sock` (or `/run/...`): the named pipe
+  `\\\\.\\pipe\\docker_engine` (Docker Engine nodes only);
+- `/run/containerd/containerd.sock` (or `/var/run/...`): the named pipe
+  `\\\\.\\pipe\\containerd-containerd`;
+- other `*.sock`, `/run`, `/var/run`: a named pipe of the service, if it has one;
+- `/proc`, `/sys`: none; node metrics come from windows-exporter;
+- `/dev`, `/boot`, `/lib`, `/lib/modules`, `/usr`, `/`: none (no Linux kernel,
+  modules or root);
+- `/etc/...` (`/etc/machine-id`, `/etc/cni/net.d`...): none (Windows keeps its
+  settings in the registry);
+- `/var/lib/docker/containers`: container logs are under `C:\\var\\log\\pods`;
+  `/var/lib/docker`, `/var/lib/containerd`: containerd keeps its state in
+  `C:\\ProgramData\\containerd`.
 
-The unsafe fix rewrites the host path to the equivalent. For a named pipe it
-also drops `type` and points every container mount of the volume at the same
-pipe path, which is how Windows mounts named pipes. HostProcess pods (for
-example a privileged agent that WIN100 converted) get the finding without a
-fix: named-pipe mounts are not supported there, and they reach the host
-directly. Workloads that already targeted Windows are left alone.
+- In a pod that is not a HostProcess pod: an error. The workload asked for a
+  Linux host path it cannot have on Windows, so it is blocked. The unsafe fix
+  rewrites the Docker and containerd sockets to their named pipe (and points
+  the container mounts at the pipe, which is how Windows mounts pipes).
+- In a HostProcess pod (for example a node agent WIN100 converted), which runs
+  on the host: the kernel paths (`/proc`, `/sys`, `/dev`, `/boot`,
+  `/lib/modules`) are still an error (HostProcess does not give what the agent
+  reads there), and so is any of these paths with a `type` the kubelet checks
+  (`Directory`, `File`, `Socket`): it does not exist and the pod never starts.
+  The others are a warning (review): containerd creates an empty folder.
+- `/var/log` and `/var/lib/kubelet` (and below) are not reported: they exist on
+  Windows nodes, and the kubelet's `C:` prefix lands on them as they are.
+- `CharDevice`/`BlockDevice` types are WIN142's.
+
+Workloads written for Windows get the findings too, without a fix, so a second
+run over winfix's own output still reports them.
 
 ## Why (Windows nodes)
 The Windows kubelet turns a host path `/x` into `c:\\x`, and containerd creates
@@ -24,11 +41,12 @@ a missing host folder instead of failing. So `/proc` or `/var/run/docker.sock`
 silently becomes an empty folder on the node (or, with `type: Socket` or
 `Directory`, the pod never starts). Windows nodes run containerd, which listens
 on a named pipe; Docker Engine's pipe exists only on nodes that still run it.
+Kubelet writes pod logs to `C:\\var\\log\\pods` and keeps its root in
+`C:\\var\\lib\\kubelet` on Windows too.
 
 ## Fix safety
 Unsafe: a named pipe is not a Unix socket, so the client inside the container
-must speak to a pipe (for example `DOCKER_HOST=npipe:////./pipe/docker_engine`),
-and the files under `C:\\var\\log` are Windows logs, not syslog or journald files.
+must speak to a pipe (for example `DOCKER_HOST=npipe:////./pipe/docker_engine`).
 The agent must be a Windows build of the tool in any case.
 
 ## References
@@ -36,11 +54,14 @@ The agent must be a Windows build of the tool in any case.
 - https://kubernetes.io/docs/concepts/storage/volumes/#hostpath
 - MakeAbsolutePath: https://github.com/kubernetes/kubernetes/blob/master/pkg/volume/util/util.go
 - parseMount: https://github.com/containerd/containerd/blob/main/internal/cri/opts/spec_windows_opts.go
+- kubelet log and root directories on Windows: https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-location-node
+- windows-exporter: https://github.com/prometheus-community/windows_exporter
 """
 
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass
 from functools import partial
 
 from winfix.model import Safety, Severity
@@ -60,102 +81,135 @@ PIPES = {
     "/run/containerd/containerd.sock": CONTAINERD_PIPE,
     "/var/run/containerd/containerd.sock": CONTAINERD_PIPE,
 }
-# Linux folder (and everything below) -> Windows folder, or None when there is none.
-FOLDERS: tuple[tuple[str, str | None], ...] = (
-    ("/var/log", "C:\\var\\log"),
-    ("/var/lib/kubelet", "C:\\var\\lib\\kubelet"),
-    ("/proc", None),
-    ("/sys", None),
-    ("/dev", None),
+# Folders that exist on Windows nodes as the kubelet's C: prefix makes them: not reported.
+WINDOWS_FOLDERS = ("/var/log", "/var/lib/kubelet")
+# Linux kernel interfaces: nothing on Windows gives them, HostProcess included.
+KERNEL = ("/proc", "/sys", "/dev", "/boot", "/lib/modules")
+# Linux system folder (and everything below) -> what Windows has instead ("" when nothing).
+SYSTEM: tuple[tuple[str, str], ...] = (
+    ("/proc", "node metrics come from windows-exporter"),
+    ("/sys", "node metrics come from windows-exporter"),
+    ("/dev", ""),
+    ("/boot", ""),
+    ("/lib/modules", ""),
+    ("/lib", ""),
+    ("/usr", ""),
+    ("/etc", "Windows keeps its settings in the registry"),
+    ("/var/lib/docker/containers", "container logs are under C:\\var\\log\\pods"),
+    ("/var/lib/docker", "containerd keeps its state in C:\\ProgramData\\containerd"),
+    ("/var/lib/containerd", "containerd keeps its state in C:\\ProgramData\\containerd"),
+    ("/run", "Windows services listen on named pipes (\\\\.\\pipe\\...)"),
+    ("/var/run", "Windows services listen on named pipes (\\\\.\\pipe\\...)"),
 )
 # hostPath types that make the kubelet check the path exists (and fail the pod if not).
-MUST_EXIST = ("Directory", "File", "Socket", "CharDevice", "BlockDevice")
+MUST_EXIST = ("Directory", "File", "Socket")
+DEVICES = ("CharDevice", "BlockDevice")  # WIN142
 
 
-def equivalent(path: str) -> tuple[bool, str | None]:
-    """(well known, Windows equivalent) for a Linux host path."""
-    clean = posixpath.normpath(path) if path.startswith("/") else path
+@dataclass(frozen=True)
+class HostPath:
+    """What a Linux system host path is on Windows."""
+
+    path: str  # normalised
+    equivalent: str  # what Windows has instead, "" when nothing
+    pipe: str | None  # the named pipe a fix can mount instead
+    kernel: bool
+
+
+def classify(path: str) -> HostPath | None:
+    """The Linux system path ``path`` is, or None when Windows nodes have it (or it is not one)."""
+    if not path.startswith("/"):
+        return None
+    clean = posixpath.normpath(path)
+    if clean.startswith("//"):
+        clean = "/" + clean.lstrip("/")
+
+    def under(prefix: str) -> bool:
+        return clean == prefix or clean.startswith(prefix + "/")
+
+    if any(under(folder) for folder in WINDOWS_FOLDERS):
+        return None
+    kernel = any(under(prefix) for prefix in KERNEL)
     if clean in PIPES:
-        return True, PIPES[clean]
-    for prefix, target in FOLDERS:
-        if clean == prefix or clean.startswith(prefix + "/"):
-            if target is None:
-                return True, None
-            return True, target + clean[len(prefix) :].replace("/", "\\")
-    return False, None
+        pipe = PIPES[clean]
+        return HostPath(clean, f"the named pipe {pipe}", pipe, kernel)
+    if clean == "/":
+        return HostPath(clean, "", None, False)
+    for prefix, equivalent in SYSTEM:
+        if under(prefix):
+            return HostPath(clean, equivalent, None, kernel)
+    if clean.endswith(".sock"):
+        return HostPath(clean, "a named pipe of the service, if it has one", None, False)
+    return None
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
-        if written_for_windows(pod):
-            continue
         host_process = pod.is_host_process()
+        fixable = not host_process and not written_for_windows(pod)
         for index, volume, host_path in host_path_volumes(pod):
             path = host_path.get_str("path")
-            known, target = equivalent(path) if path is not None else (False, None)
-            if path is None or not known:
+            kind = host_path.get_str("type")
+            found = classify(path) if path is not None else None
+            if path is None or found is None or kind in DEVICES:
                 continue
             name = volume_name(index, volume)
-            kind = host_path.get_str("type")
-            pipe = target is not None and target.startswith("\\\\")
-            landing = "C:" + posixpath.normpath(path).replace("/", "\\")
+            landing = "C:" + found.path.replace("/", "\\")
             message = f"hostPath volume {name!r}: {path} is a Linux host path; on Windows it is "
-            if target is not None and not pipe:
-                # /var/log, /var/lib/kubelet: kubelet's c: prefix already lands on the equivalent.
-                message += f"{landing}, which holds Windows files, not what Linux keeps there"
-                severity = Severity.WARNING
+            if found.path == "/":
+                message += "C:\\, the node's system drive, not a Linux root filesystem"
             elif kind in MUST_EXIST:
                 message += f"{landing}, which does not exist: the type {kind} check fails and "
                 message += "the pod does not start"
-                severity = Severity.ERROR
             else:
-                message += f"{landing}, which containerd creates as an empty folder"
-                severity = Severity.WARNING
+                message += f"{landing}, which does not exist: containerd creates an empty folder"
+            message += "; " + (
+                f"the Windows equivalent: {found.equivalent}"
+                if found.equivalent
+                else "there is no Windows equivalent"
+            )
+            if found.pipe == DOCKER_PIPE:
+                message += f" (Docker Engine nodes only; containerd: {CONTAINERD_PIPE})"
+            severity = Severity.ERROR
+            if host_process:
+                if found.kernel:
+                    message += "; a HostProcess container runs on the Windows host, which has "
+                    message += "no Linux kernel interfaces either"
+                elif kind in MUST_EXIST:
+                    message += "; HostProcess containers reach the host directly"
+                else:
+                    message += "; HostProcess containers reach the host directly: check what "
+                    message += "the agent reads there"
+                    severity = Severity.WARNING
             field = f"{pod.spec_path}.volumes[{index}].hostPath.path"
             at = host_path.get("path")
-            if target is None:
-                ctx.report(
-                    field, message + "; there is no Windows equivalent", at=at, severity=severity
-                )
-                continue
-            if pipe:
-                message += f"; the Windows equivalent is the named pipe {target}"
-                if target == DOCKER_PIPE:
-                    message += f" (Docker Engine nodes only; containerd: {CONTAINERD_PIPE})"
-            if host_process:
-                # HostProcess containers run on the host: no fix is offered, and named-pipe
-                # mounts are not supported there (create-hostprocess-pod.md).
-                if pipe:
-                    message += "; HostProcess containers reach the host directly (named-pipe "
-                    message += "mounts are not supported there)"
-                ctx.report(field, message, at=at, severity=severity)
+            if found.pipe is None or not fixable:
+                ctx.report(field, message, at=at, severity=severity, current=path)
                 continue
             ctx.fix(
                 field,
                 message,
-                partial(_fix, pod, host_path, name, target, pipe),
+                partial(_fix, pod, host_path, name, found.pipe),
                 Safety.UNSAFE,
                 at=at,
                 severity=severity,
                 current=path,
-                proposed=target,
+                proposed=found.pipe,
             )
 
 
-def _fix(pod: PodTemplate, host_path: Mapping, volume: str, target: str, pipe: bool) -> None:
-    host_path.set("path", target)
-    if not pipe:
-        return
+def _fix(pod: PodTemplate, host_path: Mapping, volume: str, pipe: str) -> None:
+    host_path.set("path", pipe)
     # A named pipe is mounted at a pipe path; the Socket/File type checks do not apply.
     if "type" in host_path:
         host_path.delete("type")
     for mount in pod_mounts(pod):
         if mount.node.get_str("name") == volume:
-            mount.node.set("mountPath", target)
+            mount.node.set("mountPath", pipe)
 
 
 RULE = Rule(
     id="WIN154", name="linux-host-paths", safety=Safety.UNSAFE, check=check, pods_only=True,
-    title="Report hostPaths of well-known Linux paths (docker.sock, /proc, /var/log...) "
-    "with the Windows equivalent",
+    title="Block hostPaths of Linux system paths (docker.sock, /proc, /etc...), naming the "
+    "Windows equivalent",
 )

@@ -14,7 +14,9 @@ It looks at:
 
 The finding names the field path (for example
 `spec.template.spec.initContainers[0].command`). Workloads that already
-targeted Windows in the input are not checked.
+targeted Windows (winfix's own output among them) are checked too: a Linux
+shell is missing from their image all the same, and a second run must report
+what the first one did.
 
 ## Why (Windows nodes)
 Windows container images have no `/bin/sh` or `bash`: the container fails to
@@ -40,7 +42,6 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.toolkit import get_in
-from winfix.windows_target import written_for_windows
 from winfix.yamltree import Mapping, Scalar, Sequence
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"})
@@ -81,8 +82,8 @@ def _words(node: object) -> list[str] | None:
 
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
-        if written_for_windows(pod):
-            continue
+        # Written for Windows (winfix's own output included) or not: a Linux shell is as
+        # missing from a Windows image either way, so a second run reports it again.
         for container in pod.containers():
             node = container.node
             fields: list[tuple[str, Sequence]] = []
@@ -111,7 +112,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     f"{container.path}.{field}",
                     f"container {container.name!r}: {field} runs the Linux shell {shell}, "
                     "which Windows images do not have; rewrite it for cmd /c or "
-                    "powershell -Command",
+                    "powershell -Command, or confirm that this image ships one",
                     at=seq,
                     severity=Severity.WARNING,
                 )

@@ -51,16 +51,13 @@ user's part of the mapping.
 
 from __future__ import annotations
 
-import re
-
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
-from winfix.toolkit import set_fix
+from winfix.toolkit import looks_like_windows_image, set_fix
 from winfix.windows_target import written_for_windows
 from winfix.yamltree import Node
 
-_WINDOWS_IMAGE = re.compile(r"(^mcr\.microsoft\.com/windows/|servercore|nanoserver|windows)", re.I)
 _DOCKER_HUB = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
 
 
@@ -139,7 +136,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             if resolved:
                 _resolved(ctx, container.name, image, field, at)
                 continue
-            if _WINDOWS_IMAGE.search(image) or image in dict(image_map).values():
+            if looks_like_windows_image(image) or image in dict(image_map).values():
                 continue
             ctx.report(
                 field,

@@ -233,11 +233,15 @@ def _forbidden(
             continue
         if name == "sysctls" and isinstance(node, Sequence) and len(node) == 0:
             continue  # validateWindows checks len(sysctls) > 0
+        if name in windows_fields.TRUE_ONLY_FIELDS and not (
+            isinstance(node, Scalar) and node.as_bool() is True
+        ):
+            continue  # hostPID/hostIPC: only true is rejected (windows_fields)
         found.append(
             Violation(
                 f"{base}.{name}",
                 f"{where}{name} is set: the API server rejects it for a Windows pod "
-                f"(spec.os.name: windows), whatever its value; remove it{_advice(name)}"
+                f"(spec.os.name: windows){_which_values(name)}; remove it{_advice(name)}"
                 if windows
                 else f"{where}{name} is set: ignored on Windows while spec.os.name is unset, "
                 "rejected by the API server once it is windows; remove it" + _advice(name),
@@ -246,6 +250,10 @@ def _forbidden(
             )
         )
     return found
+
+
+def _which_values(name: str) -> str:
+    return " when true" if name in windows_fields.TRUE_ONLY_FIELDS else ", whatever its value"
 
 
 def _advice(name: str) -> str:

@@ -111,8 +111,10 @@ def notices(report: dict[str, Any], files: SourceFiles) -> str:
 
 def blocked_message(report: dict[str, Any], full_report: Path, files: SourceFiles) -> str:
     """Which workloads are blocked, by which rules, where the full report is, what to do."""
-    blocking = [
-        f for f in report.get("findings", []) if not f.get("fixed") and f.get("severity") == "error"
+    blocking = [  # Finding.blocking, from the report: held fixes are not blockers
+        f
+        for f in report.get("findings", [])
+        if not f.get("fixed") and not f.get("held") and f.get("severity") == "error"
     ]
     lines = [
         f"winfix: {len(blocking)} error(s) no fix could resolve, so the chart was not rendered:"

@@ -221,6 +221,8 @@ class Finding:
         }
         if self.template:
             data["template"] = self.template
+        if self.held:  # a fix held back with a blocked workload: not a blocker itself
+            data["held"] = True
         return data
 
 

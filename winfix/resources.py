@@ -111,6 +111,10 @@ class PodTemplate:
             self._containers = self._find_containers()
         return self._containers
 
+    def containers_removed(self) -> None:
+        """A fix removed a container (WIN175): compute the list, and its paths, again."""
+        self._containers = None
+
     def _find_containers(self) -> list[Container]:
         found: list[Container] = []
         for list_name in CONTAINER_LISTS:

@@ -13,6 +13,7 @@ the layers below: the views (``winfix.resources``) and the tree (``winfix.yamltr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -35,6 +36,15 @@ NETWORK_POLICY = "networking.k8s.io/NetworkPolicy"
 DAEMON_SETS = ("apps/DaemonSet", "extensions/DaemonSet")
 
 Fix = Callable[[], None]
+
+# Image references that name a Windows image: Microsoft's Windows base images and the
+# common tags and names of images built on them (servercore, nanoserver, *windows*).
+_WINDOWS_IMAGE = re.compile(r"(^mcr\.microsoft\.com/windows/|servercore|nanoserver|windows)", re.I)
+
+
+def looks_like_windows_image(image: str) -> bool:
+    """The reference names a Windows image (nothing is fetched: a guess from the name)."""
+    return _WINDOWS_IMAGE.search(image) is not None
 
 
 def is_kind(resource: Resource, *kinds: str) -> bool:

@@ -15,6 +15,11 @@ from __future__ import annotations
 
 # spec.<field>
 POD_SPEC_FIELDS = ("hostPID", "hostIPC", "shareProcessNamespace", "hostUsers")
+# ... of which these are rejected only when true: in the internal API (pkg/apis/core
+# types.go) PodSecurityContext.HostPID and HostIPC are plain bools, and validateWindows
+# tests `if securityContext.HostPID` / `HostIPC`, so `false` (the zero value) passes;
+# ShareProcessNamespace and HostUsers are *bool, tested `!= nil`: any value is rejected.
+TRUE_ONLY_FIELDS = ("hostPID", "hostIPC")
 
 # spec.securityContext.<field>
 POD_SECURITY_CONTEXT_FIELDS = (
