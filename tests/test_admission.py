@@ -701,14 +701,20 @@ def test_missing_package_is_reported_once_per_file_as_info(monkeypatch: pytest.M
 BAD = with_spec("  hostPID: true\n")
 
 
-def test_check_exits_0_when_everything_would_be_admitted(cli: Cli, tmp_path: Path) -> None:
+def test_check_exits_0_when_no_workload_is_blocked(cli: Cli, tmp_path: Path) -> None:
+    """`winfix check` gives apply's verdict: a fix apply would make does not fail it."""
     (tmp_path / "ok.yaml").write_text(OK_POD, encoding="utf-8")
     result = cli("check", "--no-schema", "ok.yaml")
     assert (result.code, result.out, result.err) == (
         0,
         b"",
-        "winfix: 1 file checked\n",
+        "would fix ok.yaml\n"
+        "ok.yaml: Pod web\n"
+        "  ok.yaml:6:3: WIN005 would fix: spec.tolerations: no toleration for the Windows node "
+        "taint os=windows:NoSchedule: the pod stays Pending on tainted Windows nodes\n"
+        "winfix: 1 fixable, 1 of 1 file would change\n",
     )
+    assert (tmp_path / "ok.yaml").read_text(encoding="utf-8") == OK_POD
 
 
 def test_check_exits_1_and_names_the_field_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
@@ -719,9 +725,16 @@ def test_check_exits_1_and_names_the_field_and_writes_nothing(cli: Cli, tmp_path
     assert result.out == b""
     assert result.err == (
         "bad.yaml: Pod web\n"
-        "  bad.yaml:9:12: WIN900 error: spec.hostPID: self-check: spec.hostPID is set: the API "
-        "server rejects it for a Windows pod (spec.os.name: windows) when true; remove it\n"
-        "winfix: 1 error needs a human, 1 file checked\n"
+        "  bad.yaml:6:3: WIN005 warning: spec.tolerations: no toleration for the Windows node "
+        "taint os=windows:NoSchedule: the pod stays Pending on tainted Windows nodes (not applied: "
+        "Pod web is blocked by the errors reported for it; its fixes are applied once nothing "
+        "blocks it)\n"
+        "  bad.yaml:9:12: WIN101 error: spec.hostPID: hostPID: true: the workload expected to see "
+        "the node's processes, which a Windows pod cannot do (the API server rejects it). Not "
+        "removed: decide whether the workload works without it (remove it), needs a "
+        "HostProcess conversion (WIN100, --unsafe-fixes, for node agents) or stays on Linux "
+        "(winfix.io/keep-linux)\n"
+        "winfix: 0 fixable, 1 error needs a human, 1 fix held back, 0 of 1 file would change\n"
     )
     assert target.read_text(encoding="utf-8") == BAD
 
@@ -734,7 +747,7 @@ def test_check_reads_stdin_and_directories(cli: Cli, tmp_path: Path) -> None:
     assert cli("check", "--no-schema", "-", stdin=BAD.encode()).code == 1
     result = cli("check", "--no-schema", "-q", "dir")
     assert result.code == 1
-    assert "dir/b.yml:9:12: WIN900 error: spec.hostPID" in result.err
+    assert "dir/b.yml:9:12: WIN101 error: spec.hostPID: hostPID: true" in result.err
 
 
 def test_check_exits_2_on_bad_input(cli: Cli, tmp_path: Path) -> None:
@@ -761,16 +774,23 @@ def test_check_exits_2_for_a_kubernetes_version_without_schemas(cli: Cli) -> Non
     )
 
 
-def test_check_never_fixes_even_what_apply_would(cli: Cli, tmp_path: Path) -> None:
+def test_check_says_what_apply_would_fix_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     text = NO_SELECTOR
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
     result = cli("check", "--no-schema", "--format", "json", "p.yaml")
-    assert result.code == 1
-    data = json.loads(result.err.split("\nwinfix: ")[0])
+    assert result.code == 0  # ready once apply has placed it
+    would_fix, report = result.err.split("\n", 1)
+    assert would_fix == "would fix p.yaml"
+    data = json.loads(report.split("\nwinfix: ")[0])
     assert [(f["rule"], f["path"], f["fixed"]) for f in data["findings"]] == [
-        ("WIN900", "spec.nodeSelector.kubernetes.io/os", False)
+        ("WIN002", "spec.nodeSelector.kubernetes.io/os", True),
+        ("WIN005", "spec.tolerations", True),
     ]
+    assert [w["verdict"] for w in data["workloads"]] == ["ready"]
     assert (tmp_path / "p.yaml").read_text(encoding="utf-8") == text
+    narrowed = cli("check", "--no-schema", "--select", "WIN005", "p.yaml")
+    assert narrowed.code == 1  # the self-check, under --select too: never placed on Windows
+    assert "WIN900 error: spec.nodeSelector.kubernetes.io/os" in narrowed.err
 
 
 @needs_schemas
@@ -783,9 +803,13 @@ def test_check_validates_the_schema_by_default(cli: Cli, tmp_path: Path) -> None
     assert result.code == 1
     assert result.err == (
         "typo.yaml: Pod web\n"
+        "  typo.yaml:6:3: WIN005 warning: spec.tolerations: no toleration for the Windows node "
+        "taint os=windows:NoSchedule: the pod stays Pending on tainted Windows nodes (not applied: "
+        "Pod web is blocked by the errors reported for it; its fixes are applied once nothing "
+        "blocks it)\n"
         "  typo.yaml:12:21: WIN901 error: spec.containers[0]: rejected by the Kubernetes 1.32 API "
         "schema: Additional properties are not allowed ('imagePullPolcy' was unexpected)\n"
-        "winfix: 1 error needs a human, 1 file checked\n"
+        "winfix: 0 fixable, 1 error needs a human, 1 fix held back, 0 of 1 file would change\n"
     )
     assert cli("check", "--no-schema", "typo.yaml").code == 0
 

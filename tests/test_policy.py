@@ -111,7 +111,7 @@ def _krm(select: list[str]) -> tuple[str, set[tuple[str, str, bool]]]:
     verdicts = [r for r in data["results"] if "verdict" in r.get("tags", {})]
     assert verdicts == [
         {
-            "message": "winfix verdict: blocked (WIN900)",
+            "message": "winfix verdict: blocked (WIN101, WIN900)",
             "severity": "error",
             "resourceRef": {
                 "apiVersion": "apps/v1", "kind": "Deployment", "name": "agent", "namespace": "ops"

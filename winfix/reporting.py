@@ -135,9 +135,16 @@ def summary_line(summary: RunSummary, mode: str, fixing: bool = True) -> str:
     blocking = len(summary.blocking)
     if blocking:
         parts.append(f"{blocking} error{'s need' if blocking != 1 else ' needs'} a human")
-    warnings = sum(1 for f in summary.findings if not f.fixed and f.severity is Severity.WARNING)
+    warnings = sum(
+        1
+        for f in summary.findings
+        if not f.fixed and not f.held and f.severity is Severity.WARNING
+    )
     if warnings:
         parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    held = sum(1 for f in summary.findings if f.held)
+    if held:  # fixes of blocked workloads: applied once nothing blocks them
+        parts.append(f"{held} fix{'es' if held != 1 else ''} held back")
     if summary.unsafe_available:
         parts.append(f"{summary.unsafe_available} unsafe fix(es) available with --unsafe-fixes")
     changed = len(summary.changed_files)

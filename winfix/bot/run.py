@@ -500,8 +500,10 @@ def body_context(
                           if path in fixes.after else (0, 0))
         file_rows.append({"path": path, "added": added, "removed": removed,
                           "rules": [per_rule[k] for k in sorted(per_rule)]})
+    # Fixes held back with a blocked workload are not what a human must act on: its
+    # blockers are (they are listed, and the workloads table says which are blocked).
     human = sorted(
-        (f for f in findings if not f.fixed and f.severity is not Severity.INFO),
+        (f for f in findings if not f.fixed and not f.held and f.severity is not Severity.INFO),
         key=lambda f: (_SEVERITY_ORDER[f.severity], f.file, f.line, f.column, f.rule),
     )
     added, removed = diffing.stats(diff)
