@@ -288,3 +288,5 @@ def test_stdin_filename_names_piped_input_everywhere(cli: Cli) -> None:
     junit = cli("check", "--no-schema", *SELECT, "--output-format", "junit", *name, "-",
                 stdin=HELM.encode())
     assert [s.get("name") for s in ElementTree.fromstring(junit.out)] == ["rendered/shop.yaml"]
+    diff = cli("apply", *SELECT, "--diff", "-q", *name, "-", stdin=HELM.encode())
+    assert diff.out.startswith(b"--- a/rendered/shop.yaml\n+++ b/rendered/shop.yaml\n")
