@@ -1,4 +1,4 @@
-"""Findings for people (text), programs (JSON), code scanning (SARIF) and CI (GitHub)."""
+"""Findings for people (text), programs (JSON), code scanning (SARIF), CI (GitHub, JUnit)."""
 
 from __future__ import annotations
 
