@@ -435,8 +435,8 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
         ),
         (
             ("--format", "xml"),
-            "Error: Invalid value for '--format': 'xml' is not one of 'text', 'github', 'json', "
-            "'none'.",
+            "Error: Invalid value for '--output-format' / '--format': 'xml' is not one of 'text', "
+            "'json', 'sarif', 'github', 'junit', 'none'.",
         ),
         (
             ("--kubernetes-version", "latest"),

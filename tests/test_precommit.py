@@ -121,7 +121,9 @@ def test_github_annotations_point_at_the_file_and_line(tmp_path: Path) -> None:
     )
     result = run(command, env=isolated_env(tmp_path), cwd=repo)
     assert result.returncode == 1
-    annotations = [line for line in result.stderr.decode().splitlines() if line.startswith("::")]
+    # Annotations are a report: on stdout, alone (where GitHub Actions reads workflow commands).
+    annotations = result.stdout.decode().splitlines()
+    assert not [line for line in result.stderr.decode().splitlines() if line.startswith("::")]
     # The self-check runs in the narrowed run too, on the tree as WIN002 would leave it.
     assert annotations == [
         "::warning file=deploy/web.yaml,line=8,col=7,title=WIN900 admission-check::"

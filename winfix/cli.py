@@ -61,7 +61,8 @@ CONTEXT: dict[str, Any] = {
     "max_content_width": 100,
     "terminal_width": 100,
 }
-FINDINGS_FORMATS = ("text", "github", "json", "none")
+# ruff's --output-format names (winfix.reporting.MACHINE_FORMATS are the reports).
+FINDINGS_FORMATS = ("text", "json", "sarif", "github", "junit", "none")
 EXIT_INPUT, EXIT_INTERNAL = 2, 3  # winfix.runner.ExitCode, without importing the engine
 
 
@@ -185,11 +186,19 @@ def _paths(paths: tuple[str, ...], required: bool = True) -> list[str]:
 # Options shared by apply and check.
 _report = click.option(
     "--report", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-    help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif.",
+    help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif; in the "
+    "--output-format when stdout is the fixed stream or a diff.",
 )
 _format = click.option(
-    "--format", "output_format", type=click.Choice(FINDINGS_FORMATS), default="text",
-    show_default=True, help="How findings are printed on stderr (github: annotations).",
+    "--output-format", "--format", "output_format", type=click.Choice(FINDINGS_FORMATS),
+    default="text", show_default=True,
+    help="text: findings on stderr. json, sarif, github (annotations), junit: a report on "
+    "stdout, alone; where stdout is the fixed stream (apply -) or a diff, in --report PATH "
+    "or on stderr.",
+)
+_stdin_filename = click.option(
+    "--stdin-filename", metavar="NAME",
+    help="Name the input read from '-' NAME in findings, diffs and reports.",
 )
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 
@@ -274,6 +283,7 @@ def _exit(code: int, exit_zero: bool) -> int:
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
 @_report
 @_format
+@_stdin_filename
 @_quiet
 @click.option(
     "--color", type=click.Choice(("auto", "always", "never")), default="auto",
@@ -308,6 +318,7 @@ def apply(  # click passes every parameter by name
     check: bool,
     report: Path | None,
     output_format: str,
+    stdin_filename: str | None,
     quiet: bool,
     color: str,
     max_size: int,
@@ -341,6 +352,7 @@ def apply(  # click passes every parameter by name
         mode=mode,
         output_format=output_format,
         report=report,
+        stdin_filename=stdin_filename,
         color=use_color,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
@@ -367,6 +379,7 @@ def apply(  # click passes every parameter by name
 @click.argument("paths", nargs=-1, metavar="[PATHS]...")
 @_report
 @_format
+@_stdin_filename
 @_quiet
 @_max_size
 @_config
@@ -379,6 +392,7 @@ def check_command(
     paths: tuple[str, ...],
     report: Path | None,
     output_format: str,
+    stdin_filename: str | None,
     quiet: bool,
     max_size: int,
     config: Path | None,
@@ -415,6 +429,7 @@ def check_command(
         mode=Mode.CHECK,
         output_format=output_format,
         report=report,
+        stdin_filename=stdin_filename,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
         fail_on_changes=False,

@@ -63,12 +63,15 @@ def process(
     *,
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
+    stdin_name: str | None = None,
 ) -> Iterator[Processed]:
-    """Fix every input of ``paths`` ('-' is ``stdin``, directories are walked)."""
+    """Fix every input of ``paths`` ('-' is ``stdin``, named ``stdin_name`` when given;
+    directories are walked)."""
     images = lookup_for(settings)  # one per run: each image is asked once
     for target in files.discover(list(paths)):
         yield process_target(
-            target, settings, rules, max_bytes=max_bytes, stdin=stdin, images=images
+            target, settings, rules, max_bytes=max_bytes, stdin=stdin, images=images,
+            name=stdin_name if target.is_stdin else None,
         )
 
 

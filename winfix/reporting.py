@@ -1,14 +1,17 @@
-"""Findings for people (text), programs (JSON), code scanning (SARIF) and CI (GitHub)."""
+"""Findings for people (text), programs (JSON), code scanning (SARIF), CI (GitHub, JUnit)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 from winfix import __version__
 from winfix.model import Finding, ResourceRef, Severity
@@ -17,6 +20,11 @@ from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _URL = re.compile(r"https://\S+")
+# The key of SARIF partialFingerprints: a new version if what is hashed ever changes.
+FINGERPRINT_KEY = "winfix/v1"
+SRCROOT = "%SRCROOT%"
+# Reports written for programs; "text" and "none" are for people (and nobody).
+MACHINE_FORMATS = ("json", "sarif", "github", "junit")
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -161,6 +169,27 @@ def summary_line(summary: RunSummary, mode: str, fixing: bool = True) -> str:
     return "winfix: " + ", ".join(parts)
 
 
+def fingerprint(rule: str, resource: ResourceRef | None, path: str, file: str = "") -> str:
+    """What identifies a finding across commits: the rule, the resource (apiVersion, kind,
+    namespace, name) and the field path, never a line number, so code scanning keeps
+    tracking an alert when lines are added above it. A finding outside any resource is
+    identified by its file instead."""
+    identity = (
+        [resource.api_version, resource.kind, resource.namespace or "", resource.name]
+        if resource
+        else [_path(file)]
+    )
+    return hashlib.sha256("\0".join([rule, *identity, path]).encode("utf-8")).hexdigest()
+
+
+def _fingerprint(finding: Finding) -> str:
+    return fingerprint(finding.rule, finding.resource, finding.path, finding.file)
+
+
+def _blocked_fingerprint(item: WorkloadVerdict) -> str:
+    return fingerprint(BLOCKED_DESCRIPTOR["id"], item.resource, "")
+
+
 def to_json(summary: RunSummary) -> str:
     data = {
         "tool": "winfix",
@@ -175,13 +204,16 @@ def to_json(summary: RunSummary) -> str:
             "fixed": summary.fixed,
             "remainingErrors": len(summary.blocking),
         },
-        "findings": [f.as_dict() for f in summary.findings],
+        "findings": [{**f.as_dict(), "fingerprint": _fingerprint(f)} for f in summary.findings],
         "workloads": [w.as_dict() for w in summary.workloads],
     }
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
+def to_sarif(summary: RunSummary, rules: Iterable[Rule], root: Path | None = None) -> str:
+    """SARIF 2.1.0; file URIs relative to ``root`` (the repository, see source_root) when
+    given, as GitHub code scanning expects them (%SRCROOT% in originalUriBaseIds)."""
+    locate = _Locator(root)
     rule_list = list(rules)
     index = {rule.id: i for i, rule in enumerate(rule_list)}
     results: list[dict[str, Any]] = []
@@ -196,7 +228,7 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": _uri(finding.file)},
+                        "artifactLocation": locate(finding.file),
                         "region": {"startLine": finding.line, "startColumn": finding.column},
                     },
                     "logicalLocations": [
@@ -209,6 +241,7 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                     ],
                 }
             ],
+            "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(finding)},
             "properties": {
                 "fixed": finding.fixed,
                 "fixSafety": str(finding.safety),
@@ -230,7 +263,10 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                 }
             ]
         results.append(result)
-    results.extend(_sarif_blocked(item) for item in summary.blocked)
+    # workload-blocked comes after the rules in the descriptors (below): ruleIndex says so.
+    results.extend(
+        {**_sarif_blocked(item, locate), "ruleIndex": len(rule_list)} for item in summary.blocked
+    )
     descriptors = [
         {
             "id": rule.id,
@@ -260,6 +296,7 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule]) -> str:
                         "rules": descriptors,
                     }
                 },
+                **locate.base_ids(),
                 "results": results,
                 "properties": {"mode": summary.mode},
             }
@@ -279,7 +316,7 @@ BLOCKED_DESCRIPTOR: dict[str, Any] = {
 }
 
 
-def _sarif_blocked(item: WorkloadVerdict) -> dict[str, Any]:
+def _sarif_blocked(item: WorkloadVerdict, locate: _Locator) -> dict[str, Any]:
     rules = ", ".join(sorted({reason.rule for reason in item.reasons if reason.rule}))
     return {
         "ruleId": BLOCKED_DESCRIPTOR["id"],
@@ -290,12 +327,13 @@ def _sarif_blocked(item: WorkloadVerdict) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(item.workload.file)},
+                    "artifactLocation": locate(item.workload.file),
                     "region": {"startLine": item.workload.line, "startColumn": 1},
                 },
                 "logicalLocations": [{"fullyQualifiedName": str(item.resource), "kind": "object"}],
             }
         ],
+        "partialFingerprints": {FINGERPRINT_KEY: _blocked_fingerprint(item)},
         "properties": {
             "verdict": str(item.verdict),
             "resource": item.resource.as_dict(),
@@ -333,6 +371,95 @@ def _uri(file: str) -> str:
     if PureWindowsPath(path).is_absolute():
         return PureWindowsPath(path).as_uri()
     return quote(path.replace("\\", "/"), safe="/")
+
+
+def source_root(cwd: Path) -> Path:
+    """The repository root SARIF URIs are relative to: the nearest directory at or above
+    ``cwd`` holding ``.git`` (a directory, or a file in a worktree or submodule), or ``cwd``
+    itself outside any work tree."""
+    for directory in (cwd, *cwd.parents):
+        try:
+            if (directory / ".git").exists():
+                return directory
+        except OSError:  # a directory this user cannot search is no work tree it can use
+            continue
+    return cwd
+
+
+class _Locator:
+    """SARIF artifactLocations: relative to the root (uriBaseId %SRCROOT%) for files inside
+    it, file:// URIs for files outside it, and as given when there is no root. Relative
+    names are relative to the working directory, as the user typed them."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.cwd = Path.cwd()
+        self.used = False
+
+    def __call__(self, file: str) -> dict[str, str]:
+        path = _path(file)
+        if self.root is None or path == "stdin" or PureWindowsPath(path).drive:
+            return {"uri": _uri(file)}
+        where = Path(os.path.normpath(self.cwd / path))  # an absolute path stays itself
+        try:
+            relative = where.relative_to(self.root)
+        except ValueError:
+            return {"uri": where.as_uri()}
+        self.used = True
+        return {"uri": quote(relative.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+    def base_ids(self) -> dict[str, Any]:
+        if self.root is None or not self.used:
+            return {}
+        return {"originalUriBaseIds": {SRCROOT: {"uri": self.root.as_uri() + "/"}}}
+
+
+def to_junit(summary: RunSummary) -> str:
+    """JUnit XML, as CI systems show test results: one testsuite per file, one testcase
+    per workload, failing when the workload is blocked (the reasons are the failure)."""
+    suites: dict[str, list[WorkloadVerdict]] = {}
+    for item in summary.workloads:
+        suites.setdefault(item.workload.file, []).append(item)
+    root = ElementTree.Element("testsuites", name="winfix")
+    failures_total = 0
+    for file, items in suites.items():
+        failures = sum(1 for item in items if item.verdict is Verdict.BLOCKED)
+        failures_total += failures
+        suite = ElementTree.SubElement(
+            root, "testsuite", name=_path(file), tests=str(len(items)),
+            failures=str(failures), errors="0",
+        )
+        for item in items:
+            case = ElementTree.SubElement(
+                suite, "testcase", name=str(item.resource), classname=_path(file),
+                file=_path(file), line=str(item.workload.line),
+            )
+            case.set("verdict", str(item.verdict))
+            if item.verdict is Verdict.BLOCKED:
+                rules = ", ".join(sorted({r.rule for r in item.reasons if r.rule}))
+                failure = ElementTree.SubElement(
+                    case, "failure", type="blocked", message=f"blocked: {rules}"
+                )
+                failure.text = "\n".join(
+                    f"{_path(file)}:{r.line}: {r.rule} {r.field}: {r.message}"
+                    for r in item.reasons
+                ) + f"\n{UNBLOCK_HINT}"
+    root.set("tests", str(len(summary.workloads)))
+    root.set("failures", str(failures_total))
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> str:
+    """The report of one of MACHINE_FORMATS (SARIF relative to the repository holding the
+    working directory)."""
+    if output_format == "json":
+        return to_json(summary)
+    if output_format == "sarif":
+        return to_sarif(summary, rules, source_root(Path.cwd()))
+    if output_format == "junit":
+        return to_junit(summary)
+    return format_github(summary.findings, summary.mode)
 
 
 def format_github(findings: Iterable[Finding], mode: str = "apply") -> str:

@@ -42,8 +42,11 @@ class ExitCode(enum.IntEnum):
 @dataclass
 class Options:
     mode: Mode = Mode.APPLY
-    output_format: str = "text"  # findings on stderr: text, github, json or none
+    # text or none: findings on stderr; json, sarif, github, junit: a report on stdout when
+    # stdout is not the manifest stream or a diff, else in --report FILE or on stderr
+    output_format: str = "text"
     report: Path | None = None
+    stdin_filename: str | None = None  # how reports name piped input (not "<stdin>")
     color: bool = False
     max_bytes: int = files.DEFAULT_MAX_BYTES
     quiet: bool = False
@@ -66,7 +69,11 @@ def run(
     out = out if out is not None else sys.stdout.buffer
     err = err if err is not None else sys.stderr
     summary = reporting.RunSummary(mode=options.mode.value)
-    inputs = pipeline.process(paths, settings, rules, max_bytes=options.max_bytes, stdin=stdin)
+    paths = list(paths)
+    inputs = pipeline.process(
+        paths, settings, rules, max_bytes=options.max_bytes, stdin=stdin,
+        stdin_name=options.stdin_filename,
+    )
     for processed in inputs:
         name, result = processed.name, processed.result
         if processed.skipped is not None:
@@ -96,7 +103,7 @@ def run(
                 err.write(f"{note}\n")
         if result.changed:
             summary.changed_files.append(name)
-    _report(summary, rules, options, err)
+    _report(summary, rules, options, err, out if _stdout_is_free(options, paths) else None)
     return _exit_code(summary, options), summary
 
 
@@ -128,34 +135,55 @@ def _emit(  # noqa: PLR0917 - internal step
         err.write(f"would fix {result.name}\n")
 
 
+def _stdout_is_free(options: Options, paths: list[str]) -> bool:
+    """Whether stdout carries nothing but the report: not the fixed stream (`apply -`) nor
+    a diff."""
+    if options.mode is Mode.DIFF:
+        return False
+    return options.mode is Mode.CHECK or "-" not in paths
+
+
 def _report(
-    summary: reporting.RunSummary, rules: tuple[Rule, ...], options: Options, err: TextIO
+    summary: reporting.RunSummary,
+    rules: tuple[Rule, ...],
+    options: Options,
+    err: TextIO,
+    out: BinaryIO | None,
 ) -> None:
-    shown = [f for f in summary.findings if f.blocking] if options.quiet else summary.findings
-    if shown:
-        if options.output_format == "text":
-            err.write(reporting.format_text(shown, summary.mode))
-        elif options.output_format == "github":
-            err.write(reporting.format_github(shown, summary.mode))
-        elif options.output_format == "json":
-            err.write(reporting.to_json(summary))
-    if options.output_format == "text" and not options.quiet:
-        err.write(reporting.format_verdicts(summary.workloads))
+    """The findings and the summary line on stderr (for people), and the report a program
+    asked for: on stdout (``out``) when it is free, else in --report FILE or on stderr.
+    -q quietens what people read, never a report asked for by format."""
+    machine = options.output_format in reporting.MACHINE_FORMATS
+    if machine:
+        text = reporting.render(options.output_format, summary, rules)
+        if out is not None:
+            files.write_stream(out, text.encode("utf-8"))
+        elif options.report is None:
+            err.write(text)
+    elif options.output_format == "text":
+        shown = [f for f in summary.findings if f.blocking] if options.quiet else summary.findings
+        err.write(reporting.format_text(shown, summary.mode))
+        if not options.quiet:
+            err.write(reporting.format_verdicts(summary.workloads))
     if not options.quiet and (summary.files or summary.errors or summary.skipped):
         fixing = any(rule.safety is not Safety.NONE for rule in rules)
         err.write(reporting.summary_line(summary, options.mode.value, fixing) + "\n")
     if options.report is not None:
-        text = (
-            reporting.to_sarif(summary, rules)
-            if options.report.suffix.lower() == ".sarif"
-            else reporting.to_json(summary)
-        )
-        try:
-            files.write_atomic(options.report, text.encode("utf-8"))
-        except OSError as exc:
-            message = f"cannot write report {options.report}: {exc.strerror or exc}"
-            summary.errors.append(message)
-            err.write(f"winfix: error: {message}\n")
+        # The requested format when stdout could not take it; else by the file's suffix.
+        if machine and out is None:
+            kind = options.output_format
+        else:
+            kind = "sarif" if options.report.suffix.lower() == ".sarif" else "json"
+        _write_report(reporting.render(kind, summary, rules), options.report, summary, err)
+
+
+def _write_report(text: str, path: Path, summary: reporting.RunSummary, err: TextIO) -> None:
+    try:
+        files.write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        message = f"cannot write report {path}: {exc.strerror or exc}"
+        summary.errors.append(message)
+        err.write(f"winfix: error: {message}\n")
 
 
 def _exit_code(summary: reporting.RunSummary, options: Options) -> int:
