@@ -13,6 +13,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from tests.conftest import CliResult
 from winfix import __version__
+from winfix.model import ResourceRef
+from winfix.reporting import fingerprint
 
 Cli = Callable[..., CliResult]
 
@@ -144,6 +146,29 @@ EXPECTED_FINDINGS: list[dict[str, Any]] = [
 ]
 
 
+def with_fingerprints(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings as the JSON report writes them: each with its stable fingerprint
+    (tests/test_outputs.py checks what the fingerprint depends on)."""
+    return [
+        {
+            **f,
+            "fingerprint": fingerprint(
+                f["rule"], ResourceRef(**_ref(f["resource"])), f["path"], f["file"]
+            ),
+        }
+        for f in findings
+    ]
+
+
+def _ref(resource: dict[str, str]) -> dict[str, str]:
+    return {
+        "api_version": resource["apiVersion"],
+        "kind": resource["kind"],
+        "name": resource["name"],
+        "namespace": resource.get("namespace"),  # type: ignore[dict-item]
+    }
+
+
 def test_json_report(cli: Cli, tmp_path: Path) -> None:
     result = cli("apply", *SELECT, "--report", "findings.json", "-", stdin=HELM.encode())
     assert result.code == 0
@@ -160,7 +185,7 @@ def test_json_report(cli: Cli, tmp_path: Path) -> None:
             "fixed": 3,
             "remainingErrors": 0,
         },
-        "findings": EXPECTED_FINDINGS,
+        "findings": with_fingerprints(EXPECTED_FINDINGS),
         # placed on Windows; the two warnings nothing fixed are what to review
         "workloads": [
             {
@@ -209,7 +234,7 @@ def test_json_findings_on_stderr(cli: Cli) -> None:
     result = cli("apply", *SELECT, "--format", "json", "-", stdin=HELM.encode())
     assert result.code == 0
     report_text, summary = result.err.rsplit("winfix: ", 1)
-    assert json.loads(report_text)["findings"] == EXPECTED_FINDINGS
+    assert json.loads(report_text)["findings"] == with_fingerprints(EXPECTED_FINDINGS)
     assert summary == "3 fixed, 2 warnings, 1 of 1 file changed\n"
 
 
@@ -246,20 +271,26 @@ def test_github_annotations_in_check_mode_keep_the_severity(cli: Cli, tmp_path: 
         "apply", "--select", "WIN002,WIN004", "--check", "--format", "github", "./out dir"
     )
     assert result.code == 1
-    assert result.err_lines[0] == "would fix out dir/all,in:one.yaml"
+    # Under --check the annotations are the report: stdout, alone; the notes stay on stderr.
+    assert result.err_lines == [
+        "would fix out dir/all,in:one.yaml",
+        "winfix: 2 fixable, 2 warnings, 1 of 1 file would change",
+    ]
+    out_lines = result.out.decode().splitlines()
+    assert len(out_lines) == 4
     # WIN000 always runs (suppressions): a warning stays a warning.
-    assert result.err_lines[1].startswith(
+    assert out_lines[0].startswith(
         "::warning file=out dir/all%2Cin%3Aone.yaml,line=15,col=5,title=WIN000 suppressions::"
     )
-    assert result.err_lines[2] == (
+    assert out_lines[1] == (
         "::error file=out dir/all%2Cin%3Aone.yaml,line=24,col=27,title=WIN004 pod-os-label::"
         "[would fix] spec.template.metadata.labels.kubernetes.io/os: pod label kubernetes.io/os: "
         "linux makes the kubelet reject the pod on Windows nodes"
     )
-    assert result.err_lines[3].startswith(
+    assert out_lines[2].startswith(
         "::warning file=out dir/all%2Cin%3Aone.yaml,line=26,col=7,title=WIN900 admission-check::"
     )
-    assert result.err_lines[4] == (
+    assert out_lines[3] == (
         "::error file=out dir/all%2Cin%3Aone.yaml,line=28,col=27,title=WIN002 node-selector-os::"
         "[would fix] spec.template.spec.nodeSelector.kubernetes.io/os: node selector "
         "kubernetes.io/os is linux: the pod is never scheduled on a Windows node"
@@ -444,9 +475,9 @@ def test_sarif_in_check_mode_reports_the_severity(cli: Cli, tmp_path: Path) -> N
     results = log["runs"][0]["results"]
     assert [r["level"] for r in results] == ["warning", "error", "warning", "warning", "error"]
     assert results[1]["message"]["text"].startswith("[would fix] pod label kubernetes.io/os")
-    uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri == target.as_uri()
-    assert "%20" in uri
+    # Inside the root (the working directory here: no git tree): relative to %SRCROOT%.
+    location = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "my%20manifests/shop.yaml", "uriBaseId": "%SRCROOT%"}
     assert log["runs"][0]["properties"] == {"mode": "check"}
 
 
