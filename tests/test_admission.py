@@ -779,9 +779,8 @@ def test_check_says_what_apply_would_fix_and_writes_nothing(cli: Cli, tmp_path: 
     (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
     result = cli("check", "--no-schema", "--format", "json", "p.yaml")
     assert result.code == 0  # ready once apply has placed it
-    would_fix, report = result.err.split("\n", 1)
-    assert would_fix == "would fix p.yaml"
-    data = json.loads(report.split("\nwinfix: ")[0])
+    assert result.err_lines[0] == "would fix p.yaml"
+    data = json.loads(result.out)  # the report alone on stdout
     assert [(f["rule"], f["path"], f["fixed"]) for f in data["findings"]] == [
         ("WIN002", "spec.nodeSelector.kubernetes.io/os", True),
         ("WIN005", "spec.tolerations", True),
