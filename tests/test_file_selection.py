@@ -222,3 +222,34 @@ def test_bad_nearest_configuration_is_a_config_error(cli: Cli, tmp_path: Path) -
     assert result.code == 2
     assert "cfg/.winfix.yaml:1:1" in result.err, result.err
     assert (tmp_path / "cfg/d.yaml").read_text() == POD
+
+
+# -- the bot's paths and exclude (winfix.bot.discover) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "selected", "not_selected"),
+    [
+        # "./" was stripped as a set of characters: ".config" lost its dot
+        ("./.config/*.yaml", [".config/a.yaml"], ["config/a.yaml", "x/.config/a.yaml"]),
+        ("./deploy/*.yaml", ["deploy/a.yaml"], ["x/deploy/a.yaml", "deploy/sub/a.yaml"]),
+        ("env-[ab]/*.yaml", ["env-a/x.yaml", "env-b/x.yaml"], ["env-c/x.yaml", "env-[ab]/x.yaml"]),
+        ("/top.yaml", ["top.yaml"], ["sub/top.yaml"]),
+        ("apps/**/*.yaml", ["apps/x.yaml", "apps/a/b/x.yaml"], ["other/apps/x.yaml"]),
+    ],
+)
+def test_bot_paths_are_gitignore_patterns(
+    pattern: str, selected: list[str], not_selected: list[str]
+) -> None:
+    from winfix.bot.discover import BotConfig, select_candidates
+
+    found = select_candidates(sorted(selected + not_selected), BotConfig(paths=(pattern,)))
+    assert found.manifests == sorted(selected)
+
+
+def test_bot_exclude_with_negation() -> None:
+    from winfix.bot.discover import BotConfig, select_candidates
+
+    config = BotConfig(exclude=("legacy/*", "!legacy/keep.yaml"))  # as git: not "legacy/"
+    found = select_candidates(["legacy/a.yaml", "legacy/keep.yaml", "web.yaml"], config)
+    assert found.manifests == ["legacy/keep.yaml", "web.yaml"]

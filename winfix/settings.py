@@ -410,10 +410,12 @@ class BotSettings:
 
     paths: tuple[str, ...] = _bot(
         "paths", DEFAULT_PATHS, {**_STRINGS, "minItems": 1},
-        "Which files the bot fixes (gitignore-like globs).", convert=_strings,
+        "Which files the bot fixes (gitignore patterns, from the repository root).",
+        convert=_strings,
     )
     exclude: tuple[str, ...] = _bot(
-        "exclude", (), _STRINGS, "Files the bot leaves alone (globs).", convert=_strings
+        "exclude", (), _STRINGS, "Files the bot leaves alone (gitignore patterns).",
+        convert=_strings,
     )
     branch: str = _bot(
         "branch", DEFAULT_BRANCH, {"type": "string", "pattern": "^[A-Za-z0-9._/-]+$"},
