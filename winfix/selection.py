@@ -76,7 +76,8 @@ class Selection:
         self.rules = rules
         self.cwd = Path(os.path.abspath(cwd or Path.cwd()))
         self._flags = dict(settings.flag_values)
-        self._base = self._context(settings.source, settings)
+        own = config.load_config(Path(settings.source)) if settings.source else None
+        self._base = self._context(settings.source, own, settings)
         self._contexts: dict[str | None, _Context] = {settings.source: self._base}
         self._rules: dict[tuple[str | None, tuple[str, ...]], tuple[Rule, ...]] = {}
         self._config_of = cache(self._find_config)  # once per folder
@@ -137,16 +138,17 @@ class Selection:
             return self._base  # no file upward: the working directory's settings
         if source not in self._contexts:
             loaded = config.load_config(Path(source))
-            self._contexts[source] = self._context(source, loaded)
+            effective = replace(loaded, **self._flags) if self._flags else loaded
+            self._contexts[source] = self._context(source, loaded, effective)
         return self._contexts[source]
 
-    def _context(self, source: str | None, settings: Settings) -> _Context:
-        """``settings`` as read from ``source``, with the flags on top."""
+    def _context(
+        self, source: str | None, file_settings: Settings | None, settings: Settings
+    ) -> _Context:
+        """The context of ``source``: ``file_settings`` as read from it, ``settings`` with
+        the flags on top (patterns are read from the folder of whichever set them)."""
         folder = Path(os.path.abspath(source)).parent if source else self.cwd
         flags = self._flags
-        if source != self.settings.source and flags:
-            settings = replace(settings, **flags)
-        file_settings = config.load_config(Path(source)) if source else None
 
         def read_from(key: str) -> Path:
             return self.cwd if key in flags or file_settings is None else folder
