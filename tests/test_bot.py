@@ -40,7 +40,7 @@ from winfix.bot.discover import (
     DEFAULT_TITLE,
     BotConfig,
     Overlay,
-    glob_regex,
+    path_spec,
     select_candidates,
 )
 from winfix.bot.github import GitHub, GitHubError
@@ -715,13 +715,13 @@ def test_missing_extra_gives_install_hint(world: World, monkeypatch: pytest.Monk
 
 
 def test_glob_patterns() -> None:
-    assert glob_regex("**/*.yaml").match("a/b/c.yaml")
-    assert glob_regex("**/*.yaml").match("c.yaml")
-    assert glob_regex("deploy/*.yaml").match("deploy/x.yaml")
-    assert not glob_regex("deploy/*.yaml").match("deploy/sub/x.yaml")
-    assert glob_regex("deploy").match("deploy/sub/x.yaml")  # a folder selects what it holds
-    assert glob_regex("*.yml").match("deep/down/x.yml")  # a bare name matches at any depth
-    assert not glob_regex("apps/**/*.yaml").match("other/apps/x.yaml")
+    assert path_spec(("**/*.yaml",)).match_file("a/b/c.yaml")
+    assert path_spec(("**/*.yaml",)).match_file("c.yaml")
+    assert path_spec(("deploy/*.yaml",)).match_file("deploy/x.yaml")
+    assert not path_spec(("deploy/*.yaml",)).match_file("deploy/sub/x.yaml")
+    assert path_spec(("deploy",)).match_file("deploy/sub/x.yaml")  # a folder selects what it holds
+    assert path_spec(("*.yml",)).match_file("deep/down/x.yml")  # a bare name matches at any depth
+    assert not path_spec(("apps/**/*.yaml",)).match_file("other/apps/x.yaml")
 
 
 def test_select_candidates_paths_exclude_charts_overlays() -> None:

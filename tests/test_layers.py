@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "config",
         "files",
+        "selection",
         "pipeline",
         "reporting",
         "runner",

@@ -59,6 +59,10 @@ SAMPLES: dict[str, Any] = {
     "offline": True,
     "image-cache-hours": 1,
     "insecure-registries": ["127.0.0.1:5000"],
+    "respect-gitignore": False,
+    "exclude": ["build/"],
+    "extend-exclude": ["tmp-*.yaml", "/vendor/"],
+    "per-file-ignores": {"legacy/*.yaml": ["WIN105", "WIN160"]},
 }
 
 # The same values as flags of `winfix apply`, where the option has one.
@@ -83,6 +87,10 @@ FLAGS: dict[str, list[str]] = {
     "offline": ["--offline"],
     "image-cache-hours": ["--image-cache-hours", "1"],
     "insecure-registries": ["--insecure-registry", "127.0.0.1:5000"],
+    "respect-gitignore": ["--no-respect-gitignore"],
+    "exclude": ["--exclude", "build/"],
+    "extend-exclude": ["--extend-exclude", "tmp-*.yaml,/vendor/"],
+    "per-file-ignores": ["--per-file-ignores", "legacy/*.yaml:WIN105,WIN160"],
 }
 
 
@@ -98,7 +106,7 @@ def test_the_schema_is_the_table() -> None:
 
 def test_every_option_is_a_settings_field_with_its_default() -> None:
     names = [f.name for f in fields(Settings)]
-    assert names == [o.attr for o in OPTIONS] + ["source"]
+    assert names == [o.attr for o in OPTIONS] + ["source", "flag_values", "per_file_config"]
     defaults = Settings()
     for option in OPTIONS:
         assert getattr(defaults, option.attr) == option.default, option.key

@@ -1,6 +1,7 @@
 """Reading configuration: ``.winfix.yaml`` (or ``[tool.winfix]`` in pyproject.toml), then flags.
 
-The file is found from the working directory upward; the first ``.winfix.yaml``,
+The file is found upward from each input file's folder (``winfix.selection``; from the
+working directory for stdin), unless ``--config`` names one; the first ``.winfix.yaml``,
 ``.winfix.yml`` or pyproject.toml with a ``[tool.winfix]`` table wins. Its keys
 are checked against ``CONFIG_SCHEMA`` (derived from the option table in
 ``winfix.settings``); errors name the file, line and column.
@@ -8,6 +9,7 @@ are checked against ``CONFIG_SCHEMA`` (derived from the option table in
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -112,13 +114,15 @@ def _locate(node: Node | None, path: list[Any], at_key: bool = False) -> tuple[i
 
 
 def find_config(start: Path) -> Path | None:
+    # os.path.isfile, not Path.is_file: a folder this user may not read (a walked one,
+    # reported by the walk) holds no configuration rather than raising PermissionError.
     for folder in (start, *start.parents):
         for name in CONFIG_NAMES:
             candidate = folder / name
-            if candidate.is_file():
+            if os.path.isfile(candidate):
                 return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _has_winfix_table(pyproject):
+        if os.path.isfile(pyproject) and _has_winfix_table(pyproject):
             return pyproject
     return None
 
@@ -196,4 +200,7 @@ def resolve(config_path: Path | None, cwd: Path, overrides: dict[str, Any]) -> S
     path = config_path or find_config(cwd)
     settings = load_config(path) if path else Settings()
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return replace(settings, **clean) if clean else settings
+    # Without --config each file's nearest configuration counts (winfix.selection);
+    # these settings are the working directory's, for stdin and files with none.
+    return replace(settings, **clean, flag_values=tuple(clean.items()),
+                   per_file_config=config_path is None)

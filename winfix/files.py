@@ -32,7 +32,7 @@ import shutil
 import stat
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -40,7 +40,6 @@ from typing import BinaryIO
 from winfix.errors import InputError, WinfixError
 
 YAML_SUFFIXES = (".yaml", ".yml")
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv"})
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 STDIN = "-"
 TEMP_SUFFIX = ".winfix"
@@ -94,19 +93,29 @@ class Loaded:
     stat: os.stat_result | None = None  # None for stdin and pipes
 
 
-def discover(paths: list[str]) -> Iterator[Target]:
+# Whether a walk goes into a folder (True) or reads a file (False) it found:
+# winfix.selection's answer (.gitignore, exclude). A path named on the command line is
+# never asked about: it is always read, as ruff does.
+Keep = Callable[[Path, bool], bool]
+
+
+def _keep_all(path: Path, is_dir: bool) -> bool:
+    return True
+
+
+def discover(paths: list[str], keep: Keep = _keep_all) -> Iterator[Target]:
     for raw in paths:
         if raw == STDIN:
             yield Target(STDIN)
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from _walk(path, os.path.realpath(path))
+            yield from _walk(path, os.path.realpath(path), keep)
         else:
             yield Target(raw)
 
 
-def _walk(folder: Path, root: str) -> Iterator[Target]:
+def _walk(folder: Path, root: str, keep: Keep) -> Iterator[Target]:
     """Manifests under ``folder`` in name order; directory symlinks are not followed."""
     try:
         with os.scandir(folder) as scan:
@@ -119,14 +128,14 @@ def _walk(folder: Path, root: str) -> Iterator[Target]:
     for entry in entries:
         path = Path(folder) / entry.name
         if entry.is_dir(follow_symlinks=False):
-            if entry.name not in SKIPPED_DIRS and not entry.name.startswith("."):
+            if not entry.name.startswith(".") and keep(path, True):
                 subfolders.append(path)
             continue
-        if not entry.name.endswith(YAML_SUFFIXES):
+        if not entry.name.endswith(YAML_SUFFIXES) or not keep(path, False):
             continue
         yield walked_target(path, root)
     for sub in subfolders:
-        yield from _walk(sub, root)
+        yield from _walk(sub, root, keep)
 
 
 def walked_target(path: str | Path, root: str | Path) -> Target:

@@ -26,6 +26,7 @@ from winfix.engine import FileResult, fix_bytes
 from winfix.errors import InputError
 from winfix.images.lookup import ImageLookup, images_in, lookup_for
 from winfix.rules import Rule
+from winfix.selection import Selection
 from winfix.settings import Settings
 
 
@@ -66,11 +67,17 @@ def process(
     stdin_name: str | None = None,
 ) -> Iterator[Processed]:
     """Fix every input of ``paths`` ('-' is ``stdin``, named ``stdin_name`` when given;
-    directories are walked)."""
+    directories are walked).
+
+    Which files a walk reads, and each file's settings and rules, are
+    ``winfix.selection``'s (.gitignore, exclude, nearest configuration, per-file-ignores).
+    """
     images = lookup_for(settings)  # one per run: each image is asked once
-    for target in files.discover(list(paths)):
+    chosen = Selection(settings, rules)
+    for target in files.discover(list(paths), chosen.keep):
+        own_settings, own_rules = chosen.for_target(target)
         yield process_target(
-            target, settings, rules, max_bytes=max_bytes, stdin=stdin, images=images,
+            target, own_settings, own_rules, max_bytes=max_bytes, stdin=stdin, images=images,
             name=stdin_name if target.is_stdin else None,
         )
 

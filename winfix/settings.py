@@ -63,6 +63,10 @@ DEFAULT_AUTHOR_EMAIL = "winfix-bot@users.noreply.github.com"
 DEFAULT_TOKEN_ENV = "GITHUB_TOKEN"
 DEFAULT_PATHS = ("**/*.yaml", "**/*.yml")
 
+# What a directory walk passes over unless `exclude` says otherwise (gitignore-style
+# patterns, as ruff's default `exclude`); hidden folders are passed over regardless.
+DEFAULT_EXCLUDE = (".git/", ".hg/", ".svn/", "node_modules/", "__pycache__/", ".venv/")
+
 # Where an option is honoured.
 APPLY, CHECK, KRM, BOT = "apply", "check", "krm", "bot"  # krm: KRM function, Kustomize plugin
 EVERYWHERE = frozenset({APPLY, CHECK, KRM, BOT})
@@ -216,6 +220,10 @@ def _tolerations(value: Any) -> tuple[tuple[tuple[str, Any], ...], ...]:
     return tuple(tuple(t.items()) for t in value or ())  # false: none
 
 
+def _rule_lists(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((str(k), tuple(v)) for k, v in value.items())
+
+
 def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in value.items())
 
@@ -274,6 +282,17 @@ def parse_toleration(text: str) -> dict[str, Any]:
     if effect:
         toleration["effect"] = effect
     return toleration
+
+
+def parse_per_file_ignore(text: str) -> tuple[str, list[str]]:
+    """PATTERN:RULES, as ruff's --per-file-ignores (the last colon splits: RULES has none)."""
+    pattern, sep, rules = text.rpartition(":")
+    codes = [r.strip() for r in rules.split(",") if r.strip()]
+    if not sep or not pattern or not codes:
+        raise ConfigError(
+            f"--per-file-ignores {text!r}: expected PATTERN:RULES (e.g. 'legacy/*.yaml:WIN105')"
+        )
+    return pattern, codes
 
 
 def parse_mount(text: str) -> tuple[str, str]:
@@ -391,10 +410,12 @@ class BotSettings:
 
     paths: tuple[str, ...] = _bot(
         "paths", DEFAULT_PATHS, {**_STRINGS, "minItems": 1},
-        "Which files the bot fixes (gitignore-like globs).", convert=_strings,
+        "Which files the bot fixes (gitignore patterns, from the repository root).",
+        convert=_strings,
     )
     exclude: tuple[str, ...] = _bot(
-        "exclude", (), _STRINGS, "Files the bot leaves alone (globs).", convert=_strings
+        "exclude", (), _STRINGS, "Files the bot leaves alone (gitignore patterns).",
+        convert=_strings,
     )
     branch: str = _bot(
         "branch", DEFAULT_BRANCH, {"type": "string", "pattern": "^[A-Za-z0-9._/-]+$"},
@@ -568,11 +589,39 @@ class Settings:
         "check does unless --no-schema).",
         where=EVERYWHERE, flag="--schema", off_flag="--no-schema",
     )
+    # File selection (README "Choosing files"), read by winfix.selection: which files a
+    # directory walk passes over, and which rules are off for some files.
+    respect_gitignore: bool = option(
+        True, "respect-gitignore", {"type": "boolean"},
+        "When walking directories, pass over what .gitignore and .ignore files exclude.",
+        flag="--respect-gitignore", off_flag="--no-respect-gitignore",
+    )
+    exclude: tuple[str, ...] = option(
+        DEFAULT_EXCLUDE, "exclude", _STRINGS,
+        "Files and folders a walk passes over (gitignore-style patterns; replaces the "
+        "default list).", convert=_strings, flag="--exclude", metavar="PATTERNS",
+    )
+    extend_exclude: tuple[str, ...] = option(
+        (), "extend-exclude", _STRINGS,
+        "More patterns a walk passes over, on top of exclude.",
+        convert=_strings, flag="--extend-exclude", metavar="PATTERNS",
+    )
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = option(
+        (), "per-file-ignores", {"type": "object", "additionalProperties": _STRINGS},
+        "Rules that do not run on files matching a pattern, PATTERN:RULES (repeatable).",
+        convert=_rule_lists, flag="--per-file-ignores", metavar="PATTERN:RULES",
+        parse=parse_per_file_ignore,
+    )
     bot: BotSettings = option(  # noqa: RUF009 - a frozen, immutable default
         BotSettings(), "bot", object_schema(BOT_OPTIONS), "The `winfix bot` settings.",
         convert=_bot_settings, where=frozenset({BOT}),
     )
     source: str | None = None  # the config file these came from
+    # The flags' values (Settings fields) laid over the file: winfix.selection lays them
+    # over each file's nearest configuration too, and reads their patterns from the
+    # working directory. per_file_config: no --config, so each file's nearest one counts.
+    flag_values: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
+    per_file_config: bool = False
 
     def __post_init__(self) -> None:
         # An empty select is every rule already; otherwise extend-select widens it. Done

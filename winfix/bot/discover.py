@@ -9,9 +9,10 @@ alone. Unrendered templates and non-manifests are skipped with a reason.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+
+from pathspec import GitIgnoreSpec
 
 from winfix.render import KUSTOMIZATION_NAMES
 from winfix.settings import DEFAULT_BRANCH, DEFAULT_TITLE, BotSettings, Overlay
@@ -22,7 +23,7 @@ __all__ = [  # the bot's names, some declared with the other options in winfix.s
     "BotConfig",
     "Discovery",
     "Overlay",
-    "glob_regex",
+    "path_spec",
     "select_candidates",
 ]
 
@@ -41,35 +42,13 @@ class Discovery:
     kustomizations: list[str] = field(default_factory=list)
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A gitignore-like glob: ``**`` spans folders, ``*`` and ``?`` do not cross ``/``."""
-    pattern = pattern.strip().lstrip("./") if pattern.startswith("./") else pattern.strip()
-    pattern = pattern.lstrip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    if "/" not in pattern:  # like gitignore: a bare name matches in any folder
-        return re.compile("(?:.*/)?" + "".join(out) + r"(?:/.*)?\Z")
-    return re.compile("".join(out) + r"(?:/.*)?\Z")
-
-
-def _matches(path: str, patterns: tuple[str, ...]) -> bool:
-    return any(glob_regex(p).match(path) for p in patterns)
+def path_spec(patterns: tuple[str, ...]) -> GitIgnoreSpec:
+    """Gitignore patterns, matched by pathspec as git does: ``**`` spans folders, ``*``,
+    ``?`` and ``[ab]`` stay within one, a bare name matches at any depth, a folder selects
+    what it holds, ``!`` re-includes. ``./`` (relative to the repository root, where the
+    patterns are read from) is dropped once: git has no such prefix, and a pattern with
+    a slash is anchored at the root already."""
+    return GitIgnoreSpec.from_lines(p.strip().removeprefix("./") for p in patterns)
 
 
 def _under(path: str, folder: str) -> bool:
@@ -83,12 +62,13 @@ def select_candidates(files: list[str], config: BotConfig) -> Discovery:
                            if PurePosixPath(f).name == "Chart.yaml"})
     found.kustomizations = sorted({str(PurePosixPath(f).parent) for f in files
                                    if PurePosixPath(f).name in KUSTOMIZATION_NAMES})
+    selected, excluded = path_spec(config.paths), path_spec(config.exclude)
     overlay_sources = [o.source for o in config.overlays]
     overlay_outputs = [o.path for o in config.overlays]
     for path in sorted(files):
-        if not path.endswith((".yaml", ".yml")) or not _matches(path, config.paths):
+        if not path.endswith((".yaml", ".yml")) or not selected.match_file(path):
             continue
-        if _matches(path, config.exclude) or path in CONFIG_FILES:
+        if excluded.match_file(path) or path in CONFIG_FILES:
             continue
         name = PurePosixPath(path).name
         if any(_under(path, out) for out in overlay_outputs) or name in KUSTOMIZATION_NAMES:
