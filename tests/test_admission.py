@@ -838,3 +838,30 @@ def test_apply_exits_1_when_the_self_check_finds_what_no_rule_fixed(
         "winfix: 0 fixed, 2 errors need a human, 1 warning, 0 of 1 file changed"
     )
     assert any(" WIN100 warning: spec.containers[1].image: " in line for line in result.err_lines)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ("gmsaCredentialSpecName: My_GMSA_Spec", "gmsaCredentialSpecName 'My_GMSA_Spec'"),
+        ("gmsaCredentialSpecName: " + "a" * 254, "at most 253 characters"),
+        ('gmsaCredentialSpec: ""', "gmsaCredentialSpec is empty"),
+        ("gmsaCredentialSpec: " + "x" * (64 * 1024 + 1), "65537 bytes, over the 64 KiB limit"),
+    ],
+)
+def test_gmsa_fields_the_api_server_rejects(options: str, expected: str) -> None:
+    """validateWindowsSecurityContextOptions: a DNS-1123 subdomain name; a spec of 1..64 KiB."""
+    found = violations(with_spec(f"  securityContext:\n    windowsOptions:\n      {options}\n"))
+    assert [(path, blocking) for path, _, blocking in found] == [
+        (f"spec.securityContext.windowsOptions.{options.split(':')[0]}", True)
+    ]
+    assert expected in found[0][1]
+
+
+def test_valid_gmsa_and_stop_signals_pass() -> None:
+    for signal in ("SIGTERM", "SIGKILL"):
+        text = with_spec(
+            "  securityContext:\n    windowsOptions:\n      gmsaCredentialSpecName: web-1.corp\n",
+            f"    lifecycle:\n      stopSignal: {signal}\n",
+        )
+        assert violations(text) == []

@@ -27,6 +27,8 @@ from winfix.yamltree import Mapping, Node, Scalar, Sequence
 
 # validation.go: maxRunAsUserNameDomainLength, maxRunAsUserNameUserLength and the regexes
 # beside validateWindowsSecurityContextOptions (lengths are Go len(): bytes of UTF-8).
+# KEP-4960 (ContainerStopSignals): the only stop signals a Windows pod may name.
+WINDOWS_STOP_SIGNALS = frozenset({"SIGTERM", "SIGKILL"})
 MAX_DOMAIN_LENGTH = 256
 MAX_USER_LENGTH = 104
 _CTRL = re.compile(r"[\x00-\x1f\x7f]")
@@ -59,6 +61,7 @@ def check_pod(pod: PodTemplate, windows_runtime_classes: Iterable[str] = ()) -> 
     found += _host_process(pod)
     found += _host_ports(pod)
     found += _run_as_user_names(pod)
+    found += _gmsa(pod)
     found += _dns_policy(pod)
     found += _volumes(pod)
     for container in pod.containers():
@@ -479,6 +482,51 @@ def _run_as_user_names(pod: PodTemplate) -> list[Violation]:
     return found
 
 
+# gMSA (pkg/apis/core/validation validateWindowsSecurityContextOptions): the name is a
+# DNS-1123 subdomain; the spec, when given, is non-empty and at most 64 KiB.
+_DNS1123_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_DNS1123_SUBDOMAIN = re.compile(rf"^{_DNS1123_LABEL}(?:\.{_DNS1123_LABEL})*$")
+MAX_SUBDOMAIN_LENGTH = 253
+MAX_GMSA_SPEC_BYTES = 64 * 1024
+
+
+def _gmsa(pod: PodTemplate) -> list[Violation]:
+    found: list[Violation] = []
+    for context, base, where in _security_contexts(pod, pod.containers()):
+        options = context.get_map("windowsOptions") if context is not None else None
+        if options is None:
+            continue
+        name = options.get_scalar("gmsaCredentialSpecName")
+        if name is not None and not name.is_null:
+            value = name.value
+            if len(value) > MAX_SUBDOMAIN_LENGTH or not _DNS1123_SUBDOMAIN.match(value):
+                found.append(
+                    Violation(
+                        f"{base}.windowsOptions.gmsaCredentialSpecName",
+                        f"{where}securityContext.windowsOptions.gmsaCredentialSpecName "
+                        f"'{value}' is rejected by the API server: it must be a DNS-1123 "
+                        "subdomain (lower-case letters, digits, '-' and '.', at most 253 "
+                        "characters); use the name of the GMSACredentialSpec resource",
+                        name,
+                    )
+                )
+        spec = options.get_scalar("gmsaCredentialSpec")
+        if spec is not None and not spec.is_null:
+            size = len(spec.value.encode("utf-8"))
+            if size == 0 or size > MAX_GMSA_SPEC_BYTES:
+                why = "empty" if size == 0 else f"{size} bytes, over the 64 KiB limit"
+                found.append(
+                    Violation(
+                        f"{base}.windowsOptions.gmsaCredentialSpec",
+                        f"{where}securityContext.windowsOptions.gmsaCredentialSpec is {why}: "
+                        "the API server rejects it; let the gMSA webhook fill it from "
+                        "gmsaCredentialSpecName",
+                        spec,
+                    )
+                )
+    return found
+
+
 # -- DNS, volumes and mounts -----------------------------------------------------------------
 
 
@@ -541,6 +589,19 @@ def _container(container: Container) -> list[Violation]:
                         node,
                     )
                 )
+    lifecycle = container.node.get_map("lifecycle")
+    signal = lifecycle.get_scalar("stopSignal") if lifecycle is not None else None
+    if signal is not None and not signal.is_null and signal.value not in WINDOWS_STOP_SIGNALS:
+        found.append(
+            Violation(
+                f"{container.path}.lifecycle.stopSignal",
+                f"{who} lifecycle.stopSignal {signal.value}: Windows pods may stop only with "
+                "SIGTERM or SIGKILL (KEP-4960; rejected while the ContainerStopSignals gate is "
+                "on); decide which of the two the application handles",
+                signal,
+                blocking=False,
+            )
+        )
     devices = container.node.get("volumeDevices")
     if isinstance(devices, Sequence) and len(devices) > 0:
         found.append(
