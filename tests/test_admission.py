@@ -853,7 +853,7 @@ def test_gmsa_fields_the_api_server_rejects(options: str, expected: str) -> None
     """validateWindowsSecurityContextOptions: a DNS-1123 subdomain name; a spec of 1..64 KiB."""
     found = violations(with_spec(f"  securityContext:\n    windowsOptions:\n      {options}\n"))
     assert [(path, blocking) for path, _, blocking in found] == [
-        (f"spec.securityContext.windowsOptions.{options.split(':')[0]}", True)
+        (f"spec.securityContext.windowsOptions.{options.split(':', maxsplit=1)[0]}", True)
     ]
     assert expected in found[0][1]
 
