@@ -349,7 +349,33 @@ def test_container_only_host_process_mixed_with_a_normal_container() -> None:
         "    securityContext:\n      windowsOptions: {hostProcess: true}\n"
         "  - name: plain\n    image: x\n",
     )
-    assert [v[0] for v in violations(text)] == ["spec"]
+    # and the HostProcess container names no host account to run as
+    assert [v[0] for v in violations(text)] == [
+        "spec", "spec.containers[0].securityContext.windowsOptions.runAsUserName"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        (None, "without windowsOptions.runAsUserName"),
+        ("ContainerUser", "runs as ContainerUser, an account that exists only inside"),
+        ("containeradministrator", "runs as containeradministrator, an account"),
+    ],
+)
+def test_a_host_process_container_needs_a_host_account(user: str | None, expected: str) -> None:
+    replacement = f"runAsUserName: {user}" if user else "gmsaCredentialSpecName: webapp1"
+    text = HOST_PROCESS.replace("runAsUserName: 'NT AUTHORITY\\SYSTEM'", replacement)
+    assert text != HOST_PROCESS
+    found = [v for v in violations(text) if v[0].endswith(".runAsUserName")]
+    assert len(found) == 1 and expected in found[0][1] and found[0][2]
+
+
+def test_host_accounts_and_local_groups_are_fine_for_host_process() -> None:
+    for user in ("NT AUTHORITY\\Local service", "NT AUTHORITY\\NetworkService", "hpc-group"):
+        text = HOST_PROCESS.replace("'NT AUTHORITY\\SYSTEM'", f"'{user}'")
+        assert text != HOST_PROCESS
+        assert violations(text) == [], user
 
 
 def test_host_port_must_equal_container_port_with_host_network() -> None:

@@ -367,6 +367,7 @@ def _host_process(pod: PodTemplate) -> list[Violation]:
                 pod.spec.get("hostNetwork"),
             )
         )
+    found += _host_process_users(pod, host_process)
     for context, base, who in _security_contexts(pod, containers):
         where = f"{who}securityContext."
         if context is not None and context.get_bool("runAsNonRoot") is True:
@@ -376,6 +377,50 @@ def _host_process(pod: PodTemplate) -> list[Violation]:
                     f"{where}runAsNonRoot is true in a HostProcess pod: HostProcess containers run "
                     "as a host account and must leave runAsNonRoot unset or false; remove it",
                     context.get("runAsNonRoot"),
+                )
+            )
+    return found
+
+
+# Accounts that exist only inside a container image: a HostProcess container runs on the
+# host, as a host account (create-hostprocess-pod: "Choosing a user account").
+_CONTAINER_ACCOUNTS = frozenset({"containeruser", "containeradministrator"})
+
+
+def _run_as_user_name(context: Mapping | None) -> Scalar | None:
+    options = context.get_map("windowsOptions") if context is not None else None
+    node = options.get_scalar("runAsUserName") if options is not None else None
+    return None if node is None or node.is_null else node
+
+
+def _host_process_users(pod: PodTemplate, host_process: list[Container]) -> list[Violation]:
+    """Each HostProcess container needs a host account: NT AUTHORITY\\SYSTEM, LOCAL SERVICE,
+    NETWORK SERVICE or a local user group (https://kubernetes.io/docs/tasks/configure-pod-
+    container/create-hostprocess-pod/#choosing-a-user-account); set on the container or the pod."""
+    found: list[Violation] = []
+    pod_user = _run_as_user_name(pod.spec.get_map("securityContext"))
+    for container in host_process:
+        user = _run_as_user_name(container.node.get_map("securityContext")) or pod_user
+        who = _who(container)
+        if user is None:
+            found.append(
+                Violation(
+                    f"{container.path}.securityContext.windowsOptions.runAsUserName",
+                    f"{who} HostProcess container without windowsOptions.runAsUserName: a "
+                    "HostProcess container runs as a host account, which must be named; set "
+                    "runAsUserName to NT AUTHORITY\\SYSTEM, NT AUTHORITY\\Local service, NT "
+                    "AUTHORITY\\NetworkService or a local user group (on the pod or the container)",
+                )
+            )
+        elif user.value.strip().lower() in _CONTAINER_ACCOUNTS:
+            found.append(
+                Violation(
+                    f"{container.path}.securityContext.windowsOptions.runAsUserName",
+                    f"{who} HostProcess container runs as {user.value}, an account that exists "
+                    "only inside container images, not on the host; use NT AUTHORITY\\SYSTEM, "
+                    "NT AUTHORITY\\Local service, NT AUTHORITY\\NetworkService or a local user "
+                    "group",
+                    user,
                 )
             )
     return found
