@@ -109,7 +109,7 @@ def _fix_text(  # noqa: PLR0917 - the arguments of fix_text, passed on
     # they are pinned there (the Linux pool runs them) and reported with their reasons.
     pinned = {
         (v.workload.document, v.resource): "cannot run on Windows nodes as it stands "
-        f"({', '.join(sorted({r.rule for r in v.reasons if r.rule}))}); "
+        f"({', '.join(v.rules)}); "
         "on-blocked: pin-linux"
         for v in blocked
     }
@@ -379,7 +379,7 @@ def _workload(resource: Resource, plan: ResourcePlan) -> Workload:
         document=resource.document,
         template=resource.template,
         keep_linux=plan.keep_linux,
-        ignore_all=plan.ignore_all_reason,
+        ignore_all=plan.ignore_all,
     )
 
 

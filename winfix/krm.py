@@ -232,7 +232,7 @@ def to_result(finding: Finding, item: Any) -> dict[str, Any]:
 
 def verdict_result(verdict: WorkloadVerdict, item: Any) -> dict[str, Any]:
     """A workload's verdict as a result: an error when blocked, info otherwise."""
-    rules = ", ".join(sorted({reason.rule for reason in verdict.reasons if reason.rule}))
+    rules = ", ".join(verdict.rules)
     why = f" ({rules})" if rules else ""
     result: dict[str, Any] = {
         "message": f"winfix verdict: {verdict.verdict}{why}",

@@ -39,7 +39,7 @@ def rules_for(settings: Settings) -> tuple[Rule, ...]:
     ignored = registry.matching(settings.ignore)
     selected = registry.matching(settings.select) if settings.select else None
     for rule in everything:
-        if rule.selection is Selection.ALWAYS and rule.id in _named(settings.ignore, rule):
+        if rule.selection is Selection.ALWAYS and _named(settings.ignore, rule):
             raise ConfigError(
                 f"{rule.id} ({rule.name}) cannot be ignored: it is the self-check that stops "
                 "winfix from writing manifests Windows nodes reject; accept one workload's "
@@ -61,9 +61,9 @@ def never_ignored() -> frozenset[str]:
     return frozenset(r.id for r in registry.all_rules() if r.selection is Selection.ALWAYS)
 
 
-def _named(keys: tuple[str, ...], rule: Rule) -> set[str]:
-    """``{rule.id}`` when ``keys`` name the rule exactly (by id or name), not by prefix."""
-    return {rule.id} if any(k.upper() == rule.id or k == rule.name for k in keys) else set()
+def _named(keys: tuple[str, ...], rule: Rule) -> bool:
+    """``keys`` name the rule exactly (by id or name), not by an id prefix."""
+    return any(k.upper() == rule.id or k == rule.name for k in keys)
 
 
 class Placement:
@@ -89,11 +89,8 @@ class Placement:
             found = replace(found, keep_linux=pinned)
         if not found.any:  # the usual case: nothing to look up per rule
             return ResourcePlan(has_pods=has_pods, places_on_windows=self._places)
-        ignore_all = found.ignore_all is not None
-        asked = ResourcePlan(ignore_all, found.ignored, found.keep_linux, has_pods)
+        asked = ResourcePlan(found.ignore_all, found.ignored, found.keep_linux, has_pods)
         places = found.keep_linux is None and any(
             rule.places_on_windows and asked.runs(rule) for rule in self.rules
         )
-        return ResourcePlan(
-            ignore_all, found.ignored, found.keep_linux, has_pods, places, found.ignore_all
-        )
+        return replace(asked, places_on_windows=places)

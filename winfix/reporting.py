@@ -119,7 +119,7 @@ def format_verdicts(verdicts: list[WorkloadVerdict]) -> str:
             if item.verdict is not verdict:
                 continue
             where = f"{item.workload.file}:{item.workload.line}"
-            rules = sorted({reason.rule for reason in item.reasons if reason.rule})
+            rules = item.rules
             why = f": {', '.join(rules)}" if rules else ""
             if verdict is Verdict.LINUX and item.workload.keep_linux:
                 why = f": {item.workload.keep_linux}"
@@ -317,7 +317,7 @@ BLOCKED_DESCRIPTOR: dict[str, Any] = {
 
 
 def _sarif_blocked(item: WorkloadVerdict, locate: _Locator) -> dict[str, Any]:
-    rules = ", ".join(sorted({reason.rule for reason in item.reasons if reason.rule}))
+    rules = ", ".join(item.rules)
     return {
         "ruleId": BLOCKED_DESCRIPTOR["id"],
         "level": "error",
@@ -436,7 +436,7 @@ def to_junit(summary: RunSummary) -> str:
             )
             case.set("verdict", str(item.verdict))
             if item.verdict is Verdict.BLOCKED:
-                rules = ", ".join(sorted({r.rule for r in item.reasons if r.rule}))
+                rules = ", ".join(item.rules)
                 failure = ElementTree.SubElement(
                     case, "failure", type="blocked", message=f"blocked: {rules}"
                 )

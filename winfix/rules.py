@@ -82,21 +82,20 @@ class Rule:
 class ResourcePlan:
     """What the settings and a resource's own annotations decide for it (``winfix.policy``)."""
 
-    ignore_all: bool = False  # ``winfix.io/ignore-all`` with a reason
+    ignore_all: str | None = None  # the reason of ``winfix.io/ignore-all``, when given
     ignored: frozenset[str] = frozenset()  # keys of ``ignore-check.winfix.io/<key>`` with a reason
     keep_linux: str | None = None  # why it stays on Linux, when it does
     has_pods: bool = True
     places_on_windows: bool = False  # the placement rule runs for it
-    ignore_all_reason: str | None = None
 
     def runs(self, rule: Rule) -> bool:
         if rule.pods_only and not self.has_pods:
             return False
-        if not (self.ignore_all or self.ignored or self.keep_linux):
+        if self.ignore_all is None and not (self.ignored or self.keep_linux):
             return True  # the usual case, asked once per rule and resource
         if rule.reads_opt_outs:
             return True
-        if self.ignore_all or {rule.id, rule.name, rule.id.lower()} & self.ignored:
+        if self.ignore_all is not None or {rule.id, rule.name, rule.id.lower()} & self.ignored:
             return False
         return not self.keep_linux or rule.applies_to_linux_kept
 

@@ -74,6 +74,11 @@ class WorkloadVerdict:
     def resource(self) -> ResourceRef:
         return self.workload.resource
 
+    @property
+    def rules(self) -> list[str]:
+        """The ids of the rules behind the reasons, sorted (decisions have none)."""
+        return sorted({reason.rule for reason in self.reasons if reason.rule})
+
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "resource": self.workload.resource.as_dict(),

@@ -548,7 +548,7 @@ def body_context(
                 "resource": str(item.resource),
                 "file": item.workload.file,
                 "line": item.workload.line,
-                "rules": sorted({reason.rule for reason in item.reasons if reason.rule}),
+                "rules": item.rules,
                 "reasons": [reason.message for reason in item.reasons],
             }
             for verdict in ORDER
