@@ -33,7 +33,7 @@ from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.files import DEFAULT_MAX_BYTES
-from winfix.images.lookup import images_in, lookup_for
+from winfix.images.lookup import lookup_for
 from winfix.model import Finding
 from winfix.rules import Rule
 from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
@@ -361,9 +361,7 @@ def _fix_items(
         return [], [], [], []
     marker = f"--- # winfix-krm-item-{secrets.token_hex(8)}\n"
     stream = marker.join(span.text for span in spans)
-    images = lookup_for(settings)
-    if images is not None:
-        images.prefetch(images_in(stream))
+    images = lookup_for(settings, stream)
     result = fix_text(stream, "<ResourceList>", settings, rules, images=images)
     if result.error is not None:
         raise KrmError(f"cannot read the ResourceList items: {result.error}")

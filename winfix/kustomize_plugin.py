@@ -33,7 +33,7 @@ from winfix import files, kustomize_origin, policy, reporting, terminal
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
-from winfix.images.lookup import images_in, lookup_for
+from winfix.images.lookup import lookup_for
 from winfix.krm import API_GROUP, KIND, config_data
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
@@ -93,9 +93,7 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
         if not raw.strip():
             return 0  # no resources: nothing to transform
         text, encoding = decode(raw, "<kustomize>")
-        images = lookup_for(settings)
-        if images is not None:
-            images.prefetch(images_in(text))
+        images = lookup_for(settings, text)
         result = fix_text(text, "<kustomize>", settings, rules, encoding, images=images)
         if result.error is not None:
             raise result.error

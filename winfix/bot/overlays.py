@@ -19,7 +19,7 @@ from winfix import render
 from winfix.bot.discover import Overlay
 from winfix.engine import FileResult, fix_text
 from winfix.errors import ConfigError, WinfixError
-from winfix.images.lookup import images_in, lookup_for
+from winfix.images.lookup import lookup_for
 from winfix.rules import Rule
 from winfix.settings import Settings
 
@@ -73,10 +73,7 @@ def write_overlay(
 
     text = render_source(worktree, overlay)
     name = f"{overlay.source} (rendered)"
-    images = lookup_for(settings)
-    if images is not None:
-        images.prefetch(images_in(text))
-    result = fix_text(text, name, settings, rules, images=images)
+    result = fix_text(text, name, settings, rules, images=lookup_for(settings, text))
     if result.error is not None:
         raise WinfixError(f"bot.overlays: {result.error}")
     folder = worktree / overlay.path

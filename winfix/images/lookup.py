@@ -56,11 +56,14 @@ class ImageLookup:
             self.prefetch([ref])
         return self._results[ref]
 
-    @property
-    def results(self) -> dict[str, ImageResult]:
-        return dict(self._results)
 
 
-def lookup_for(settings: Settings) -> ImageLookup | None:
-    """The run's lookup when ``resolve-images`` is on, else None (no network, ever)."""
-    return ImageLookup(settings) if settings.resolve_images else None
+def lookup_for(settings: Settings, text: str | None = None) -> ImageLookup | None:
+    """The run's lookup when ``resolve-images`` is on, else None (no network, ever);
+    with ``text`` (a whole stream), its images are looked up at once."""
+    if not settings.resolve_images:
+        return None
+    lookup = ImageLookup(settings)
+    if text is not None:
+        lookup.prefetch(images_in(text))
+    return lookup
