@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import sys
 from dataclasses import FrozenInstanceError
 from typing import Any
 
@@ -78,10 +79,23 @@ def test_frozen_equal_by_value_and_copyable() -> None:
     assert repr(f).startswith("Finding(rule='WIN102', rule_name='pod-security-context', ")
 
 
-def test_findings_of_one_kind_share_it_and_take_eleven_slots() -> None:
+def test_findings_of_one_kind_share_it_and_take_nine_slots() -> None:
     """The rule, name, severity, safety and outcome are one object for all such findings."""
     a, b = finding(line=1), finding(line=2, resource=None)
     assert a._kind is b._kind
     assert finding(fixed=False)._kind is not a._kind
     assert not hasattr(a, "__dict__")
-    assert len(Finding.__slots__) == 11
+    assert len(Finding.__slots__) == 9
+
+
+def test_only_findings_with_values_carry_them() -> None:
+    """``current``/``proposed`` (KRM's currentValue/proposedValue): two slots, only where given."""
+    plain = finding(current=None, proposed=None)
+    valued = finding(current={"runAsUser": 1000}, proposed=None)
+    assert (plain.current, plain.proposed) == (None, None)
+    assert (valued.current, valued.proposed) == ({"runAsUser": 1000}, None)
+    assert sys.getsizeof(valued) == sys.getsizeof(plain) + 16
+    assert valued != plain and valued.replace(current=None) == plain
+    assert pickle.loads(pickle.dumps(valued)) == valued
+    with pytest.raises(FrozenInstanceError):
+        valued.current = 1  # type: ignore[misc]

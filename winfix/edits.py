@@ -52,12 +52,24 @@ def _keeps_trailing_lines(text: str, node: Scalar) -> bool:
     return "+" in header.split("#", 1)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     start: int
     end: int
     text: str
     seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One document's edits, spliced: ``text`` replaces ``original[start:end]``.
+
+    The engine keeps one of these per changed document instead of its edits (issue
+    16: sixteen ``Edit`` objects per Deployment held to the end of a 50k stream)."""
+
+    start: int
+    end: int
+    text: str
 
 
 class EditCollector:
@@ -74,6 +86,8 @@ class EditCollector:
         self._dirty: list[int] | None = None
         self._root: Node | None = None
         self._stripped_final = False
+        # The document's edits spliced, once collect() verified them (None: no edits)
+        self.region: Region | None = None
         # Line lookups that stay linear on one-line JSON (the tree's own when it has one)
         self._lines = Lines(text)
 
@@ -201,9 +215,9 @@ class EditCollector:
         if self.removed:
             self._check_anchors(node)
         if self.edits:
-            self._verify(node)
+            self.region = self._verify(node)
 
-    def _verify(self, root: Node) -> None:
+    def _verify(self, root: Node) -> Region:
         """Re-parse the spliced document and refuse the edits unless it parses.
 
         The last line of defence (issue 13): whatever a splice gets wrong — a line
@@ -213,14 +227,18 @@ class EditCollector:
         That the text reads back as the tree is checked offline, by the property
         tests and the fuzz harness (tests/fuzz), where a full comparison is affordable.
         """
-        start = self.line_start(min(root.start, *(edit.start for edit in self.edits)))
-        end = max(root.end, *(edit.end for edit in self.edits))
-        shifted = [replace(e, start=e.start - start, end=e.end - start) for e in self.edits]
-        problem = parse_problem(apply_edits(self.text[start:end], shifted))
+        first = min(edit.start for edit in self.edits)
+        last = max(edit.end for edit in self.edits)
+        start = self.line_start(min(root.start, first))
+        end = max(root.end, last)
+        document = apply_edits(self.text, self.edits, start, end)
+        problem = parse_problem(document)
         if problem is not None:
             raise EditError(
                 f"the fixed document would not parse ({problem}); a bug in winfix: please report it"
             )
+        # Only the changed span is kept: the text around it is the original's.
+        return Region(first, last, document[first - start : len(document) - (end - last)])
 
     def _check_anchors(self, root: Node) -> None:
         """Refuse edits that would delete an anchor an alias still refers to."""
@@ -606,10 +624,14 @@ class EditCollector:
         return node.end
 
 
-def apply_edits(text: str, edits: list[Edit]) -> str:
-    """Splice ``edits`` into ``text``. Edits inside a larger deleted span are dropped."""
+def apply_edits(text: str, edits: list[Edit], start: int = 0, end: int | None = None) -> str:
+    """Splice ``edits`` into ``text[start:end]`` (the edits lie within it).
+
+    Edits inside a larger deleted span are dropped."""
+    if end is None:
+        end = len(text)
     if not edits:
-        return text
+        return text if start == 0 and end == len(text) else text[start:end]
     ordered = sorted(edits, key=lambda e: (e.start, -e.end, e.seq))
     kept: list[Edit] = []
     cover_end = -1
@@ -626,11 +648,27 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
         if edit.end > edit.start:
             cover_start, cover_end = edit.start, edit.end
     parts: list[str] = []
-    position = 0
+    position = start
     for edit in kept:
         parts.append(text[position : edit.start])
         parts.append(edit.text)
         position = max(position, edit.end)
+    parts.append(text[position:end])
+    return "".join(parts)
+
+
+def apply_regions(text: str, regions: list[Region]) -> str:
+    """Splice the documents' regions into ``text``; EditError if two overlap."""
+    if not regions:
+        return text
+    parts: list[str] = []
+    position = 0
+    for region in sorted(regions, key=lambda r: (r.start, r.end)):
+        if region.start < position:
+            raise EditError(f"overlapping edits at offset {region.start}")
+        parts.append(text[position : region.start])
+        parts.append(region.text)
+        position = region.end
     parts.append(text[position:])
     return "".join(parts)
 

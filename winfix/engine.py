@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from winfix.edits import Edit, EditCollector, EditError, apply_edits, detect_style
+from winfix.edits import EditCollector, EditError, Region, apply_regions, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
@@ -147,7 +147,7 @@ def _one_pass(
     # Documents finish in different orders (kept ones last): report in stream order.
     result.findings.sort(key=lambda finding: finding.document)
     try:
-        result.fixed = apply_edits(text, run.edits)
+        result.fixed = apply_regions(text, run.regions)
     except EditError as exc:  # pragma: no cover - collectors never produce overlaps
         changed = {f.document for f in result.findings if f.fixed}
         _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
@@ -188,7 +188,8 @@ class _StreamRun:
         self.stream.streaming()
         self.kept: list[tuple[Document, list[Resource], list[ResourcePlan]]] = []
         self.workloads: list[Workload] = []
-        self.edits: list[Edit] = []
+        # One spliced region per changed document, not its edits (issue 16)
+        self.regions: list[Region] = []
         self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
         self.needs = [rule.needs_stream for rule in rules if rule.needs_stream is not None]
 
@@ -230,6 +231,7 @@ class _StreamRun:
         own = result.findings[first:]
         changed = any(f.fixed for f in own)
         self._collect(document, crashed, changed, _blocked(resources, plans, own), first)
+        _forget(document)
         for resource, plan in zip(resources, plans, strict=True):
             self.stream.finished.extend(
                 pod_info(resource, pod, plan.goes_to_windows(pod))
@@ -263,6 +265,7 @@ class _StreamRun:
                 held[document.index] = _blocked_note(blocked)
             else:
                 self._collect(document, False, any(f.fixed for f in own), None)
+            _forget(document)
             for resource in resources:
                 resource.release()
         if dropped:
@@ -345,7 +348,8 @@ class _StreamRun:
         except EditError as exc:
             _unfix(findings, {document.index: f"not applied: {exc}"}, start)
             return
-        self.edits.extend(collector.edits)
+        if collector.region is not None:
+            self.regions.append(collector.region)
 
 
 _CRASHED = "not applied: a rule failed on this document"
@@ -420,6 +424,13 @@ def _unfix(
                 safety=Safety.NONE,
                 message=f"{finding.message} ({note})",
             )
+
+
+def _forget(document: Document) -> None:
+    """Drop what the stream's shared line index records of a finished document."""
+    root = document.root
+    if root is not None and root.src is not None:
+        root.src.forget(document.preamble_start, document.end)
 
 
 def _is_null(document: Document) -> bool:

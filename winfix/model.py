@@ -79,21 +79,21 @@ class Finding:
     """One problem found in one resource, and whether it was fixed.
 
     Immutable, and compact because a 10,000-resource bundle holds ~70,000 of them:
-    11 slots (the rule id, name, severity, safety and outcome are one shared
-    ``_Kind``) instead of 15, 120 bytes instead of 152 (issue 16). Construct it with
-    the fields by name, as before; change one with ``replace``.
+    9 slots (the rule id, name, severity, safety and outcome are one shared
+    ``_Kind``) instead of 15, 104 bytes instead of 152 (issue 16). The values before
+    and after a fix (``current``, ``proposed``: only the KRM results show them) live
+    in a subclass with two more slots, made only for the findings that carry one.
+    Construct it with the fields by name, as before; change one with ``replace``.
     """
 
     __slots__ = (
         "_kind",
         "column",
-        "current",
         "document",
         "file",
         "line",
         "message",
         "path",
-        "proposed",
         "resource",
         "template",
     )
@@ -106,8 +106,10 @@ class Finding:
     path: str  # field path, e.g. spec.template.spec.containers[0].securityContext
     template: str | None  # the Helm template named by "# Source:"
     document: int  # index of the document in its stream
-    current: Any  # value before the fix, for KRM results
-    proposed: Any  # value after the fix (None when removed)
+
+    def __new__(cls, **fields: Any) -> Finding:  # the subclass when a value is given
+        valued = fields.get("current") is not None or fields.get("proposed") is not None
+        return object.__new__(_ValuedFinding if valued else cls)
 
     def __init__(
         self,
@@ -139,14 +141,25 @@ class Finding:
         init(self, "path", path)
         init(self, "template", template)
         init(self, "document", document)
-        init(self, "current", current)
-        init(self, "proposed", proposed)
+        if type(self) is _ValuedFinding:
+            init(self, "current", current)
+            init(self, "proposed", proposed)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def current(self) -> Any:
+        """The value before the fix, for KRM results (None: not given)."""
+        return None
+
+    @property
+    def proposed(self) -> Any:
+        """The value after the fix (None when removed, or not given)."""
+        return None
 
     @property
     def rule(self) -> str:
@@ -224,6 +237,14 @@ class Finding:
         if self.held:  # a fix held back with a blocked workload: not a blocker itself
             data["held"] = True
         return data
+
+
+class _ValuedFinding(Finding):
+    """A finding that carries ``current`` or ``proposed`` (the slots shadow the properties)."""
+
+    __slots__ = ("current", "proposed")  # slots over the base class properties
+    current: Any
+    proposed: Any
 
 
 _FIELDS = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 from array import array
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -72,7 +72,8 @@ class Lines:
 
     def _line_starts(self) -> array[int]:
         if self._starts is None:
-            starts = array("q", [0])  # 8 bytes a line, not a 36-byte int object
+            # 4 bytes a line, not a 32-byte int object (8 past 4 Gi characters)
+            starts = array("I" if len(self.text) < 1 << 32 else "q", [0])
             find = self.text.find
             pos = find("\n")
             while pos >= 0:
@@ -80,6 +81,15 @@ class Lines:
                 pos = find("\n", pos + 1)
             self._starts = starts
         return self._starts
+
+    def forget(self, start: int, end: int) -> None:
+        """Drop the change marks and alias records of the text ``start:end`` (a document
+        that is finished): the stream shares this object, and would keep them all."""
+        dirty = self.dirty
+        del dirty[bisect_left(dirty, start) : bisect_right(dirty, end)]
+        if self.aliased:
+            for span in [span for span in self.aliased if start <= span[0] <= end]:
+                del self.aliased[span]
 
     def position(self, index: int) -> tuple[int, int]:
         """0-based (line, column) of ``index``."""
@@ -118,11 +128,11 @@ class Lines:
 class Node:
     """Base of the tree. ``start``/``end`` are character offsets into the text."""
 
-    __slots__ = ("anchor", "end", "src", "start")
+    __slots__ = ("anchor", "src", "start")
+    end: int  # a slot of collections and aliases; a scalar keeps its length instead
 
-    def __init__(self, start: int = -1, end: int = -1, src: Lines | None = None):
+    def __init__(self, start: int = -1, src: Lines | None = None):
         self.start = start
-        self.end = end
         self.src = src
         self.anchor: str | None = None
 
@@ -149,7 +159,10 @@ class Node:
 
 
 class Scalar(Node):
-    __slots__ = ("pyvalue", "style", "value")
+    # ``size`` rather than an end offset: most scalars are shorter than 257 characters,
+    # whose int objects Python shares, where an offset is a new 28-byte int for every
+    # scalar of the stream (issue 16: tens of MiB in a kept 50k-resource bundle).
+    __slots__ = ("pyvalue", "size", "style", "value")
 
     def __init__(
         self,
@@ -163,13 +176,21 @@ class Scalar(Node):
     ):
         # Node.__init__ inlined: a bundle builds a million scalars.
         self.start = start
-        self.end = end
+        self.size = end - start
         self.src = src
         self.anchor = None
         self.value = value
         # None: plain; otherwise the indicator: ' " | >
         self.style = style
         self.pyvalue = pyvalue
+
+    @property  # a computed field where other nodes have a slot
+    def end(self) -> int:
+        return self.start + self.size
+
+    @end.setter
+    def end(self, end: int) -> None:
+        self.size = end - self.start
 
     @property
     def is_null(self) -> bool:
@@ -194,10 +215,11 @@ class Scalar(Node):
 
 
 class Alias(Node):
-    __slots__ = ("name", "target")
+    __slots__ = ("end", "name", "target")
 
     def __init__(self, name: str, target: Node, start: int, end: int, src: Lines | None):
-        super().__init__(start, end, src)
+        super().__init__(start, src)
+        self.end = end
         self.name = name
         self.target = target
 
@@ -235,10 +257,11 @@ class Item:
 
 
 class Mapping(Node):
-    __slots__ = ("_keys", "flow", "merges", "pairs")
+    __slots__ = ("_keys", "end", "flow", "merges", "pairs")
 
     def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
-        super().__init__(start, -1, src)
+        super().__init__(start, src)
+        self.end = -1
         self.flow = flow
         self.pairs: list[Pair] = []
         # Live keys in pair order (None for deleted pairs), built on first lookup and
@@ -440,10 +463,11 @@ class Mapping(Node):
 
 
 class Sequence(Node):
-    __slots__ = ("entries", "flow")
+    __slots__ = ("end", "entries", "flow")
 
     def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
-        super().__init__(start, -1, src)
+        super().__init__(start, src)
+        self.end = -1
         self.flow = flow
         self.entries: list[Item] = []
 
