@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
-from xml.etree import ElementTree
 
 from winfix import __version__
 from winfix.model import Finding, ResourceRef, Severity
@@ -417,6 +416,8 @@ class _Locator:
 def to_junit(summary: RunSummary) -> str:
     """JUnit XML, as CI systems show test results: one testsuite per file, one testcase
     per workload, failing when the workload is blocked (the reasons are the failure)."""
+    from xml.etree import ElementTree  # only for this format: start-up (issue 16)
+
     suites: dict[str, list[WorkloadVerdict]] = {}
     for item in summary.workloads:
         suites.setdefault(item.workload.file, []).append(item)

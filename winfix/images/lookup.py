@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from winfix.images.resolve import ImageResult, resolve_images
 from winfix.settings import Settings
+
+if TYPE_CHECKING:  # the resolver (HTTP, threads) is imported when an image is first asked
+    from winfix.images.resolve import ImageResult
 
 # The target when no windows-version is configured: the release AKS and most
 # clusters run (README "Images"); 2025 hosts also run ltsc2022 images.
@@ -40,6 +42,10 @@ class ImageLookup:
     def prefetch(self, refs: Iterable[str]) -> None:
         missing = [ref for ref in dict.fromkeys(refs) if ref not in self._results]
         if missing:
+            from datetime import timedelta
+
+            from winfix.images.resolve import resolve_images
+
             settings = self.settings
             self._results.update(
                 resolve_images(
