@@ -3,7 +3,8 @@
 Post-renderers, Kustomize plugins and pre-commit start winfix once per build or per
 file, so its start-up is paid thousands of times a day. Each round runs every command
 once, in a rotating order, so machine noise hits all of them alike; the figures are
-medians over the rounds, and ratios to the bare interpreter's start-up.
+medians of the children's CPU time over the rounds, and ratios to the bare
+interpreter's start-up.
 
     python bench/startup.py              # 20 rounds
     python bench/startup.py --rounds 5
@@ -22,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 DEPLOYMENT = b"""\
@@ -90,17 +90,23 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(command: list[str], stdin: bytes, cwd: str) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        command, input=stdin, capture_output=True, cwd=cwd, env=ENV, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise SystemExit(
-            f"{' '.join(command)} failed with exit code {proc.returncode}: "
-            f"{proc.stderr.decode(errors='replace').strip()}"
+    """CPU seconds (user + system) of one run: on the shared machine wall time varies
+    2x from run to run, CPU time by a few per cent (bench/measure.py)."""
+    with tempfile.TemporaryFile() as feed, tempfile.TemporaryFile() as errors:
+        feed.write(stdin)
+        feed.seek(0)
+        child = subprocess.Popen(
+            command, stdin=feed, stdout=subprocess.DEVNULL, stderr=errors, cwd=cwd, env=ENV
         )
-    return elapsed
+        _, status, usage = os.wait4(child.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            errors.seek(0)
+            raise SystemExit(
+                f"{' '.join(command)} failed with exit code {code}: "
+                f"{errors.read().decode(errors='replace').strip()}"
+            )
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in names[shift:] + names[:shift]:
                 times[name].append(timed(*runs[name], cwd))
     base = statistics.median(times[names[0]])
-    print(f"{'command':<38} {'median':>9} {'ratio':>7}")
+    print(f"{'command':<38} {'CPU':>9} {'ratio':>7}")
     for name in names:
         median = statistics.median(times[name])
         print(f"{name:<38} {median * 1000:>7.1f}ms {median / base:>6.1f}x")

@@ -27,7 +27,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import shutil
 import stat
 import sys
@@ -248,6 +247,8 @@ def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None)
     if target.parent not in _CLEANED:  # once per folder and process: a walk writes many
         _CLEANED.add(target.parent)
         clean_stale(target.parent)
+    import secrets  # only when a file is written: random and hashlib cost start-up (issue 16)
+
     temp = target.parent / f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     # 0o666 & ~umask for a new file, as open(2) would create it; 0o600 until chmod otherwise.
     fd, unnamed = _open_temp(target.parent, temp, 0o600 if current is not None else 0o666)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -178,6 +177,8 @@ def fingerprint(rule: str, resource: ResourceRef | None, path: str, file: str = 
         if resource
         else [_path(file)]
     )
+    import hashlib  # only for reports that carry fingerprints: start-up (issue 16)
+
     return hashlib.sha256("\0".join([rule, *identity, path]).encode("utf-8")).hexdigest()
 
 

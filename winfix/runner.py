@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from winfix import diffing, files, pipeline, reporting
+from winfix import files, pipeline, reporting
 from winfix.engine import FileResult
 from winfix.errors import InputError
 from winfix.model import Safety
@@ -128,6 +128,8 @@ def _emit(  # noqa: PLR0917 - internal step
             if not options.quiet:
                 err.write(f"fixed {target.path}\n")
     elif options.mode is Mode.DIFF and result.changed:
+        from winfix import diffing  # difflib only for --diff: start-up (issue 16)
+
         diff = diffing.unified_diff(result.original, result.fixed, result.name)
         text = diffing.colorize(diff) if options.color else diff
         files.write_stream(out, text.encode("utf-8"))
