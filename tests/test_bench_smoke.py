@@ -100,3 +100,19 @@ def test_jsonline_compares_one_line_with_indented() -> None:
     assert lines[3].startswith("commands: ")
     assert re.fullmatch(rf"ratio one line / indented: {RATIO}", lines[4])
     assert len(lines) == 5
+
+
+def test_startup_compares_the_entry_points_with_the_interpreter() -> None:
+    lines = bench("startup.py", "--rounds", "1")
+    assert lines[0].split() == ["command", "CPU", "ratio"]
+    names = [
+        "python -c pass",
+        "winfix --version",
+        r"winfix apply - \(1 Deployment\)",
+        r"winfix-krm \(1 item\)",
+        r"winfix-post-renderer \(1 Deployment\)",
+    ]
+    for name, line in zip(names, lines[1:6], strict=True):
+        assert re.fullmatch(rf"{name} +{NUMBER}ms +{NUMBER}x", line), line
+    assert re.fullmatch(r"\(1 rounds, interleaved; \d+ CPUs; 3\.\d+\.\d+\)", lines[6])
+    assert len(lines) == 7
