@@ -404,3 +404,34 @@ def test_root_init_container_after_a_safe_only_run() -> None:
         "runAsNonRoot": False,
         "windowsOptions": {"runAsUserName": "ContainerAdministrator"},
     }
+
+
+# -- WIN101: Pod Security restricted after hostUsers: false is removed -------------------------
+
+RESTRICTED = Path(__file__).parent.parent / "fixtures/WIN101/user-namespace-restricted/input.yaml"
+
+
+def _pod_security_warnings(result: FileResult) -> list[Finding]:
+    return [f for f in result.findings if f.rule == "WIN101" and "Pod Security" in f.message]
+
+
+def test_user_namespaced_pod_in_restricted_namespace_is_left_for_review() -> None:
+    """Every rule runs: the pod loses hostUsers (rejected on Windows) and with it the relaxation."""
+    result = _fix_all(RESTRICTED.read_text(encoding="utf-8"), unsafe=False)
+    (warning,) = _pod_security_warnings(result)
+    assert warning.severity is Severity.WARNING and warning.resource is not None
+    assert str(warning.resource) == "Deployment shop/api"
+    assert "container(s) api must set securityContext.runAsNonRoot: true" in warning.message
+    assert "seccomp, capabilities and allowPrivilegeEscalation do not apply" in warning.message
+    assert "hostUsers: false\n" not in result.fixed.split("---\n", 1)[-1]
+    (workload,) = result.workloads
+    assert workload.verdict is Verdict.REVIEW
+    assert "WIN101" in workload.rules
+
+
+def test_without_the_namespace_in_the_stream_nothing_is_said_about_pod_security() -> None:
+    """The namespace's level cannot be known without its Namespace: only the removal is reported."""
+    text = RESTRICTED.read_text(encoding="utf-8").split("---\n", 1)[1]
+    result = _fix_all(text, unsafe=False)
+    assert _pod_security_warnings(result) == []
+    assert "hostUsers: false\n" not in result.fixed.split("---\n", 1)[-1]
