@@ -18,7 +18,10 @@ A `subPath` that mounts a single file is a warning (review), as windows-rules.md
 asks: a key of a `configMap`, `secret`, `projected` or `downwardAPI` volume (a
 `subPath` without `/`), or a `subPath` whose last part has an extension and is
 also the last part of the `mountPath` (`/etc/app/app.conf` from `app.conf`).
-`subPathExpr` is not judged (its value is known only on the node).
+`subPathExpr` is not judged (its value is known only on the node), nor are
+HostProcess pods: their volumes are bind-filter mounts into the container's
+view of the host (containerd 1.7+), which map single files (the
+sig-windows-tools `hostprocess/eventflow-logger` example mounts one).
 
 ## Why (Windows nodes)
 The API server validates subPaths with forward-slash rules (`path.IsAbs`, `..`
@@ -77,13 +80,14 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         windows = written_for_windows(pod)
         by_name = {volume_name(index, volume): volume for index, volume in volumes(pod)}
+        host_process = pod.is_host_process()
         for mount in pod_mounts(pod):
             for key in ("subPath", "subPathExpr"):
                 value = mount.node.get_str(key)
                 if value:
                     _check_one(ctx, mount, key, value, windows=windows)
             sub_path = mount.node.get_str("subPath")
-            if sub_path:
+            if sub_path and not host_process:
                 _single_file(ctx, mount, sub_path, by_name.get(mount.name))
 
 
