@@ -31,7 +31,9 @@ Where the user is set:
 A container that asked for root and is also under `runAsNonRoot: true`
 (`runAsUser: 0` in a pod with `runAsNonRoot: true`) is contradictory: the
 kubelet refuses to start it on Linux too ("container's runAsUser breaks non-root
-policy"). It is reported for review and gets no user name.
+policy"). That is an error with no fix: the workload is blocked and its document
+left as it is (so the `runAsUser: 0` that says "root" stays for the next run)
+until a person chooses the user.
 
 ## Why (Windows nodes)
 On Windows, `runAsNonRoot` is a user-name check: the kubelet refuses to start
@@ -71,7 +73,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 
-from winfix.model import Safety
+from winfix.model import Safety, Severity
 from winfix.resources import Container, Resource
 from winfix.rules import Rule, RuleContext
 from winfix.toolkit import set_fix
@@ -154,9 +156,11 @@ def _per_container(ctx: RuleContext, container: Container, intent: Intent,
     ctx.report(
         f"{path}.windowsOptions.runAsUserName",
         f"{who}asked for root ({evidence}) under runAsNonRoot: true, which the kubelet "
-        f"refuses on Linux too; no Windows user is set: choose {USER} (no root) or "
-        f"{ADMINISTRATOR} with runAsNonRoot: false",
+        "refuses (on Linux too: \"container's runAsUser breaks non-root policy\"); no Windows "
+        f"user is chosen for it: set {USER} (no root) or {ADMINISTRATOR} with runAsNonRoot: "
+        "false, by hand",
         at=at or container.node,
+        severity=Severity.ERROR,
     )
 
 
