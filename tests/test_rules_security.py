@@ -435,3 +435,14 @@ def test_without_the_namespace_in_the_stream_nothing_is_said_about_pod_security(
     result = _fix_all(text, unsafe=False)
     assert _pod_security_warnings(result) == []
     assert "hostUsers: false\n" not in result.fixed.split("---\n", 1)[-1]
+
+
+def test_pod_security_warning_and_verdict_come_back_on_the_second_run() -> None:
+    """winfix's own output still fails restricted: the warning (and review) stay."""
+    first = _fix_all(RESTRICTED.read_text(encoding="utf-8"), unsafe=False)
+    second = _fix_all(first.fixed, unsafe=False)
+    assert second.fixed == first.fixed
+    (warning,) = _pod_security_warnings(second)
+    assert "container(s) api must set securityContext.runAsNonRoot: true" in warning.message
+    assert "cannot use hostUsers: false to be exempt" in warning.message
+    assert [w.verdict for w in second.workloads] == [Verdict.REVIEW]

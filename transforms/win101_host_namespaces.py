@@ -14,15 +14,19 @@
 - `shareProcessNamespace` and `hostUsers` (any value) are removed (safe); the
   message says when the value asked for something (`shareProcessNamespace:
   true`, `hostUsers: false`).
-- Pod Security: when `hostUsers: false` is removed from a pod whose namespace
-  is a `Namespace` of the stream labelled `pod-security.kubernetes.io/enforce:
-  restricted` (with `enforce-version` unset, `latest` or v1.35 and later), and
-  the pod does not say `runAsNonRoot: true` for every container (pod level, or
-  each container), a warning: the pod passed restricted only because it was
-  user-namespaced, and is rejected once the fix removes `hostUsers`. The message
-  says what restricted needs of a Windows pod. Without such a Namespace in the
-  stream (a chart rendered without it, or a workload without
-  `metadata.namespace`) nothing is said: the namespace's level cannot be known.
+- Pod Security: when a pod going to Windows is in a namespace that a `Namespace`
+  of the stream labels `pod-security.kubernetes.io/enforce: restricted`, and the
+  pod does not say `runAsNonRoot: true` for every container (pod level, or each
+  container), a warning saying what restricted needs of a Windows pod. When the
+  pod had `hostUsers: false`, the message says it passed restricted only because
+  it was user-namespaced (policy 1.35+, so only for `enforce-version` unset,
+  `latest` or v1.35 and later) and is rejected once the fix removes `hostUsers`.
+  The warning is given on every run, also on winfix's own output, so the
+  verdict (review) is the same on the second run. Such a pod waits for the
+  stream's Namespaces; other pods see the Namespaces that came before them
+  (Helm and Kustomize emit Namespaces first). Without such a Namespace
+  (a chart rendered without it, or a workload without `metadata.namespace`)
+  nothing is said: the namespace's level cannot be known.
 
 ## Pod Security and user namespaces
 Policy 1.35 skips the restricted `runAsNonRoot` and `runAsUser` checks for pods
@@ -93,6 +97,7 @@ _INTENT = {
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         host_process = pod.is_host_process()
+        user_namespaced = False
         # in the order they appear, so findings follow the file
         for key in [k for k in list(pod.spec.keys()) if k in POD_SPEC_FIELDS]:
             node = pod.spec.get(key)
@@ -128,22 +133,32 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 message += f": {lost}, which Windows pods cannot do"
             remove_rejected(ctx, path, message, pod.spec, key)
             if key == "hostUsers" and asked:
-                _pod_security_after_user_namespace(ctx, resource, pod)
+                user_namespaced = True
+        _pod_security(ctx, resource, pod, user_namespaced=user_namespaced)
 
 
-def _pod_security_after_user_namespace(
-    ctx: RuleContext, resource: Resource, pod: PodTemplate
+def _pod_security(
+    ctx: RuleContext, resource: Resource, pod: PodTemplate, *, user_namespaced: bool
 ) -> None:
-    """Warn when restricted admitted the pod only because it was user-namespaced."""
-    namespace = _restricted_namespace(resource, ctx)
-    missing = _run_as_non_root_missing(pod)
+    """Warn when restricted rejects the Windows pod for want of runAsNonRoot.
+
+    Said on every run, not only on the one that removes ``hostUsers: false``: the
+    second run must give the same verdict, and the pod is rejected either way."""
+    namespace = _restricted_namespace(resource, ctx, relaxed_only=user_namespaced)
+    missing = _run_as_non_root_missing(pod) if namespace is not None else None
     if namespace is None or missing is None:
         return
     context = pod.spec.get_map("securityContext")
+    why = (
+        "which skips its runAsNonRoot and runAsUser checks only for pods with hostUsers: "
+        "false (policy 1.35+); without it"
+        if user_namespaced
+        else "and a Windows pod cannot use hostUsers: false to be exempt from its runAsNonRoot "
+        "check, so"
+    )
     ctx.report(
         f"{pod.spec_path}.securityContext.runAsNonRoot",
-        f"namespace {namespace} enforces Pod Security restricted, which skips its runAsNonRoot "
-        "and runAsUser checks only for pods with hostUsers: false (policy 1.35+); without it "
+        f"namespace {namespace} enforces Pod Security restricted, {why} "
         f"the pod is rejected: {missing}. Restricted on Windows pods needs runAsNonRoot: true "
         "(pod level or every container, with a user other than ContainerAdministrator: "
         "WIN105), no hostPath volumes, HostProcess, host namespaces or hostPorts; seccomp, "
@@ -153,8 +168,11 @@ def _pod_security_after_user_namespace(
     )
 
 
-def _restricted_namespace(resource: Resource, ctx: RuleContext) -> str | None:
-    """The workload's namespace, when a Namespace of the stream enforces restricted 1.35+."""
+def _restricted_namespace(
+    resource: Resource, ctx: RuleContext, *, relaxed_only: bool
+) -> str | None:
+    """The workload's namespace, when a Namespace of the stream enforces restricted
+    (``relaxed_only``: a policy version that relaxes it for user-namespaced pods, 1.35+)."""
     name = resource.namespace
     if name is None:
         return None  # which namespace it lands in is decided at apply time: cannot know
@@ -165,6 +183,8 @@ def _restricted_namespace(resource: Resource, ctx: RuleContext) -> str | None:
         if labels is None or labels.get_str(ENFORCE) != "restricted":
             return None
         version = labels.get_str(ENFORCE_VERSION) or "latest"
+        if not relaxed_only:
+            return name
         match = _POLICY_VERSION.match(version)
         if version != "latest" and (
             match is None or (int(match[1]), int(match[2])) < USER_NAMESPACE_RELAXATION
