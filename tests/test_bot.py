@@ -34,7 +34,7 @@ from tests.bot_server import FakeGitHub, Recorded
 from tests.conftest import CORPUS
 from winfix import cli
 from winfix.bot import BotExit, BotOptions, BotResult, Outcome, run_bot
-from winfix.bot.body import GITHUB_BODY_LIMIT, content_hash_from, escape_markdown, fence
+from winfix.bot.body import GITHUB_BODY_LIMIT, content_hash_from
 from winfix.bot.discover import (
     DEFAULT_BRANCH,
     DEFAULT_TITLE,
@@ -47,6 +47,7 @@ from winfix.bot.github import GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, auth_env
 from winfix.bot.run import parse_repository
 from winfix.engine import fix_text
+from winfix.markdown import escape_markdown, fence
 from winfix.registry import all_rules
 from winfix.settings import Settings
 

@@ -29,7 +29,8 @@ None (report only): only a person can supply the reason or the intended rule.
 ## References
 - https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
 - https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/#syntax-and-character-set
-- https://helm.sh/docs/chart_template_guide/ (`helm create` renders `podAnnotations` on the pod template)
+- https://helm.sh/docs/helm/helm_create/ (its Deployment renders `podAnnotations` on the
+  pod template)
 """
 
 from __future__ import annotations
