@@ -18,6 +18,7 @@ from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
 SELECT = ("--select", "WIN001,WIN002,WIN005,WIN100,WIN102,WIN174")
+X = "\N{MULTIPLICATION SIGN}"  # as ruff --show-fixes writes counts
 
 # Three workloads: one that is fixed (ready once fixed), one blocked (privileged), one kept
 # on Linux with a reason holding a table pipe and backticks.
@@ -91,7 +92,9 @@ def _table_rows(markdown: str) -> list[int]:
     return parser.rows
 
 
-def test_markdown_report_snapshot(cli: Cli, tmp_path: Path, snapshot_text: SnapshotAssertion) -> None:
+def test_markdown_report_snapshot(
+    cli: Cli, tmp_path: Path, snapshot_text: SnapshotAssertion
+) -> None:
     _write(tmp_path)
     result = cli("apply", "--check", "--output-format", "markdown", *SELECT, "stream.yaml")
     assert result.code == 1
@@ -127,22 +130,22 @@ def test_report_named_md_is_markdown(cli: Cli, tmp_path: Path) -> None:
 
 def test_show_fixes_lists_fixes_per_file_and_rule(cli: Cli, tmp_path: Path) -> None:
     _write(tmp_path)
-    _write(tmp_path, "other.yaml", STREAM.split("---\n")[0])
+    _write(tmp_path, "other.yaml", STREAM.split("---\n", maxsplit=1)[0])
     result = cli("apply", "--check", "--show-fixes", *SELECT, "stream.yaml", "other.yaml")
     assert result.code == 1
     listing = result.err[result.err.index("Would fix") :].splitlines()
     assert listing == [
         "Would fix 9 findings:",
         "- stream.yaml:",
-        "    1 × WIN001 (os-name)",
-        "    2 × WIN002 (node-selector-os)",  # web to Windows, gpu pinned to Linux
-        "    1 × WIN005 (windows-toleration)",
-        "    1 × WIN102 (pod-security-context)",
+        f"    1 {X} WIN001 (os-name)",
+        f"    2 {X} WIN002 (node-selector-os)",  # web to Windows, gpu pinned to Linux
+        f"    1 {X} WIN005 (windows-toleration)",
+        f"    1 {X} WIN102 (pod-security-context)",
         "- other.yaml:",
-        "    1 × WIN001 (os-name)",
-        "    1 × WIN002 (node-selector-os)",
-        "    1 × WIN005 (windows-toleration)",
-        "    1 × WIN102 (pod-security-context)",
+        f"    1 {X} WIN001 (os-name)",
+        f"    1 {X} WIN002 (node-selector-os)",
+        f"    1 {X} WIN005 (windows-toleration)",
+        f"    1 {X} WIN102 (pod-security-context)",
         "winfix: 9 fixable, 1 error needs a human, 3 fixes held back, 2 of 2 files would change",
     ]
     written = cli("apply", "--show-fixes", "-q", *SELECT, "other.yaml")
