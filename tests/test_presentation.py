@@ -121,11 +121,16 @@ def test_markdown_goes_to_report_file_in_apply_stdin_mode(cli: Cli, tmp_path: Pa
     assert summary.startswith("## winfix\n\n**3 workloads:** 1 blocked, 1 linux, 1 ready.")
 
 
-def test_report_named_md_is_markdown(cli: Cli, tmp_path: Path) -> None:
+def test_report_format_follows_the_file_name(cli: Cli, tmp_path: Path) -> None:
     _write(tmp_path)
-    result = cli("check", "--no-schema", "--report", "out.md", *SELECT, "stream.yaml")
-    assert result.code == 1
+    for name in ("out.md", "out.xml", "out.json", "out.sarif"):
+        result = cli("check", "--no-schema", "--report", name, *SELECT, "stream.yaml")
+        assert result.code == 1
     assert (tmp_path / "out.md").read_text().startswith("## winfix\n")
+    assert (tmp_path / "out.xml").read_text().startswith("<?xml version='1.0' encoding='utf-8'?>\n"
+                                                         '<testsuites name="winfix"')
+    assert json.loads((tmp_path / "out.json").read_text())["tool"] == "winfix"
+    assert json.loads((tmp_path / "out.sarif").read_text())["version"] == "2.1.0"
 
 
 def test_show_fixes_lists_fixes_per_file_and_rule(cli: Cli, tmp_path: Path) -> None:

@@ -186,8 +186,8 @@ def _paths(paths: tuple[str, ...], required: bool = True) -> list[str]:
 # Options shared by apply and check.
 _report = click.option(
     "--report", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-    help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif; in the "
-    "--output-format when stdout is the fixed stream or a diff.",
+    help="Write findings as JSON, or by PATH's suffix SARIF 2.1.0 (.sarif), Markdown (.md) or "
+    "JUnit (.xml); in the --output-format when stdout is the fixed stream or a diff.",
 )
 _format = click.option(
     "--output-format", "--format", "output_format", type=click.Choice(FINDINGS_FORMATS),
