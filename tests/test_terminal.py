@@ -125,6 +125,21 @@ def test_progress_appears_after_the_delay_and_is_erased() -> None:
     assert stream.getvalue().endswith(ERASE_LINE)
 
 
+def test_no_progress_line_while_paused_for_other_output() -> None:
+    stream, clock = _Terminal(), _Clock()
+    progress = Progress(stream, {}, clock=clock)
+    clock.now += 5
+    progress.tick()
+    with progress.paused():  # e.g. a diff written to stdout, the same terminal
+        assert stream.getvalue().endswith(ERASE_LINE)
+        before = stream.getvalue()
+        progress.write("fixed a.yaml\n")  # stderr output while paused: no deadlock
+        assert stream.getvalue() == before + "fixed a.yaml\n"
+    progress.tick()
+    progress.stop()
+    assert stream.getvalue().endswith(f"fixed a.yaml\n{ERASE_LINE}{progress.line()}{ERASE_LINE}")
+
+
 @pytest.mark.parametrize(
     ("env", "tty"), [({}, False), ({"CI": "true"}, True), ({"CI": "1"}, True)]
 )

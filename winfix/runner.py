@@ -117,7 +117,8 @@ def _run(  # noqa: PLR0917 - internal step
             continue
         findings = reporting.sort_findings(result.findings)
         try:
-            _emit(result, processed.target, options, out, err, processed.loaded)
+            with progress.paused():  # a diff or the stream on stdout: not over the line
+                _emit(result, processed.target, options, out, err, processed.loaded)
         except files.OutputError as exc:  # stdout is lost: nothing more can reach it
             summary.errors.append(str(exc))
             err.write(f"winfix: error: {exc}\n")

@@ -12,9 +12,10 @@ the progress line of long runs.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import BinaryIO, TextIO
 
 
@@ -89,7 +90,8 @@ class Progress:
         self.done = 0  # files finished
         self.findings = 0
         self.shown = False  # a progress line is on the terminal now
-        self._lock = threading.Lock()
+        # Reentrant: output written while paused (stdout, then a note on stderr) takes it again.
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -133,6 +135,15 @@ class Progress:
 
     def flush(self) -> None:
         self.stream.flush()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No progress line while the block runs: for output to another stream that shows
+        on the same terminal (a diff, the fixed stream on stdout)."""
+        with self._lock:
+            self._erase()
+            self.stream.flush()
+            yield
 
     def isatty(self) -> bool:
         return _isatty(self.stream)
