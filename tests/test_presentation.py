@@ -216,3 +216,30 @@ def test_severity_threshold_rejects_an_unknown_level(cli: Cli) -> None:
     result = cli("apply", "--severity-threshold", "fatal", "-")
     assert result.code == 2
     assert "Invalid value for '--severity-threshold': 'fatal' is not one of 'info', " in result.err
+
+
+def test_statistics_count_the_findings_shown(cli: Cli, tmp_path: Path) -> None:
+    _write(tmp_path)
+    result = cli("check", "--no-schema", "-q", "--statistics", "--severity-threshold", "error",
+                 *SELECT, "stream.yaml")
+    assert result.code == 1
+    # -q: only the blocking finding; the statistics: every finding at error level (the
+    # warnings WIN001 and WIN005 are below it), fixed or not.
+    assert result.err.splitlines()[2:] == [
+        "    2  WIN002  node-selector-os            1 error, 1 would fix",
+        "    1  WIN100  privileged-to-host-process  1 error",
+        "    1  WIN102  pod-security-context        1 would fix",
+    ]
+    assert result.err.splitlines()[1].startswith("  stream.yaml:27:25: WIN100 error: ")
+    every = cli("check", "--no-schema", "-q", "--statistics", *SELECT, "stream.yaml")
+    assert "  WIN001  os-name " in every.err
+
+
+def test_presentation_flags_refused_with_emit_patches(cli: Cli, tmp_path: Path) -> None:
+    _write(tmp_path)
+    result = cli("apply", "--emit-patches", "out", "--show-fixes", "stream.yaml")
+    assert result.code == 2
+    assert result.err == ("winfix: error: --show-fixes and --severity-threshold cannot be "
+                          "combined with --emit-patches, which reports what each patch does "
+                          "instead\n")
+    assert not (tmp_path / "out").exists()

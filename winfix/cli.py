@@ -389,6 +389,9 @@ def apply(  # click passes every parameter by name
     )
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF
+    if emit_patches is not None and (show_fixes or severity_threshold):
+        raise ConfigError("--show-fixes and --severity-threshold cannot be combined with "
+                          "--emit-patches, which reports what each patch does instead")
     if emit_patches is not None or kustomize or helm:
         if statistics:
             raise ConfigError("--statistics cannot be combined with --emit-patches, "

@@ -86,7 +86,7 @@ def run(
     shown = reporting.at_or_above(summary, options.severity_threshold)
     _report(shown, rules, options, progress.stream,
             out if _stdout_is_free(options, paths) else None)
-    return _exit_code(shown, options), summary
+    return _exit_code(shown, options), shown  # what was shown: --statistics counts it
 
 
 def _run(  # noqa: PLR0917 - internal step
