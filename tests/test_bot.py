@@ -987,7 +987,9 @@ def test_action_is_composite_and_never_interpolates_inputs_into_scripts() -> Non
     assert steps[0]["uses"].startswith("actions/setup-python@")
     for step in steps:
         assert "${{" not in step.get("run", "")  # inputs only through env: no shell injection
-    assert 'pip install' in steps[1]["run"] and '"winfix[bot]${WINFIX_VERSION}"' in steps[1]["run"]
+    # winfix from the action's own checkout, not the package index (tests/test_releases.py)
+    assert 'pip install' in steps[1]["run"] and '"${WINFIX_SOURCE}[bot]"' in steps[1]["run"]
+    assert steps[1]["env"] == {"WINFIX_SOURCE": "${{ github.action_path }}"}
 
 
 @pytest.mark.parametrize(("inputs", "argv", "code"), [

@@ -90,7 +90,7 @@ def run(
 
 
 def _run(  # noqa: PLR0917 - internal step
-    paths: Iterable[str],
+    paths: list[str],
     settings: Settings,
     rules: tuple[Rule, ...],
     options: Options,
@@ -99,8 +99,8 @@ def _run(  # noqa: PLR0917 - internal step
     stdin: BinaryIO | None,
     progress: terminal.Progress,
 ) -> reporting.RunSummary:
+    """Process every input: write or show each fixed file, collect the findings."""
     summary = reporting.RunSummary(mode=options.mode.value)
-    paths = list(paths)
     inputs = pipeline.process(
         paths, settings, rules, max_bytes=options.max_bytes, stdin=stdin,
         stdin_name=options.stdin_filename,
