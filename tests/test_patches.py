@@ -331,6 +331,37 @@ def test_duplicate_resources_are_refused(tmp_path: Path) -> None:
         patches.write_component(both, tmp_path)
 
 
+def test_a_target_without_namespace_is_refused_when_a_namesake_has_one(tmp_path: Path) -> None:
+    """Kustomize's target without a namespace would select shop/web too (it matches any)."""
+    unnamespaced = DEPLOYMENT.replace("  namespace: shop\n", "")
+    already_fixed = winfix_fixed(DEPLOYMENT)  # unchanged by this run, but still selected
+    (tmp_path / "a.yaml").write_text(unnamespaced)
+    (tmp_path / "b.yaml").write_text(already_fixed)
+    out = tmp_path / "winfix"
+    result = run(
+        [sys.executable, "-m", "winfix", "apply", "--isolated", "-q", "--emit-patches", str(out),
+         str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")],
+        env=isolated_env(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        f"winfix: error: Deployment web ({tmp_path / 'a.yaml'}) has no namespace and Deployment "
+        "shop/web has the same name: a Kustomize target without a namespace selects both; "
+        "set metadata.namespace on the first\n"
+    )
+    assert not out.exists()
+
+
+def test_target_names_are_literal_regular_expressions() -> None:
+    """Kustomize matches a target's name as an anchored regular expression."""
+    text = DEPLOYMENT.replace("name: web\n", "name: web.v1\n", 1)
+    [patch] = patches.diff_stream(text, winfix_fixed(text), "d.yaml").patches
+    assert patch.target.selector()["name"] == "web\\.v1"
+    assert patch.target.guard()["metadata"] == {"name": "web.v1", "namespace": "shop"}
+    assert patches.regex_literal("a.b*c[d]{e}(f)|g+h?i^j$k\\l") == (
+        "a\\.b\\*c\\[d\\]\\{e\\}\\(f\\)\\|g\\+h\\?i\\^j\\$k\\\\l")
+
+
 # --- the Argo CD CMP example --------------------------------------------------------------------
 
 

@@ -200,6 +200,48 @@ def test_control_without_guards_a_mount_added_before_silently_takes_the_patch(
         "C:\\cache": "data", "C:\\data": "data", "C:\\logs": "logs"}
 
 
+@pytest.mark.slow
+def test_a_dotted_name_selects_only_its_resource(tmp_path: Path, any_kubectl: str) -> None:
+    """``web.v1`` as a target would also select ``webxv1`` (a regular expression)."""
+    dotted = BASE.replace(NAME, "  name: web.v1\n", 1)
+    namesake = winfix_fixed(BASE.replace(NAME, "  name: webxv1\n", 1), UNSAFE)  # nothing to do
+    stream = dotted + "---\n" + namesake
+    found = patches.diff_stream(stream, winfix_fixed(stream, UNSAFE), "stream.yaml")
+    assert [str(p.target) for p in found.patches] == ["Deployment web.v1"]
+    patches.write_component(found, tmp_path / "winfix")
+    code, out, err = _build(any_kubectl, tmp_path, stream)
+    assert code == 0, err
+    assert objects(out) == objects(winfix_fixed(stream, UNSAFE))
+
+
+@pytest.mark.slow
+def test_why_not_strategic_merge(tmp_path: Path, any_kubectl: str) -> None:
+    """The two silent failures of strategic-merge patches the README names, measured."""
+    app = tmp_path / "app"
+    app.mkdir()
+    renamed = BASE.replace("      - name: web\n", "      - name: web-v2\n")
+    rollout = BASE.replace("apps/v1\nkind: Deployment", "argoproj.io/v1alpha1\nkind: Rollout")
+    rollout = rollout.replace(CONTAINERS, CONTAINERS + SIDECAR)
+    (app / "upstream.yaml").write_text(renamed + "---\n" + rollout)
+    patch = ("spec:\n  template:\n    spec:\n      containers:\n      - name: web\n"
+             "        securityContext:\n          capabilities: null\n")
+    kinds = ("apiVersion: apps/v1\nkind: Deployment",
+             "apiVersion: argoproj.io/v1alpha1\nkind: Rollout")  # fmt: skip
+    (app / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": ["upstream.yaml"],
+        "patches": [{"patch": f"{kind}\nmetadata: {{name: web}}\n{patch}"} for kind in kinds],
+    }))
+    result = run([any_kubectl, "kustomize", str(app)], env=isolated_env(tmp_path))
+    assert result.returncode == 0, result.stderr.decode()
+    deployment, built_rollout = (o["spec"]["template"]["spec"]["containers"]
+                                 for o in objects(result.stdout.decode()))  # fmt: skip
+    # The renamed container stays, and "web" comes back holding nothing but the patch.
+    assert [c["name"] for c in deployment] == ["web", "web-v2"]
+    assert deployment[0] == {"name": "web", "securityContext": {}}
+    # A custom resource has no merge keys: the list is replaced, the sidecar and image gone.
+    assert built_rollout == [{"name": "web", "securityContext": {}}]
+
+
 # --- targets as the renderer emits them, and the Flux example ------------------------------------
 
 

@@ -88,6 +88,17 @@ _HEADER = (
 )
 
 
+# Kustomize reads a target's name and namespace as anchored Go regular expressions
+# (api/types/selector.go): ``web.v1`` also selects ``webxv1``. RE2 reads a backslash
+# before any punctuation as that character.
+_REGEX_META = re.compile(r"[\\.+*?()|\[\]{}^$]")
+
+
+def regex_literal(text: str) -> str:
+    """``text`` as a regular expression that matches exactly ``text``."""
+    return _REGEX_META.sub(lambda match: "\\" + match.group(0), text)
+
+
 @dataclass(frozen=True)
 class PatchTarget:
     api_version: str
@@ -102,9 +113,9 @@ class PatchTarget:
             data["group"] = group
         data["version"] = version
         data["kind"] = self.kind
-        data["name"] = self.name
+        data["name"] = regex_literal(self.name)
         if self.namespace:
-            data["namespace"] = self.namespace
+            data["namespace"] = regex_literal(self.namespace)
         return data
 
     def guard(self) -> dict[str, Any]:
@@ -131,6 +142,14 @@ class ResourcePatch:
 class PatchSet:
     patches: list[ResourcePatch] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Every object of the inputs, patched or not: a target without a namespace
+    # selects a namesake in any namespace too (see _check_targets).
+    objects: list[PatchTarget] = field(default_factory=list)
+
+    def extend(self, other: PatchSet) -> None:
+        self.patches.extend(other.patches)
+        self.notes.extend(other.notes)
+        self.objects.extend(other.objects)
 
 
 # ---------------------------------------------------------------------------
@@ -360,9 +379,11 @@ def diff_stream(original: str, fixed: str, source: str) -> PatchSet:
         if len(befores) != len(afters):  # pragma: no cover
             raise WinfixError(f"{source}: List items changed; cannot express the fixes as patches")
         for before, after in zip(befores, afters, strict=True):
+            target = _target(before)
+            if target is not None:
+                result.objects.append(target)
             if _same(before, after):
                 continue
-            target = _target(before)
             if target is None:
                 result.notes.append(f"{source}: a changed object has no kind/name; not patched")
                 continue
@@ -444,20 +465,31 @@ def _file_name(target: PatchTarget, used: set[str]) -> str:
     return name
 
 
-def _check_unique(patches: list[ResourcePatch]) -> None:
+def _check_targets(patch_set: PatchSet) -> None:
+    """Refuse targets that would select more than their resource."""
     seen: dict[PatchTarget, str] = {}
-    for patch in patches:
+    for patch in patch_set.patches:
         if patch.target in seen:
             raise WinfixError(
                 f"{patch.target} appears twice ({seen[patch.target]}, {patch.source}); "
                 "Kustomize cannot tell them apart: emit patches for each set separately"
             )
         seen[patch.target] = patch.source
+    namespaced = {(o.api_version, o.kind, o.name): o for o in patch_set.objects if o.namespace}
+    for patch in patch_set.patches:
+        target = patch.target
+        namesake = namespaced.get((target.api_version, target.kind, target.name))
+        if target.namespace is None and namesake is not None:
+            raise WinfixError(
+                f"{target} ({patch.source}) has no namespace and {namesake} has the same "
+                "name: a Kustomize target without a namespace selects both; set "
+                "metadata.namespace on the first"
+            )
 
 
 def render_component(patch_set: PatchSet) -> dict[str, str]:
     """The component's files, relative path -> text (names and values go through the emitter)."""
-    _check_unique(patch_set.patches)
+    _check_targets(patch_set)
     out: dict[str, str] = {}
     used: set[str] = set()
     entries: list[dict[str, Any]] = []
@@ -643,9 +675,7 @@ def emit(
         summary.findings.extend(result.findings)
         if result.changed:
             summary.changed_files.append(name)
-            found = diff_stream(result.original, result.fixed, name)
-            patch_set.patches.extend(found.patches)
-            patch_set.notes.extend(found.notes)
+        patch_set.extend(diff_stream(result.original, result.fixed, name))  # objects too
     if summary.errors:
         err.write(f"winfix: no patches written: {len(summary.errors)} input(s) unreadable\n")
         return 2
