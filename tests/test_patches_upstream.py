@@ -373,3 +373,23 @@ def test_apply_helm_emit_patches_targets_what_the_chart_renders(
     code, built, err = _build(kubectl, tmp_path, rendered, "winfix-patches")
     assert code == 0, err
     assert objects(built) == objects(winfix_fixed(rendered))
+
+
+@pytest.mark.slow
+def test_flux_overlay_example_builds_the_fixed_upstream(tmp_path: Path, any_kubectl: str) -> None:
+    """examples/flux/overlay over examples/web, with the component its header's command writes."""
+    upstream = tmp_path / "upstream"
+    upstream.mkdir()
+    shutil.copy(REPO / "examples/web/deployment.yaml", upstream / "deployment.yaml")
+    (upstream / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    shutil.copy(REPO / "examples/flux/overlay/kustomization.yaml", overlay / "kustomization.yaml")
+    emitted = run([sys.executable, "-m", "winfix", "apply", "--isolated", "-q", "--emit-patches",
+                   "winfix-patches", "upstream/"], env=isolated_env(tmp_path), cwd=tmp_path)
+    assert emitted.returncode == 0, emitted.stderr.decode()
+    result = run([any_kubectl, "kustomize", str(overlay)], env=isolated_env(tmp_path))
+    assert result.returncode == 0, result.stderr.decode()
+    text = (upstream / "deployment.yaml").read_text()
+    assert objects(result.stdout.decode()) == objects(winfix_fixed(text))
+    assert self_check(result.stdout.decode()) == []

@@ -33,7 +33,11 @@ fail the build rather than land on the wrong item with exit 0. So:
   namespace: Kustomize fails with ``no resource matches strategic merge patch``
   when no such resource is there. Targets and guards name the namespace only when
   the rendered object has one (``helm template`` renders none unless the chart
-  writes ``metadata.namespace``).
+  writes ``metadata.namespace``);
+- a target must select its resource alone: Kustomize reads its name as a regular
+  expression, so the name is escaped (``web\\.v1``), and a target without a
+  namespace selects namesakes in every namespace, so it is refused when the inputs
+  hold one.
 
 JSON6902 with guards rather than strategic merge: it is one exact format for
 built-in kinds and custom resources alike (Kustomize has no merge keys for CRDs
