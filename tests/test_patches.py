@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import test_kustomize
 from tests.conftest import CORPUS, REPO, corpus_files, require_tool
 from tests.hostutil import isolated_env, objects, run, self_check, winfix_fixed
 from winfix import patches
 from winfix.errors import WinfixError
 from winfix.settings import Settings
+
+any_kubectl = test_kustomize.any_kubectl  # the fixture: kubectl 1.32 and the installed 1.35
 
 DEPLOYMENT = """\
 # Source: web/templates/deployment.yaml
@@ -283,8 +286,10 @@ def _overlay(tmp_path: Path, source: Path, component: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", corpus_files(), ids=lambda p: p.name[:60])
-def test_overlay_round_trip_for_every_corpus_file(tmp_path: Path, source: Path) -> None:
-    kubectl = require_tool("kubectl")
+def test_overlay_round_trip_for_every_corpus_file(
+    tmp_path: Path, source: Path, any_kubectl: str
+) -> None:
+    kubectl = any_kubectl  # guards and test operations as Kustomize 5.5.0 and 5.7.1 read them
     text = source.read_text(encoding="utf-8")
     fixed = winfix_fixed(text)
     component = tmp_path / "winfix"
