@@ -947,7 +947,7 @@ def test_user_template_overrides_the_body_and_keeps_the_hash(tmp_path: Path) -> 
                    config="bot:\n  template: .github/winfix.md.j2\n")
     try:
         result, _, _ = w.run(dry_run=True)
-        assert result.body == (f"Fixes: 4\n* apps/web.yaml\n\n<!-- winfix:content-hash="
+        assert result.body == (f"Fixes: 3\n* apps/web.yaml\n\n<!-- winfix:content-hash="
                                f"{result.content_hash} -->\n")
     finally:
         w.server.stop()
