@@ -107,8 +107,9 @@ def test_an_explicit_inject_on_a_windows_pod_blocks_it_with_or_without_unsafe_fi
         assert result.fixed == text
 
 
-def resource(text: str) -> Resource:
-    root = next(iter_documents(text, "t.yaml")).root
+def resource(text: str, index: int = 0) -> Resource:
+    """Document ``index`` of a stream (its nodes know the whole stream's text)."""
+    root = list(iter_documents(text, "t.yaml"))[index].root
     assert isinstance(root, Mapping)
     return Resource(root, "", root.get_str("apiVersion") or "", root.get_str("kind") or "", 0, "t")
 
@@ -135,9 +136,14 @@ def test_what_waits_for_the_end_of_the_stream() -> None:
     ]
     assert [keeps(resource(t)) for t in kept] == [True] * len(kept)
     assert [keeps(resource(t)) for t in passed] == [False] * len(passed)
-    deployment = resource(documents(FIXTURES / "no-mesh-in-run" / "input.yaml")[0])
-    # A workload waits for the whole run (a Namespace may follow), unless every mesh
-    # is configured: then the configuration alone answers and nothing is kept.
+    stream = (FIXTURES / "namespace-after-workload" / "input.yaml").read_text(encoding="utf-8")
+    deployment = resource(stream)
+    # A workload waits for the end of a stream that names a mesh (its Namespace may
+    # follow), unless every mesh is configured: then the configuration alone answers.
     assert needs(deployment, Settings()) is True
     assert needs(deployment, Settings(meshes=("istio", "linkerd"))) is True
     assert needs(deployment, Settings(meshes=("istio", "linkerd", "osm"))) is False
+    # In a stream that names no mesh anywhere nothing can show one: nothing waits.
+    plain = stream.split("---\napiVersion: v1\nkind: Namespace")[0]
+    assert "istio" not in plain
+    assert needs(resource(plain), Settings()) is False

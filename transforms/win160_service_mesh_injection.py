@@ -27,10 +27,17 @@ mesh, anywhere in the run:
   meshes whose injection is switched on outside the manifests.
 
 Without evidence nothing is added: an opt-out for a mesh the cluster does not
-run is inert, and would only be noise in every diff. Because a Namespace or a
-mesh resource may come after the workloads in the stream, the workloads are
-finished at the end of the stream, when the whole run is known, unless
-`meshes` names all three; the answer does not depend on the order.
+run is inert, and would only be noise in every diff.
+
+The answer does not depend on the order of the stream: a Namespace or a mesh
+resource may come after the workloads, so in a stream that names a mesh
+anywhere (the words `istio`, `linkerd`, `openservicemesh.io`, `osm-init`) the
+workloads are finished at its end, when all of it is known. A stream that names
+none has no evidence to wait for, and its workloads are finished as they are
+read (memory stays flat on large bundles); so are all workloads when `meshes`
+names all three. Limit: the words are looked for in the workload's own file or
+stream, so a Namespace in another file of the run that switches injection on
+does not reach workloads whose own file names no mesh: say `meshes:` there.
 
 It does not fight an explicit choice: a template that *asks* for injection
 (`sidecar.istio.io/inject: "true"` as annotation or label, a pod label
@@ -78,8 +85,9 @@ decision for a human.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
@@ -114,6 +122,9 @@ MESHES = (
 )
 _NAMESPACE = "v1/Namespace"
 _CRD = "apiextensions.k8s.io/CustomResourceDefinition"
+# Every piece of evidence holds one of these words (a key or API group in a mesh's
+# domain, a proxy container's name): a stream without any has no evidence to wait for.
+_MESH_WORDS = re.compile(r"istio|linkerd|openservicemesh\.io|osm-init")
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -168,7 +179,7 @@ def _run_evidence(ctx: RuleContext) -> dict[str, str]:
     (``_needs_run``) and the configuration alone decides."""
     found = {m: f"meshes: [{', '.join(ctx.settings.meshes)}]" for m in ctx.settings.meshes}
     stream = ctx.stream
-    if stream.caching:
+    if stream.caching and _may_show_a_mesh(ctx.resource):
 
         def build() -> dict[str, str]:
             every: dict[str, str] = {}
@@ -331,14 +342,31 @@ def _keeps(resource: Resource) -> bool:
     )
 
 
-def _needs_run(resource: Resource, settings: Settings) -> bool:
-    """A workload waits for the whole run unless the configuration names every mesh.
+@lru_cache(maxsize=1)
+def _mentions_a_mesh(text: str) -> bool:
+    # One scan per stream: the text is the same object for every resource of it, and a
+    # str caches its hash, so the cache hit costs no second pass over the text.
+    return _MESH_WORDS.search(text) is not None
 
-    Whether it gets an opt-out depends on resources that may come later in the stream
-    (a Namespace, a VirtualService), and what it carries is evidence for the others."""
+
+def _may_show_a_mesh(resource: Resource) -> bool:
+    """The stream the resource was read from may hold evidence of a mesh."""
+    source = resource.root.src
+    return source is None or _mentions_a_mesh(source.text)
+
+
+def _needs_run(resource: Resource, settings: Settings) -> bool:
+    """A workload waits for the end of the stream when the stream may show a mesh.
+
+    Whether it gets an opt-out depends on resources that may come later (a Namespace, a
+    VirtualService), and what it carries is evidence for the others. A stream that
+    names no mesh anywhere (most charts, every large generated bundle) has nothing to
+    wait for, so its workloads are finished as they are read, as are all workloads when
+    the configuration names every mesh."""
     if {m.config for m in MESHES} <= set(settings.meshes):
         return False
-    return any(pod.holder is not None for pod in resource.pod_templates(settings.template_paths()))
+    pods = resource.pod_templates(settings.template_paths())
+    return any(pod.holder is not None for pod in pods) and _may_show_a_mesh(resource)
 
 
 RULE = Rule(
