@@ -172,11 +172,14 @@ def _resource_evidence(resource: Resource, ctx: RuleContext) -> dict[str, str]:
 
 
 def _run_evidence(ctx: RuleContext) -> dict[str, str]:
-    """The meshes the configuration and the run show (the first reason of each, by text).
+    """The meshes the configuration and the run show (the first reason of each, by text,
+    so that the order of the stream does not change the message).
 
-    The whole run is known in the final pass only; a resource finished while the stream
-    is read was not kept, so every mesh without a decision on it is configured
-    (``_needs_run``) and the configuration alone decides."""
+    The whole run is known in the final pass only. A workload finished while the stream
+    is read was not kept (``_needs_run``): either every mesh is configured, or its stream
+    names no mesh, so nothing but the configuration and the workload itself can show
+    one. The same holds in the final pass for a workload kept by another rule whose own
+    file names no mesh: it is answered the same way, whatever was kept beside it."""
     found = {m: f"meshes: [{', '.join(ctx.settings.meshes)}]" for m in ctx.settings.meshes}
     stream = ctx.stream
     if stream.caching and _may_show_a_mesh(ctx.resource):
