@@ -118,11 +118,7 @@ def test_every_list_index_and_every_added_field_is_guarded() -> None:
         {"op": "remove", "path": f"{container}/securityContext/capabilities"},
         {"op": "test", "path": "/spec/template/spec/os", "value": None},
         {"op": "add", "path": "/spec/template/spec/os", "value": {"name": "windows"}},
-        {"op": "test", "path": "/spec/template/metadata", "value": None},
-        {"op": "add", "path": "/spec/template/metadata", "value": {"annotations": {
-            "sidecar.istio.io/inject": "false", "linkerd.io/inject": "disabled",
-            "openservicemesh.io/sidecar-injection": "disabled"}}},
-    ]
+    ]  # no mesh in the stream, so no WIN160 opt-out annotations
 
 
 @pytest.mark.parametrize(
