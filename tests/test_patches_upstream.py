@@ -32,7 +32,9 @@ from winfix.settings import Settings
 
 # The fixture ``any_kubectl``: the machine's kubectl 1.32 and the installed 1.35.
 any_kubectl = test_kustomize.any_kubectl
-UNSAFE = replace(Settings(), unsafe_fixes=True)  # WIN150 rewrites the mountPaths too
+# The mountPaths are rewritten too (WIN151 with mount-path-style: windows), so that the
+# patches address volumeMounts items.
+UNSAFE = replace(Settings(), unsafe_fixes=True, mount_path_style="windows")
 
 BASE = """\
 apiVersion: apps/v1
