@@ -106,7 +106,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     if is_kind(resource, CONFIG_MAP):
         used = any(
             pod.windows and pod.namespace == resource.namespace and resource.name in pod.config_maps
-            for pod in ctx.stream.pods(ctx.template_paths)
+            for pod in ctx.stream.pods()
         )
         data = resource.root.get_map("data")
         if used and data is not None:

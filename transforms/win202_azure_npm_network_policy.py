@@ -62,7 +62,7 @@ def _pods(ctx: RuleContext, namespace: str | None) -> list[PodInfo]:
 def _pods_by_namespace(ctx: RuleContext) -> dict[str | None, list[PodInfo]]:
     """Every pod template of the stream, by namespace: built once per stream."""
     index: dict[str | None, list[PodInfo]] = {}
-    for pod in ctx.stream.pods(ctx.template_paths):
+    for pod in ctx.stream.pods():
         index.setdefault(pod.namespace, []).append(pod)
     return index
 

@@ -128,7 +128,7 @@ def _windows_pods_by_label(ctx: RuleContext) -> PodsByLabel:
     """The Windows pod templates of the stream by (namespace, label, value), built once:
     a bundle has thousands of Services, each looking for its pods."""
     index: PodsByLabel = {}
-    for pod in ctx.stream.pods(ctx.template_paths):
+    for pod in ctx.stream.pods():
         if pod.windows:
             for key, value in pod.labels.items():
                 index.setdefault((pod.namespace, key, value), []).append(pod)

@@ -17,12 +17,13 @@ set of rules decides what an input is:
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from winfix import files, helm_templates
-from winfix.engine import FileResult, fix_bytes
+from winfix.engine import FileResult, Run, RunFile
 from winfix.errors import InputError
 from winfix.images.lookup import ImageLookup, images_in, lookup_for
 from winfix.rules import Rule
@@ -67,19 +68,56 @@ def process(
     stdin_name: str | None = None,
 ) -> Iterator[Processed]:
     """Fix every input of ``paths`` ('-' is ``stdin``, named ``stdin_name`` when given;
-    directories are walked).
+    directories are walked), all of them one run (``process_inputs``).
 
     Which files a walk reads, and each file's settings and rules, are
     ``winfix.selection``'s (.gitignore, exclude, nearest configuration, per-file-ignores).
     """
     images = lookup_for(settings)  # one per run: each image is asked once
     chosen = Selection(settings, rules)
-    for target in files.discover(list(paths), chosen.keep):
-        own_settings, own_rules = chosen.for_target(target)
-        yield process_target(
-            target, own_settings, own_rules, max_bytes=max_bytes, stdin=stdin, images=images,
-            name=stdin_name if target.is_stdin else None,
-        )
+    inputs = (
+        Input(target, *chosen.for_target(target), name=stdin_name if target.is_stdin else None)
+        for target in files.discover(list(paths), chosen.keep)
+    )
+    yield from process_inputs(inputs, max_bytes=max_bytes, stdin=stdin, images=images)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a run, with its own settings and rules (``name``: how findings name it)."""
+
+    target: files.Target
+    settings: Settings
+    rules: tuple[Rule, ...]
+    name: str | None = None
+
+
+def process_inputs(
+    inputs: Iterable[Input],
+    *,
+    max_bytes: int = files.DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
+    images: ImageLookup | None = None,
+) -> Iterator[Processed]:
+    """Read, fix and classify every input as one run (``engine.Run``): the cross-resource
+    rules see the resources of all of them.
+
+    Results come in input order. An input whose documents are all finished when it is
+    read is complete at once; one with documents kept for the rest of the run (a
+    Service, a ConfigMap, a workload naming a Service) is complete after the last
+    input, and the inputs after it wait for it, so reports and diffs keep the order.
+    An input that is not a manifest after all (an error, a template) is taken out of
+    the run: it is an error or a skip for itself only.
+    """
+    run = Run(images)
+    waiting: deque[_Read] = deque()
+    for item in inputs:
+        waiting.append(_read(run, item, max_bytes, stdin, images))
+        while waiting and waiting[0].ready:
+            yield waiting.popleft().processed()
+    run.finish()
+    for read in waiting:
+        yield read.processed()
 
 
 def process_target(
@@ -92,21 +130,55 @@ def process_target(
     name: str | None = None,
     images: ImageLookup | None = None,
 ) -> Processed:
-    """Read, fix and classify one input (``name`` is how findings name it)."""
-    shown = name or ("<stdin>" if target.is_stdin else target.path)
+    """Read, fix and classify one input on its own (a run of one)."""
+    one = Input(target, settings, rules, name)
+    return next(iter(process_inputs([one], max_bytes=max_bytes, stdin=stdin, images=images)))
+
+
+@dataclass
+class _Read:
+    """An input read into the run: complete (``ready``) or waiting for the final pass."""
+
+    target: files.Target
+    name: str
+    handle: RunFile | None = None
+    problem: InputError | Skip | None = None
+    loaded: files.Loaded | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.handle is None or self.handle.done
+
+    def processed(self) -> Processed:
+        result = self.handle.result if self.handle is not None else None
+        problem = self.problem
+        if isinstance(problem, Skip):
+            return Processed(self.target, self.name, result, skipped=problem, loaded=self.loaded)
+        return Processed(self.target, self.name, result, error=problem, loaded=self.loaded)
+
+
+def _read(
+    run: Run,
+    item: Input,
+    max_bytes: int,
+    stdin: BinaryIO | None,
+    images: ImageLookup | None,
+) -> _Read:
+    target = item.target
+    shown = item.name or ("<stdin>" if target.is_stdin else target.path)
     try:
         loaded = files.load(target, max_bytes, stdin=stdin)
     except files.Skipped as exc:
-        return Processed(target, shown, skipped=Skip(str(exc)))
+        return _Read(target, shown, problem=Skip(str(exc)))
     except InputError as exc:
-        return Processed(target, shown, error=exc)
+        return _Read(target, shown, problem=exc)
     if images is not None:  # the file's registry lookups, concurrently, before the rules
         images.prefetch(images_in(loaded.data.decode("utf-8", "replace")))
-    result = fix_bytes(loaded.data, shown, settings, rules, images=images)
-    problem = classify(result, target)
-    if isinstance(problem, Skip):
-        return Processed(target, shown, result, skipped=problem, loaded=loaded)
-    return Processed(target, shown, result, error=problem, loaded=loaded)
+    handle = run.add_bytes(loaded.data, shown, item.settings, item.rules)
+    problem = classify(handle.result, target)
+    if problem is not None:
+        run.withdraw(handle)
+    return _Read(target, shown, handle, problem, loaded)
 
 
 def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:
