@@ -10,7 +10,7 @@ and the scheduler would for a Windows pod:
 - `spec.os.name: windows` (for kinds whose pod spec has `os`);
 - placed on Windows: node selector `kubernetes.io/os: windows`, required node
   affinity `kubernetes.io/os In [windows]`, or a Windows RuntimeClass (the
-  configured `runtime-class`, or one in the stream whose scheduling selects
+  configured `runtime-class`, or one in the run whose scheduling selects
   Windows nodes); no selector or affinity that excludes Windows nodes;
 - no pod label `kubernetes.io/os` other than `windows`;
 - HostProcess invariants: pod and container `hostProcess` identical where both
@@ -132,7 +132,7 @@ def _runtime_classes(ctx: RuleContext) -> frozenset[str]:
 
 
 def _names_a_runtime_class(resource: Resource, settings: Settings) -> bool:
-    """A pod that names a RuntimeClass is placed by it: the class may be in the stream."""
+    """A pod that names a RuntimeClass is placed by it: the class may be in the run."""
     return any(
         pod.spec.get_str("runtimeClassName") is not None
         for pod in resource.pod_templates(settings.template_paths())

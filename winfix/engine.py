@@ -134,22 +134,26 @@ class Run:
         self._order: list[_FileRun | tuple[int, int]] = []
         self._last: tuple[RunFile, Mark, int] | None = None
 
-    def add(  # noqa: PLR0917 - one file and what it is read with
+    def add(
         self,
         text: str,
         name: str,
         settings: Settings,
         rules: tuple[Rule, ...],
         encoding: Encoding | None = None,
-        pinned: dict[tuple[int, ResourceRef], str] | None = None,
     ) -> RunFile:
         """Read one file into the run; unreadable YAML becomes ``result.error`` (and the
         file is no part of the run)."""
         encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
+        with _no_cyclic_gc():
+            return self._add(text, name, settings, rules, encoding)
+
+    def _add(
+        self, text: str, name: str, settings: Settings, rules: tuple[Rule, ...], encoding: Encoding
+    ) -> RunFile:
         self._files += 1
         mark = self.stream.mark()
-        with _no_cyclic_gc():
-            file = self._read(text, name, settings, rules, encoding, pinned or {}, self._files)
+        file = self._read(text, name, settings, rules, encoding, {}, self._files)
         handle = RunFile(file.result)
         self._last = (handle, mark, len(self._order))
         if file.result.error is not None:
@@ -167,8 +171,7 @@ class Run:
             # `on-blocked: pin-linux`: read it again with the blocked workloads kept on
             # Linux. Nothing of it is kept, so nothing else of the run depends on it yet.
             self.stream.withdraw(mark)
-            with _no_cyclic_gc():
-                second = self._read(text, name, settings, rules, encoding, pins, self._files)
+            second = self._read(text, name, settings, rules, encoding, pins, self._files)
             second.complete()
             _carry_reasons(file.result, second.result)
             handle.result = second.result
@@ -212,7 +215,10 @@ class Run:
         for file in self._pending:
             assert file.handle is not None
             file.handle.done = True
+        # The run is over: its summaries are not needed while the results are written.
         self._pending.clear()
+        self._order.clear()
+        self.stream = StreamInfo()
 
     def _read(  # noqa: PLR0917 - the arguments of add, and the file's position
         self,
