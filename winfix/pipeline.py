@@ -111,13 +111,30 @@ def process_inputs(
     """
     run = Run(images)
     waiting: deque[_Read] = deque()
-    for item in inputs:
-        waiting.append(_read(run, item, max_bytes, stdin, images))
-        while waiting and waiting[0].ready:
-            yield waiting.popleft().processed()
-    run.finish()
-    for read in waiting:
-        yield read.processed()
+    pending = iter(inputs)
+    try:
+        item = next(pending, None)
+        while item is not None:
+            waiting.append(_read(run, item, max_bytes, stdin, images))
+            # One input ahead: after the last one the run is finished (and its
+            # summaries freed) before the results are written.
+            item = next(pending, None)
+            if item is None:
+                run.finish()
+            while waiting and waiting[0].ready:
+                yield waiting.popleft().processed()
+    except Exception:
+        # The inputs failed (a configuration error for the next file): what was read
+        # is finished and given out first, as each file was before the failure.
+        yield from _finished(run, waiting)
+        raise
+    yield from _finished(run, waiting)
+
+
+def _finished(run: Run, waiting: deque[_Read]) -> Iterator[Processed]:
+    run.finish()  # nothing to do when the last input already finished it
+    while waiting:
+        yield waiting.popleft().processed()
 
 
 def process_target(
