@@ -234,3 +234,19 @@ def test_pin_linux_across_files_is_the_stream_result() -> None:
     assert verdict.workload.keep_linux and "on-blocked: pin-linux" in verdict.workload.keep_linux
     assert not [f for r in results for f in r.findings if f.rule in ("WIN202", "WIN203")]
     assert results[ORDER.index("deployment")].fixed == privileged  # left on Linux as it was
+
+
+def test_only_files_that_need_the_rest_of_the_run_wait_for_it() -> None:
+    """Streamed: a ConfigMap whose names are all `<svc>.<ns>.svc` is finished when read;
+    one naming `<svc>.<ns>` waits for the run's Services, and so does a Service."""
+    rules = policy.rules_for(NPM)
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\ndata:\n"
+    run = Run()
+    qualified = run.add(config_map + "  DB: postgres.db.svc\n", "a.yaml", NPM, rules)
+    partial = run.add(config_map + "  CACHE: redis.shop:6379\n", "b.yaml", NPM, rules)
+    service = run.add((BASE / "service.yaml").read_text(), "service.yaml", NPM, rules)
+    assert (qualified.done, partial.done, service.done) == (True, False, False)
+    assert "DB: postgres.db.svc.cluster.local\n" in qualified.result.fixed
+    run.finish()
+    assert partial.done and service.done
+    assert "CACHE: redis.shop.svc.cluster.local:6379\n" in partial.result.fixed

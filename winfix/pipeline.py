@@ -1,8 +1,10 @@
 """The file pipeline: inputs in, one classified result per input out. Nothing printed.
 
 Every front end that reads files or a stream (``winfix apply``/``check``, patch
-emission, the bot, the Helm and Kustomize hosts) goes through ``process``, so one
-set of rules decides what an input is:
+emission, the bot, the Helm and Kustomize hosts) goes through ``process`` (or
+``process_inputs``, the bot), so one set of rules decides what an input is. All the
+inputs of one call are one run: one context for the cross-resource rules
+(``engine.Run``). What an input is:
 
 - a file named on the command line, or stdin, that cannot be read as Kubernetes
   YAML (syntax error, binary, empty, not a manifest, an unrendered Helm template,
@@ -135,21 +137,6 @@ def _finished(run: Run, waiting: deque[_Read]) -> Iterator[Processed]:
     run.finish()  # nothing to do when the last input already finished it
     while waiting:
         yield waiting.popleft().processed()
-
-
-def process_target(
-    target: files.Target,
-    settings: Settings,
-    rules: tuple[Rule, ...],
-    *,
-    max_bytes: int = files.DEFAULT_MAX_BYTES,
-    stdin: BinaryIO | None = None,
-    name: str | None = None,
-    images: ImageLookup | None = None,
-) -> Processed:
-    """Read, fix and classify one input on its own (a run of one)."""
-    one = Input(target, settings, rules, name)
-    return next(iter(process_inputs([one], max_bytes=max_bytes, stdin=stdin, images=images)))
 
 
 @dataclass
