@@ -196,7 +196,9 @@ def classify(result: FileResult, target: files.Target) -> InputError | Skip | No
         return InputError(helm_templates.MESSAGE, file=name, line=template[0], column=template[1])
     if result.error is not None:
         return _refine(result.error, text)
-    if result.documents == 0 or _blank(text):
+    # A manifest is not blank: the line-by-line look (a list of every line of a bundle)
+    # is for the rest.
+    if result.documents == 0 or (not result.manifest and _blank(text)):
         if target.walked:
             return Skip.EMPTY
         return InputError("empty input: no YAML documents", file=name)

@@ -59,7 +59,7 @@ class Rule:
     # (half of a typical bundle is Services, ConfigMaps and RBAC).
     pods_only: bool = False
     # Streaming: a document is finished (rules, edits, tree freed) as soon as it is
-    # read, unless a rule needs the rest of the stream for it. ``keeps(resource)``: the
+    # read, unless a rule needs the rest of the run for it. ``keeps(resource)``: the
     # rule reads this resource from the stream or acts on it with stream data (a
     # Service, a NetworkPolicy); ``needs_stream(resource, settings)``: this workload
     # may need other resources of the stream (a Service it refers to by name).
