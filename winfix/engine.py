@@ -256,9 +256,11 @@ class Run:
                     file.run_kept(rule)
         for file in files:
             file.finish_kept()
-            file.complete()
+        # The kept trees go before the fixed texts are built.
         self.stream.streaming()
         self.stream.clear()
+        for file in files:
+            file.complete()
 
     def _pin(self, pins: dict[int, dict[tuple[int, ResourceRef], str]]) -> None:
         """`on-blocked: pin-linux` for files with kept documents: the run again with
