@@ -379,10 +379,17 @@ def _fix(
 ) -> _Fixes:
     fixes = _Fixes(skipped=list(discovery.skipped))
     images = lookup_for(settings)  # one per run: each image is asked once
-    for path in discovery.manifests:
+    # The repository's manifests are one run: cross-resource rules see all of them.
+    inputs = (
+        pipeline.Input(
+            files.walked_target(worktree / path, worktree),  # no symlink out of the worktree
+            settings, rules, name=path,
+        )
+        for path in discovery.manifests
+    )
+    for processed in pipeline.process_inputs(inputs, images=images):
+        path = processed.name
         full = worktree / path
-        target = files.walked_target(full, worktree)  # no symlink out of the worktree
-        processed = pipeline.process_target(target, settings, rules, name=path, images=images)
         result = processed.result
         if processed.skipped is pipeline.Skip.TEMPLATE:
             fixes.skipped.append((path, "unrendered Helm template"))
