@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 from winfix import registry
-from winfix.engine import FileResult, fix_text
+from winfix.engine import FileResult, Run, fix_text
 from winfix.resources import Resource
 from winfix.settings import Settings
 from winfix.verdicts import Verdict
@@ -143,7 +143,17 @@ def test_what_waits_for_the_end_of_the_stream() -> None:
     assert needs(deployment, Settings()) is True
     assert needs(deployment, Settings(meshes=("istio", "linkerd"))) is True
     assert needs(deployment, Settings(meshes=("istio", "linkerd", "osm"))) is False
-    # In a stream that names no mesh anywhere nothing can show one: nothing waits.
+    # In a run that names no mesh anywhere nothing can show one: nothing waits (the
+    # engine asks needs_stream only when the run's text has the words).
     plain = stream.split("---\napiVersion: v1\nkind: Namespace")[0]
     assert "istio" not in plain
-    assert needs(resource(plain), Settings()) is False
+    words = WIN160.waits_on_words
+    assert words is not None and words.search(plain) is None and words.search(stream)
+    rules = (WIN160,)
+    run = Run()
+    assert run.add(plain, "plain.yaml", Settings(), rules).done
+    assert not run.add(stream, "mesh.yaml", Settings(), rules).done
+    # A run told by its pipeline's scan that some file names a mesh keeps the plain
+    # file's workloads too.
+    told = Run(mentions=lambda _words: True)
+    assert not told.add(plain, "plain.yaml", Settings(), rules).done

@@ -8,6 +8,7 @@ service.yaml (WIN201), the Service selects the Windows Deployment of deployment.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -150,7 +151,7 @@ def test_a_bad_file_is_an_error_for_itself_only(
         "base/template.yaml:6:20", "base/broken.yaml:10:1",
     ]
     assert result.err_lines[-1] == (
-        "winfix: 8 fixable, 1 warning, 3 of 6 files would change, 2 unreadable"
+        "winfix: 7 fixable, 1 warning, 3 of 6 files would change, 2 unreadable"
     )
     assert "rabbitmq.shop" not in result.err  # QUEUE_HOST is not a known Service
     results = _process(good)
@@ -250,3 +251,48 @@ def test_only_files_that_need_the_rest_of_the_run_wait_for_it() -> None:
     run.finish()
     assert partial.done and service.done
     assert "CACHE: redis.shop.svc.cluster.local:6379\n" in partial.result.fixed
+
+
+def _injecting_namespace(tmp_path: Path) -> Path:
+    """The base with Istio injection switched on by its Namespace: the only mesh word of
+    the run is in namespace.yaml, the Deployment's file names no mesh."""
+    base = _copy(tmp_path)
+    namespace = base / "namespace.yaml"
+    namespace.write_text(
+        namespace.read_text(encoding="utf-8") + "  labels:\n    istio-injection: enabled\n",
+        encoding="utf-8",
+    )
+    assert "istio" not in (base / "deployment.yaml").read_text(encoding="utf-8")
+    return base
+
+
+@pytest.mark.parametrize("order", ["forward", "reversed"])
+def test_mesh_evidence_in_another_file_reaches_the_workload(tmp_path: Path, order: str) -> None:
+    """WIN160 waits on the run's words, not the file's: the Namespace's injection label in
+    namespace.yaml switches injection off on deployment.yaml's pods, in either order."""
+    base = _injecting_namespace(tmp_path)
+    paths = [base / f"{name}.yaml" for name in ORDER]
+    if order == "reversed":
+        paths.reverse()
+    results = _process(paths)
+    _assert_like_one_stream(results, paths, NPM)
+    (deployment,) = (r for r in results if r.name.endswith("deployment.yaml"))
+    assert 'sidecar.istio.io/inject: "false"' in deployment.fixed
+    (finding,) = (f for f in deployment.findings if f.rule == "WIN160")
+    assert "istio-injection" in finding.message and finding.fixed
+
+
+def test_stdin_beside_files_is_taken_to_mention_the_words(tmp_path: Path) -> None:
+    """stdin cannot be scanned twice: the run keeps its workloads for the final pass, and
+    the evidence of a file after it still reaches them."""
+    base = _injecting_namespace(tmp_path)
+    deployment = (base / "deployment.yaml").read_bytes()
+    rules = policy.rules_for(NPM)
+    processed = list(
+        pipeline.process(
+            ["-", str(base / "namespace.yaml")], NPM, rules, stdin=io.BytesIO(deployment)
+        )
+    )
+    assert [p.ok for p in processed] == [True, True]
+    assert processed[0].result is not None
+    assert 'sidecar.istio.io/inject: "false"' in processed[0].result.fixed

@@ -29,15 +29,16 @@ mesh, anywhere in the run:
 Without evidence nothing is added: an opt-out for a mesh the cluster does not
 run is inert, and would only be noise in every diff.
 
-The answer does not depend on the order of the stream: a Namespace or a mesh
-resource may come after the workloads, so in a stream that names a mesh
-anywhere (the words `istio`, `linkerd`, `openservicemesh.io`, `osm-init`) the
-workloads are finished at its end, when all of it is known. A stream that names
+The answer does not depend on the order of the run: a Namespace or a mesh
+resource may come after the workloads, so in a run that names a mesh anywhere
+(the words `istio`, `linkerd`, `openservicemesh.io`, `osm-init`, in any of its
+files: `Rule.waits_on_words`, scanned before the first document is read) the
+workloads are finished at its end, when all of it is known. A run that names
 none has no evidence to wait for, and its workloads are finished as they are
 read (memory stays flat on large bundles); so are all workloads when `meshes`
-names all three. Limit: the words are looked for in the workload's own file or
-stream, so a Namespace in another file of the run that switches injection on
-does not reach workloads whose own file names no mesh: say `meshes:` there.
+names all three. A Kustomize base with the injecting Namespace in
+`namespace.yaml` and the Deployment in `deployment.yaml` is one run (README,
+"One run"), fixed as the two concatenated.
 
 It does not fight an explicit choice: a template that *asks* for injection
 (`sidecar.istio.io/inject: "true"` as annotation or label, a pod label
@@ -87,7 +88,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 
 from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
@@ -175,14 +176,13 @@ def _run_evidence(ctx: RuleContext) -> dict[str, str]:
     """The meshes the configuration and the run show (the first reason of each, by text,
     so that the order of the stream does not change the message).
 
-    The whole run is known in the final pass only. A workload finished while the stream
-    is read was not kept (``_needs_run``): either every mesh is configured, or its stream
+    The whole run is known in the final pass only. A workload finished while the run
+    is read was not kept (``_needs_run``): either every mesh is configured, or the run
     names no mesh, so nothing but the configuration and the workload itself can show
-    one. The same holds in the final pass for a workload kept by another rule whose own
-    file names no mesh: it is answered the same way, whatever was kept beside it."""
+    one (and the kept resources show none either)."""
     found = {m: f"meshes: [{', '.join(ctx.settings.meshes)}]" for m in ctx.settings.meshes}
     stream = ctx.stream
-    if stream.caching and _may_show_a_mesh(ctx.resource):
+    if stream.caching:
 
         def build() -> dict[str, str]:
             every: dict[str, str] = {}
@@ -345,35 +345,21 @@ def _keeps(resource: Resource) -> bool:
     )
 
 
-@lru_cache(maxsize=1)
-def _mentions_a_mesh(text: str) -> bool:
-    # One scan per stream: the text is the same object for every resource of it, and a
-    # str caches its hash, so the cache hit costs no second pass over the text.
-    return _MESH_WORDS.search(text) is not None
-
-
-def _may_show_a_mesh(resource: Resource) -> bool:
-    """The stream the resource was read from may hold evidence of a mesh."""
-    source = resource.root.src
-    return source is None or _mentions_a_mesh(source.text)
-
-
 def _needs_run(resource: Resource, settings: Settings) -> bool:
-    """A workload waits for the end of the stream when the stream may show a mesh.
+    """A workload waits for the end of the run (asked only when the run names a mesh:
+    ``waits_on_words``).
 
     Whether it gets an opt-out depends on resources that may come later (a Namespace, a
-    VirtualService), and what it carries is evidence for the others. A stream that
-    names no mesh anywhere (most charts, every large generated bundle) has nothing to
-    wait for, so its workloads are finished as they are read, as are all workloads when
-    the configuration names every mesh."""
+    VirtualService), and what it carries is evidence for the others. All workloads are
+    finished as they are read when the configuration names every mesh."""
     if {m.config for m in MESHES} <= set(settings.meshes):
         return False
     pods = resource.pod_templates(settings.template_paths())
-    return any(pod.holder is not None for pod in pods) and _may_show_a_mesh(resource)
+    return any(pod.holder is not None for pod in pods)
 
 
 RULE = Rule(
     id="WIN160", name="service-mesh-injection", safety=Safety.UNSAFE, check=check, pods_only=True,
-    keeps=_keeps, needs_stream=_needs_run,
+    keeps=_keeps, needs_stream=_needs_run, waits_on_words=_MESH_WORDS,
     title="Switch off the sidecar injection of the meshes the run uses (Linux-only proxies)",
 )

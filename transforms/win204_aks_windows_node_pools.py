@@ -51,7 +51,7 @@ warnings.
 Pools are tied to their cluster by the ASO `owner`, the CAPI `MachinePool`
 `clusterName` / `cluster.x-k8s.io/cluster-name` label and the `Cluster`'s
 `controlPlaneRef`; with one cluster in the stream every pool belongs to it.
-Only the objects of one file or stream are seen.
+Only the objects of one run are seen (README, "One run").
 
 ## Why (Windows nodes)
 AKS: the first system node pool must be Linux and Windows pool names have at

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -124,7 +124,16 @@ class Run:
     (each with its own file's plan, rules and settings).
     """
 
-    def __init__(self, images: ImageLookup | None = None):
+    def __init__(
+        self,
+        images: ImageLookup | None = None,
+        *,
+        mentions: Callable[[re.Pattern[str]], bool] | None = None,
+    ):
+        """``mentions(words)``: whether any input of the run contains ``words`` (for
+        ``Rule.waits_on_words``), when the caller can scan them all before the first is
+        read; without it each file answers from its own text (right for a run of one)."""
+        self.mentions = mentions
         self.stream = StreamInfo(images=images)
         self.stream.streaming()
         self._files = 0
@@ -220,6 +229,14 @@ class Run:
         self._order.clear()
         self.stream = StreamInfo()
 
+    def _may_wait(self, rule: Rule, text: str) -> bool:
+        words = rule.waits_on_words
+        if words is None:
+            return True
+        if self.mentions is not None:
+            return self.mentions(words)
+        return words.search(text) is not None
+
     def _read(  # noqa: PLR0917 - the arguments of add, and the file's position
         self,
         text: str,
@@ -232,6 +249,11 @@ class Run:
     ) -> _FileRun:
         result = FileResult(name, text, text, encoding)
         file = _FileRun(text, name, settings, rules, result, self.stream, index, pinned)
+        file.needs = [
+            rule.needs_stream
+            for rule in rules
+            if rule.needs_stream is not None and self._may_wait(rule, text)
+        ]
         self.stream.file = file.index
         try:
             for document in iter_documents(text, name):
@@ -355,7 +377,8 @@ class _FileRun:
         self.edits: list[Edit] = []
         self.rule_ids = frozenset(rule.id for rule in rules)
         self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
-        self.needs = [rule.needs_stream for rule in rules if rule.needs_stream is not None]
+        # Set by the run (``Run._may_wait``): which rules' ``needs_stream`` are asked.
+        self.needs: list[Callable[[Resource, Settings], bool]] = []
 
     def read(self, document: Document) -> None:
         result = self.result

@@ -19,8 +19,9 @@ inputs of one call are one run: one context for the cross-resource rules
 from __future__ import annotations
 
 import enum
+import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -31,6 +32,7 @@ from winfix.images.lookup import ImageLookup, images_in, lookup_for
 from winfix.rules import Rule
 from winfix.selection import Selection
 from winfix.settings import Settings
+from winfix.source import decode
 
 
 class Skip(enum.Enum):
@@ -111,7 +113,8 @@ def process_inputs(
     An input that is not a manifest after all (an error, a template) is taken out of
     the run: it is an error or a skip for itself only.
     """
-    run = Run(images)
+    inputs = list(inputs)  # walked first: the run's words are scanned before it starts
+    run = Run(images, mentions=_mentions(inputs, max_bytes))
     waiting: deque[_Read] = deque()
     pending = iter(inputs)
     try:
@@ -131,6 +134,40 @@ def process_inputs(
         yield from _finished(run, waiting)
         raise
     yield from _finished(run, waiting)
+
+
+def _mentions(
+    inputs: list[Input], max_bytes: int
+) -> Callable[[re.Pattern[str]], bool] | None:
+    """Whether any input contains a rule's words (``Rule.waits_on_words``), asked before
+    the first input is read, so that a workload in one file waits for the evidence
+    another file may hold exactly as it would in the files concatenated.
+
+    Each input is read once more for it (and dropped), once per set of words. A run
+    of one input answers from its own text (None); stdin among several cannot be read
+    twice, so such a run is taken to mention them (more is kept, nothing differs)."""
+    if len(inputs) <= 1:
+        return None
+    if any(item.target.is_stdin for item in inputs):
+        return lambda _words: True
+    answers: dict[re.Pattern[str], bool] = {}
+
+    def mentions(words: re.Pattern[str]) -> bool:
+        if words not in answers:
+            answers[words] = any(words.search(text) for text in _texts(inputs, max_bytes))
+        return answers[words]
+
+    return mentions
+
+
+def _texts(inputs: list[Input], max_bytes: int) -> Iterator[str]:
+    """Every readable input's text; what cannot be read is the run's error to report."""
+    for item in inputs:
+        try:
+            data = files.load(item.target, max_bytes).data
+            yield decode(data, item.target.path)[0]
+        except (files.Skipped, InputError):
+            continue
 
 
 def _finished(run: Run, waiting: deque[_Read]) -> Iterator[Processed]:

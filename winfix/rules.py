@@ -65,6 +65,10 @@ class Rule:
     # may need other resources of the stream (a Service it refers to by name).
     keeps: Callable[[Resource], bool] | None = None
     needs_stream: Callable[[Resource, Settings], bool] | None = None
+    # ``needs_stream`` is asked only in a run whose input mentions these words somewhere
+    # (a scan of the text before the first document): the evidence the rule waits for
+    # cannot exist without them, so a run that never names them keeps nothing for it.
+    waits_on_words: re.Pattern[str] | None = None
     references: tuple[str, ...] = ()
     selection: Selection = Selection.OPTIONAL
     # Its fix is what places a workload on Windows nodes (the node selector): while it
