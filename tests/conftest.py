@@ -121,6 +121,7 @@ def cli(
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)  # colour only where a test asks for it
 
     def run(*argv: str, stdin: bytes = b"") -> CliResult:
         capsysbinary.readouterr()

@@ -6,10 +6,16 @@ noisy); the figures' shapes are, so a broken script or a lost row fails here.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from winfix import registry
+from winfix.engine import fix_text
+from winfix.settings import Settings
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 NUMBER = r"\d+(?:\.\d+)?"
@@ -116,3 +122,63 @@ def test_startup_compares_the_entry_points_with_the_interpreter() -> None:
         assert re.fullmatch(rf"{name} +{NUMBER}ms +{NUMBER}x", line), line
     assert re.fullmatch(r"\(1 rounds, interleaved; \d+ CPUs; 3\.\d+\.\d+\)", lines[6])
     assert len(lines) == 7
+
+
+# A plain Deployment (line 2: a comment comes first).
+DEPLOYMENT = (BENCH.parent / "fixtures" / "WIN001" / "deployment" / "input.yaml").read_text(
+    encoding="utf-8"
+)
+
+
+def test_changed_lines_counts_the_diff_and_the_verdicts(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "app").mkdir(parents=True)
+    (corpus / "app" / "web.yaml").write_text(DEPLOYMENT, encoding="utf-8")
+    saved = tmp_path / "verdicts.json"
+    lines = bench("changed_lines.py", str(corpus), "--verdicts", str(saved))
+
+    # The same count from the engine's own output, by difflib: every - and + line.
+    fixed = fix_text(DEPLOYMENT, "web.yaml", Settings(), registry.all_rules())
+    expected = sum(
+        1
+        for line in difflib.unified_diff(
+            DEPLOYMENT.splitlines(), fixed.fixed.splitlines(), lineterm="", n=3
+        )
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+    assert expected > 0
+    verdict = str(fixed.workloads[0].verdict)
+    assert lines[0].split() == ["mode", "files", "changed", "changed", "lines", "verdicts"]
+    counts = ", ".join(f"{v} {int(v == verdict)}" for v in ("ready", "review", "blocked", "linux"))
+    assert lines[1] == f"safe    {1:>13} {expected:>13}  {counts} (1 workloads)"
+    assert lines[2].startswith("unsafe ")
+    assert lines[3].startswith("command: ")
+    assert len(lines) == 4
+    assert json.loads(saved.read_text(encoding="utf-8"))["safe"] == {
+        "app/web.yaml Deployment /web line 2": verdict
+    }
+
+    # --compare: nothing differs from the saved verdicts; an edited one is listed.
+    assert bench("changed_lines.py", str(corpus), "--compare", str(saved))[4:] == [
+        f"verdicts changed since {saved}: 0"
+    ]
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["unsafe"]["app/web.yaml Deployment /web line 2"] = "blocked"
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    unsafe = str(fix_text(DEPLOYMENT, "web.yaml", Settings(unsafe_fixes=True),
+                          registry.all_rules()).workloads[0].verdict)
+    assert bench("changed_lines.py", str(corpus), "--compare", str(saved))[4:] == [
+        f"verdicts changed since {saved}: 1",
+        f"  unsafe app/web.yaml Deployment /web line 2: blocked -> {unsafe}",
+    ]
+
+
+def test_changed_lines_reads_hunks_not_first_characters() -> None:
+    sys.path.insert(0, str(BENCH))
+    from changed_lines import changed_lines
+
+    diff = (
+        "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,3 +1,3 @@\n a: 1\n---- b\n+--- c\n ok\n"
+        "@@ -9 +9,2 @@\n-x\n+y\n++++ z\n\\ No newline at end of file\n"
+    )
+    assert changed_lines(diff) == 5

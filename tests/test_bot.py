@@ -34,7 +34,7 @@ from tests.bot_server import FakeGitHub, Recorded
 from tests.conftest import CORPUS
 from winfix import cli
 from winfix.bot import BotExit, BotOptions, BotResult, Outcome, run_bot
-from winfix.bot.body import GITHUB_BODY_LIMIT, content_hash_from, escape_markdown, fence
+from winfix.bot.body import GITHUB_BODY_LIMIT, content_hash_from
 from winfix.bot.discover import (
     DEFAULT_BRANCH,
     DEFAULT_TITLE,
@@ -47,6 +47,7 @@ from winfix.bot.github import GitHub, GitHubError
 from winfix.bot.gitops import Git, GitError, auth_env
 from winfix.bot.run import parse_repository
 from winfix.engine import fix_text
+from winfix.markdown import escape_markdown, fence
 from winfix.registry import all_rules
 from winfix.settings import Settings
 
@@ -946,7 +947,7 @@ def test_user_template_overrides_the_body_and_keeps_the_hash(tmp_path: Path) -> 
                    config="bot:\n  template: .github/winfix.md.j2\n")
     try:
         result, _, _ = w.run(dry_run=True)
-        assert result.body == (f"Fixes: 4\n* apps/web.yaml\n\n<!-- winfix:content-hash="
+        assert result.body == (f"Fixes: 3\n* apps/web.yaml\n\n<!-- winfix:content-hash="
                                f"{result.content_hash} -->\n")
     finally:
         w.server.stop()
@@ -986,7 +987,9 @@ def test_action_is_composite_and_never_interpolates_inputs_into_scripts() -> Non
     assert steps[0]["uses"].startswith("actions/setup-python@")
     for step in steps:
         assert "${{" not in step.get("run", "")  # inputs only through env: no shell injection
-    assert 'pip install' in steps[1]["run"] and '"winfix[bot]${WINFIX_VERSION}"' in steps[1]["run"]
+    # winfix from the action's own checkout, not the package index (tests/test_releases.py)
+    assert 'pip install' in steps[1]["run"] and '"${WINFIX_SOURCE}[bot]"' in steps[1]["run"]
+    assert steps[1]["env"] == {"WINFIX_SOURCE": "${{ github.action_path }}"}
 
 
 @pytest.mark.parametrize(("inputs", "argv", "code"), [

@@ -436,7 +436,7 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
         (
             ("--format", "xml"),
             "Error: Invalid value for '--output-format' / '--format': 'xml' is not one of 'text', "
-            "'json', 'sarif', 'github', 'junit', 'none'.",
+            "'json', 'sarif', 'github', 'junit', 'markdown', 'none'.",
         ),
         (
             ("--kubernetes-version", "latest"),

@@ -310,10 +310,10 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
 ) -> None:
     target = write(tmp_path / "pod.yaml", POD)
     other = POD.replace("name: web\nspec", "name: wab\nspec")  # same size
-    real_fix = pipeline.fix_bytes
+    real_add = pipeline.Run.add_bytes
 
     def fix_while_someone_writes(*args: object, **kwargs: object) -> object:
-        result = real_fix(*args, **kwargs)  # type: ignore[arg-type]
+        result = real_add(*args, **kwargs)  # type: ignore[arg-type]
         stamp = target.stat()
         if change == "append":
             with open(target, "a") as handle:
@@ -329,7 +329,7 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
             target.unlink()
         return result
 
-    monkeypatch.setattr(pipeline, "fix_bytes", fix_while_someone_writes)
+    monkeypatch.setattr(pipeline.Run, "add_bytes", fix_while_someone_writes)
     result = cli("apply", *SELECT, "-q", "pod.yaml")
     assert result.code == 2
     if change == "remove":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,16 +57,27 @@ def component_for(text: str, source: str, directory: Path, **kwargs: object) -> 
 
 
 def loaded_ops(directory: Path) -> list[tuple[dict[str, str], list[dict[str, object]]]]:
-    """(target, ops) of every patch, as Kustomize reads them, plus the Flux copies agree."""
+    """(target, ops) of every patch, as Kustomize reads them, the target's name read back
+    from the regular expression Kustomize takes it for; each patch's guard names the same
+    resource, and the Flux copies agree."""
     kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
     out = []
-    for entry in kustomization["patches"]:
+    entries = kustomization["patches"]
+    for guard, entry in zip(entries[::2], entries[1::2], strict=True):
         text = (directory / entry["path"]).read_text()
         assert text.startswith("# ") and text.count("\n# ") == 0
-        out.append((entry["target"], yaml.safe_load(text)))
+        target, guarded = entry["target"], yaml.safe_load(guard["patch"])
+        name = guarded["metadata"]["name"]
+        assert re.fullmatch(target["name"], name) and not re.fullmatch(target["name"], name + "x")
+        assert guarded == {"apiVersion": f"{target['group']}/{target['version']}",
+                           "kind": target["kind"],
+                           "metadata": {"name": name, "namespace": target["namespace"]}}
+        out.append(({**target, "name": name}, yaml.safe_load(text)))
     flux = yaml.safe_load((directory / "flux-postrenderers.yaml").read_text())
     inline = flux["postRenderers"][0]["kustomize"]["patches"]
-    assert [(p["target"], yaml.safe_load(p["patch"])) for p in inline] == out
+    assert inline[::2] == entries[::2]
+    assert [p["target"] for p in inline[1::2]] == [e["target"] for e in entries[1::2]]
+    assert [yaml.safe_load(p["patch"]) for p in inline[1::2]] == [ops for _, ops in out]
     return out
 
 

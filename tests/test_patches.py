@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import test_kustomize
 from tests.conftest import CORPUS, REPO, corpus_files, require_tool
 from tests.hostutil import isolated_env, objects, run, self_check, winfix_fixed
 from winfix import patches
 from winfix.errors import WinfixError
 from winfix.settings import Settings
+
+any_kubectl = test_kustomize.any_kubectl  # the fixture: kubectl 1.32 and the installed 1.35
 
 DEPLOYMENT = """\
 # Source: web/templates/deployment.yaml
@@ -99,7 +102,78 @@ def test_patch_removes_rejected_fields_with_op_remove() -> None:
     assert ("remove", "/spec/template/spec/hostPID") in ops
     assert ("remove", "/spec/template/spec/containers/0/securityContext/capabilities") in ops
     assert ("replace", "/spec/template/spec/nodeSelector/kubernetes.io~1os") in ops
-    assert ("add", "/spec/template/spec/tolerations/1") in ops
+    assert ("add", "/spec/template/spec/tolerations/-") in ops  # appended: upstream's stay
+
+
+def test_every_list_index_and_every_added_field_is_guarded() -> None:
+    [patch] = patches.diff_stream(DEPLOYMENT, winfix_fixed(DEPLOYMENT), "d.yaml").patches
+    container = "/spec/template/spec/containers/0"
+    assert patch.ops == [
+        {"op": "remove", "path": "/spec/template/spec/hostPID"},
+        {"op": "replace", "path": "/spec/template/spec/nodeSelector/kubernetes.io~1os",
+         "value": "windows"},
+        {"op": "add", "path": "/spec/template/spec/tolerations/-",
+         "value": {"key": "os", "operator": "Equal", "value": "windows", "effect": "NoSchedule"}},
+        {"op": "test", "path": f"{container}/name", "value": "web"},
+        {"op": "remove", "path": f"{container}/securityContext/capabilities"},
+        {"op": "test", "path": "/spec/template/spec/os", "value": None},
+        {"op": "add", "path": "/spec/template/spec/os", "value": {"name": "windows"}},
+    ]  # no mesh in the stream, so no WIN160 opt-out annotations
+
+
+@pytest.mark.parametrize(
+    ("before", "ops", "guarded"),
+    [
+        # Items named by their merge key; a list without one by the whole item.
+        (
+            {"c": [{"name": "a", "volumeMounts": [{"name": "v", "mountPath": "/v"}]}]},
+            [{"op": "replace", "path": "/c/0/volumeMounts/0/mountPath", "value": "V:"}],
+            [{"op": "test", "path": "/c/0/name", "value": "a"},
+             {"op": "test", "path": "/c/0/volumeMounts/0/mountPath", "value": "/v"},
+             {"op": "replace", "path": "/c/0/volumeMounts/0/mountPath", "value": "V:"}],
+        ),
+        (
+            {"ports": [{"name": "http", "containerPort": 80}], "t": [{"key": "k"}, "s"]},
+            [{"op": "remove", "path": "/ports/0/name"}, {"op": "remove", "path": "/t/1"},
+             {"op": "remove", "path": "/t/0"}],
+            [{"op": "test", "path": "/ports/0/containerPort", "value": 80},
+             {"op": "remove", "path": "/ports/0/name"},
+             {"op": "test", "path": "/t/1", "value": "s"}, {"op": "remove", "path": "/t/1"},
+             {"op": "test", "path": "/t/0", "value": {"key": "k"}},
+             {"op": "remove", "path": "/t/0"}],
+        ),
+        # An insert guards the item it moves; an append goes to the end, unguarded.
+        (
+            {"l": ["a", "b"]},
+            [{"op": "add", "path": "/l/1", "value": "x"}, {"op": "add", "path": "/l/3",
+                                                           "value": "y"}],
+            [{"op": "test", "path": "/l/1", "value": "b"},
+             {"op": "add", "path": "/l/1", "value": "x"},
+             {"op": "add", "path": "/l/-", "value": "y"}],
+        ),
+        # A guard is repeated once an operation may have moved what it tested.
+        (
+            {"c": [{"name": "a", "x": 1, "y": 2}, {"name": "b"}]},
+            [{"op": "remove", "path": "/c/0/x"}, {"op": "remove", "path": "/c/0/y"},
+             {"op": "remove", "path": "/c/1"}, {"op": "add", "path": "/c/0/z", "value": 3}],
+            [{"op": "test", "path": "/c/0/name", "value": "a"},
+             {"op": "remove", "path": "/c/0/x"}, {"op": "remove", "path": "/c/0/y"},
+             {"op": "test", "path": "/c/1/name", "value": "b"}, {"op": "remove", "path": "/c/1"},
+             {"op": "test", "path": "/c/0/name", "value": "a"},
+             {"op": "test", "path": "/c/0/z", "value": None},
+             {"op": "add", "path": "/c/0/z", "value": 3}],
+        ),
+    ],
+)
+def test_guards(before: Any, ops: list[dict[str, Any]], guarded: list[dict[str, Any]]) -> None:
+    assert patches.guarded(before, ops) == guarded
+    assert patches.apply_json_patch(before, guarded) == patches.apply_json_patch(before, ops)
+
+
+def test_the_applier_fails_a_test_that_does_not_hold() -> None:
+    with pytest.raises(WinfixError, match="test failed at /c/0/name"):
+        patches.apply_json_patch({"c": [{"name": "b"}]}, [
+            {"op": "test", "path": "/c/0/name", "value": "a"}])
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -132,6 +206,8 @@ def test_emit_patches_writes_a_component_and_leaves_inputs_alone(tmp_path: Path)
         "apiVersion": "kustomize.config.k8s.io/v1alpha1",
         "kind": "Component",
         "patches": [
+            {"patch": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                      "  namespace: shop\n"},
             {
                 "path": "patches/deployment-shop-web.yaml",
                 "target": {
@@ -151,7 +227,8 @@ def test_emit_patches_writes_a_component_and_leaves_inputs_alone(tmp_path: Path)
     flux = yaml.safe_load((out / "flux-postrenderers.yaml").read_text())
     inline = flux["postRenderers"][0]["kustomize"]["patches"]
     assert inline == [
-        {"target": kustomization["patches"][0]["target"], "patch": patch_text.split("\n", 1)[1]}
+        kustomization["patches"][0],
+        {"target": kustomization["patches"][1]["target"], "patch": patch_text.split("\n", 1)[1]},
     ]
 
 
@@ -205,8 +282,10 @@ def _overlay(tmp_path: Path, source: Path, component: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", corpus_files(), ids=lambda p: p.name[:60])
-def test_overlay_round_trip_for_every_corpus_file(tmp_path: Path, source: Path) -> None:
-    kubectl = require_tool("kubectl")
+def test_overlay_round_trip_for_every_corpus_file(
+    tmp_path: Path, source: Path, any_kubectl: str
+) -> None:
+    kubectl = any_kubectl  # guards and test operations as Kustomize 5.5.0 and 5.7.1 read them
     text = source.read_text(encoding="utf-8")
     fixed = winfix_fixed(text)
     component = tmp_path / "winfix"
@@ -232,7 +311,7 @@ def test_flux_inline_patches_give_the_same_objects(tmp_path: Path) -> None:
     patches.write_component(patches.diff_stream(text, winfix_fixed(text), source.name), component)
     flux = yaml.safe_load((component / "flux-postrenderers.yaml").read_text())
     inline = flux["postRenderers"][0]["kustomize"]["patches"]
-    assert len(inline) == 6
+    assert len(inline) == 12  # a guard and a patch for each of the six Deployments
     app = tmp_path / "app"
     app.mkdir()
     shutil.copy(source, app / "bookinfo.yaml")
@@ -251,6 +330,37 @@ def test_duplicate_resources_are_refused(tmp_path: Path) -> None:
     both = patches.PatchSet(first.patches + second.patches)
     with pytest.raises(WinfixError, match=r"Deployment shop/web appears twice \(a.yaml, b.yaml\)"):
         patches.write_component(both, tmp_path)
+
+
+def test_a_target_without_namespace_is_refused_when_a_namesake_has_one(tmp_path: Path) -> None:
+    """Kustomize's target without a namespace would select shop/web too (it matches any)."""
+    unnamespaced = DEPLOYMENT.replace("  namespace: shop\n", "")
+    already_fixed = winfix_fixed(DEPLOYMENT)  # unchanged by this run, but still selected
+    (tmp_path / "a.yaml").write_text(unnamespaced)
+    (tmp_path / "b.yaml").write_text(already_fixed)
+    out = tmp_path / "winfix"
+    result = run(
+        [sys.executable, "-m", "winfix", "apply", "--isolated", "-q", "--emit-patches", str(out),
+         str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")],
+        env=isolated_env(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        f"winfix: error: Deployment web ({tmp_path / 'a.yaml'}) has no namespace and Deployment "
+        "shop/web has the same name: a Kustomize target without a namespace selects both; "
+        "set metadata.namespace on the first\n"
+    )
+    assert not out.exists()
+
+
+def test_target_names_are_literal_regular_expressions() -> None:
+    """Kustomize matches a target's name as an anchored regular expression."""
+    text = DEPLOYMENT.replace("name: web\n", "name: web.v1\n", 1)
+    [patch] = patches.diff_stream(text, winfix_fixed(text), "d.yaml").patches
+    assert patch.target.selector()["name"] == "web\\.v1"
+    assert patch.target.guard()["metadata"] == {"name": "web.v1", "namespace": "shop"}
+    assert patches.regex_literal("a.b*c[d]{e}(f)|g+h?i^j$k\\l") == (
+        "a\\.b\\*c\\[d\\]\\{e\\}\\(f\\)\\|g\\+h\\?i\\^j\\$k\\\\l")
 
 
 # --- the Argo CD CMP example --------------------------------------------------------------------
@@ -291,28 +401,3 @@ def test_argocd_cmp_example_generates_fixed_manifests(tmp_path: Path) -> None:
     assert args == "template web . --namespace shop -f values-windows.yaml\n"
     assert objects(result.stdout.decode()) == objects(winfix_fixed(DEPLOYMENT, Settings()))
     assert self_check(result.stdout.decode()) == []
-
-
-def test_flux_helmrelease_example_patches_apply(tmp_path: Path) -> None:
-    """The patches shown in examples/flux/helmrelease.yaml are valid Kustomize inline patches."""
-    kubectl = require_tool("kubectl")
-    release = yaml.safe_load((REPO / "examples/flux/helmrelease.yaml").read_text())
-    assert release["apiVersion"] == "helm.toolkit.fluxcd.io/v2"
-    inline = release["spec"]["postRenderers"][0]["kustomize"]["patches"]
-    upstream = DEPLOYMENT.replace(
-        "      tolerations:\n      - key: dedicated\n        operator: Exists\n", ""
-    )
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / "web.yaml").write_text(upstream)
-    (app / "kustomization.yaml").write_text(
-        yaml.safe_dump({"resources": ["web.yaml"], "patches": inline}, sort_keys=False)
-    )
-    result = run([kubectl, "kustomize", str(app)], env=isolated_env(tmp_path))
-    assert result.returncode == 0, result.stderr.decode()
-    pod = yaml.safe_load(result.stdout)["spec"]["template"]["spec"]
-    assert pod["os"] == {"name": "windows"}
-    assert pod["nodeSelector"] == {"kubernetes.io/os": "windows"}
-    assert pod["tolerations"] == [
-        {"key": "os", "operator": "Equal", "value": "windows", "effect": "NoSchedule"}
-    ]

@@ -211,6 +211,24 @@ def test_windows_system_pool_without_a_linux_system_pool_is_not_switched() -> No
     assert all(f.blocking for f in findings)
 
 
+def test_os_sku_lifecycle_reads_the_pool_version_before_the_cluster_one() -> None:
+    """A Windows2022 pool still on 1.36 in a 1.37 cluster is allowed; one following it is not."""
+    cluster = ASO_CLUSTER.format(name="c").replace("kubenet", "azure").replace(
+        "  location: westus3\n", '  location: westus3\n  kubernetesVersion: "1.37.1"\n'
+    )
+    pool = ASO_POOL.format(name="{name}", owner="c", os="Windows", mode="User")
+    pools = [
+        pool.format(name="old") + "  osSKU: Windows2022\n  orchestratorVersion: 1.36.4\n",
+        pool.format(name="new") + "  osSKU: Windows2022\n",
+        ASO_POOL.format(name="sys", owner="c", os="Linux", mode="System"),
+    ]
+    _, findings = _run("---\n".join([cluster, *pools]), Settings(), "WIN204")
+    assert [(str(f.resource), f.path, f.severity) for f in findings] == [
+        ("ManagedClustersAgentPool default/new", "spec.osSKU", Severity.ERROR)
+    ]
+    assert "not allowed on AKS from Kubernetes 1.37 (Kubernetes 1.37.1)" in findings[0].message
+
+
 def test_cli_check_exits_1_on_an_invalid_cluster(cli: Cli, tmp_path: Path) -> None:
     source = Path(__file__).resolve().parent.parent / "fixtures" / "WIN204" / "aso-managedcluster"
     target = tmp_path / "cluster.yaml"

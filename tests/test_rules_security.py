@@ -352,3 +352,97 @@ def test_windows_ready_manifests_untouched(path: Path) -> None:
         for name, _, spec in pod_specs(obj) if isinstance(obj, dict) else []:
             if is_host_process(spec):
                 assert_host_process_pod(name, spec)  # the checker agrees with real HostProcess pods
+
+
+# -- WIN105: a container that asked for root is never mapped to ContainerUser ------------------
+
+MIXED_ROOT_INIT = Path(__file__).parent.parent / "fixtures/WIN105/mixed-root-init/input.yaml"
+
+
+def _fix_all(text: str, unsafe: bool) -> FileResult:
+    result = fix_text(text, "db.yaml", Settings(unsafe_fixes=unsafe), registry.all_rules())
+    assert result.error is None, result.error
+    return result
+
+
+def _security_contexts(fixed: str) -> dict[str, Any]:
+    (obj,) = [d for d in yaml.safe_load_all(fixed) if isinstance(d, dict)]
+    spec = obj["spec"]["template"]["spec"]
+    found = {c["name"]: c.get("securityContext") for c in containers(spec)}
+    found["<pod>"] = spec.get("securityContext")
+    return found
+
+
+def test_root_init_container_keeps_administrator_after_win103_removed_the_uid() -> None:
+    """Every rule runs: WIN102/WIN103 delete runAsUser and capabilities before WIN105 reads them."""
+    result = _fix_all(MIXED_ROOT_INIT.read_text(encoding="utf-8"), unsafe=True)
+    assert _security_contexts(result.fixed) == {
+        "<pod>": {"runAsNonRoot": True},
+        "volume-permissions": {
+            "runAsNonRoot": False,
+            "windowsOptions": {"runAsUserName": "ContainerAdministrator"},
+        },
+        "db": {"windowsOptions": {"runAsUserName": "ContainerUser"}},
+        "metrics": {"runAsNonRoot": True, "windowsOptions": {"runAsUserName": "ContainerUser"}},
+    }
+    (root,) = [f for f in result.findings if f.proposed == "ContainerAdministrator"]
+    assert root.fixed
+    assert "(runAsNonRoot: false, runAsUser: 0, capabilities.add CHOWN)" in root.message
+    assert [w.verdict for w in result.workloads] == [Verdict.READY]
+    again = _fix_all(result.fixed, unsafe=True)
+    assert again.fixed == result.fixed
+
+
+def test_root_init_container_after_a_safe_only_run() -> None:
+    """The UID is gone after a safe run; runAsNonRoot: false still says root on the next one."""
+    safe = _fix_all(MIXED_ROOT_INIT.read_text(encoding="utf-8"), unsafe=False)
+    assert "runAsUser" not in safe.fixed
+    unsafe = _fix_all(safe.fixed, unsafe=True)
+    contexts = _security_contexts(unsafe.fixed)
+    assert contexts["<pod>"] == {"runAsNonRoot": True}
+    assert contexts["volume-permissions"] == {
+        "runAsNonRoot": False,
+        "windowsOptions": {"runAsUserName": "ContainerAdministrator"},
+    }
+
+
+# -- WIN101: Pod Security restricted after hostUsers: false is removed -------------------------
+
+RESTRICTED = Path(__file__).parent.parent / "fixtures/WIN101/user-namespace-restricted/input.yaml"
+
+
+def _pod_security_warnings(result: FileResult) -> list[Finding]:
+    return [f for f in result.findings if f.rule == "WIN101" and "Pod Security" in f.message]
+
+
+def test_user_namespaced_pod_in_restricted_namespace_is_left_for_review() -> None:
+    """Every rule runs: the pod loses hostUsers (rejected on Windows) and with it the relaxation."""
+    result = _fix_all(RESTRICTED.read_text(encoding="utf-8"), unsafe=False)
+    (warning,) = _pod_security_warnings(result)
+    assert warning.severity is Severity.WARNING and warning.resource is not None
+    assert str(warning.resource) == "Deployment shop/api"
+    assert "container(s) api must set securityContext.runAsNonRoot: true" in warning.message
+    assert "seccomp, capabilities and allowPrivilegeEscalation do not apply" in warning.message
+    assert "hostUsers: false\n" not in result.fixed.split("---\n", 1)[-1]
+    (workload,) = result.workloads
+    assert workload.verdict is Verdict.REVIEW
+    assert "WIN101" in workload.rules
+
+
+def test_without_the_namespace_in_the_stream_nothing_is_said_about_pod_security() -> None:
+    """The namespace's level cannot be known without its Namespace: only the removal is reported."""
+    text = RESTRICTED.read_text(encoding="utf-8").split("---\n", 1)[1]
+    result = _fix_all(text, unsafe=False)
+    assert _pod_security_warnings(result) == []
+    assert "hostUsers: false\n" not in result.fixed.split("---\n", 1)[-1]
+
+
+def test_pod_security_warning_and_verdict_come_back_on_the_second_run() -> None:
+    """winfix's own output still fails restricted: the warning (and review) stay."""
+    first = _fix_all(RESTRICTED.read_text(encoding="utf-8"), unsafe=False)
+    second = _fix_all(first.fixed, unsafe=False)
+    assert second.fixed == first.fixed
+    (warning,) = _pod_security_warnings(second)
+    assert "container(s) api must set securityContext.runAsNonRoot: true" in warning.message
+    assert "cannot use hostUsers: false to be exempt" in warning.message
+    assert [w.verdict for w in second.workloads] == [Verdict.REVIEW]

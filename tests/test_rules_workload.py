@@ -116,14 +116,11 @@ def test_vllm_deployment() -> None:
     spec = template["spec"]
     # WIN140: the Memory medium is gone, the volume is an ordinary emptyDir.
     assert spec["volumes"] == [{"name": "dshm", "emptyDir": {}}]
-    # WIN151: /dev/shm written where Windows mounts it.
-    assert spec["containers"][0]["volumeMounts"] == [{"mountPath": "C:\\dev\\shm", "name": "dshm"}]
-    # WIN160: injection switched off for the three meshes.
-    assert template["metadata"]["annotations"] == {
-        "sidecar.istio.io/inject": "false",
-        "linkerd.io/inject": "disabled",
-        "openservicemesh.io/sidecar-injection": "disabled",
-    }
+    # WIN151: /dev/shm stays as written (it is the folder C:\dev\shm on Windows).
+    assert spec["containers"][0]["volumeMounts"] == [{"mountPath": "/dev/shm", "name": "dshm"}]
+    # WIN160: no mesh in the file and none configured, so no opt-out annotations.
+    assert "annotations" not in template["metadata"]
+    assert mine(result, "WIN160") == []
     # WIN170: the GPU request is a blocking error, reported once per container.
     gpu = mine(gpu_alone, "WIN170")
     assert [(f.severity, f.path, f.fixed) for f in gpu] == [
@@ -159,12 +156,16 @@ def test_microservices_demo_init_container_shell_and_redis_data() -> None:
     ]
     redis = find(docs, "Deployment", "redis-cart")
     assert redis["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] == [
-        {"mountPath": "C:\\data", "name": "redis-data"}
+        {"mountPath": "/data", "name": "redis-data"}
     ]
-    # The loadgenerator's existing Istio annotation is kept next to the opt-outs.
+    # The loadgenerator's Istio annotation is evidence of Istio for the whole file: it
+    # keeps it next to the Istio opt-out, and every pod gets that opt-out, no other.
     annotations = loadgenerator["spec"]["template"]["metadata"]["annotations"]
     assert annotations["sidecar.istio.io/rewriteAppHTTPProbers"] == "true"
     assert annotations["sidecar.istio.io/inject"] == "false"
+    assert redis["spec"]["template"]["metadata"]["annotations"] == {
+        "sidecar.istio.io/inject": "false"
+    }
 
 
 @needs_corpus
@@ -292,7 +293,9 @@ QUOTING_EXPECTED = {
 
 def _quoting_output() -> str:
     settings = Settings(
-        unsafe_fixes=True, mount_paths=(("/mnt/volume", "K:"), ("/srv/cache", "D:\\cache"))
+        unsafe_fixes=True,
+        mount_paths=(("/mnt/volume", "K:"), ("/srv/cache", "D:\\cache")),
+        mount_path_style="windows",  # "a" and "e" are written out as C:\...
     )
     rules = tuple(r for r in registry.all_rules() if _workload(r.id))
     result = fix_text(QUOTING_INPUT, "paths.yaml", settings, rules)

@@ -9,6 +9,10 @@ rule says so. An `ignore-check.winfix.io/<rule>` annotation whose `<rule>` is
 neither a rule id (`WIN002`, `win002`) nor a rule name (`node-selector-os`)
 suppresses nothing, and is reported too. The annotations are never changed.
 
+The same annotations on a pod template's metadata (`spec.template.metadata.annotations`,
+where charts put `podAnnotations`) are honoured as on the resource's own metadata
+(the resource's own win when both say something), and checked here the same way.
+
 This rule runs on every resource, including ignored and Linux-kept ones; it
 cannot itself be switched off by annotation (use `--ignore WIN000`).
 
@@ -25,6 +29,8 @@ None (report only): only a person can supply the reason or the intended rule.
 ## References
 - https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
 - https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/#syntax-and-character-set
+- https://helm.sh/docs/helm/helm_create/ (its Deployment renders `podAnnotations` on the
+  pod template)
 """
 
 from __future__ import annotations
@@ -70,10 +76,15 @@ def _problem(key: str, value: Node) -> tuple[str, str] | None:
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
-    annotations = resource.annotations()
+    _check_annotations(resource.annotations(), resource.field_path("metadata.annotations"), ctx)
+    for pod in ctx.pod_templates():
+        if pod.holder is not resource.root:  # a bare Pod's metadata is the resource's
+            _check_annotations(pod.annotations(), f"{pod.metadata_path}.annotations", ctx)
+
+
+def _check_annotations(annotations: Mapping | None, base: str, ctx: RuleContext) -> None:
     if not isinstance(annotations, Mapping):
         return
-    base = resource.field_path("metadata.annotations")
     for pair in annotations.pairs:
         if pair.deleted:
             continue

@@ -4,7 +4,7 @@
 A pod template label `kubernetes.io/os: linux` becomes `windows`. When the
 workload's selector also matches on that label, the label cannot change
 without replacing the workload, so winfix reports it instead; the same holds
-when a Service of the stream selects pods on it.
+when a Service of the run selects pods on it.
 
 ## Why (Windows nodes)
 The kubelet compares the **pod's** `kubernetes.io/os` label (not its node
@@ -72,7 +72,7 @@ def _blocked_by(resource: Resource, ctx: RuleContext) -> str | None:
 
 
 def _service_selecting_label(resource: Resource, ctx: RuleContext) -> str | None:
-    """A Service of the stream (same namespace) whose selector uses the OS label."""
+    """A Service of the run (same namespace) whose selector uses the OS label."""
     for other in ctx.stream.resources:
         if not is_kind(other, SERVICE) or other.namespace != resource.namespace:
             continue

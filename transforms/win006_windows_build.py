@@ -11,9 +11,16 @@ configured (its `scheduling.nodeSelector` should carry the build).
 
 ## Why (Windows nodes)
 Windows containers use process isolation: the container image's OS build must
-match the node's. In a cluster with several Windows versions, a pod that lands
-on the wrong one fails to start its containers. The kubelet labels every
-Windows node with its build.
+suit the node's. containerd's platform matcher (`github.com/containerd/platforms`,
+`platform_windows_compat.go`, `checkWindowsHostAndContainerCompat`) decides what
+suits: a Windows Server 2019 or 2022 host runs only images of its own build, and
+a newer host also runs images of the LTSC release before it, so a Windows Server
+2025 (26100) host runs ltsc2022 (20348) images. The selector still pins the pod
+to exactly the configured build: the image check (`resolve-images`,
+`winfix/images/platforms.py`) applies containerd's rule when it tells whether an
+image has a variant for that build. In a cluster with several Windows versions,
+a pod that lands on a host its image does not suit fails to start its
+containers. The kubelet labels every Windows node with its build.
 
 ## Fix safety
 Safe: it narrows scheduling to nodes the image can run on.
@@ -21,6 +28,9 @@ Safe: it narrows scheduling to nodes the image can run on.
 ## References
 - https://kubernetes.io/docs/concepts/windows/user-guide/#ensuring-os-specific-workloads-land-on-the-appropriate-container-host
 - https://kubernetes.io/docs/reference/labels-annotations-taints/#nodekubernetesiowindows-build
+- https://github.com/containerd/platforms/blob/main/platform_windows_compat.go (2025 hosts
+  run ltsc2022 images)
+- https://learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility
 """
 
 from __future__ import annotations

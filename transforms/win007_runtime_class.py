@@ -3,7 +3,7 @@
 ## What it does
 With `runtime-class: <name>` (or `--runtime-class`), sets
 `runtimeClassName: <name>` on pod templates that have none; a different
-existing class is reported. When the RuntimeClass itself is in the same stream,
+existing class is reported. When the RuntimeClass itself is in the same run,
 pod node-selector keys that conflict with its `scheduling.nodeSelector` are
 removed (the API server would reject the pod) and the toleration and build
 rules (WIN005, WIN006) step aside, since the class carries both.
@@ -87,7 +87,7 @@ def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
 
 
 def _class_configured(resource: Resource, settings: Settings) -> bool:
-    """With a class configured, every workload looks the RuntimeClass up in the stream."""
+    """With a class configured, every workload looks the RuntimeClass up in the run."""
     return bool(settings.runtime_class)
 
 

@@ -28,6 +28,14 @@ kubelet turns `/x` into `C:\\x`, where none of these exist:
   reads there), and so is any of these paths with a `type` the kubelet checks
   (`Directory`, `File`, `Socket`): it does not exist and the pod never starts.
   The others are a warning (review): containerd creates an empty folder.
+- `type: FileOrCreate` on a Linux system path (`/etc/machine-id`): the kubelet
+  creates an empty file but not its parent folder, and `C:\\etc` does not exist:
+  the pod does not start (an error, like `File`).
+- Any other absolute Linux path with a `type` the kubelet checks (`Directory`,
+  `File`, `Socket`, and `FileOrCreate` whose parent is not the drive root), for
+  instance `/opt/app/license.key` as `File`: a warning (review). The path lands
+  on `C:\\opt\\app\\license.key`, which nothing creates on a Windows node: the pod
+  starts only if the node was provisioned with it.
 - `/var/log` and `/var/lib/kubelet` (and below) are not reported: they exist on
   Windows nodes, and the kubelet's `C:` prefix lands on them as they are.
 - `CharDevice`/`BlockDevice` types are WIN142's.
@@ -39,7 +47,10 @@ run over winfix's own output still reports them.
 The Windows kubelet turns a host path `/x` into `c:\\x`, and containerd creates
 a missing host folder instead of failing. So `/proc` or `/var/run/docker.sock`
 silently becomes an empty folder on the node (or, with `type: Socket` or
-`Directory`, the pod never starts). Windows nodes run containerd, which listens
+`Directory`, the pod never starts). The kubelet checks the `type` on the node
+(`hostutil_windows.go`, `checkType` in `host_path.go`): `File`, `Directory` and
+`Socket` must exist, `FileOrCreate` creates the file but "does not create the
+parent directory of the file" (hostPath docs). Windows nodes run containerd, which listens
 on a named pipe; Docker Engine's pipe exists only on nodes that still run it.
 Kubelet writes pod logs to `C:\\var\\log\\pods` and keeps its root in
 `C:\\var\\lib\\kubelet` on Windows too.
@@ -56,6 +67,8 @@ The agent must be a Windows build of the tool in any case.
 - parseMount: https://github.com/containerd/containerd/blob/main/internal/cri/opts/spec_windows_opts.go
 - kubelet log and root directories on Windows: https://kubernetes.io/docs/concepts/cluster-administration/logging/#log-location-node
 - windows-exporter: https://github.com/prometheus-community/windows_exporter
+- hostPath types (FileOrCreate does not create the parent): https://kubernetes.io/docs/concepts/storage/volumes/#hostpath-volume-types
+- checkType: https://github.com/kubernetes/kubernetes/blob/master/pkg/volume/hostpath/host_path.go
 """
 
 from __future__ import annotations
@@ -103,6 +116,8 @@ SYSTEM: tuple[tuple[str, str], ...] = (
 )
 # hostPath types that make the kubelet check the path exists (and fail the pod if not).
 MUST_EXIST = ("Directory", "File", "Socket")
+# Creates the file, but not its parent folder: fails when the parent does not exist.
+FILE_OR_CREATE = "FileOrCreate"
 DEVICES = ("CharDevice", "BlockDevice")  # WIN142
 
 
@@ -151,16 +166,23 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             path = host_path.get_str("path")
             kind = host_path.get_str("type")
             found = classify(path) if path is not None else None
-            if path is None or found is None or kind in DEVICES:
+            if path is None or kind in DEVICES:
                 continue
             name = volume_name(index, volume)
+            if found is None:
+                _unprovisioned(
+                    ctx, pod, index, name=name, host_path=host_path, path=path, kind=kind
+                )
+                continue
             landing = "C:" + found.path.replace("/", "\\")
             message = f"hostPath volume {name!r}: {path} is a Linux host path; on Windows it is "
             if found.path == "/":
                 message += "C:\\, the node's system drive, not a Linux root filesystem"
-            elif kind in MUST_EXIST:
+            elif kind in MUST_EXIST or _parent_missing(found.path, kind):
                 message += f"{landing}, which does not exist: the type {kind} check fails and "
                 message += "the pod does not start"
+                if kind == FILE_OR_CREATE:
+                    message += " (FileOrCreate does not create the parent folder)"
             else:
                 message += f"{landing}, which does not exist: containerd creates an empty folder"
             message += "; " + (
@@ -175,7 +197,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 if found.kernel:
                     message += "; a HostProcess container runs on the Windows host, which has "
                     message += "no Linux kernel interfaces either"
-                elif kind in MUST_EXIST:
+                elif kind in MUST_EXIST or _parent_missing(found.path, kind):
                     message += "; HostProcess containers reach the host directly"
                 else:
                     message += "; HostProcess containers reach the host directly: check what "
@@ -196,6 +218,42 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 current=path,
                 proposed=found.pipe,
             )
+
+
+def _parent_missing(path: str, kind: str | None) -> bool:
+    """``FileOrCreate`` of a file whose parent folder is not the drive root (which exists)."""
+    return kind == FILE_OR_CREATE and posixpath.dirname(posixpath.normpath(path)) != "/"
+
+
+def _unprovisioned(
+    ctx: RuleContext,
+    pod: PodTemplate,
+    index: int,
+    *,
+    name: str,
+    host_path: Mapping,
+    path: str,
+    kind: str | None,
+) -> None:
+    """A Linux path that is no system path, with a type whose check needs it on the node."""
+    if not path.startswith("/") or path.startswith("//") or not (
+        kind in MUST_EXIST or _parent_missing(path, kind)
+    ):
+        return
+    clean = posixpath.normpath(path)
+    if any(clean == folder or clean.startswith(folder + "/") for folder in WINDOWS_FOLDERS):
+        return  # the Windows node has these folders (and the kubelet's sockets in them)
+    landing = "C:" + clean.replace("/", "\\")
+    needs = f"the parent folder of {landing}" if kind == FILE_OR_CREATE else landing
+    ctx.report(
+        f"{pod.spec_path}.volumes[{index}].hostPath.type",
+        f"hostPath volume {name!r}: {path} with type {kind} lands on {landing} on a Windows "
+        f"node, and the kubelet's type check needs {needs} to exist there: nothing creates "
+        "Linux paths on Windows nodes, so the pod starts only on nodes provisioned with it",
+        at=host_path.get("type"),
+        severity=Severity.WARNING,
+        current=kind,
+    )
 
 
 def _fix(pod: PodTemplate, host_path: Mapping, volume: str, pipe: str) -> None:

@@ -1,28 +1,38 @@
 """Qualify Service names that Windows pods cannot resolve (`svc.ns`, `svc.ns.svc`).
 
 ## What it does
-In the `env` values, `command` and `args` of containers of Windows pods (pods
-not kept on Linux: WIN002 places them on Windows), and in the `data` of the
-ConfigMaps those pods use (volumes, `envFrom`, `configMapKeyRef`),
-rewrites partially qualified Service names to the fully qualified
-`<svc>.<ns>.svc.<cluster domain>`:
+Rewrites partially qualified Service names to the fully qualified
+`<svc>.<ns>.svc.<cluster domain>` wherever the name is unambiguous:
 
-- `<svc>.<ns>.svc` is always rewritten (the form is unambiguous);
-- `<svc>.<ns>` only when a Service `<svc>` with `metadata.namespace: <ns>` is
-  in the same stream (otherwise `foo.bar` could be anything: a file, a host).
+- in the `env` values, `command` and `args` of containers of Windows pods (pods
+  not kept on Linux: WIN002 places them on Windows);
+- in the `data` of every ConfigMap of the run, whether or not a workload of the
+  run uses it (a Windows pod of another run, or one added later, may): a fully
+  qualified name resolves from Linux and Windows pods alike, so the rewrite is
+  safe for every reader of the ConfigMap.
+
+A name is unambiguous when it is
+
+- `<svc>.<ns>.svc`: always (the form says it is a Service);
+- `<svc>.<ns>`: only when a Service `<svc>` with `metadata.namespace: <ns>` is
+  among the resources of the run (otherwise `foo.bar` could be anything: a file,
+  a host).
 
 Bare names, URLs (`http://redis.cache:6379/0`, `redis://:pw@redis.cache`) and
 `host:port` forms are handled; single-label names (`redis`, `redis:6379`),
 fully qualified names, external domains and IP addresses are never touched.
 The cluster domain is `cluster.local` unless the `cluster-domain` setting says
-otherwise.
+otherwise. Block text in a ConfigMap (a config file) is not rewritten (the
+editor writes new values inline): it is reported, for ConfigMaps a Windows pod
+of the run uses (volumes, `envFrom`, `configMapKeyRef`).
 
-Limits: only the resources of one file or stream are known, so a Service
-defined in another file does not make `<svc>.<ns>` rewritable; a Service
-without `metadata.namespace` (common in `helm template` output) does not
-either. Strings built at runtime (`$(NS)`, templated config files) are not
-seen. Several `dnsConfig.searches` entries are reported by the pod DNS rule
-(WIN13x), not here.
+One run is every file given to winfix at once (a directory, several paths,
+pre-commit's file list, the bot's repository, a Kustomize or KRM stream): a
+Service in `service.yaml` makes `<svc>.<ns>` in `configmap.yaml` rewritable.
+Limits: a Service without `metadata.namespace` (common in `helm template`
+output) does not make `<svc>.<ns>` rewritable. Strings built at runtime
+(`$(NS)`, templated config files) are not seen. Several `dnsConfig.searches`
+entries are reported by the pod DNS rule (WIN13x), not here.
 
 ## Why (Windows nodes)
 The Windows DNS client of a pod uses one suffix, the pod namespace's
@@ -51,7 +61,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
-from winfix.toolkit import CONFIG_MAP, SERVICE, is_kind, of_kind
+from winfix.toolkit import CONFIG_MAP, SERVICE, is_kind
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 
 # A host name of two labels, optionally followed by ".svc". Service names are
@@ -103,17 +113,25 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 for index, node in enumerate(seq or ()):
                     if isinstance(node, Scalar) and seq is not None:
                         qualifier.sequence_item(seq, node, f"{base}.{key}[{index}]")
-    if is_kind(resource, CONFIG_MAP):
-        used = any(
-            pod.windows and pod.namespace == resource.namespace and resource.name in pod.config_maps
-            for pod in ctx.stream.pods(ctx.template_paths)
-        )
-        data = resource.root.get_map("data")
-        if used and data is not None:
-            for key, raw in data.items():
-                node = deref(raw)
-                if isinstance(node, Scalar):
-                    qualifier.mapping_value(data, key, node, resource.field_path(f"data.{key}"))
+    data = resource.root.get_map("data") if is_kind(resource, CONFIG_MAP) else None
+    if data is None:
+        return
+    for key, raw in data.items():
+        node = deref(raw)
+        if isinstance(node, Scalar):
+            if node.style in _BLOCK and not _used_by_windows_pod(resource, ctx):
+                continue  # block text is only reported, and only where it matters
+            qualifier.mapping_value(data, key, node, resource.field_path(f"data.{key}"))
+
+
+_BLOCK = ("|", ">")
+
+
+def _used_by_windows_pod(config_map: Resource, ctx: RuleContext) -> bool:
+    return any(
+        pod.windows and pod.namespace == config_map.namespace and config_map.name in pod.config_maps
+        for pod in ctx.stream.pods()
+    )
 
 
 @dataclass
@@ -155,7 +173,7 @@ class _Qualifier:
             f"partially qualified Service name {shown}: Windows pods resolve only single-label "
             "or fully qualified names"
         )
-        if node.style in ("|", ">"):
+        if node.style in _BLOCK:
             # The editor renders new scalars inline; a rewritten block scalar (a config
             # file in a ConfigMap) would become one long quoted line: left to a human.
             self.ctx.report(
@@ -178,24 +196,46 @@ class _Qualifier:
         )
 
 
+def _needs_the_run(value: str) -> bool:
+    """``value`` holds a `<svc>.<ns>` name: whether it is a Service, only the whole run
+    tells (`<svc>.<ns>.svc` is rewritten without it)."""
+    return any(match.group("suffix") is None for match in _HOST.finditer(value))
+
+
 def _names_a_service(resource: Resource, settings: Settings) -> bool:
-    """A workload whose env, command or args hold a dotted name may refer to a Service."""
+    """A workload whose env, command or args hold a `<svc>.<ns>` name may refer to a
+    Service of the run."""
     for pod in resource.pod_templates(settings.template_paths()):
         for container in pod.containers():
             for item in container.node.get_seq("env") or ():
                 value = item.get_scalar("value") if isinstance(item, Mapping) else None
-                if value is not None and _HOST.search(value.value):
+                if value is not None and _needs_the_run(value.value):
                     return True
             for key in ("command", "args"):
                 for node in container.node.get_seq(key) or ():
-                    if isinstance(node, Scalar) and _HOST.search(node.value):
+                    if isinstance(node, Scalar) and _needs_the_run(node.value):
                         return True
+    return False
+
+
+def _keeps(resource: Resource) -> bool:
+    """Services (the names to qualify), and ConfigMaps that need the rest of the run:
+    a `<svc>.<ns>` name, or block text with a name (reported if a Windows pod uses it).
+    Other ConfigMaps are finished as soon as they are read."""
+    if is_kind(resource, SERVICE):
+        return True
+    data = resource.root.get_map("data") if is_kind(resource, CONFIG_MAP) else None
+    for _, raw in data.items() if data is not None else ():
+        node = deref(raw)
+        if isinstance(node, Scalar) and (
+            _needs_the_run(node.value) or (node.style in _BLOCK and _HOST.search(node.value))
+        ):
+            return True
     return False
 
 
 RULE = Rule(
     id="WIN201", name="dns-partial-names", safety=Safety.SAFE, check=check,
-    # Services (the names to qualify) and ConfigMaps (rewritten for Windows pods)
-    keeps=of_kind(SERVICE, CONFIG_MAP), needs_stream=_names_a_service,
+    keeps=_keeps, needs_stream=_names_a_service,
     title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
 )

@@ -6,11 +6,11 @@ NetworkPolicies are enforced by Azure Network Policy Manager.
 
 ## What it does
 For every NetworkPolicy that may select Windows pods (it selects a Windows
-workload of the stream, or no workload of the stream at all; a workload is
+workload of the run, or no workload of the run at all; a workload is
 Windows unless it is kept on Linux, since WIN002 places all others there):
 
 - a named port (`port: http`) is rewritten to its number when every pod the
-  rule targets in the stream (the policy's pods for `ingress`, the `to` pods in
+  rule targets in the run (the policy's pods for `ingress`, the `to` pods in
   the policy's namespace for `egress`) declares that container port name with
   the same number and protocol; otherwise an error names the policy and rule;
 - `protocol: SCTP`, `NotIn`/`DoesNotExist` label or namespace selectors and
@@ -27,10 +27,10 @@ is not enforced as written on Windows nodes. Azure NPM for Windows is retired
 
 ## Fix safety
 The port rewrite is safe when the policy's `podSelector` names labels and
-every selected pod of the stream agrees on the number. It is unsafe when the
+every selected pod of the run agrees on the number. It is unsafe when the
 selector is empty (`{}`: every pod of the namespace, including pods defined
-outside this stream) or the rule is an egress rule. Only one stream is seen:
-pods defined in other files are not considered.
+outside this run) or the rule is an egress rule. The pods of every file of
+the run are considered (README: "One run"); pods of other runs are not.
 
 ## References
 - https://learn.microsoft.com/azure/aks/windows-vs-linux-containers
@@ -60,9 +60,9 @@ def _pods(ctx: RuleContext, namespace: str | None) -> list[PodInfo]:
 
 
 def _pods_by_namespace(ctx: RuleContext) -> dict[str | None, list[PodInfo]]:
-    """Every pod template of the stream, by namespace: built once per stream."""
+    """Every pod template of the run, by namespace: built once per run and rule."""
     index: dict[str | None, list[PodInfo]] = {}
-    for pod in ctx.stream.pods(ctx.template_paths):
+    for pod in ctx.stream.pods():
         index.setdefault(pod.namespace, []).append(pod)
     return index
 
@@ -78,7 +78,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     pods = _pods(ctx, resource.namespace)
     selected = [p for p in pods if selector_matches(spec.get_map("podSelector"), p.labels)]
     if selected and not any(p.windows for p in selected):
-        return  # selects only Linux workloads of this stream
+        return  # selects only Linux workloads of this run
     name = f"NetworkPolicy {resource.name}"
     if ctx.settings.windows_version == "2019":
         ctx.report(
@@ -100,7 +100,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     _peer(ctx, where, peer, f"{path}.{peers_key}[{p_index}]")
             targets = _targets(spec, direction, peers, pods)
             selector = spec.get_map("podSelector")
-            # Numbering a port also matches pods this stream does not show when the
+            # Numbering a port also matches pods this run does not show when the
             # policy selects every pod of the namespace, or for egress destinations.
             broad = direction == "egress" or selector is None or not (
                 string_map(selector.get_map("matchLabels")) or selector.get_seq("matchExpressions")
@@ -185,7 +185,7 @@ def _port(
         ctx.report(
             f"{path}.port",
             f"{where}: Azure NPM on Windows does not support named ports; '{name}' cannot be "
-            "resolved to one number from the pods of this stream: use the port number",
+            "resolved to one number from the pods of this run: use the port number",
             at=value,
             severity=Severity.ERROR,
             current=name,
@@ -194,9 +194,9 @@ def _port(
     ctx.fix(
         f"{path}.port",
         f"{where}: Azure NPM on Windows does not support named ports; '{name}' is {number} "
-        "on every targeted pod of this stream",
+        "on every targeted pod of this run",
         set_fix(port, "port", value=number),
-        # pods this stream does not show may give the port another number
+        # pods this run does not show may give the port another number
         Safety.UNSAFE if broad else Safety.SAFE,
         at=value,
         severity=Severity.ERROR,

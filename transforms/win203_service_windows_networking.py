@@ -1,7 +1,7 @@
 """Service settings that Windows backends do not support or need newer Windows/DSR for.
 
 ## What it does
-For each Service whose selector matches a Windows workload of the stream
+For each Service whose selector matches a Windows workload of the run
 (same namespace; a workload is Windows when its pod template selects
 `kubernetes.io/os: windows` or sets `os.name: windows`, or when WIN002 will
 place it there: it is not kept on Linux nor ignored), reports:
@@ -19,7 +19,7 @@ place it there: it is not kept on Linux nor ignored), reports:
 
 Nothing is rewritten: each of these is a cluster or design decision.
 Services without a selector, or matching only Linux workloads, are skipped.
-Only the workloads of the same file or stream are seen.
+The workloads of every file of the run are seen (README: "One run").
 
 ## Why (Windows nodes)
 The Windows kube-proxy (HNS/VFP) supports `externalTrafficPolicy: Local` only
@@ -125,10 +125,10 @@ PodsByLabel = dict[tuple[str | None, str, str], list[PodInfo]]
 
 
 def _windows_pods_by_label(ctx: RuleContext) -> PodsByLabel:
-    """The Windows pod templates of the stream by (namespace, label, value), built once:
+    """The Windows pod templates of the run by (namespace, label, value), built once:
     a bundle has thousands of Services, each looking for its pods."""
     index: PodsByLabel = {}
-    for pod in ctx.stream.pods(ctx.template_paths):
+    for pod in ctx.stream.pods():
         if pod.windows:
             for key, value in pod.labels.items():
                 index.setdefault((pod.namespace, key, value), []).append(pod)

@@ -27,19 +27,31 @@ For each Windows pool (`osType: Windows` or a `Windows*` `osSKU`):
   error, removed (safe: the only ones a Windows pool accepts);
 - `gpuInstanceProfile` (multi-instance GPU): error; a GPU VM size
   (`Standard_N*`): warning (Windows GPU pools are a preview feature);
-- `osSKU: Windows2019` with Kubernetes 1.33 or later: error (earlier: warning,
-  Windows Server 2019 is retired on AKS);
+- the Windows `osSKU` against the AKS lifecycle (`WINDOWS_SKUS`), with the
+  pool's `orchestratorVersion`, else the cluster's `kubernetesVersion` /
+  `version`, else the configured `kubernetes-version` as the Kubernetes
+  version, and retirement dates compared with the rule's documented "as of"
+  date (`AS_OF`, the day the table was checked against the sources; never the
+  clock, so a run gives the same findings on any day):
+  - `WindowsAnnual`: error (retired 15 May 2026: no new node pools);
+  - `Windows2019`: error on Kubernetes 1.33 or later, else warning (retired
+    1 March 2026, existing pools unsupported);
+  - `Windows2022`: error on Kubernetes 1.37 or later (retires 30 June 2028;
+    nothing is reported before that on earlier versions);
+  - `Windows2025`: error below Kubernetes 1.32 (GA from 1.32);
 - `count`/`maxCount`/`scaling.maxSize`/`MachinePool.replicas` over 100: warning.
 
 For each cluster with a Windows pool in the stream: network plugin `kubenet`
 or `none` (bring your own CNI), Cilium (`networkDataplane` or
 `networkPolicy: cilium`), `httpProxyConfig`, no Linux System pool among the
-pools seen: errors; more than 10 pools: warning.
+pools seen: errors; Azure Network Policy Manager (`networkPolicy: azure`,
+unsupported on Windows nodes from 30 September 2026) and more than 10 pools:
+warnings.
 
 Pools are tied to their cluster by the ASO `owner`, the CAPI `MachinePool`
 `clusterName` / `cluster.x-k8s.io/cluster-name` label and the `Cluster`'s
 `controlPlaneRef`; with one cluster in the stream every pool belongs to it.
-Only the objects of one file or stream are seen.
+Only the objects of one run are seen (README, "One run").
 
 ## Why (Windows nodes)
 AKS: the first system node pool must be Linux and Windows pool names have at
@@ -47,7 +59,10 @@ most six characters; Windows pools need Azure CNI (no kubenet, no BYO CNI)
 and are not supported with Azure CNI powered by Cilium or the HTTP proxy
 feature; custom OS config is unsupported on Windows and custom kubelet config
 accepts only four parameters; multi-instance GPU is unsupported and Windows
-GPU is preview; Windows Server 2019 is not allowed on Kubernetes 1.33+. The
+GPU is preview (the DirectX device plugin, resource `microsoft.com/directx`,
+which WIN170 leaves alone); Windows Server 2019 is not allowed on Kubernetes
+1.33+, Windows Server 2022 not on 1.37+, Windows Server 2025 only from 1.32,
+and Annual Channel pools can no longer be created. The
 10 pools / 100 nodes per Windows pool limits come from earlier AKS Windows
 documentation (the quotas page now lists 100 pools / 1000 nodes per pool for
 every cluster), so they are warnings.
@@ -65,6 +80,16 @@ move a Windows pool out of System mode when a Linux System pool exists.
 - https://learn.microsoft.com/azure/aks/quotas-skus-regions ("Kubenet isn't supported for
   Windows Server containers")
 - https://learn.microsoft.com/azure/aks/windows-faq (Windows Server 2019 and Kubernetes 1.33)
+- AKS release notes https://github.com/Azure/AKS/releases/tag/2026-05-29 (Annual Channel
+  retired 15 May 2026; Windows Server 2019 retired 1 March 2026, no new pools on 1.33+;
+  Windows Server 2025 GA on Kubernetes 1.32+) and
+  https://github.com/Azure/AKS/releases/tag/2026-06-19 (Windows Server 2022 retirement
+  extended to 30 June 2028, not supported on Kubernetes 1.37+)
+- https://github.com/MicrosoftDocs/azure-aks-docs/blob/main/articles/aks/includes/windows-annual-channel-retirement.md,
+  `windows-server-2019-retirement.md`, `windows-server-2022-retirement.md` (still the
+  earlier 15 March 2027 / 1.36+ plan; the 2026-06-19 release notes supersede it) and
+  `azure-network-policy-manager-windows-retirement.md` (30 September 2026)
+- https://learn.microsoft.com/azure/aks/use-windows-gpu (preview, DirectX device plugin)
 - kubernetes-sigs/cluster-api-provider-azure `api/v1beta1/azuremanagedmachinepool_types.go`,
   `api/v1beta1/types_class.go`, `api/v1alpha1/azureasomanagedmachinepool_types.go`
 - Azure/azure-service-operator `v2/api/containerservice/v1api20240901/structure.txt`
@@ -74,6 +99,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from winfix.model import Safety, Severity
 from winfix.resources import Resource
@@ -373,21 +399,92 @@ def _gpu(ctx: RuleContext, pool: Pool, where: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class WindowsSku:
+    """What AKS says about one Windows ``osSKU``, with its source."""
+
+    name: str
+    retired: date | None = None  # no longer supported from this day
+    retired_means: str = ""  # what the retirement stops
+    max_minor: tuple[int, int] | None = None  # the last Kubernetes minor AKS allows it on
+    min_minor: tuple[int, int] | None = None  # the first Kubernetes minor AKS offers it on
+    advice: str = ""
+
+
+# The facts of the AKS release notes 2026-05-29 and 2026-06-19 (github.com/Azure/AKS
+# CHANGELOG.md) and of MicrosoftDocs/azure-aks-docs articles/aks/includes/*-retirement.md,
+# checked on AS_OF. Dates are compared with AS_OF, never with the clock: a run gives the
+# same findings on every day until the table is checked again.
+AS_OF = date(2026, 12, 2)
+WINDOWS_SKUS = {
+    "windowsannual": WindowsSku(
+        "Windows Server Annual Channel", retired=date(2026, 5, 15),
+        retired_means="no new node pools, no new node images or security patches; existing "
+        "images are removed on 15 May 2027 (scaling and reimage fail)",
+        advice="move to an LTSC osSKU (Windows2022 or Windows2025; Annual Channel images are "
+        "ltsc2022-based and run on both)",
+    ),
+    "windows2019": WindowsSku(
+        "Windows Server 2019", retired=date(2026, 3, 1),
+        retired_means="existing pools are unsupported, no new node images or security "
+        "patches; images are removed on 1 April 2027 (scaling fails)",
+        max_minor=(1, 32),
+        advice="use Windows2022 or Windows2025 (rebuild images for ltsc2022)",
+    ),
+    "windows2022": WindowsSku(
+        "Windows Server 2022", retired=date(2028, 6, 30),
+        retired_means="no new node pools on any Kubernetes version, existing pools "
+        "unsupported; images are removed on 30 June 2029",
+        max_minor=(1, 36),
+        advice="use Windows2025 (it runs ltsc2022 images; it is the default osSKU from "
+        "Kubernetes 1.37)",
+    ),
+    "windows2025": WindowsSku("Windows Server 2025", min_minor=(1, 32),
+                              advice="use Kubernetes 1.32 or later, or Windows2022"),
+}
+NPM_WINDOWS_RETIRED = date(2026, 9, 30)
+
+
+def _on(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
 def _os_sku(ctx: RuleContext, pool: Pool, cluster: Cluster | None, where: str) -> None:
-    if (pool.get("osSKU") or "").lower() != "windows2019":
+    value = pool.get("osSKU") or ""
+    sku = WINDOWS_SKUS.get(value.lower())
+    if sku is None:
         return
-    version = pool.get("orchestratorVersion") or (cluster.version if cluster else None)
-    parsed = _minor(version)
-    blocked = parsed is not None and parsed >= (1, 33)
+    version = (
+        pool.get("orchestratorVersion")
+        or (cluster.version if cluster else None)
+        or ctx.settings.kubernetes_version
+    )
+    minor = _minor(version)
+    on = f"Kubernetes {version}"
+    problem: str | None = None
+    severity = Severity.ERROR
+    if sku.max_minor is not None and minor is not None and minor > sku.max_minor:
+        problem = (
+            f"{sku.name} is not allowed on AKS from Kubernetes "
+            f"{sku.max_minor[0]}.{sku.max_minor[1] + 1} ({on})"
+        )
+    elif sku.min_minor is not None and minor is not None and minor < sku.min_minor:
+        problem = (
+            f"{sku.name} node pools need Kubernetes {sku.min_minor[0]}.{sku.min_minor[1]} or "
+            f"later on AKS ({on})"
+        )
+    elif sku.retired is not None and sku.retired <= AS_OF:
+        problem = f"{sku.name} is retired on AKS since {_on(sku.retired)}: {sku.retired_means}"
+        # A retired SKU that still runs is a warning; one that no new pool may use, an error.
+        severity = Severity.ERROR if value.lower() == "windowsannual" else Severity.WARNING
+    if problem is None:
+        return
     ctx.report(
         f"{pool.path}.osSKU",
-        f"{where}: Windows Server 2019 is not allowed on AKS with Kubernetes 1.33+ "
-        f"(version {version}); use Windows2022 (rebuild images for ltsc2022)"
-        if blocked
-        else f"{where}: Windows Server 2019 is retired on AKS and not allowed from Kubernetes "
-        "1.33; plan a move to Windows2022",
+        f"{where}: {problem}; {sku.advice}",
         at=pool.node.get("osSKU"),
-        severity=Severity.ERROR if blocked else Severity.WARNING,
+        severity=severity,
+        current=value,
     )
 
 
@@ -439,6 +536,18 @@ def _check_cluster(ctx: RuleContext, cluster: Cluster) -> None:
                 severity=Severity.ERROR,
                 current=value,
             )
+    policy, at, path = cluster.network("networkPolicy")
+    if policy == "azure":
+        tense = "is unsupported since" if NPM_WINDOWS_RETIRED <= AS_OF else "is unsupported from"
+        ctx.report(
+            path,
+            f"{where}: Azure Network Policy Manager (networkPolicy: azure) on Windows nodes "
+            f"{tense} {_on(NPM_WINDOWS_RETIRED)} (subscriptions not onboarded cannot enable "
+            "it); plan another policy engine for the Windows pools (Calico, node-level NSGs)",
+            at=at,
+            severity=Severity.WARNING,
+            current=policy,
+        )
     if "httpProxyConfig" in cluster.spec:
         ctx.report(
             f"{cluster.path}.httpProxyConfig",

@@ -10,7 +10,7 @@ and the scheduler would for a Windows pod:
 - `spec.os.name: windows` (for kinds whose pod spec has `os`);
 - placed on Windows: node selector `kubernetes.io/os: windows`, required node
   affinity `kubernetes.io/os In [windows]`, or a Windows RuntimeClass (the
-  configured `runtime-class`, or one in the stream whose scheduling selects
+  configured `runtime-class`, or one in the run whose scheduling selects
   Windows nodes); no selector or affinity that excludes Windows nodes;
 - no pod label `kubernetes.io/os` other than `windows`;
 - HostProcess invariants: pod and container `hostProcess` identical where both
@@ -86,8 +86,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 def _unfixed_paths(resource: Resource, ctx: RuleContext) -> set[str]:
     """Fields that earlier rules reported as unfixed errors for this resource."""
     if ctx.stream.caching:
-        # The final pass over kept documents: one index of the whole file's findings.
-        index = ctx.stream.memo("unfixed-paths", lambda: _unfixed_index(ctx.findings))
+        # The final pass over kept documents: one index of the whole file's findings
+        # (per file: each file of the run has its own findings).
+        index = ctx.stream.file_memo("unfixed-paths", lambda: _unfixed_index(ctx.findings))
         return index.get((resource.document, resource.ref), set())
     # A finished document's rules ran one after another, so its findings are the last
     # ones of the list: scan back only over them.
@@ -109,13 +110,17 @@ def _unfixed_index(findings: list[Finding]) -> dict[tuple[int, ResourceRef | Non
 
 
 def _windows_runtime_classes(ctx: RuleContext) -> frozenset[str]:
-    """The configured class, and RuntimeClasses of the stream that select Windows nodes."""
-    return ctx.stream.memo("windows-runtime-classes", lambda: _runtime_classes(ctx))
+    """The configured class, and RuntimeClasses of the run that select Windows nodes.
+
+    The index holds the run's RuntimeClasses only: the configured class is the
+    resource's own file's setting (files of one run may have different settings)."""
+    found = ctx.stream.memo("windows-runtime-classes", lambda: _runtime_classes(ctx))
+    configured = ctx.settings.runtime_class
+    return found | {configured} if configured else found
 
 
 def _runtime_classes(ctx: RuleContext) -> frozenset[str]:
-    configured = ctx.settings.runtime_class
-    names = {configured} if configured else set()
+    names: set[str] = set()
     for other in ctx.stream.resources:
         if not is_kind(other, RUNTIME_CLASS):
             continue
@@ -127,7 +132,7 @@ def _runtime_classes(ctx: RuleContext) -> frozenset[str]:
 
 
 def _names_a_runtime_class(resource: Resource, settings: Settings) -> bool:
-    """A pod that names a RuntimeClass is placed by it: the class may be in the stream."""
+    """A pod that names a RuntimeClass is placed by it: the class may be in the run."""
     return any(
         pod.spec.get_str("runtimeClassName") is not None
         for pod in resource.pod_templates(settings.template_paths())

@@ -61,8 +61,8 @@ CONTEXT: dict[str, Any] = {
     "max_content_width": 100,
     "terminal_width": 100,
 }
-# ruff's --output-format names (winfix.reporting.MACHINE_FORMATS are the reports).
-FINDINGS_FORMATS = ("text", "json", "sarif", "github", "junit", "none")
+# ruff's --output-format names (winfix.reporting.REPORT_FORMATS are the reports).
+FINDINGS_FORMATS = ("text", "json", "sarif", "github", "junit", "markdown", "none")
 EXIT_INPUT, EXIT_INTERNAL = 2, 3  # winfix.runner.ExitCode, without importing the engine
 
 
@@ -186,21 +186,38 @@ def _paths(paths: tuple[str, ...], required: bool = True) -> list[str]:
 # Options shared by apply and check.
 _report = click.option(
     "--report", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
-    help="Write findings as JSON, or SARIF 2.1.0 if PATH ends in .sarif; in the "
-    "--output-format when stdout is the fixed stream or a diff.",
+    help="Write findings as JSON, or by PATH's suffix SARIF 2.1.0 (.sarif), Markdown (.md) or "
+    "JUnit (.xml); in the --output-format when stdout is the fixed stream or a diff.",
 )
 _format = click.option(
     "--output-format", "--format", "output_format", type=click.Choice(FINDINGS_FORMATS),
     default="text", show_default=True,
-    help="text: findings on stderr. json, sarif, github (annotations), junit: a report on "
-    "stdout, alone; where stdout is the fixed stream (apply -) or a diff, in --report PATH "
-    "or on stderr.",
+    help="text: findings on stderr. json, sarif, github (annotations), junit, markdown (for "
+    "$GITHUB_STEP_SUMMARY): a report on stdout, alone; where stdout is the fixed stream "
+    "(apply -) or a diff, in --report PATH or on stderr.",
 )
 _stdin_filename = click.option(
     "--stdin-filename", metavar="NAME",
     help="Name the input read from '-' NAME in findings, diffs and reports.",
 )
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+# Presentation, not settings (so not in the option table or .winfix.yaml): what is shown
+# and how, while what is fixed and every verdict stay the same (README "Output formats").
+_show_fixes = click.option(
+    "--show-fixes", is_flag=True,
+    help="List the fixes applied (or that would be) per file and rule, after the findings.",
+)
+_severity_threshold = click.option(
+    "--severity-threshold", type=click.Choice(("info", "warning", "error")), metavar="LEVEL",
+    help="Report only findings at or above LEVEL (info, warning, error); the exit code "
+    "follows the findings shown, the verdicts are computed from all.",
+)
+_color = click.option(
+    "--color", type=click.Choice(("auto", "always", "never")), default="auto",
+    show_default=True,
+    help="Colour findings and diffs; auto: on a terminal, unless NO_COLOR is set (FORCE_COLOR: "
+    "also when not a terminal).",
+)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
@@ -273,6 +290,20 @@ def format_statistics(findings: list[Finding], mode: str) -> str:
     )
 
 
+def _presentation(color: str, show_fixes: bool, severity_threshold: str | None) -> dict[str, Any]:
+    """The runner options that say how the run is shown: colour for the diff (stdout) and
+    the findings (stderr), each decided for its own stream (winfix.terminal.use_color)."""
+    from winfix.model import Severity
+    from winfix.terminal import use_color
+
+    return {
+        "color": use_color(color, sys.stdout, os.environ),
+        "color_findings": use_color(color, sys.stderr, os.environ),
+        "show_fixes": show_fixes,
+        "severity_threshold": Severity(severity_threshold) if severity_threshold else None,
+    }
+
+
 def _exit(code: int, exit_zero: bool) -> int:
     return 0 if exit_zero and code == 1 else code
 
@@ -285,10 +316,9 @@ def _exit(code: int, exit_zero: bool) -> int:
 @_format
 @_stdin_filename
 @_quiet
-@click.option(
-    "--color", type=click.Choice(("auto", "always", "never")), default="auto",
-    show_default=True, help="Colour diffs.",
-)
+@_color
+@_show_fixes
+@_severity_threshold
 @_max_size
 @_config
 @_isolated
@@ -321,6 +351,8 @@ def apply(  # click passes every parameter by name
     stdin_filename: str | None,
     quiet: bool,
     color: str,
+    show_fixes: bool,
+    severity_threshold: str | None,
     max_size: int,
     config: Path | None,
     isolated: bool,
@@ -345,21 +377,21 @@ def apply(  # click passes every parameter by name
     from winfix.runner import Mode, Options
 
     mode = Mode.CHECK if check else Mode.DIFF if diff else Mode.APPLY
-    use_color = color == "always" or (
-        color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    )
     options = Options(
         mode=mode,
         output_format=output_format,
         report=report,
         stdin_filename=stdin_filename,
-        color=use_color,
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
         force=force,
+        **_presentation(color, show_fixes, severity_threshold),
     )
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF
+    if emit_patches is not None and (show_fixes or severity_threshold):
+        raise ConfigError("--show-fixes and --severity-threshold cannot be combined with "
+                          "--emit-patches, which reports what each patch does instead")
     if emit_patches is not None or kustomize or helm:
         if statistics:
             raise ConfigError("--statistics cannot be combined with --emit-patches, "
@@ -381,6 +413,9 @@ def apply(  # click passes every parameter by name
 @_format
 @_stdin_filename
 @_quiet
+@_color
+@_show_fixes
+@_severity_threshold
 @_max_size
 @_config
 @_isolated
@@ -394,6 +429,9 @@ def check_command(
     output_format: str,
     stdin_filename: str | None,
     quiet: bool,
+    color: str,
+    show_fixes: bool,
+    severity_threshold: str | None,
     max_size: int,
     config: Path | None,
     isolated: bool,
@@ -433,6 +471,7 @@ def check_command(
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
         fail_on_changes=False,
+        **_presentation(color, show_fixes, severity_threshold),
     )
     return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
                 verbose=verbose)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -61,11 +63,10 @@ def fix_bytes(
     images: ImageLookup | None = None,
 ) -> FileResult:
     """Decode and fix one file or stream; unreadable input becomes ``result.error``."""
-    try:
-        text, encoding = decode(data, name)
-    except InputError as exc:
-        return FileResult(name, "", "", error=exc)
-    return fix_text(text, name, settings, rules, encoding, images=images)
+    run = Run(images)
+    handle = run.add_bytes(data, name, settings, rules)
+    run.finish()
+    return handle.result
 
 
 def fix_text(
@@ -77,104 +78,286 @@ def fix_text(
     *,
     images: ImageLookup | None = None,
 ) -> FileResult:
-    """Fix one stream (``images``: the run's image results, with ``resolve-images``).
+    """Fix one stream (``images``: the run's image results, with ``resolve-images``):
+    a run of one file."""
+    run = Run(images)
+    handle = run.add(text, name, settings, rules, encoding)
+    run.finish()
+    return handle.result
 
-    The tree holds no reference cycles that need the cyclic
-    collector, so it is paused meanwhile: with a million young objects it would
-    otherwise rescan the whole tree again and again (a third of the run time)."""
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The tree holds no reference cycles that need the cyclic collector, so it is
+    paused meanwhile: with a million young objects it would otherwise rescan the whole
+    tree again and again (a third of the run time)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _fix_text(text, name, settings, rules, encoding, images)
+        yield
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _fix_text(  # noqa: PLR0917 - the arguments of fix_text, passed on
-    text: str,
-    name: str,
-    settings: Settings,
-    rules: tuple[Rule, ...],
-    encoding: Encoding | None,
-    images: ImageLookup | None,
-) -> FileResult:
-    result = _one_pass(text, name, settings, rules, encoding, pinned={}, images=images)
-    if settings.on_blocked != "pin-linux" or result.error is not None:
-        return result
-    blocked = [v for v in result.workloads if v.verdict is Verdict.BLOCKED]
-    if not blocked:
-        return result
-    # `on-blocked: pin-linux`: run again with the blocked workloads kept on Linux, so
-    # they are pinned there (the Linux pool runs them) and reported with their reasons.
-    pinned = {
+@dataclass
+class RunFile:
+    """One file of a run: its result, complete once ``done``."""
+
+    result: FileResult
+    done: bool = False
+
+
+Mark = tuple[int, int, frozenset[tuple[int, str]]]
+
+
+class Run:
+    """Every file given to one run is one context for the cross-resource rules.
+
+    Files are read one after another, each with its own settings and rules (nearest
+    configuration, ``per-file-ignores``). A document is finished as soon as it is
+    read unless a rule needs the rest of the run for it; a file whose documents are
+    all finished is complete at once (``add`` returns it ``done``), and only the
+    pod summaries of its workloads stay. Files with kept documents are finished by
+    ``finish``, after the last file, rule by rule over the kept documents of all of
+    them. The outcome is what the same resources concatenated into one stream give
+    (each with its own file's plan, rules and settings).
+    """
+
+    def __init__(
+        self,
+        images: ImageLookup | None = None,
+        *,
+        mentions: Callable[[re.Pattern[str]], bool] | None = None,
+    ):
+        """``mentions(words)``: whether any input of the run contains ``words`` (for
+        ``Rule.waits_on_words``), when the caller can scan them all before the first is
+        read; without it each file answers from its own text (right for a run of one)."""
+        self.mentions = mentions
+        self.stream = StreamInfo(images=images)
+        self.stream.streaming()
+        self._files = 0
+        self._pending: list[_FileRun] = []
+        # In file order: a pending file, or the range of ``stream.finished`` a complete
+        # file's workloads hold (what a second, pinning pass starts from).
+        self._order: list[_FileRun | tuple[int, int]] = []
+        self._last: tuple[RunFile, Mark, int] | None = None
+
+    def add(
+        self,
+        text: str,
+        name: str,
+        settings: Settings,
+        rules: tuple[Rule, ...],
+        encoding: Encoding | None = None,
+    ) -> RunFile:
+        """Read one file into the run; unreadable YAML becomes ``result.error`` (and the
+        file is no part of the run)."""
+        encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
+        with _no_cyclic_gc():
+            return self._add(text, name, settings, rules, encoding)
+
+    def _add(
+        self, text: str, name: str, settings: Settings, rules: tuple[Rule, ...], encoding: Encoding
+    ) -> RunFile:
+        self._files += 1
+        mark = self.stream.mark()
+        file = self._read(text, name, settings, rules, encoding, {}, self._files)
+        handle = RunFile(file.result)
+        self._last = (handle, mark, len(self._order))
+        if file.result.error is not None:
+            self.stream.withdraw(mark)
+            handle.done = True
+            return handle
+        if file.kept:
+            self._pending.append(file)
+            self._order.append(file)
+            file.handle = handle
+            return handle
+        file.complete()
+        pins = _pins(file)
+        if pins:
+            # `on-blocked: pin-linux`: read it again with the blocked workloads kept on
+            # Linux. Nothing of it is kept, so nothing else of the run depends on it yet.
+            self.stream.withdraw(mark)
+            second = self._read(text, name, settings, rules, encoding, pins, self._files)
+            second.complete()
+            _carry_reasons(file.result, second.result)
+            handle.result = second.result
+        self._order.append((mark[1], len(self.stream.finished)))
+        handle.done = True
+        return handle
+
+    def add_bytes(
+        self, data: bytes, name: str, settings: Settings, rules: tuple[Rule, ...]
+    ) -> RunFile:
+        """``add`` for a file's bytes; undecodable input is ``result.error`` (and no part
+        of the run)."""
+        try:
+            text, encoding = decode(data, name)
+        except InputError as exc:
+            handle = RunFile(FileResult(name, "", "", error=exc), done=True)
+            self._last = (handle, self.stream.mark(), len(self._order))
+            return handle
+        return self.add(text, name, settings, rules, encoding)
+
+    def withdraw(self, handle: RunFile) -> None:
+        """Take the file added last out of the run (it is not input after all: an
+        unrendered template, not a manifest)."""
+        if self._last is None or self._last[0] is not handle:
+            raise ValueError("only the file added last can be withdrawn")
+        _, mark, order = self._last
+        self.stream.withdraw(mark)
+        self._pending = [file for file in self._pending if file.handle is not handle]
+        del self._order[order:]
+        handle.done = True
+        self._last = None
+
+    def finish(self) -> None:
+        """Finish the files with kept documents: the whole run is known now."""
+        self._last = None
+        with _no_cyclic_gc():
+            self._final_pass(self._pending)
+            pins = {id(file): _pins(file) for file in self._pending}
+            if any(pins.values()):
+                self._pin(pins)
+        for file in self._pending:
+            assert file.handle is not None
+            file.handle.done = True
+        # The run is over: its summaries are not needed while the results are written.
+        self._pending.clear()
+        self._order.clear()
+        self.stream = StreamInfo()
+
+    def _may_wait(self, rule: Rule, text: str) -> bool:
+        words = rule.waits_on_words
+        if words is None:
+            return True
+        if self.mentions is not None:
+            return self.mentions(words)
+        return words.search(text) is not None
+
+    def _read(  # noqa: PLR0917 - the arguments of add, and the file's position
+        self,
+        text: str,
+        name: str,
+        settings: Settings,
+        rules: tuple[Rule, ...],
+        encoding: Encoding,
+        pinned: dict[tuple[int, ResourceRef], str],
+        index: int,
+    ) -> _FileRun:
+        result = FileResult(name, text, text, encoding)
+        file = _FileRun(text, name, settings, rules, result, self.stream, index, pinned)
+        file.needs = [
+            rule.needs_stream
+            for rule in rules
+            if rule.needs_stream is not None and self._may_wait(rule, text)
+        ]
+        self.stream.file = file.index
+        try:
+            for document in iter_documents(text, name):
+                file.read(document)
+        except InputError as exc:
+            result.error = exc
+            result.findings.clear()
+            file.kept.clear()
+        return file
+
+    def _final_pass(self, files: list[_FileRun]) -> None:
+        """Each rule over the kept documents of every file that runs it: in the file's
+        order for one file, in id order (the registry's) across files."""
+        by_id = {rule.id: rule for file in files for rule in file.rules}
+        order = [rule.id for rule in files[0].rules] if len(files) == 1 else sorted(by_id)
+        for rule_id in order:
+            rule = by_id[rule_id]
+            self.stream.begin_rule()
+            for file in files:
+                if rule_id in file.rule_ids:
+                    self.stream.file = file.index
+                    file.run_kept(rule)
+        for file in files:
+            file.finish_kept()
+        # The kept trees go before the fixed texts are built.
+        self.stream.streaming()
+        self.stream.clear()
+        for file in files:
+            file.complete()
+
+    def _pin(self, pins: dict[int, dict[tuple[int, ResourceRef], str]]) -> None:
+        """`on-blocked: pin-linux` for files with kept documents: the run again with
+        their blocked workloads kept on Linux (the Linux pool runs them), reported with
+        their reasons. Complete files are as they were: only their summaries are read."""
+        first = self.stream
+        self.stream = StreamInfo(images=first.images)
+        self.stream.streaming()
+        again: list[_FileRun] = []
+        for entry in self._order:
+            if isinstance(entry, tuple):
+                self.stream.finished.extend(first.finished[entry[0] : entry[1]])
+                continue
+            before = entry.result
+            second = self._read(
+                before.original, before.name, entry.settings, entry.rules, before.encoding,
+                pins[id(entry)], entry.index,
+            )
+            second.handle = entry.handle
+            again.append(second)
+        self._final_pass(again)
+        for file in again:
+            assert file.handle is not None
+            _carry_reasons(file.handle.result, file.result)
+            file.handle.result = file.result
+        self._pending = again
+
+
+def _pins(file: _FileRun) -> dict[tuple[int, ResourceRef], str]:
+    """The blocked workloads of a complete file that `on-blocked: pin-linux` keeps on Linux."""
+    if file.settings.on_blocked != "pin-linux" or file.pinned:
+        return {}
+    return {
         (v.workload.document, v.resource): "cannot run on Windows nodes as it stands "
         f"({', '.join(v.rules)}); "
         "on-blocked: pin-linux"
-        for v in blocked
+        for v in file.result.workloads
+        if v.verdict is Verdict.BLOCKED
     }
-    second = _one_pass(text, name, settings, rules, encoding, pinned=pinned, images=images)
-    reasons = {(v.workload.document, v.resource): v.reasons for v in blocked}
+
+
+def _carry_reasons(first: FileResult, second: FileResult) -> None:
+    """The pinned workloads keep the reasons they were blocked for."""
+    reasons = {
+        (v.workload.document, v.resource): v.reasons
+        for v in first.workloads
+        if v.verdict is Verdict.BLOCKED
+    }
     second.workloads = [
         replace(v, reasons=(*v.reasons, *reasons.get((v.workload.document, v.resource), ())))
         for v in second.workloads
     ]
-    return second
 
 
-def _one_pass(
-    text: str,
-    name: str,
-    settings: Settings,
-    rules: tuple[Rule, ...],
-    encoding: Encoding | None,
-    *,
-    pinned: dict[tuple[int, ResourceRef], str],
-    images: ImageLookup | None,
-) -> FileResult:
-    encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
-    result = FileResult(name, text, text, encoding)
-    run = _StreamRun(text, name, settings, rules, result, pinned=pinned)
-    run.stream.images = images
-    try:
-        for document in iter_documents(text, name):
-            run.read(document)
-    except InputError as exc:
-        result.error = exc
-        result.findings.clear()
-        return result
-    run.finish()
-    # Documents finish in different orders (kept ones last): report in stream order.
-    result.findings.sort(key=lambda finding: finding.document)
-    try:
-        result.fixed = apply_regions(text, run.regions)
-    except EditError as exc:  # pragma: no cover - collectors never produce overlaps
-        changed = {f.document for f in result.findings if f.fixed}
-        _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
-    result.workloads = judge(run.workloads, result.findings)
-    return result
-
-
-class _StreamRun:
-    """One stream, read document by document.
+class _FileRun:
+    """One file of a run, read document by document.
 
     A document is finished as soon as it is read — every rule runs on it in id
     order, its edits are collected and its tree is freed — unless a rule needs the
-    rest of the stream for it (``Rule.keeps`` / ``Rule.needs_stream``: Services,
+    rest of the run for it (``Rule.keeps`` / ``Rule.needs_stream``: Services,
     NetworkPolicies, workloads that name a Service). Those documents are kept and
-    finished at the end, rule by rule over all of them, with what the rules need of
-    the finished workloads kept as ``PodInfo`` summaries. Memory then grows with the
-    kept documents, not with the stream.
+    finished at the end of the run, rule by rule over all of them, with what the
+    rules need of the finished workloads kept as ``PodInfo`` summaries. Memory then
+    grows with the kept documents, not with the run.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - one file and the run it belongs to
         self,
         text: str,
         name: str,
         settings: Settings,
         rules: tuple[Rule, ...],
         result: FileResult,
-        *,
+        stream: StreamInfo,
+        index: int,
         pinned: dict[tuple[int, ResourceRef], str],
     ):
         self.text = text
@@ -182,16 +365,21 @@ class _StreamRun:
         self.settings = settings
         self.rules = rules
         self.result = result
+        self.stream = stream
+        self.index = index
+        self.pinned = pinned
+        self.handle: RunFile | None = None
         self.template_paths = settings.template_paths()
         self.placement = Placement(settings, rules, pinned)
-        self.stream = StreamInfo(settings=settings)
-        self.stream.streaming()
         self.kept: list[tuple[Document, list[Resource], list[ResourcePlan]]] = []
+        self.crashed: set[int] = set()
         self.workloads: list[Workload] = []
         # One spliced region per changed document, not its edits (issue 16)
         self.regions: list[Region] = []
+        self.rule_ids = frozenset(rule.id for rule in rules)
         self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
-        self.needs = [rule.needs_stream for rule in rules if rule.needs_stream is not None]
+        # Set by the run (``Run._may_wait``): which rules' ``needs_stream`` are asked.
+        self.needs: list[Callable[[Resource, Settings], bool]] = []
 
     def read(self, document: Document) -> None:
         result = self.result
@@ -217,7 +405,7 @@ class _StreamRun:
         if self._must_keep(resources):
             self.kept.append((document, resources, plans))
             for resource, plan in zip(resources, plans, strict=True):
-                self.stream.keep(resource, plan)
+                self.stream.keep(resource, plan, self.template_paths)
             return
         crashed = False
         first = len(result.findings)
@@ -239,17 +427,18 @@ class _StreamRun:
             )
             resource.release()
 
-    def finish(self) -> None:
-        crashed: set[int] = set()
-        for rule in self.rules:
-            self.stream.begin_rule()
-            for document, resources, plans in self.kept:
-                if document.index in crashed:
-                    continue
-                for resource, plan in zip(resources, plans, strict=True):
-                    if plan.runs(rule) and not self._check(rule, resource, plan):
-                        crashed.add(document.index)
-                        break
+    def run_kept(self, rule: Rule) -> None:
+        """One rule of the final pass over this file's kept documents."""
+        for document, resources, plans in self.kept:
+            if document.index in self.crashed:
+                continue
+            for resource, plan in zip(resources, plans, strict=True):
+                if plan.runs(rule) and not self._check(rule, resource, plan):
+                    self.crashed.add(document.index)
+                    break
+
+    def finish_kept(self) -> None:
+        """The kept documents' edits, once every rule has run on them."""
         by_document: dict[int, list[Finding]] = {}
         for finding in self.result.findings:
             by_document.setdefault(finding.document, []).append(finding)
@@ -259,7 +448,7 @@ class _StreamRun:
         for document, resources, plans in self.kept:
             own = by_document.get(document.index, [])
             blocked = _blocked(resources, plans, own)
-            if document.index in crashed:
+            if document.index in self.crashed:
                 dropped[document.index] = _CRASHED
             elif blocked is not None:
                 held[document.index] = _blocked_note(blocked)
@@ -272,9 +461,20 @@ class _StreamRun:
             _unfix(self.result.findings, dropped)
         if held:
             _unfix(self.result.findings, held, held=True)
-        self.stream.streaming()
-        self.stream.clear()
         self.kept.clear()
+
+    def complete(self) -> None:
+        """The fixed text, the findings in stream order, the verdicts."""
+        result = self.result
+        # Documents finish in different orders (kept ones last): report in stream order.
+        result.findings.sort(key=lambda finding: finding.document)
+        try:
+            result.fixed = apply_regions(self.text, self.regions)
+        except EditError as exc:  # pragma: no cover - collectors never produce overlaps
+            changed = {f.document for f in result.findings if f.fixed}
+            _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
+        result.workloads = judge(self.workloads, result.findings)
+        self.regions = []
 
     def _must_keep(self, resources: list[Resource]) -> bool:
         settings = self.settings
@@ -465,4 +665,4 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
     return found
 
 
-__all__ = ["FileResult", "fix_bytes", "fix_text"]
+__all__ = ["FileResult", "Run", "RunFile", "fix_bytes", "fix_text"]

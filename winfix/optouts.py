@@ -6,7 +6,11 @@ off for one resource, ``winfix.io/ignore-all: "<reason>"`` every rule, and
 configuration) keeps a workload on Linux nodes. An opt-out without a reason is not
 honoured (rule WIN000 says so): a decision someone cannot explain is not one.
 
-The annotations are read on the resource's own metadata (``metadata.annotations``).
+The annotations are read on the resource's own metadata (``metadata.annotations``) and
+on the metadata of its pod templates (``spec.template.metadata.annotations``): charts let
+users add ``podAnnotations`` there and rarely annotations on the workload itself (Helm's
+``helm create`` scaffold renders ``podAnnotations`` only), so an opt-out written there is
+honoured the same way. When both say something, the resource's own annotation wins.
 """
 
 from __future__ import annotations
@@ -34,8 +38,30 @@ class OptOuts:
         return self.ignore_all is not None or bool(self.ignored) or self.keep_linux is not None
 
 
+def is_opt_out(key: str) -> bool:
+    """An annotation key winfix reads as an opt-out."""
+    return key in {KEEP_LINUX_ANNOTATION, IGNORE_ALL_ANNOTATION} or key.startswith(
+        IGNORE_CHECK_PREFIX
+    )
+
+
+def opt_out_annotations(resource: Resource, settings: Settings) -> dict[str, str]:
+    """The opt-out annotations of the resource and of its pod templates; the resource's
+    own win over a template's, the first template over later ones."""
+    found: dict[str, str] = {}
+    for pod in reversed(resource.pod_templates(settings.template_paths())):
+        if pod.holder is resource.root:  # a bare Pod: its metadata is the resource's
+            continue
+        found.update(
+            (key, value) for key, value in string_map(pod.annotations()).items()
+            if is_opt_out(key)
+        )
+    found.update(string_map(resource.annotations()))
+    return found
+
+
 def opt_outs(resource: Resource, settings: Settings) -> OptOuts:
-    annotations = string_map(resource.annotations())
+    annotations = opt_out_annotations(resource, settings)
     ignored = frozenset(
         key[len(IGNORE_CHECK_PREFIX) :]
         for key, reason in annotations.items()
@@ -53,7 +79,7 @@ def keep_linux_reason(
 ) -> str | None:
     """Why the resource stays on Linux (annotation or a ``keep-linux`` selector), if it does."""
     if annotations is None:
-        annotations = string_map(resource.annotations())
+        annotations = opt_out_annotations(resource, settings)
     reason = annotations.get(KEEP_LINUX_ANNOTATION, "").strip()
     if reason:
         return reason

@@ -1,8 +1,10 @@
 """The file pipeline: inputs in, one classified result per input out. Nothing printed.
 
 Every front end that reads files or a stream (``winfix apply``/``check``, patch
-emission, the bot, the Helm and Kustomize hosts) goes through ``process``, so one
-set of rules decides what an input is:
+emission, the bot, the Helm and Kustomize hosts) goes through ``process`` (or
+``process_inputs``, the bot), so one set of rules decides what an input is. All the
+inputs of one call are one run: one context for the cross-resource rules
+(``engine.Run``). What an input is:
 
 - a file named on the command line, or stdin, that cannot be read as Kubernetes
   YAML (syntax error, binary, empty, not a manifest, an unrendered Helm template,
@@ -17,17 +19,20 @@ set of rules decides what an input is:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from winfix import files, helm_templates
-from winfix.engine import FileResult, fix_bytes
+from winfix.engine import FileResult, Run, RunFile
 from winfix.errors import InputError
 from winfix.images.lookup import ImageLookup, images_in, lookup_for
 from winfix.rules import Rule
 from winfix.selection import Selection
 from winfix.settings import Settings
+from winfix.source import decode
 
 
 class Skip(enum.Enum):
@@ -67,46 +72,154 @@ def process(
     stdin_name: str | None = None,
 ) -> Iterator[Processed]:
     """Fix every input of ``paths`` ('-' is ``stdin``, named ``stdin_name`` when given;
-    directories are walked).
+    directories are walked), all of them one run (``process_inputs``).
 
     Which files a walk reads, and each file's settings and rules, are
     ``winfix.selection``'s (.gitignore, exclude, nearest configuration, per-file-ignores).
     """
     images = lookup_for(settings)  # one per run: each image is asked once
     chosen = Selection(settings, rules)
-    for target in files.discover(list(paths), chosen.keep):
-        own_settings, own_rules = chosen.for_target(target)
-        yield process_target(
-            target, own_settings, own_rules, max_bytes=max_bytes, stdin=stdin, images=images,
-            name=stdin_name if target.is_stdin else None,
-        )
+    inputs = (
+        Input(target, *chosen.for_target(target), name=stdin_name if target.is_stdin else None)
+        for target in files.discover(list(paths), chosen.keep)
+    )
+    yield from process_inputs(inputs, max_bytes=max_bytes, stdin=stdin, images=images)
 
 
-def process_target(
-    target: files.Target,
-    settings: Settings,
-    rules: tuple[Rule, ...],
+@dataclass(frozen=True)
+class Input:
+    """One input of a run, with its own settings and rules (``name``: how findings name it)."""
+
+    target: files.Target
+    settings: Settings
+    rules: tuple[Rule, ...]
+    name: str | None = None
+
+
+def process_inputs(
+    inputs: Iterable[Input],
     *,
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
-    name: str | None = None,
     images: ImageLookup | None = None,
-) -> Processed:
-    """Read, fix and classify one input (``name`` is how findings name it)."""
-    shown = name or ("<stdin>" if target.is_stdin else target.path)
+) -> Iterator[Processed]:
+    """Read, fix and classify every input as one run (``engine.Run``): the cross-resource
+    rules see the resources of all of them.
+
+    Results come in input order. An input whose documents are all finished when it is
+    read is complete at once; one with documents kept for the rest of the run (a
+    Service, a ConfigMap, a workload naming a Service) is complete after the last
+    input, and the inputs after it wait for it, so reports and diffs keep the order.
+    An input that is not a manifest after all (an error, a template) is taken out of
+    the run: it is an error or a skip for itself only.
+    """
+    inputs = list(inputs)  # walked first: the run's words are scanned before it starts
+    run = Run(images, mentions=_mentions(inputs, max_bytes))
+    waiting: deque[_Read] = deque()
+    pending = iter(inputs)
+    try:
+        item = next(pending, None)
+        while item is not None:
+            waiting.append(_read(run, item, max_bytes, stdin, images))
+            # One input ahead: after the last one the run is finished (and its
+            # summaries freed) before the results are written.
+            item = next(pending, None)
+            if item is None:
+                run.finish()
+            while waiting and waiting[0].ready:
+                yield waiting.popleft().processed()
+    except Exception:
+        # The inputs failed (a configuration error for the next file): what was read
+        # is finished and given out first, as each file was before the failure.
+        yield from _finished(run, waiting)
+        raise
+    yield from _finished(run, waiting)
+
+
+def _mentions(
+    inputs: list[Input], max_bytes: int
+) -> Callable[[re.Pattern[str]], bool] | None:
+    """Whether any input contains a rule's words (``Rule.waits_on_words``), asked before
+    the first input is read, so that a workload in one file waits for the evidence
+    another file may hold exactly as it would in the files concatenated.
+
+    Each input is read once more for it (and dropped), once per set of words. A run
+    of one input answers from its own text (None); stdin among several cannot be read
+    twice, so such a run is taken to mention them (more is kept, nothing differs)."""
+    if len(inputs) <= 1:
+        return None
+    if any(item.target.is_stdin for item in inputs):
+        return lambda _words: True
+    answers: dict[re.Pattern[str], bool] = {}
+
+    def mentions(words: re.Pattern[str]) -> bool:
+        if words not in answers:
+            answers[words] = any(words.search(text) for text in _texts(inputs, max_bytes))
+        return answers[words]
+
+    return mentions
+
+
+def _texts(inputs: list[Input], max_bytes: int) -> Iterator[str]:
+    """Every readable input's text; what cannot be read is the run's error to report."""
+    for item in inputs:
+        try:
+            data = files.load(item.target, max_bytes).data
+            yield decode(data, item.target.path)[0]
+        except (files.Skipped, InputError):
+            continue
+
+
+def _finished(run: Run, waiting: deque[_Read]) -> Iterator[Processed]:
+    run.finish()  # nothing to do when the last input already finished it
+    while waiting:
+        yield waiting.popleft().processed()
+
+
+@dataclass
+class _Read:
+    """An input read into the run: complete (``ready``) or waiting for the final pass."""
+
+    target: files.Target
+    name: str
+    handle: RunFile | None = None
+    problem: InputError | Skip | None = None
+    loaded: files.Loaded | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.handle is None or self.handle.done
+
+    def processed(self) -> Processed:
+        result = self.handle.result if self.handle is not None else None
+        problem = self.problem
+        if isinstance(problem, Skip):
+            return Processed(self.target, self.name, result, skipped=problem, loaded=self.loaded)
+        return Processed(self.target, self.name, result, error=problem, loaded=self.loaded)
+
+
+def _read(
+    run: Run,
+    item: Input,
+    max_bytes: int,
+    stdin: BinaryIO | None,
+    images: ImageLookup | None,
+) -> _Read:
+    target = item.target
+    shown = item.name or ("<stdin>" if target.is_stdin else target.path)
     try:
         loaded = files.load(target, max_bytes, stdin=stdin)
     except files.Skipped as exc:
-        return Processed(target, shown, skipped=Skip(str(exc)))
+        return _Read(target, shown, problem=Skip(str(exc)))
     except InputError as exc:
-        return Processed(target, shown, error=exc)
+        return _Read(target, shown, problem=exc)
     if images is not None:  # the file's registry lookups, concurrently, before the rules
         images.prefetch(images_in(loaded.data.decode("utf-8", "replace")))
-    result = fix_bytes(loaded.data, shown, settings, rules, images=images)
-    problem = classify(result, target)
-    if isinstance(problem, Skip):
-        return Processed(target, shown, result, skipped=problem, loaded=loaded)
-    return Processed(target, shown, result, error=problem, loaded=loaded)
+    handle = run.add_bytes(loaded.data, shown, item.settings, item.rules)
+    problem = classify(handle.result, target)
+    if problem is not None:
+        run.withdraw(handle)
+    return _Read(target, shown, handle, problem, loaded)
 
 
 def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:
@@ -120,7 +233,9 @@ def classify(result: FileResult, target: files.Target) -> InputError | Skip | No
         return InputError(helm_templates.MESSAGE, file=name, line=template[0], column=template[1])
     if result.error is not None:
         return _refine(result.error, text)
-    if result.documents == 0 or _blank(text):
+    # A manifest is not blank: the line-by-line look (a list of every line of a bundle)
+    # is for the rest.
+    if result.documents == 0 or (not result.manifest and _blank(text)):
         if target.walked:
             return Skip.EMPTY
         return InputError("empty input: no YAML documents", file=name)

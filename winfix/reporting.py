@@ -1,4 +1,5 @@
-"""Findings for people (text), programs (JSON), code scanning (SARIF), CI (GitHub, JUnit)."""
+"""Findings for people (text), programs (JSON), code scanning (SARIF), CI (GitHub, JUnit),
+pull requests and job summaries (Markdown)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
 from winfix import __version__
+from winfix.markdown import escape_markdown
 from winfix.model import Finding, ResourceRef, Severity
 from winfix.rules import Rule
+from winfix.terminal import BLUE, BOLD, CYAN, GREEN, RED, YELLOW, paint
 from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -21,8 +24,11 @@ _URL = re.compile(r"https://\S+")
 # The key of SARIF partialFingerprints: a new version if what is hashed ever changes.
 FINGERPRINT_KEY = "winfix/v1"
 SRCROOT = "%SRCROOT%"
-# Reports written for programs; "text" and "none" are for people (and nobody).
-MACHINE_FORMATS = ("json", "sarif", "github", "junit")
+# Reports, written whole where they can be read whole (stdout, --report FILE); "text" and
+# "none" are for people reading stderr (and nobody).
+REPORT_FORMATS = ("json", "sarif", "github", "junit", "markdown")
+# --report FILE without --output-format: the format its name says, else JSON.
+_REPORT_SUFFIXES = {".sarif": "sarif", ".md": "markdown", ".xml": "junit"}
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -53,6 +59,26 @@ class RunSummary:
         return sum(1 for f in self.findings if f.fix_available)
 
 
+def format_for(path: Path) -> str:
+    """The report format a --report file's name asks for: .sarif, .md, .xml (JUnit), else
+    JSON."""
+    return _REPORT_SUFFIXES.get(path.suffix.lower(), "json")
+
+
+# --severity-threshold: kubeaudit's --minseverity, lowest first.
+SEVERITIES = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+
+
+def at_or_above(summary: RunSummary, threshold: Severity | None) -> RunSummary:
+    """The summary with only the findings at or above ``threshold`` (all with None); the
+    verdicts are kept as they are, computed from every finding."""
+    if threshold is None:
+        return summary
+    floor = SEVERITIES.index(threshold)
+    shown = [f for f in summary.findings if SEVERITIES.index(f.severity) >= floor]
+    return replace(summary, findings=shown)
+
+
 def status(finding: Finding, mode: str = "apply") -> str:
     """What happened: "fixed" when written, "would fix" in --diff/--check, else the severity."""
     if finding.fixed:
@@ -78,8 +104,19 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return [finding for _, group in ordered for finding in group]
 
 
-def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:
-    """Grouped by resource: a header line, then one line per finding."""
+# Colours of the text report on a terminal: what the finding is, and the rule that found it.
+_STATUS_STYLE = {
+    "error": (BOLD, RED), "warning": (YELLOW,), "info": (BLUE,),
+    "fixed": (GREEN,), "would fix": (GREEN,),
+}
+
+
+def format_text(findings: Iterable[Finding], mode: str = "apply", *, color: bool = False) -> str:
+    """Grouped by resource: a header line, then one line per finding; with ``color``, the
+    status (severity, or fixed) and the rule id in ANSI colours."""
+    def styled(text: str, *styles: str) -> str:
+        return paint(text, *styles) if color else text
+
     lines: list[str] = []
     current: tuple[str, int, ResourceRef | None] | None = None
     for finding in findings:
@@ -88,10 +125,11 @@ def format_text(findings: Iterable[Finding], mode: str = "apply") -> str:
         if key != current:
             current = key
             source = f"  (from {finding.template})" if finding.template else ""
-            lines.append(f"{finding.file}: {resource}{source}")
+            lines.append(styled(f"{finding.file}: {resource}", BOLD) + source)
+        state = status(finding, mode)
         lines.append(
-            f"  {finding.file}:{finding.line}:{finding.column}: {finding.rule} "
-            f"{status(finding, mode)}: {finding.path}: {finding.message}"
+            f"  {finding.file}:{finding.line}:{finding.column}: {styled(finding.rule, CYAN)} "
+            f"{styled(state, *_STATUS_STYLE[state])}: {finding.path}: {finding.message}"
         )
     return "\n".join(lines) + ("\n" if lines else "")
 
@@ -112,16 +150,13 @@ def format_verdicts(verdicts: list[WorkloadVerdict]) -> str:
     tally = counts(verdicts)
     shown = ", ".join(f"{tally[v]} {v}" for v in ORDER if tally[v])
     lines = [f"winfix: {len(verdicts)} workloads: {shown}"]
-    for verdict in ORDER:
-        for item in verdicts:
-            if item.verdict is not verdict:
-                continue
-            where = f"{item.workload.file}:{item.workload.line}"
-            rules = item.rules
-            why = f": {', '.join(rules)}" if rules else ""
-            if verdict is Verdict.LINUX and item.workload.keep_linux:
-                why = f": {item.workload.keep_linux}"
-            lines.append(f"  {verdict:<8} {item.resource} ({where}){why}")
+    for item in ordered_verdicts(verdicts):
+        where = f"{item.workload.file}:{item.workload.line}"
+        rules = item.rules
+        why = f": {', '.join(rules)}" if rules else ""
+        if item.verdict is Verdict.LINUX and item.workload.keep_linux:
+            why = f": {item.workload.keep_linux}"
+        lines.append(f"  {item.verdict:<8} {item.resource} ({where}){why}")
     if tally[Verdict.BLOCKED]:
         lines.append(f"  {UNBLOCK_HINT}")
     return "\n".join(lines) + "\n"
@@ -453,7 +488,7 @@ def to_junit(summary: RunSummary) -> str:
 
 
 def render(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> str:
-    """The report of one of MACHINE_FORMATS (SARIF relative to the repository holding the
+    """The report of one of REPORT_FORMATS (SARIF relative to the repository holding the
     working directory)."""
     if output_format == "json":
         return to_json(summary)
@@ -461,6 +496,8 @@ def render(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> st
         return to_sarif(summary, rules, source_root(Path.cwd()))
     if output_format == "junit":
         return to_junit(summary)
+    if output_format == "markdown":
+        return to_markdown(summary)
     return format_github(summary.findings, summary.mode)
 
 
@@ -487,3 +524,133 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_TIMES = "\N{MULTIPLICATION SIGN}"  # as ruff writes its counts of fixes
+
+
+def format_fixes(findings: Iterable[Finding], mode: str = "apply") -> str:
+    """ruff's --show-fixes: the fixes applied (or, in --diff/--check, that would be), per
+    file and rule, in the order the files were met, as ruff writes them: a line "Fixed 3
+    findings:", then per file "- web.yaml:" and per rule "    2 \N{MULTIPLICATION SIGN}
+    WIN001 (os-name)"."""
+    per_file: dict[str, dict[tuple[str, str], int]] = {}
+    for finding in findings:
+        if finding.fixed:
+            rules = per_file.setdefault(_path(finding.file), {})
+            key = (finding.rule, finding.rule_name)
+            rules[key] = rules.get(key, 0) + 1
+    total = sum(sum(rules.values()) for rules in per_file.values())
+    if not total:
+        return "No fixes applied.\n" if mode == "apply" else "No fixes available.\n"
+    verb = "Fixed" if mode == "apply" else "Would fix"
+    lines = [f"{verb} {total} finding{'s' if total != 1 else ''}:"]
+    for file, rules in per_file.items():
+        lines.append(f"- {file}:")
+        lines.extend(
+            f"    {count} {_TIMES} {rule} ({name})" for (rule, name), count in sorted(rules.items())
+        )
+    return "\n".join(lines) + "\n"
+
+
+def ordered_verdicts(verdicts: Iterable[WorkloadVerdict]) -> list[WorkloadVerdict]:
+    """Blocked first, then review, linux, ready (verdicts.ORDER); stream order within each:
+    the order of every verdict table (text, Markdown, the bot's pull request body)."""
+    items = list(verdicts)
+    return [item for verdict in ORDER for item in items if item.verdict is verdict]
+
+
+def to_markdown(summary: RunSummary) -> str:
+    """GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY and pull request comments: the
+    verdict table first (what can move to Windows and what unblocks the rest), then the
+    findings grouped per file. Text from manifests and paths is escaped
+    (winfix.markdown), so a `|` or a backtick in a message cannot break a table."""
+    lines = ["## winfix", ""]
+    tally = counts(summary.workloads)
+    shown = ", ".join(f"{tally[v]} {v}" for v in ORDER if tally[v]) or "none"
+    count = len(summary.workloads)
+    totals = summary_line(summary, summary.mode).removeprefix("winfix: ")
+    lines.append(f"**{count} workload{'s' if count != 1 else ''}:** {shown}. {totals}.")
+    lines.append("")
+    if summary.workloads:
+        lines += _markdown_verdicts(summary)
+    lines += _markdown_findings(summary)
+    if summary.errors:
+        lines += ["### Unreadable inputs", ""]
+        lines += [f"- {escape_markdown(error)}" for error in summary.errors]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+_VERDICT_MEANING = {
+    Verdict.BLOCKED: "cannot run on Windows as it stands; left as it was",
+    Verdict.REVIEW: "runs on Windows; confirm what is listed",
+    Verdict.LINUX: "kept on Linux on purpose",
+    Verdict.READY: "placed on Windows; nothing known stops it",
+}
+
+
+def _markdown_verdicts(summary: RunSummary) -> list[str]:
+    # Which blocking findings have an unsafe fix: --unsafe-fixes unblocks those workloads.
+    unsafe = {
+        (f.file, f.document, f.resource, f.rule, f.path)
+        for f in summary.findings if f.blocking and f.fix_available
+    }
+    lines = [
+        "| Verdict | Workload | Where | Why | What unblocks it |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for item in ordered_verdicts(summary.workloads):
+        where = f"{_path(item.workload.file)}:{item.workload.line}"
+        if item.verdict is Verdict.LINUX and item.workload.keep_linux:
+            why = escape_markdown(f"kept on Linux: {item.workload.keep_linux}")
+        elif item.reasons:
+            why = "<br>".join(
+                escape_markdown(f"{r.rule} {r.field}: {r.message}" if r.rule else r.message)
+                for r in item.reasons
+            )
+        else:
+            why = escape_markdown(_VERDICT_MEANING[item.verdict])
+        lines.append(
+            f"| **{item.verdict}** | {escape_markdown(item.resource)} | {escape_markdown(where)} "
+            f"| {why} | {_unblock(item, unsafe)} |"
+        )
+    lines.append("")
+    return lines
+
+
+_FindingKey = tuple[str, int, ResourceRef | None, str, str]  # file, document, resource, rule, path
+
+
+def _unblock(item: WorkloadVerdict, unsafe: set[_FindingKey]) -> str:
+    if item.verdict is not Verdict.BLOCKED:
+        return ""
+    key = (item.workload.file, item.workload.document, item.resource)
+    if all((*key, r.rule, r.field) in unsafe for r in item.reasons if r.rule):
+        return "`--unsafe-fixes` (each blocker has a conversion)"
+    return (
+        'a decision: `winfix.io/keep-linux: "<reason>"`, or '
+        '`ignore-check.winfix.io/<rule>: "<reason>"` to accept a finding'
+    )
+
+
+def _markdown_findings(summary: RunSummary) -> list[str]:
+    if not summary.findings:
+        return ["No findings.", ""]
+    lines = ["### Findings", ""]
+    per_file: dict[str, list[Finding]] = {}
+    for finding in summary.findings:
+        per_file.setdefault(finding.file, []).append(finding)
+    for file, findings in per_file.items():
+        lines += [f"#### {escape_markdown(_path(file))}", ""]
+        lines += ["| Line | Rule | Status | Resource | Field | Message |",
+                  "| ---: | --- | --- | --- | --- | --- |"]
+        for f in findings:
+            resource = escape_markdown(f.resource) if f.resource else "(file)"
+            lines.append(
+                f"| {f.line}:{f.column} | {f.rule} {escape_markdown(f.rule_name)} "
+                f"| {status(f, summary.mode)} | {resource} | {escape_markdown(f.path)} "
+                f"| {escape_markdown(f.message)} |"
+            )
+        lines.append("")
+    return lines

@@ -59,12 +59,16 @@ class Rule:
     # (half of a typical bundle is Services, ConfigMaps and RBAC).
     pods_only: bool = False
     # Streaming: a document is finished (rules, edits, tree freed) as soon as it is
-    # read, unless a rule needs the rest of the stream for it. ``keeps(resource)``: the
+    # read, unless a rule needs the rest of the run for it. ``keeps(resource)``: the
     # rule reads this resource from the stream or acts on it with stream data (a
     # Service, a NetworkPolicy); ``needs_stream(resource, settings)``: this workload
     # may need other resources of the stream (a Service it refers to by name).
     keeps: Callable[[Resource], bool] | None = None
     needs_stream: Callable[[Resource, Settings], bool] | None = None
+    # ``needs_stream`` is asked only in a run whose input mentions these words somewhere
+    # (a scan of the text before the first document): the evidence the rule waits for
+    # cannot exist without them, so a run that never names them keeps nothing for it.
+    waits_on_words: re.Pattern[str] | None = None
     references: tuple[str, ...] = ()
     selection: Selection = Selection.OPTIONAL
     # Its fix is what places a workload on Windows nodes (the node selector): while it
@@ -128,11 +132,17 @@ def known_rule_keys() -> frozenset[str]:
 
 @dataclass
 class StreamInfo:
-    """What a rule may know about the rest of the stream (other resources).
+    """What a rule may know about the rest of the run (other resources).
 
-    Rules that look across resources build their indexes once per stream with
-    ``memo``; the memo is cleared before each rule runs, so an index always
-    reflects what earlier rules changed.
+    One run is every file given to it (``winfix.engine.Run``): a directory walk,
+    several paths, pre-commit's file list, the bot's repository, or one stream. The
+    indexes see every resource of the run, whatever file it came from, each with
+    its own file's plan and pod template paths; they hold facts about resources
+    only (names, labels, ports, placement), never a file's settings: a rule
+    combines an index with ``ctx.settings`` (its resource's file's settings) where
+    it uses it. Rules that look across resources build their indexes once per run
+    and rule with ``memo``; the memo is cleared before each rule runs, so an index
+    always reflects what earlier rules changed.
     """
 
     resources: list[Resource] = field(default_factory=list)  # kept with their trees
@@ -140,25 +150,28 @@ class StreamInfo:
     images: ImageLookup | None = None
     plans: dict[int, ResourcePlan] = field(default_factory=dict)  # id(resource) -> its plan
     finished: list[PodInfo] = field(default_factory=list)  # workloads already written out
-    settings: Settings | None = None
+    # The file the rules are looking at now (its position in the run): for what is
+    # said or indexed once per file (``once``, ``file_memo``).
+    file: int = 0
+    _paths: dict[int, dict[str, tuple[str, ...]] | None] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
     _caching: bool = False
-    _once: set[str] = field(default_factory=set)
+    _once: set[tuple[int, str]] = field(default_factory=set)
 
     @property
     def caching(self) -> bool:
-        """True in the final pass, when the whole stream is known."""
+        """True in the final pass, when the whole run is known."""
         return self._caching
 
     def once(self, key: str) -> bool:
-        """True the first time ``key`` is asked in this stream (a note per file)."""
-        if key in self._once:
+        """True the first time ``key`` is asked for the current file (a note per file)."""
+        if (self.file, key) in self._once:
             return False
-        self._once.add(key)
+        self._once.add((self.file, key))
         return True
 
     def begin_rule(self) -> None:
-        """Start a rule's pass over the whole (now complete) stream."""
+        """Start a rule's pass over the whole (now complete) run."""
         self._memo.clear()
         self._caching = True
 
@@ -168,7 +181,7 @@ class StreamInfo:
         self._caching = False
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
-        """``build()`` once per stream and rule (an index over ``resources``).
+        """``build()`` once per run and rule (an index over ``resources``).
 
         While documents are still being read, kept resources and finished summaries
         only grow (rules do not run on kept documents until the final pass), so an
@@ -181,26 +194,55 @@ class StreamInfo:
         value: T = entry[1]
         return value
 
-    def keep(self, resource: Resource, plan: ResourcePlan) -> None:
-        """A resource kept for the final pass, with what the policy decided for it."""
+    def file_memo(self, key: str, build: Callable[[], T]) -> T:
+        """``memo`` for an index of the current file's own data (its findings)."""
+        return self.memo(f"{key}\0{self.file}", build)
+
+    def keep(
+        self,
+        resource: Resource,
+        plan: ResourcePlan,
+        template_paths: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """A resource kept for the final pass, with what its file's policy decided for it
+        and its file's pod template paths."""
         self.resources.append(resource)
         self.plans[id(resource)] = plan
+        self._paths[id(resource)] = template_paths
 
     def plan(self, resource: Resource) -> ResourcePlan:
         return self.plans.get(id(resource)) or ResourcePlan()
 
+    def mark(self) -> tuple[int, int, frozenset[tuple[int, str]]]:
+        """Where the run stands, to ``withdraw`` a file read after it."""
+        return len(self.resources), len(self.finished), frozenset(self._once)
+
+    def withdraw(self, mark: tuple[int, int, frozenset[tuple[int, str]]]) -> None:
+        """Forget everything read after ``mark`` (a file that turned out not to be
+        input: a YAML error, an unrendered template)."""
+        resources, finished, once = mark
+        for resource in self.resources[resources:]:
+            self.plans.pop(id(resource), None)
+            self._paths.pop(id(resource), None)
+        del self.resources[resources:]
+        del self.finished[finished:]
+        self._once = set(once)
+        self._memo.clear()
+
     def clear(self) -> None:
         self.resources.clear()
         self.plans.clear()
+        self._paths.clear()
 
-    def pods(self, template_paths: dict[str, tuple[str, ...]] | None = None) -> list[PodInfo]:
-        """Every pod template of the stream: finished workloads and kept ones."""
+    def pods(self) -> list[PodInfo]:
+        """Every pod template of the run: finished workloads and kept ones (each read
+        with its own file's pod template paths)."""
 
         def build() -> list[PodInfo]:
             kept = [
                 pod_info(resource, pod, self.plan(resource).goes_to_windows(pod))
                 for resource in self.resources
-                for pod in resource.pod_templates(template_paths)
+                for pod in resource.pod_templates(self._paths.get(id(resource)))
             ]
             return self.finished + kept
 

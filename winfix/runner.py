@@ -9,16 +9,17 @@ documented exit codes.
 from __future__ import annotations
 
 import enum
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
-from winfix import files, pipeline, reporting
+from winfix import files, pipeline, reporting, terminal
 from winfix.engine import FileResult
 from winfix.errors import InputError
-from winfix.model import Safety
+from winfix.model import Safety, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings
 from winfix.source import encode
@@ -47,7 +48,12 @@ class Options:
     output_format: str = "text"
     report: Path | None = None
     stdin_filename: str | None = None  # how reports name piped input (not "<stdin>")
-    color: bool = False
+    color: bool = False  # colour the diff (stdout)
+    color_findings: bool = False  # colour the findings (stderr)
+    show_fixes: bool = False  # list the fixes per file and rule at the end (ruff --show-fixes)
+    # Report only findings at or above this severity; exit codes follow what is shown
+    # (README "Exit codes"); verdicts are computed from every finding.
+    severity_threshold: Severity | None = None
     max_bytes: int = files.DEFAULT_MAX_BYTES
     quiet: bool = False
     force: bool = False  # --emit-patches: replace files in DIR that winfix did not write
@@ -67,9 +73,34 @@ def run(
     stdin: BinaryIO | None = None,
 ) -> tuple[int, reporting.RunSummary]:
     out = out if out is not None else sys.stdout.buffer
-    err = err if err is not None else sys.stderr
-    summary = reporting.RunSummary(mode=options.mode.value)
     paths = list(paths)
+    progress = terminal.Progress(err if err is not None else sys.stderr, os.environ)
+    if not options.quiet:
+        progress.start()
+    # Everything written to stderr during the run erases the progress line first.
+    err = cast(TextIO, progress)
+    try:
+        summary = _run(paths, settings, rules, options, out, err, stdin, progress)
+    finally:
+        progress.stop()
+    shown = reporting.at_or_above(summary, options.severity_threshold)
+    _report(shown, rules, options, progress.stream,
+            out if _stdout_is_free(options, paths) else None)
+    return _exit_code(shown, options), shown  # what was shown: --statistics counts it
+
+
+def _run(  # noqa: PLR0917 - internal step
+    paths: list[str],
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    options: Options,
+    out: BinaryIO,
+    err: TextIO,
+    stdin: BinaryIO | None,
+    progress: terminal.Progress,
+) -> reporting.RunSummary:
+    """Process every input: write or show each fixed file, collect the findings."""
+    summary = reporting.RunSummary(mode=options.mode.value)
     inputs = pipeline.process(
         paths, settings, rules, max_bytes=options.max_bytes, stdin=stdin,
         stdin_name=options.stdin_filename,
@@ -86,7 +117,8 @@ def run(
             continue
         findings = reporting.sort_findings(result.findings)
         try:
-            _emit(result, processed.target, options, out, err, processed.loaded)
+            with progress.paused():  # a diff or the stream on stdout: not over the line
+                _emit(result, processed.target, options, out, err, processed.loaded)
         except files.OutputError as exc:  # stdout is lost: nothing more can reach it
             summary.errors.append(str(exc))
             err.write(f"winfix: error: {exc}\n")
@@ -96,6 +128,7 @@ def run(
             _input_error(summary, err, problem)
             continue
         summary.files += 1
+        progress.advance(len(findings))
         summary.findings.extend(findings)
         summary.workloads.extend(result.workloads)
         if not options.quiet:
@@ -103,8 +136,7 @@ def run(
                 err.write(f"{note}\n")
         if result.changed:
             summary.changed_files.append(name)
-    _report(summary, rules, options, err, out if _stdout_is_free(options, paths) else None)
-    return _exit_code(summary, options), summary
+    return summary
 
 
 def _input_error(summary: reporting.RunSummary, err: TextIO, exc: InputError) -> None:
@@ -155,7 +187,7 @@ def _report(
     """The findings and the summary line on stderr (for people), and the report a program
     asked for: on stdout (``out``) when it is free, else in --report FILE or on stderr.
     -q quietens what people read, never a report asked for by format."""
-    machine = options.output_format in reporting.MACHINE_FORMATS
+    machine = options.output_format in reporting.REPORT_FORMATS
     if machine:
         text = reporting.render(options.output_format, summary, rules)
         if out is not None:
@@ -164,9 +196,11 @@ def _report(
             err.write(text)
     elif options.output_format == "text":
         shown = [f for f in summary.findings if f.blocking] if options.quiet else summary.findings
-        err.write(reporting.format_text(shown, summary.mode))
+        err.write(reporting.format_text(shown, summary.mode, color=options.color_findings))
         if not options.quiet:
             err.write(reporting.format_verdicts(summary.workloads))
+    if options.show_fixes:  # asked for: printed with -q too
+        err.write(reporting.format_fixes(summary.findings, summary.mode))
     if not options.quiet and (summary.files or summary.errors or summary.skipped):
         fixing = any(rule.safety is not Safety.NONE for rule in rules)
         err.write(reporting.summary_line(summary, options.mode.value, fixing) + "\n")
@@ -175,7 +209,7 @@ def _report(
         if machine and out is None:
             kind = options.output_format
         else:
-            kind = "sarif" if options.report.suffix.lower() == ".sarif" else "json"
+            kind = reporting.format_for(options.report)
         _write_report(reporting.render(kind, summary, rules), options.report, summary, err)
 
 
@@ -189,9 +223,15 @@ def _write_report(text: str, path: Path, summary: reporting.RunSummary, err: Tex
 
 
 def _exit_code(summary: reporting.RunSummary, options: Options) -> int:
+    """The exit code of what ``summary`` shows: under --severity-threshold a file that
+    would change only for findings below it does not fail --check."""
     if summary.errors:
         return ExitCode.INPUT
-    if options.mode is not Mode.APPLY and summary.changed_files and options.fail_on_changes:
+    changed = summary.changed_files
+    if options.severity_threshold is not None:
+        fixing = {f.file for f in summary.findings if f.fixed}
+        changed = [name for name in changed if name in fixing]
+    if options.mode is not Mode.APPLY and changed and options.fail_on_changes:
         return ExitCode.CHANGES
     if summary.blocking:
         return ExitCode.CHANGES

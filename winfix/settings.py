@@ -521,6 +521,14 @@ class Settings:
         "Map a Linux mount prefix to a drive, /mnt/data=K: (repeatable).",
         convert=_pairs, flag="--mount-path", metavar="PREFIX=DRIVE", parse=parse_mount,
     )
+    # WIN151: Linux mount paths already land on C:\<path> (windows-rules.md §(b)), so by
+    # default they are left as written; "windows" writes every one out as C:\... .
+    mount_path_style: str = option(
+        "as-is", "mount-path-style", {"enum": ["as-is", "windows"]},
+        "Linux mountPaths: as-is (/data is C:\\data on Windows anyway) or windows (written "
+        "as C:\\data).",
+        flag="--mount-path-style", metavar="as-is|windows",
+    )
     image_map: tuple[tuple[str, str], ...] = option(
         (), "image-map", {"type": "object", "additionalProperties": {"type": "string"}},
         "Replace a Linux image with a Windows one, LINUX=WINDOWS (repeatable).",
@@ -567,6 +575,14 @@ class Settings:
         (), "profiles", {"type": "array", "items": {"enum": ["azure-npm"]}},
         "Platform profiles to check for (azure-npm: same as --network-policy azure-npm).",
         convert=_strings, flag="--profile", metavar="PROFILE",
+    )
+    # WIN160: service meshes the cluster runs, on top of those the run itself shows
+    # (injection annotations or labels on pods and Namespaces, the meshes' own kinds).
+    meshes: tuple[str, ...] = option(
+        (), "meshes", {"type": "array", "items": {"enum": ["istio", "linkerd", "osm"]}},
+        "A service mesh the cluster runs (repeatable): its sidecar injection is switched off "
+        "on Windows pods.",
+        convert=_strings, flag="--mesh", metavar="MESH",
     )
     # The cluster's network policy engine; "azure-npm" turns on the Azure NPM
     # (Windows) NetworkPolicy checks. None: not said.

@@ -9,12 +9,9 @@ absolute path, no ``..``, no symbolic link that leads out, for the template and 
 anything it includes.
 
 Autoescape is off (the output is Markdown, not HTML), so every string that comes from a
-manifest or a repository path goes through the ``md`` filter, which neutralises
-Markdown (links, images, emphasis, code spans, table pipes, headings), HTML (tags,
-entities) and GitHub's autolinks: cmark-gfm links bare ``https://``, ``www.`` and e-mail
-addresses even through entities and backslash escapes (it matches decoded text), and
-GitHub links ``@user`` and ``#123`` in the rendered HTML, so a WORD JOINER (U+2060,
-invisible) is put where each of those would start.
+manifest or a repository path goes through the ``md`` filter (winfix.markdown, shared
+with ``--output-format markdown``), which neutralises Markdown, HTML and GitHub's
+autolinks and mentions.
 
 GitHub refuses a body over 65,536 characters: a longer one is rendered again without
 the diff and with its long lists cut to what fits, and a note saying so and where the
@@ -34,6 +31,7 @@ import jinja2.loaders
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from winfix.errors import ConfigError
+from winfix.markdown import escape_markdown, fence
 
 COMMENT_PREFIX = "<!-- winfix:content-hash="
 _HASH_RE = re.compile(r"<!-- winfix:content-hash=([0-9a-f]{64}) -->")
@@ -43,43 +41,6 @@ DEFAULT_TEMPLATE = "pr_body.md.j2"
 # The lists of the body_context dict that may be shortened, and what their items are.
 _LISTS = {"needs_human": "findings", "files": "files", "skipped": "skipped files",
           "overlays": "overlays", "workloads": "workloads"}
-
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
-# CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that start
-# or end inline syntax, links, tables, headings and lists.
-_MARKDOWN = set("\\`*_{}[]()!|~")
-JOINER = "\u2060"  # WORD JOINER: invisible, and no autolink or mention starts across it
-
-
-def escape_markdown(value: object) -> str:
-    """Text safe to place anywhere in Markdown or HTML: shows literally, links nothing."""
-    text = " ".join(str(value).split())  # no newlines: a table row or list item stays one line
-    out: list[str] = []
-    for index, char in enumerate(text):
-        if char in _HTML:
-            out.append(_HTML[char])
-        elif char == "@":  # no @mentions, no e-mail autolinks (GitHub decodes entities first)
-            out.append("&#64;" + JOINER)
-        elif char == "#":  # no #123 issue references, no headings
-            out.append("&#35;" + JOINER)
-        elif char == ":" and text[index + 1 : index + 3] == "//":  # no https:// autolinks
-            out.append(":" + JOINER)
-        elif char == "." and text[max(0, index - 3) : index].lower() == "www":
-            out.append(JOINER + ".")  # no www. autolinks
-        elif char in _MARKDOWN:
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def fence(text: str, info: str = "") -> str:
-    """A fenced code block that the text cannot close (longer fence than any backtick run)."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    ticks = "`" * max(3, longest + 1)
-    body = text if text.endswith("\n") or not text else text + "\n"
-    return f"{ticks}{info}\n{body}{ticks}"
-
 
 def content_hash_from(body: str | None) -> str | None:
     match = _HASH_RE.search(body or "")

@@ -27,7 +27,7 @@ def secrets_of(token: str | None) -> tuple[str, ...]:
     """The token and the forms it travels in: git's Basic header, the PR body's escaping."""
     if not token:
         return ()
-    from winfix.bot.body import escape_markdown
+    from winfix.markdown import escape_markdown
 
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
     return tuple(dict.fromkeys((token, basic, escape_markdown(token))))

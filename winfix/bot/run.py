@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from winfix import __version__, diffing, files, pipeline, policy
+from winfix import __version__, diffing, files, pipeline, policy, reporting
 from winfix.bot import body as pr_body
 from winfix.bot.discover import BotConfig, Discovery, select_candidates
 from winfix.bot.github import DEFAULT_API_URL, GitHub, GitHubError
@@ -35,11 +35,11 @@ from winfix.config import resolve
 from winfix.engine import FileResult
 from winfix.errors import ConfigError, WinfixError
 from winfix.images.lookup import lookup_for
+from winfix.markdown import escape_markdown
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings
 from winfix.source import encode
-from winfix.verdicts import ORDER
 
 FOREIGN_MARKER = "<!-- winfix:foreign-push={sha} -->"
 _URL = re.compile(r"https://[^\s)>\]]+")
@@ -345,8 +345,8 @@ class _BotRun:
         if any(marker in str(c.get("body") or "") for c in existing):
             return
         commits = ", ".join(sha[:12] for sha, _, _ in foreign[:5])
-        who = pr_body.escape_markdown(self.identity.name)
-        branch = pr_body.escape_markdown(self.branch)
+        who = escape_markdown(self.identity.name)
+        branch = escape_markdown(self.branch)
         text = (
             f"winfix bot: this branch has commits not made by {who} ({commits}), so the bot "
             "no longer updates it and will not overwrite them.\n\n"
@@ -379,10 +379,17 @@ def _fix(
 ) -> _Fixes:
     fixes = _Fixes(skipped=list(discovery.skipped))
     images = lookup_for(settings)  # one per run: each image is asked once
-    for path in discovery.manifests:
+    # The repository's manifests are one run: cross-resource rules see all of them.
+    inputs = (
+        pipeline.Input(
+            files.walked_target(worktree / path, worktree),  # no symlink out of the worktree
+            settings, rules, name=path,
+        )
+        for path in discovery.manifests
+    )
+    for processed in pipeline.process_inputs(inputs, images=images):
+        path = processed.name
         full = worktree / path
-        target = files.walked_target(full, worktree)  # no symlink out of the worktree
-        processed = pipeline.process_target(target, settings, rules, name=path, images=images)
         result = processed.result
         if processed.skipped is pipeline.Skip.TEMPLATE:
             fixes.skipped.append((path, "unrendered Helm template"))
@@ -541,7 +548,8 @@ def body_context(
             }
             for f in human
         ],
-        # One row per workload, blocked first (winfix.verdicts): what can move, and why not.
+        # One row per workload, blocked first, in the order of every verdict table
+        # (winfix.reporting, also --output-format markdown): what can move, and why not.
         "workloads": [
             {
                 "verdict": str(item.verdict),
@@ -551,9 +559,7 @@ def body_context(
                 "rules": item.rules,
                 "reasons": [reason.message for reason in item.reasons],
             }
-            for verdict in ORDER
-            for item in (w for r in fixes.results for w in r.workloads)
-            if item.verdict is verdict
+            for item in reporting.ordered_verdicts(w for r in fixes.results for w in r.workloads)
         ],
         "overlays": fixes.overlays,
         "skipped": [{"path": p, "reason": r} for p, r in fixes.skipped],
