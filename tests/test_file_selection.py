@@ -226,6 +226,39 @@ def test_bad_nearest_configuration_is_a_config_error(cli: Cli, tmp_path: Path) -
     assert (tmp_path / "cfg/d.yaml").read_text() == POD
 
 
+def test_a_pattern_git_cannot_read_in_gitignore_is_passed_over(cli: Cli, tmp_path: Path) -> None:
+    """Git skips a lone "!" in .gitignore; so does the walk (no internal error)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("!\nbuild/\n")
+    tree(tmp_path, "app/d.yaml", "build/d.yaml")
+    apply(cli, ".")
+    assert changed(tmp_path) == ["app/d.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("config", "flags", "message"),
+    [
+        ('exclude: ["!"]\n', (), ".winfix.yaml: exclude: '!' is not a gitignore-style pattern"),
+        ('extend-exclude: ["!"]\n', (), ".winfix.yaml: extend-exclude: '!' is not a"),
+        ("per-file-ignores: {'!': [WIN001]}\n", (), ".winfix.yaml: per-file-ignores: '!' is"),
+        (None, ("--exclude", "!"), "winfix: error: --exclude: '!' is not a gitignore-style"),
+        (None, ("--extend-exclude", "!"), "winfix: error: --extend-exclude: '!' is not a"),
+    ],
+)
+def test_a_configured_pattern_pathspec_cannot_read_is_a_config_error(
+    cli: Cli, tmp_path: Path, config: str | None, flags: tuple[str, ...], message: str
+) -> None:
+    """One line, exit 2, and nothing written: the walk is over before any file is read."""
+    if config is not None:
+        (tmp_path / ".winfix.yaml").write_text(config)
+    tree(tmp_path, "a/d.yaml", "b/d.yaml")
+    result = cli("apply", *flags, ".")
+    assert result.code == 2, result.err
+    assert len(result.err_lines) == 1 and message in result.err_lines[0], result.err
+    assert "internal error" not in result.err
+    assert changed(tmp_path) == []
+
+
 # -- the bot's paths and exclude (winfix.bot.discover) -------------------------------------
 
 
@@ -255,3 +288,12 @@ def test_bot_exclude_with_negation() -> None:
     config = BotConfig(exclude=("legacy/*", "!legacy/keep.yaml"))  # as git: not "legacy/"
     found = select_candidates(["legacy/a.yaml", "legacy/keep.yaml", "web.yaml"], config)
     assert found.manifests == ["legacy/keep.yaml", "web.yaml"]
+
+
+@pytest.mark.parametrize("key", ["paths", "exclude"])
+def test_bot_pattern_pathspec_cannot_read_is_a_config_error(key: str) -> None:
+    from winfix.bot.discover import BotConfig, select_candidates
+    from winfix.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"^bot\.{key}: '!' is not a gitignore-style pattern$"):
+        select_candidates(["web.yaml"], BotConfig(**{key: ("*.yaml", "!")}))

@@ -45,6 +45,10 @@ class _Patterns:
 
     base: Path
     lines: tuple[str, ...]
+    # Where configured patterns come from ("cfg/.winfix.yaml: exclude", "--exclude"): a
+    # pattern pathspec cannot read is a configuration error there. None: an ignore
+    # file, whose unreadable lines are passed over, as Git passes over them.
+    origin: str | None = None
 
     @cached_property
     def spec(self) -> GitIgnoreSpec:
@@ -52,7 +56,22 @@ class _Patterns:
         importing pathspec (a third of its start-up, issue 16)."""
         from pathspec import GitIgnoreSpec
 
-        return GitIgnoreSpec.from_lines(self.lines)
+        try:
+            return GitIgnoreSpec.from_lines(self.lines)
+        except ValueError:  # pathspec's GitIgnorePatternError (a lone "!", ...)
+            pass
+        readable = []
+        for line in self.lines:
+            try:
+                GitIgnoreSpec.from_lines([line])
+            except ValueError:
+                if self.origin is not None:
+                    raise ConfigError(
+                        f"{self.origin}: {line!r} is not a gitignore-style pattern"
+                    ) from None
+                continue
+            readable.append(line)
+        return GitIgnoreSpec.from_lines(readable)
 
     def check(self, path: Path, is_dir: bool) -> bool | None:
         """True: excluded, False: re-included by a ``!`` pattern, None: no pattern matched."""
@@ -65,8 +84,8 @@ class _Patterns:
         return self.spec.check_file(relative + ("/" if is_dir else "")).include
 
 
-def _patterns(base: Path, lines: tuple[str, ...]) -> _Patterns:
-    return _Patterns(base, lines)
+def _patterns(base: Path, lines: tuple[str, ...], origin: str | None = None) -> _Patterns:
+    return _Patterns(base, lines, origin)
 
 
 @dataclass(frozen=True)
@@ -163,16 +182,25 @@ class Selection:
         def read_from(key: str) -> Path:
             return self.cwd if key in flags or file_settings is None else folder
 
-        exclude = [_patterns(read_from("exclude"), settings.exclude)]
+        def origin(key: str) -> str:
+            name = key.replace("_", "-")
+            if key in flags or source is None:
+                return f"--{name}"
+            return f"{source}: {name}"
+
+        exclude = [_patterns(read_from("exclude"), settings.exclude, origin("exclude"))]
         # extend-exclude adds up: the file's (from its folder) and the flags' (from here).
         if file_settings is not None and file_settings.extend_exclude:
-            exclude.append(_patterns(folder, file_settings.extend_exclude))
+            exclude.append(
+                _patterns(folder, file_settings.extend_exclude, f"{source}: extend-exclude")
+            )
         from_here = flags.get("extend_exclude", ()) if file_settings else settings.extend_exclude
         if from_here:
-            exclude.append(_patterns(self.cwd, tuple(from_here)))
+            exclude.append(_patterns(self.cwd, tuple(from_here), "--extend-exclude"))
         base = read_from("per_file_ignores")
         ignores = tuple(
-            (_patterns(base, (pattern,)), codes) for pattern, codes in settings.per_file_ignores
+            (_patterns(base, (pattern,), origin("per_file_ignores")), codes)
+            for pattern, codes in settings.per_file_ignores
         )
         return _Context(settings, tuple(exclude), ignores)
 

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from pathspec import GitIgnoreSpec
 
+from winfix.errors import ConfigError
 from winfix.render import KUSTOMIZATION_NAMES
 from winfix.settings import DEFAULT_BRANCH, DEFAULT_TITLE, BotSettings, Overlay
 
@@ -42,13 +43,20 @@ class Discovery:
     kustomizations: list[str] = field(default_factory=list)
 
 
-def path_spec(patterns: tuple[str, ...]) -> GitIgnoreSpec:
+def path_spec(patterns: tuple[str, ...], key: str = "bot.paths") -> GitIgnoreSpec:
     """Gitignore patterns, matched by pathspec as git does: ``**`` spans folders, ``*``,
     ``?`` and ``[ab]`` stay within one, a bare name matches at any depth, a folder selects
     what it holds, ``!`` re-includes. ``./`` (relative to the repository root, where the
     patterns are read from) is dropped once: git has no such prefix, and a pattern with
-    a slash is anchored at the root already."""
-    return GitIgnoreSpec.from_lines(p.strip().removeprefix("./") for p in patterns)
+    a slash is anchored at the root already. One pathspec cannot read (a lone ``!``) is a
+    configuration error naming ``key``."""
+    lines = [p.strip().removeprefix("./") for p in patterns]
+    for line, pattern in zip(lines, patterns, strict=True):
+        try:
+            GitIgnoreSpec.from_lines([line])
+        except ValueError:  # pathspec's GitIgnorePatternError
+            raise ConfigError(f"{key}: {pattern!r} is not a gitignore-style pattern") from None
+    return GitIgnoreSpec.from_lines(lines)
 
 
 def _under(path: str, folder: str) -> bool:
@@ -62,7 +70,7 @@ def select_candidates(files: list[str], config: BotConfig) -> Discovery:
                            if PurePosixPath(f).name == "Chart.yaml"})
     found.kustomizations = sorted({str(PurePosixPath(f).parent) for f in files
                                    if PurePosixPath(f).name in KUSTOMIZATION_NAMES})
-    selected, excluded = path_spec(config.paths), path_spec(config.exclude)
+    selected, excluded = path_spec(config.paths), path_spec(config.exclude, "bot.exclude")
     overlay_sources = [o.source for o in config.overlays]
     overlay_outputs = [o.path for o in config.overlays]
     for path in sorted(files):
