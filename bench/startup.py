@@ -56,9 +56,10 @@ spec:
               cpu: 500m
 """
 
-RESOURCE_LIST = (
-    b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
-    + b"".join(b"  " + line + b"\n" if line else b"\n" for line in DEPLOYMENT.splitlines())
+# The Deployment as the one item of a ResourceList (`- ` starts the item).
+RESOURCE_LIST = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + b"".join(
+    (b"  - " if index == 0 else b"    ") + line + b"\n"
+    for index, line in enumerate(DEPLOYMENT.splitlines())
 )
 
 

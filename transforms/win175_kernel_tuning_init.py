@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from functools import partial
 
 from winfix.model import Safety, Severity
@@ -50,6 +49,8 @@ _SEPARATORS = re.compile(r"&&|\|\||;|\n")
 def statements(words: list[str]) -> list[list[str]] | None:
     """The statements a command line runs (each a word list), or None when unreadable."""
     if len(words) >= 3 and posixpath.basename(words[0]) in SHELLS and words[1] == "-c":
+        import shlex  # only for `sh -c` scripts: every run loads this rule (bench/startup.py)
+
         found = []
         for part in _SEPARATORS.split(words[2]):
             try:

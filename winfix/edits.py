@@ -9,7 +9,6 @@ makes untouched documents byte-identical and diffs minimal (pre-commit's
 
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -606,6 +605,8 @@ class EditCollector:
 
     def _json_entry_text(self, entry: Pair | Item, node: Mapping | Sequence, column: int) -> str:
         """A new object or array in a one-entry-per-line JSON collection, laid out like it."""
+        import json  # JSON input only: not on every run's start-up (bench/startup.py)
+
         before = self.text[self.line_start(node.start) : node.start]
         outer_indent = len(before) - len(before.lstrip())
         step = column - outer_indent if column > outer_indent else 2

@@ -7,7 +7,6 @@ them for anything but a string (``"10.0.20348"``, ``"false"``, ``"0755"``).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -45,6 +44,14 @@ class Style:
     item_step: int = 2  # a list item's content sits this far right of its dash ("-   name")
 
 
+def _json_string(text: str) -> str:
+    """A double-quoted scalar (JSON's escapes are valid YAML). json is imported on first
+    use: most runs quote nothing, and start-up counts (bench/startup.py)."""
+    import json
+
+    return json.dumps(text)
+
+
 def plain_ok(text: str) -> bool:
     return (
         bool(text)
@@ -76,18 +83,18 @@ def scalar_text(node: Scalar, style: Style, quote: str | None = None) -> str:
         return str(value)
     text = str(value)
     if style.json or quote == '"':
-        return json.dumps(text)
+        return _json_string(text)
     if quote == "'" and "\n" not in text:
         return "'" + text.replace("'", "''") + "'"
     if plain_ok(text):
         return text
-    return json.dumps(text)
+    return _json_string(text)
 
 
 def key_text(key: str, style: Style) -> str:
     if style.json:
-        return json.dumps(key)
-    return key if plain_ok(key) else json.dumps(key)
+        return _json_string(key)
+    return key if plain_ok(key) else _json_string(key)
 
 
 def is_block_value(node: Node) -> bool:

@@ -27,7 +27,6 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 import stat
 import sys
 import time
@@ -247,9 +246,9 @@ def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None)
     if target.parent not in _CLEANED:  # once per folder and process: a walk writes many
         _CLEANED.add(target.parent)
         clean_stale(target.parent)
-    import secrets  # only when a file is written: random and hashlib cost start-up (issue 16)
-
-    temp = target.parent / f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    # What secrets.token_hex(4) returns, without importing secrets (hmac, hashlib,
+    # random: ~3 ms of every start-up that writes a file or a report, issue 16).
+    temp = target.parent / f".{target.name}.{os.urandom(4).hex()}{TEMP_SUFFIX}"
     # 0o666 & ~umask for a new file, as open(2) would create it; 0o600 until chmod otherwise.
     fd, unnamed = _open_temp(target.parent, temp, 0o600 if current is not None else 0o666)
     try:
@@ -368,6 +367,8 @@ def clean_stale(
             kind = stat.S_ISDIR if directories else stat.S_ISREG
             if kind(info.st_mode) and info.st_mtime < limit:
                 if directories:
+                    import shutil  # here only: start-up (bench/startup.py)
+
                     shutil.rmtree(entry.path)
                 else:
                     os.unlink(entry.path)

@@ -21,7 +21,7 @@ pipeline) and ``kustomize build --enable-alpha-plugins --enable-exec``
 
 from __future__ import annotations
 
-import secrets
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO
@@ -359,7 +359,9 @@ def _fix_items(
     """Fix every item in one stream so cross-resource rules see them all."""
     if not spans:
         return [], [], [], []
-    marker = f"--- # winfix-krm-item-{secrets.token_hex(8)}\n"
+    # What secrets.token_hex(8) returns, without importing secrets (hmac, hashlib, random:
+    # ~7 ms of the function's start-up, bench/startup.py).
+    marker = f"--- # winfix-krm-item-{os.urandom(8).hex()}\n"
     stream = marker.join(span.text for span in spans)
     images = lookup_for(settings, stream)
     result = fix_text(stream, "<ResourceList>", settings, rules, images=images)
