@@ -23,13 +23,16 @@ RESOURCE_LIST = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems
 )
 
 # Never needed to fix a small stream without configuration: the configuration schema,
-# the bot's templates, typer's stack; secrets (hmac, hashlib), shlex and difflib
-# (the --diff path) are imported only where they are used.
+# the bot's templates, typer's stack; secrets (hmac, hashlib, random) and shlex, which
+# are imported only where they are used.
 NEVER = {"jsonschema", "jinja2", "pydantic", "rich", "typer", "secrets", "shlex"}
 
 
-def _run(entry: str, stdin: bytes, cwd: Path) -> tuple[int, bytes, set[str]]:
-    """Exit code, stdout and the imported modules of ``entry`` (module:function) over stdin."""
+def _run(
+    entry: str, stdin: bytes, cwd: Path, *args: str
+) -> tuple[int, bytes, set[str]]:
+    """Exit code, stdout and the imported modules of ``entry`` (module:function) over stdin,
+    run as its console script is, with ``args`` as its command line."""
     module, function = entry.split(":")
     code = (
         f"import sys\nfrom {module} import {function} as main\ncode = main()\n"
@@ -37,7 +40,7 @@ def _run(entry: str, stdin: bytes, cwd: Path) -> tuple[int, bytes, set[str]]:
         "sys.stderr.write('\\n' + ' '.join(sorted(sys.modules)))\nraise SystemExit(code)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], input=stdin, capture_output=True, check=False, cwd=cwd,
+        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, check=False, cwd=cwd,
         timeout=60,
     )
     return proc.returncode, proc.stdout, set(proc.stderr.decode().split("\n")[-1].split())
@@ -57,3 +60,11 @@ def test_post_renderer_imports_nothing_unused(tmp_path: Path) -> None:
     assert b"kubernetes.io/os: windows" in out
     assert "winfix.engine" in modules
     assert not NEVER & modules
+
+
+def test_apply_to_stdout_imports_nothing_unused(tmp_path: Path) -> None:
+    code, out, modules = _run("winfix.cli:main", DEPLOYMENT, tmp_path, "apply", "-q", "-")
+    assert code == 0
+    assert b"kubernetes.io/os: windows" in out
+    assert "winfix.engine" in modules
+    assert not ({"json", "shutil"} | NEVER) & modules

@@ -3,7 +3,6 @@ pull requests and job summaries (Markdown)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -242,6 +241,8 @@ def to_json(summary: RunSummary) -> str:
         "findings": [{**f.as_dict(), "fingerprint": _fingerprint(f)} for f in summary.findings],
         "workloads": [w.as_dict() for w in summary.workloads],
     }
+    import json  # a report only: `apply -` without one does not load json (issue 16)
+
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
@@ -337,6 +338,8 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule], root: Path | None = Non
             }
         ],
     }
+    import json
+
     return json.dumps(sarif, indent=2) + "\n"
 
 
