@@ -196,10 +196,16 @@ class Run:
         try:
             text, encoding = decode(data, name)
         except InputError as exc:
-            handle = RunFile(FileResult(name, "", "", error=exc), done=True)
-            self._last = (handle, self.stream.mark(), len(self._order))
-            return handle
+            return self.add_undecodable(name, exc)
         return self.add(text, name, settings, rules, encoding)
+
+    def add_undecodable(self, name: str, error: InputError) -> RunFile:
+        """A file whose bytes are not text (``source.decode`` failed): ``result.error``,
+        and no part of the run. For callers that decode themselves, so as to drop the
+        bytes before the text is parsed (a stream's bytes are a copy of it, issue 16)."""
+        handle = RunFile(FileResult(name, "", "", error=error), done=True)
+        self._last = (handle, self.stream.mark(), len(self._order))
+        return handle
 
     def withdraw(self, handle: RunFile) -> None:
         """Take the file added last out of the run (it is not input after all: an

@@ -401,6 +401,9 @@ def selector_matches(selector: Mapping | None, labels: dict[str, str]) -> bool:
 _REPLICATED = frozenset(
     {"apps/Deployment", "apps/StatefulSet", "apps/ReplicaSet", "v1/ReplicationController"}
 )
+# Most workloads read no ConfigMap: they share one empty set, where ``frozenset()``
+# makes a new 216-byte object for each (CPython 3.11; issue 16: per-workload memory).
+_NO_CONFIG_MAPS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -446,7 +449,7 @@ def pod_info(resource: Resource, pod: PodTemplate, windows: bool) -> PodInfo:
         windows=windows,
         replicas=replicas(resource),
         ports=tuple(ports),
-        config_maps=frozenset(config_maps_used(pod)),
+        config_maps=frozenset(used) if (used := config_maps_used(pod)) else _NO_CONFIG_MAPS,
     )
 
 
