@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -655,7 +656,9 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
     preamble = text[document.preamble_start : document.start]
     matches = _SOURCE_COMMENT.findall(preamble)
     if matches:
-        template = matches[-1]
+        # A chart's few templates name thousands of documents: one string each, shared
+        # by every finding and summary of their documents (issue 16).
+        template = sys.intern(matches[-1])
     top = Resource(root, "", api_version, kind, document.index, name, template)
     items = root.get_seq("items")
     if not (kind == "List" or kind.endswith("List")) or items is None:

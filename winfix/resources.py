@@ -406,13 +406,14 @@ _REPLICATED = frozenset(
 _NO_CONFIG_MAPS: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PodInfo:
     """A pod template as Services, NetworkPolicies and ConfigMaps see it.
 
     The engine finishes a workload document (rules, edits) as soon as no rule needs
     the rest of the stream for it, and keeps only this summary, so a large bundle
-    does not hold every workload's tree until the end of the run.
+    does not hold every workload's tree until the end of the run. One per workload
+    of the run: slots, no per-instance ``__dict__`` (issue 16).
     """
 
     kind: str
