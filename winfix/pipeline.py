@@ -55,7 +55,9 @@ class Processed:
     result: FileResult | None = None
     error: InputError | None = None
     skipped: Skip | None = None
-    loaded: files.Loaded | None = None  # what the file held when read (see files.write_atomic)
+    # What the file held when read (see files.write_atomic); None for stdin, whose bytes
+    # are dropped once decoded (issue 16).
+    loaded: files.Loaded | None = None
 
     @property
     def ok(self) -> bool:
