@@ -8,6 +8,7 @@ when this process may mount one) and fake writers that fail midway otherwise.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import io
 import os
@@ -25,6 +26,7 @@ from tests.conftest import CORPUS, CliResult
 from winfix import files, krm, kustomize_plugin, pipeline, registry, runner
 from winfix.config import Settings
 from winfix.rules import Rule
+from winfix.source import Encoding, encode, encode_chunks
 
 Cli = Callable[..., CliResult]
 SELECT = ("--select", "WIN001,WIN002,WIN005")
@@ -129,6 +131,48 @@ def test_write_stream_retries_a_short_count_and_reports_the_failure() -> None:
         files.write_stream(io.BufferedWriter(disk, buffer_size=4), b"x" * 50)
     assert str(caught.value) == "cannot write to stdout: No space left on device"
     assert bytes(disk.got) == b"x" * 10
+
+
+def test_write_chunks_retries_across_pieces_and_reports_the_failure() -> None:
+    disk = FullDisk(room=45)
+    with pytest.raises(files.OutputError) as caught:
+        files.write_chunks(io.BufferedWriter(disk, buffer_size=4), [b"x" * 30, b"y" * 30])
+    assert str(caught.value) == "cannot write to stdout: No space left on device"
+    assert bytes(disk.got) == b"x" * 30 + b"y" * 15
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom"),
+    [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
+     ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", codecs.BOM_UTF32_LE)],
+)
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 1 << 20])
+def test_encoded_pieces_join_to_the_whole_encoding(codec: str, bom: bytes, size: int) -> None:
+    text = "name: caf\u00e9 \U0001f433\r\n" * 5  # two-, four-byte and surrogate-pair chars
+    encoding = Encoding(codec=codec, bom=bom)
+    assert b"".join(encode_chunks(text, encoding, size)) == encode(text, encoding)
+    assert list(encode_chunks("", encoding, size)) == ([bom] if bom else [])
+
+
+def test_stdin_bytes_are_not_kept_once_decoded_a_files_are(tmp_path: Path) -> None:
+    """A file replaced in place is checked against the bytes read (write_atomic's
+    ``expect``); stdin is never replaced, so its bytes, a copy of the stream, go."""
+    target = write(tmp_path / "pod.yaml", POD)
+    stdin, on_disk = pipeline.process(
+        ["-", str(target)], _settings(), _rules(), stdin=io.BytesIO(POD.encode())
+    )
+    assert stdin.ok and on_disk.ok
+    assert stdin.loaded is None
+    assert on_disk.loaded is not None and on_disk.loaded.data == POD.encode()
+    assert stdin.result is not None and stdin.result.fixed == POD_FIXED
+
+
+def test_utf16_stdin_comes_back_in_utf16_with_its_bom() -> None:
+    out = io.BytesIO()
+    data = codecs.BOM_UTF16_LE + POD.encode("utf-16-le")
+    code, _ = runner.run(["-"], _settings(), _rules(), runner.Options(quiet=True),
+                         out=out, err=io.StringIO(), stdin=io.BytesIO(data))
+    assert (code, out.getvalue()) == (0, codecs.BOM_UTF16_LE + POD_FIXED.encode("utf-16-le"))
 
 
 @pytest.mark.parametrize("mode", ["apply", "diff"])
@@ -310,7 +354,7 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
 ) -> None:
     target = write(tmp_path / "pod.yaml", POD)
     other = POD.replace("name: web\nspec", "name: wab\nspec")  # same size
-    real_add = pipeline.Run.add_bytes
+    real_add = pipeline.Run.add
 
     def fix_while_someone_writes(*args: object, **kwargs: object) -> object:
         result = real_add(*args, **kwargs)  # type: ignore[arg-type]
@@ -329,7 +373,7 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
             target.unlink()
         return result
 
-    monkeypatch.setattr(pipeline.Run, "add_bytes", fix_while_someone_writes)
+    monkeypatch.setattr(pipeline.Run, "add", fix_while_someone_writes)
     result = cli("apply", *SELECT, "-q", "pod.yaml")
     assert result.code == 2
     if change == "remove":

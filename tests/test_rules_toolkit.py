@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from winfix.resources import Resource
+from winfix.resources import Resource, pod_info
 from winfix.toolkit import (
     delete_fix,
     holds_other,
@@ -158,3 +158,18 @@ def test_rule_modules_import_only_the_contract_toolkit_and_lower_layers() -> Non
                 assert names <= RULE_IMPORTS, f"{path.name} imports {names}"
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("winfix") for a in node.names), path.name
+
+
+def test_pod_summaries_share_one_empty_config_map_set_and_keep_real_ones() -> None:
+    """A bundle keeps one summary per finished workload: those that read no ConfigMap
+    share one empty set (issue 16), the others name theirs."""
+    reads = POD.replace(
+        "  - {name: data, emptyDir: {}}\n",
+        "  - {name: data, configMap: {name: settings}}\n",
+    )
+    summaries = [
+        pod_info(r, r.pod_templates()[0], windows=True)
+        for r in (resource(), resource(), resource(reads))
+    ]
+    assert [s.config_maps for s in summaries] == [frozenset(), frozenset(), {"settings"}]
+    assert summaries[0].config_maps is summaries[1].config_maps

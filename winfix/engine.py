@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -196,10 +197,16 @@ class Run:
         try:
             text, encoding = decode(data, name)
         except InputError as exc:
-            handle = RunFile(FileResult(name, "", "", error=exc), done=True)
-            self._last = (handle, self.stream.mark(), len(self._order))
-            return handle
+            return self.add_undecodable(name, exc)
         return self.add(text, name, settings, rules, encoding)
+
+    def add_undecodable(self, name: str, error: InputError) -> RunFile:
+        """A file whose bytes are not text (``source.decode`` failed): ``result.error``,
+        and no part of the run. For callers that decode themselves, so as to drop the
+        bytes before the text is parsed (a stream's bytes are a copy of it, issue 16)."""
+        handle = RunFile(FileResult(name, "", "", error=error), done=True)
+        self._last = (handle, self.stream.mark(), len(self._order))
+        return handle
 
     def withdraw(self, handle: RunFile) -> None:
         """Take the file added last out of the run (it is not input after all: an
@@ -649,7 +656,9 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
     preamble = text[document.preamble_start : document.start]
     matches = _SOURCE_COMMENT.findall(preamble)
     if matches:
-        template = matches[-1]
+        # A chart's few templates name thousands of documents: one string each, shared
+        # by every finding and summary of their documents (issue 16).
+        template = sys.intern(matches[-1])
     top = Resource(root, "", api_version, kind, document.index, name, template)
     items = root.get_seq("items")
     if not (kind == "List" or kind.endswith("List")) or items is None:

@@ -30,7 +30,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -387,13 +387,20 @@ def write_stream(stream: BinaryIO, data: bytes, name: str = "stdout") -> None:
     raising, so the count is checked and the rest written again (which raises).
     A broken pipe (the reader left: ``| head``) stays a BrokenPipeError.
     """
-    view = memoryview(data)
+    write_chunks(stream, (data,), name)
+
+
+def write_chunks(stream: BinaryIO, chunks: Iterable[bytes], name: str = "stdout") -> None:
+    """:func:`write_stream` of the concatenation of ``chunks``, made one after another (a
+    fixed stream encoded piece by piece needs no second whole copy of it, issue 16)."""
     try:
-        while view:
-            written = stream.write(view)
-            if written is None or written <= 0:
-                raise OSError(errno.EIO, "short write")
-            view = view[written:]
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                written = stream.write(view)
+                if written is None or written <= 0:
+                    raise OSError(errno.EIO, "short write")
+                view = view[written:]
         stream.flush()
     except BrokenPipeError:
         discard(stream)

@@ -55,7 +55,9 @@ class Processed:
     result: FileResult | None = None
     error: InputError | None = None
     skipped: Skip | None = None
-    loaded: files.Loaded | None = None  # what the file held when read (see files.write_atomic)
+    # What the file held when read (see files.write_atomic); None for stdin, whose bytes
+    # are dropped once decoded (issue 16).
+    loaded: files.Loaded | None = None
 
     @property
     def ok(self) -> bool:
@@ -207,15 +209,25 @@ def _read(
 ) -> _Read:
     target = item.target
     shown = item.name or ("<stdin>" if target.is_stdin else target.path)
+    loaded: files.Loaded | None
     try:
         loaded = files.load(target, max_bytes, stdin=stdin)
     except files.Skipped as exc:
         return _Read(target, shown, problem=Skip(str(exc)))
     except InputError as exc:
         return _Read(target, shown, problem=exc)
-    if images is not None:  # the file's registry lookups, concurrently, before the rules
-        images.prefetch(images_in(loaded.data.decode("utf-8", "replace")))
-    handle = run.add_bytes(loaded.data, shown, item.settings, item.rules)
+    try:
+        text, encoding = decode(loaded.data, shown)
+    except InputError as exc:
+        handle = run.add_undecodable(shown, exc)
+    else:
+        if target.is_stdin:
+            # Only a file replaced in place needs its bytes again (files.write_atomic
+            # checks them); stdin's are a copy of the stream, dropped before it is parsed.
+            loaded = None
+        if images is not None:  # the file's registry lookups, concurrently, before the rules
+            images.prefetch(images_in(text))
+        handle = run.add(text, shown, item.settings, item.rules, encoding)
     problem = classify(handle.result, target)
     if problem is not None:
         run.withdraw(handle)

@@ -401,15 +401,19 @@ def selector_matches(selector: Mapping | None, labels: dict[str, str]) -> bool:
 _REPLICATED = frozenset(
     {"apps/Deployment", "apps/StatefulSet", "apps/ReplicaSet", "v1/ReplicationController"}
 )
+# Most workloads read no ConfigMap: they share one empty set, where ``frozenset()``
+# makes a new 216-byte object for each (CPython 3.11; issue 16: per-workload memory).
+_NO_CONFIG_MAPS: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PodInfo:
     """A pod template as Services, NetworkPolicies and ConfigMaps see it.
 
     The engine finishes a workload document (rules, edits) as soon as no rule needs
     the rest of the stream for it, and keeps only this summary, so a large bundle
-    does not hold every workload's tree until the end of the run.
+    does not hold every workload's tree until the end of the run. One per workload
+    of the run: slots, no per-instance ``__dict__`` (issue 16).
     """
 
     kind: str
@@ -446,7 +450,7 @@ def pod_info(resource: Resource, pod: PodTemplate, windows: bool) -> PodInfo:
         windows=windows,
         replicas=replicas(resource),
         ports=tuple(ports),
-        config_maps=frozenset(config_maps_used(pod)),
+        config_maps=frozenset(used) if (used := config_maps_used(pod)) else _NO_CONFIG_MAPS,
     )
 
 

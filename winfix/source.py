@@ -7,6 +7,7 @@ sure what it writes back is byte-identical wherever nothing changed.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from winfix.errors import InputError
@@ -56,8 +57,24 @@ def decode(data: bytes, name: str) -> tuple[str, Encoding]:
     return text, Encoding(codec=codec, bom=bom, newline=newline)
 
 
+# Characters encoded at a time by ``encode_chunks``: 1 MiB of ASCII, a few per cent
+# of a large bundle; small enough that the pieces cost nothing next to the text.
+CHUNK = 1 << 20
+
+
 def encode(text: str, encoding: Encoding) -> bytes:
     return encoding.bom + text.encode(encoding.codec)
+
+
+def encode_chunks(text: str, encoding: Encoding, size: int = CHUNK) -> Iterator[bytes]:
+    """``encode(text, encoding)`` in pieces of ``size`` characters, for writing a large
+    stream without a whole encoded copy of it beside the text. The pieces join to the
+    same bytes: the codecs here write no BOM of their own (``utf-16-le``, not
+    ``utf-16``), and a ``str`` is cut between code points, never inside one."""
+    if encoding.bom:
+        yield encoding.bom
+    for start in range(0, len(text), size):
+        yield text[start : start + size].encode(encoding.codec)
 
 
 def _position(prefix: bytes) -> tuple[int, int]:
