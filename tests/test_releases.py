@@ -89,3 +89,12 @@ def test_the_install_command_resolves_to_this_checkout() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"Would install winfix-{__version__}" in result.stdout
+
+
+def test_the_changelog_has_the_release_of_the_current_version() -> None:
+    """Keep a Changelog: the tag's version has its own dated section under Unreleased."""
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = re.findall(r"(?m)^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$", changelog)
+    assert headings[0] == ("Unreleased", "")
+    assert headings[1][0] == __version__ and headings[1][1], headings[:2]
+    assert f"[{__version__}]: https://github.com/OWNER/winfix/releases/tag/{TAG}" in changelog
