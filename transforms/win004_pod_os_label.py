@@ -27,7 +27,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
-from winfix.toolkit import OS_LABEL, SERVICE, is_kind, of_kind, set_fix
+from winfix.toolkit import OS_LABEL, SERVICE, of_kind, set_fix
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -73,8 +73,8 @@ def _blocked_by(resource: Resource, ctx: RuleContext) -> str | None:
 
 def _service_selecting_label(resource: Resource, ctx: RuleContext) -> str | None:
     """A Service of the run (same namespace) whose selector uses the OS label."""
-    for other in ctx.stream.resources:
-        if not is_kind(other, SERVICE) or other.namespace != resource.namespace:
+    for other in ctx.stream.kept(SERVICE):
+        if other.namespace != resource.namespace:
             continue
         spec = other.root.get_map("spec")
         selector = spec.get_map("selector") if spec is not None else None

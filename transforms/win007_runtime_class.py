@@ -27,7 +27,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
-from winfix.toolkit import RUNTIME_CLASS, delete_fix, is_kind, of_kind, set_fix
+from winfix.toolkit import RUNTIME_CLASS, delete_fix, of_kind, set_fix
 from winfix.yamltree import Mapping, to_python
 
 
@@ -77,8 +77,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
-    for other in ctx.stream.resources:
-        if is_kind(other, RUNTIME_CLASS) and other.name == name:
+    for other in ctx.stream.kept(RUNTIME_CLASS):
+        if other.name == name:
             scheduling = other.root.get_map("scheduling")
             selector = scheduling.get_map("nodeSelector") if scheduling else None
             data = to_python(selector) if isinstance(selector, Mapping) else None

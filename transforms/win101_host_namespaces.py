@@ -74,7 +74,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import PodTemplate, Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
-from winfix.toolkit import delete_fix, is_kind, of_kind, remove_rejected
+from winfix.toolkit import delete_fix, of_kind, remove_rejected
 from winfix.windows_fields import POD_SPEC_FIELDS, TRUE_ONLY_FIELDS
 from winfix.yamltree import Mapping, Scalar
 
@@ -176,8 +176,8 @@ def _restricted_namespace(
     name = resource.namespace
     if name is None:
         return None  # which namespace it lands in is decided at apply time: cannot know
-    for other in ctx.stream.resources:
-        if not is_kind(other, NAMESPACE) or other.name != name:
+    for other in ctx.stream.kept(NAMESPACE):
+        if other.name != name:
             continue
         labels = other.labels()
         if labels is None or labels.get_str(ENFORCE) != "restricted":

@@ -58,7 +58,7 @@ from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext, Selection
 from winfix.settings import Settings
-from winfix.toolkit import OS_LABEL, RUNTIME_CLASS, is_kind, of_kind
+from winfix.toolkit import OS_LABEL, RUNTIME_CLASS, of_kind
 
 RULE_ID = "WIN900"
 
@@ -121,9 +121,7 @@ def _windows_runtime_classes(ctx: RuleContext) -> frozenset[str]:
 
 def _runtime_classes(ctx: RuleContext) -> frozenset[str]:
     names: set[str] = set()
-    for other in ctx.stream.resources:
-        if not is_kind(other, RUNTIME_CLASS):
-            continue
+    for other in ctx.stream.kept(RUNTIME_CLASS):
         scheduling = other.root.get_map("scheduling")
         selector = scheduling.get_map("nodeSelector") if scheduling is not None else None
         if selector is not None and selector.get_str(OS_LABEL) == "windows":

@@ -154,6 +154,9 @@ class StreamInfo:
     # said or indexed once per file (``once``, ``file_memo``).
     file: int = 0
     _paths: dict[int, dict[str, tuple[str, ...]] | None] = field(default_factory=dict)
+    # ``resources`` by group/kind, kept with them: a rule asking for the run's
+    # Namespaces for every workload must not walk every kept Service each time.
+    _by_kind: dict[str, list[Resource]] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
     _caching: bool = False
     _once: set[tuple[int, str]] = field(default_factory=set)
@@ -207,8 +210,13 @@ class StreamInfo:
         """A resource kept for the final pass, with what its file's policy decided for it
         and its file's pod template paths."""
         self.resources.append(resource)
+        self._by_kind.setdefault(resource.group_kind, []).append(resource)
         self.plans[id(resource)] = plan
         self._paths[id(resource)] = template_paths
+
+    def kept(self, kind: str) -> list[Resource]:
+        """The kept resources of one group/kind (``v1/Namespace``), in run order."""
+        return self._by_kind.get(kind, [])
 
     def plan(self, resource: Resource) -> ResourcePlan:
         return self.plans.get(id(resource)) or ResourcePlan()
@@ -225,12 +233,16 @@ class StreamInfo:
             self.plans.pop(id(resource), None)
             self._paths.pop(id(resource), None)
         del self.resources[resources:]
+        self._by_kind = {}
+        for resource in self.resources:
+            self._by_kind.setdefault(resource.group_kind, []).append(resource)
         del self.finished[finished:]
         self._once = set(once)
         self._memo.clear()
 
     def clear(self) -> None:
         self.resources.clear()
+        self._by_kind.clear()
         self.plans.clear()
         self._paths.clear()
 
