@@ -23,6 +23,7 @@ Gitignore matching is pathspec's ``GitIgnoreSpec`` (Git's own rules, tested upst
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
@@ -54,24 +55,7 @@ class _Patterns:
     def spec(self) -> GitIgnoreSpec:
         """Compiled when a walked path is first checked: ``apply -`` never pays for
         importing pathspec (a third of its start-up, issue 16)."""
-        from pathspec import GitIgnoreSpec
-
-        try:
-            return GitIgnoreSpec.from_lines(self.lines)
-        except ValueError:  # pathspec's GitIgnorePatternError (a lone "!", ...)
-            pass
-        readable = []
-        for line in self.lines:
-            try:
-                GitIgnoreSpec.from_lines([line])
-            except ValueError:
-                if self.origin is not None:
-                    raise ConfigError(
-                        f"{self.origin}: {line!r} is not a gitignore-style pattern"
-                    ) from None
-                continue
-            readable.append(line)
-        return GitIgnoreSpec.from_lines(readable)
+        return compile_patterns(self.lines, self.origin)
 
     def check(self, path: Path, is_dir: bool) -> bool | None:
         """True: excluded, False: re-included by a ``!`` pattern, None: no pattern matched."""
@@ -82,6 +66,29 @@ class _Patterns:
         if relative == ".":
             return None
         return self.spec.check_file(relative + ("/" if is_dir else "")).include
+
+
+def compile_patterns(lines: Iterable[str], origin: str | None) -> GitIgnoreSpec:
+    """Gitignore-style ``lines`` compiled by pathspec. A line it cannot read (a lone
+    ``!``) is a ConfigError naming ``origin`` ("cfg/.winfix.yaml: exclude",
+    "bot.paths"), or passed over when ``origin`` is None (an ignore file, as Git does)."""
+    from pathspec import GitIgnoreSpec
+
+    lines = list(lines)
+    try:
+        return GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # pathspec's GitIgnorePatternError: find the line below
+        pass
+    readable = []
+    for line in lines:
+        try:
+            GitIgnoreSpec.from_lines([line])
+        except ValueError:
+            if origin is not None:
+                raise ConfigError(f"{origin}: {line!r} is not a gitignore-style pattern") from None
+            continue
+        readable.append(line)
+    return GitIgnoreSpec.from_lines(readable)
 
 
 def _patterns(base: Path, lines: tuple[str, ...], origin: str | None = None) -> _Patterns:

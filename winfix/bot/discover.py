@@ -14,8 +14,8 @@ from pathlib import PurePosixPath
 
 from pathspec import GitIgnoreSpec
 
-from winfix.errors import ConfigError
 from winfix.render import KUSTOMIZATION_NAMES
+from winfix.selection import compile_patterns
 from winfix.settings import DEFAULT_BRANCH, DEFAULT_TITLE, BotSettings, Overlay
 
 __all__ = [  # the bot's names, some declared with the other options in winfix.settings
@@ -50,13 +50,7 @@ def path_spec(patterns: tuple[str, ...], key: str = "bot.paths") -> GitIgnoreSpe
     patterns are read from) is dropped once: git has no such prefix, and a pattern with
     a slash is anchored at the root already. One pathspec cannot read (a lone ``!``) is a
     configuration error naming ``key``."""
-    lines = [p.strip().removeprefix("./") for p in patterns]
-    for line, pattern in zip(lines, patterns, strict=True):
-        try:
-            GitIgnoreSpec.from_lines([line])
-        except ValueError:  # pathspec's GitIgnorePatternError
-            raise ConfigError(f"{key}: {pattern!r} is not a gitignore-style pattern") from None
-    return GitIgnoreSpec.from_lines(lines)
+    return compile_patterns((p.strip().removeprefix("./") for p in patterns), key)
 
 
 def _under(path: str, folder: str) -> bool:
