@@ -19,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -304,6 +305,19 @@ def _presentation(color: str, show_fixes: bool, severity_threshold: str | None) 
     }
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def _run_options(command: _Command) -> _Command:
+    """The options ``apply`` and ``check`` share, in the order their help lists them."""
+    for option in reversed((
+        _report, _format, _stdin_filename, _quiet, _color, _show_fixes, _severity_threshold,
+        _max_size, _config, _isolated, _exit_zero, _statistics, _verbose,
+    )):
+        command = option(command)
+    return command
+
+
 def _exit(code: int, exit_zero: bool) -> int:
     return 0 if exit_zero and code == 1 else code
 
@@ -312,19 +326,7 @@ def _exit(code: int, exit_zero: bool) -> int:
 @click.argument("paths", nargs=-1, metavar="[PATHS]...")
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
-@_report
-@_format
-@_stdin_filename
-@_quiet
-@_color
-@_show_fixes
-@_severity_threshold
-@_max_size
-@_config
-@_isolated
-@_exit_zero
-@_statistics
-@_verbose
+@_run_options
 @click.option(
     "--emit-patches", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
     help="Write the fixes as a Kustomize component (JSON6902 patches) in DIR; leave the "
@@ -409,19 +411,7 @@ def apply(  # click passes every parameter by name
 
 @app.command("check", cls=_SettingsCommand, epilog=CHECK_EXIT_HELP, context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, metavar="[PATHS]...")
-@_report
-@_format
-@_stdin_filename
-@_quiet
-@_color
-@_show_fixes
-@_severity_threshold
-@_max_size
-@_config
-@_isolated
-@_exit_zero
-@_statistics
-@_verbose
+@_run_options
 def check_command(
     *,
     paths: tuple[str, ...],

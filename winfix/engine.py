@@ -255,12 +255,10 @@ class Run:
         index: int,
     ) -> _FileRun:
         result = FileResult(name, text, text, encoding)
-        file = _FileRun(text, name, settings, rules, result, self.stream, index, pinned)
-        file.needs = [
-            rule.needs_stream
-            for rule in rules
-            if rule.needs_stream is not None and self._may_wait(rule, text)
-        ]
+        waiting = tuple(rule for rule in rules if self._may_wait(rule, text))
+        file = _FileRun(
+            text, name, settings, rules, result, self.stream, index, pinned, waiting=waiting
+        )
         self.stream.file = file.index
         try:
             for document in iter_documents(text, name):
@@ -366,7 +364,10 @@ class _FileRun:
         stream: StreamInfo,
         index: int,
         pinned: dict[tuple[int, ResourceRef], str],
+        *,
+        waiting: tuple[Rule, ...],
     ):
+        """``waiting``: the rules whose ``needs_stream`` is asked (``Run._may_wait``)."""
         self.text = text
         self.name = name
         self.settings = settings
@@ -385,8 +386,7 @@ class _FileRun:
         self.regions: list[Region] = []
         self.rule_ids = frozenset(rule.id for rule in rules)
         self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
-        # Set by the run (``Run._may_wait``): which rules' ``needs_stream`` are asked.
-        self.needs: list[Callable[[Resource, Settings], bool]] = []
+        self.needs = [rule.needs_stream for rule in waiting if rule.needs_stream is not None]
 
     def read(self, document: Document) -> None:
         result = self.result
