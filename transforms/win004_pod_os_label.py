@@ -73,12 +73,8 @@ def _blocked_by(resource: Resource, ctx: RuleContext) -> str | None:
 
 def _service_selecting_label(resource: Resource, ctx: RuleContext) -> str | None:
     """A Service of the run (same namespace) whose selector uses the OS label."""
-    for other in ctx.stream.kept(SERVICE):
-        if other.namespace != resource.namespace:
-            continue
-        spec = other.root.get_map("spec")
-        selector = spec.get_map("selector") if spec is not None else None
-        if selector is not None and OS_LABEL in selector:
+    for other in ctx.stream.services():
+        if other.namespace == resource.namespace and OS_LABEL in other.selector:
             return other.name
     return None
 
@@ -109,6 +105,6 @@ def _has_os_label(resource: Resource, settings: Settings) -> bool:
 
 RULE = Rule(
     id="WIN004", name="pod-os-label", safety=Safety.SAFE, check=check, pods_only=True,
-    keeps=of_kind(SERVICE), needs_stream=_has_os_label,
+    keeps=of_kind(SERVICE), needs_stream=_has_os_label, reads_summaries=True,
     title="Change a kubernetes.io/os: linux pod label, which the Windows kubelet rejects",
 )

@@ -58,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from winfix.model import Safety, Severity
-from winfix.resources import Resource
+from winfix.resources import Resource, ServiceInfo
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
 from winfix.toolkit import CONFIG_MAP, SERVICE, is_kind
@@ -92,9 +92,9 @@ def qualify(text: str, services: set[tuple[str, str]], domain: str) -> tuple[str
     return _HOST.sub(replace, text), found
 
 
-def _services(resources: list[Resource]) -> set[tuple[str, str]]:
-    """(name, namespace) of the Services of the stream that say their namespace."""
-    return {(r.name, r.namespace) for r in resources if is_kind(r, SERVICE) and r.namespace}
+def _services(services: list[ServiceInfo]) -> set[tuple[str, str]]:
+    """(name, namespace) of the Services of the run that say their namespace."""
+    return {(s.name, s.namespace) for s in services if s.namespace}
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -141,7 +141,7 @@ class _Qualifier:
     @property
     def services(self) -> set[tuple[str, str]]:
         stream = self.ctx.stream
-        return stream.memo("services", lambda: _services(stream.resources))
+        return stream.memo("services", lambda: _services(stream.services()))
 
     @property
     def domain(self) -> str:
@@ -236,6 +236,6 @@ def _keeps(resource: Resource) -> bool:
 
 RULE = Rule(
     id="WIN201", name="dns-partial-names", safety=Safety.SAFE, check=check,
-    keeps=_keeps, needs_stream=_names_a_service,
+    keeps=_keeps, needs_stream=_names_a_service, reads_summaries=True,
     title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
 )

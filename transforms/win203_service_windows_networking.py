@@ -174,6 +174,6 @@ def _ip_families(spec: Mapping) -> str | None:
 
 RULE = Rule(
     id="WIN203", name="service-windows-networking", safety=Safety.NONE, check=check,
-    keeps=of_kind(SERVICE),
+    keeps=of_kind(SERVICE), reads_summaries=True,
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
 )

@@ -14,21 +14,21 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from winfix.edits import EditCollector, EditError, Region, apply_regions, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
-from winfix.resources import Resource, pod_info
-from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo
+from winfix.resources import PodInfo, Resource, pod_info
+from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo, StreamMark
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
 from winfix.verdicts import Verdict, Workload, WorkloadVerdict, judge
 
 if TYPE_CHECKING:
     from winfix.images.lookup import ImageLookup
-from winfix.yamltree import Document, Mapping, iter_documents
+from winfix.yamltree import Document, Lines, Mapping, iter_documents, parse_document
 
 _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
 
@@ -109,9 +109,6 @@ class RunFile:
     done: bool = False
 
 
-Mark = tuple[int, int, frozenset[tuple[int, str]]]
-
-
 class Run:
     """Every file given to one run is one context for the cross-resource rules.
 
@@ -142,7 +139,7 @@ class Run:
         # In file order: a pending file, or the range of ``stream.finished`` a complete
         # file's workloads hold (what a second, pinning pass starts from).
         self._order: list[_FileRun | tuple[int, int]] = []
-        self._last: tuple[RunFile, Mark, int] | None = None
+        self._last: tuple[RunFile, StreamMark, int] | None = None
 
     def add(
         self,
@@ -170,7 +167,7 @@ class Run:
             self.stream.withdraw(mark)
             handle.done = True
             return handle
-        if file.kept:
+        if file.kept or file.late:
             self._pending.append(file)
             self._order.append(file)
             file.handle = handle
@@ -185,7 +182,7 @@ class Run:
             second.complete()
             _carry_reasons(file.result, second.result)
             handle.result = second.result
-        self._order.append((mark[1], len(self.stream.finished)))
+        self._order.append((mark.finished, len(self.stream.finished)))
         handle.done = True
         return handle
 
@@ -267,6 +264,7 @@ class Run:
             result.error = exc
             result.findings.clear()
             file.kept.clear()
+            file.late.clear()
         return file
 
     def _final_pass(self, files: list[_FileRun]) -> None:
@@ -281,6 +279,14 @@ class Run:
                 if rule_id in file.rule_ids:
                     self.stream.file = file.index
                     file.run_kept(rule)
+        # The documents kept as summaries, each alone (every rule, as while streaming),
+        # with the trees kept above as every rule left them. Workloads first: their
+        # pods, as the rules leave them, are what the Services and ConfigMaps read.
+        for workloads in (True, False):
+            self.stream.begin_rule()
+            for file in files:
+                self.stream.file = file.index
+                file.finish_late(workloads=workloads)
         for file in files:
             file.finish_kept()
         # The kept trees go before the fixed texts are built.
@@ -380,13 +386,19 @@ class _FileRun:
         self.template_paths = settings.template_paths()
         self.placement = Placement(settings, rules, pinned)
         self.kept: list[tuple[Document, list[Resource], list[ResourcePlan]]] = []
+        # Documents kept only for rules that read summaries (``Rule.reads_summaries``):
+        # their place in the text, parsed again by ``finish_late``.
+        self.late: list[_Late] = []
+        self.lines: Lines | None = None  # the text's line index, shared with its nodes
         self.crashed: set[int] = set()
         self.workloads: list[Workload] = []
         # One spliced region per changed document, not its edits (issue 16)
         self.regions: list[Region] = []
         self.rule_ids = frozenset(rule.id for rule in rules)
-        self.keeps = [rule.keeps for rule in rules if rule.keeps is not None]
-        self.needs = [rule.needs_stream for rule in waiting if rule.needs_stream is not None]
+        self.keeps = [(rule.keeps, rule.reads_summaries) for rule in rules if rule.keeps]
+        self.needs = [
+            (rule.needs_stream, rule.reads_summaries) for rule in waiting if rule.needs_stream
+        ]
 
     def read(self, document: Document) -> None:
         result = self.result
@@ -409,11 +421,23 @@ class _FileRun:
         for resource, plan in zip(resources, plans, strict=True):
             if plan.has_pods:
                 self.workloads.append(_workload(resource, plan))
-        if self._must_keep(resources):
+        kept = self._kept_as(resources)
+        if kept is _TREE:
             self.kept.append((document, resources, plans))
             for resource, plan in zip(resources, plans, strict=True):
                 self.stream.keep(resource, plan, self.template_paths)
             return
+        if kept is _SUMMARY:
+            self._keep_summary(document, resources, plans)
+            return
+        self.stream.finished.extend(self._finish(document, resources, plans))
+
+    def _finish(
+        self, document: Document, resources: list[Resource], plans: list[ResourcePlan]
+    ) -> list[PodInfo]:
+        """Every rule on one document, its edits collected, its tree freed; the pods of
+        its workloads as the rules left them."""
+        result = self.result
         crashed = False
         first = len(result.findings)
         for resource, plan in zip(resources, plans, strict=True):
@@ -427,12 +451,53 @@ class _FileRun:
         changed = any(f.fixed for f in own)
         self._collect(document, crashed, changed, _blocked(resources, plans, own), first)
         _forget(document)
-        for resource, plan in zip(resources, plans, strict=True):
-            self.stream.finished.extend(
-                pod_info(resource, pod, plan.goes_to_windows(pod))
-                for pod in resource.pod_templates(self.template_paths)
-            )
+        pods = self._pods(resources, plans)
+        for resource in resources:
             resource.release()
+        return pods
+
+    def _pods(self, resources: list[Resource], plans: list[ResourcePlan]) -> list[PodInfo]:
+        return [
+            pod_info(resource, pod, plan.goes_to_windows(pod))
+            for resource, plan in zip(resources, plans, strict=True)
+            for pod in resource.pod_templates(self.template_paths)
+        ]
+
+    def _keep_summary(
+        self, document: Document, resources: list[Resource], plans: list[ResourcePlan]
+    ) -> None:
+        """Keep a document as its place in the text and its summaries; its tree goes."""
+        pods = self._pods(resources, plans)
+        where = self.stream.keep_summary(resources, pods)
+        self.lines = document.root.src if document.root is not None else None
+        late = _Late(document.index, document.preamble_start, document.end, bool(pods), where)
+        self.late.append(late)
+        _forget(document)
+        for resource in resources:
+            resource.release()
+
+    def finish_late(self, *, workloads: bool) -> None:
+        """The documents kept as summaries, with workloads (``workloads``) or without,
+        parsed again from the text and finished one by one."""
+        lines = self.lines
+        for late in self.late:
+            if late.workloads is not workloads or lines is None:
+                continue
+            document = parse_document(
+                lines, self.name, late.preamble_start, late.end, late.document
+            )
+            resources = _resources(document, self.text, self.name)
+            plans = [
+                self.placement.plan(
+                    resource, has_pods=bool(resource.pod_templates(self.template_paths))
+                )
+                for resource in resources
+            ]
+            pods = self._finish(document, resources, plans)
+            if workloads:
+                self.stream.finish_late(late.pods, pods)
+        if not workloads:
+            self.late.clear()
 
     def run_kept(self, rule: Rule) -> None:
         """One rule of the final pass over this file's kept documents."""
@@ -483,11 +548,23 @@ class _FileRun:
         result.workloads = judge(self.workloads, result.findings)
         self.regions = []
 
-    def _must_keep(self, resources: list[Resource]) -> bool:
+    def _kept_as(self, resources: list[Resource]) -> str | None:
+        """Whether the document waits for the end of the run: with its tree (``_TREE``),
+        as summaries (``_SUMMARY``: only rules that read summaries need the run for
+        it), or not at all (None)."""
         settings = self.settings
-        return any(
-            keep(resource) for resource in resources for keep in self.keeps
-        ) or any(need(resource, settings) for resource in resources for need in self.needs)
+        found = None
+        for keep, summaries in self.keeps:
+            if any(keep(resource) for resource in resources):
+                if not summaries:
+                    return _TREE
+                found = _SUMMARY
+        for need, summaries in self.needs:
+            if any(need(resource, settings) for resource in resources):
+                if not summaries:
+                    return _TREE
+                found = _SUMMARY
+        return found
 
     def _context(self, resource: Resource, plan: ResourcePlan, rule: Rule) -> RuleContext:
         return RuleContext(
@@ -560,6 +637,19 @@ class _FileRun:
 
 
 _CRASHED = "not applied: a rule failed on this document"
+_TREE = "tree"
+_SUMMARY = "summary"
+
+
+class _Late(NamedTuple):
+    """A document kept as summaries: where it is in the text, and its pods' place in
+    ``StreamInfo.late``."""
+
+    document: int
+    preamble_start: int
+    end: int
+    workloads: bool
+    pods: tuple[int, int]
 
 
 def _blocked_note(workload: str) -> str:

@@ -14,10 +14,18 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from winfix.model import Finding, Safety, Severity
-from winfix.resources import PodInfo, PodTemplate, Resource, pod_info, targets_windows
+from winfix.resources import (
+    PodInfo,
+    PodTemplate,
+    Resource,
+    ServiceInfo,
+    pod_info,
+    service_info,
+    targets_windows,
+)
 from winfix.settings import Settings
 from winfix.yamltree import Node
 
@@ -69,6 +77,11 @@ class Rule:
     # (a scan of the text before the first document): the evidence the rule waits for
     # cannot exist without them, so a run that never names them keeps nothing for it.
     waits_on_words: re.Pattern[str] | None = None
+    # What the rule reads of the rest of the run is summaries only (``StreamInfo.pods``,
+    # ``StreamInfo.services``), never another document's tree (``resources``, ``kept``).
+    # A document kept only for such rules is held as its place in the text and its
+    # summaries, and finished alone after the others (issue 16: memory flat in the run).
+    reads_summaries: bool = False
     references: tuple[str, ...] = ()
     selection: Selection = Selection.OPTIONAL
     # Its fix is what places a workload on Windows nodes (the node selector): while it
@@ -146,6 +159,9 @@ class StreamInfo:
     """
 
     resources: list[Resource] = field(default_factory=list)  # kept with their trees
+    # Pods of the workloads kept as summaries (``keep_summary``), until they are finished.
+    late: list[PodInfo] = field(default_factory=list)
+    _services: list[ServiceInfo] = field(default_factory=list)  # every kept Service
     # The run's image results (``resolve-images``), or None: nothing may be asked online.
     images: ImageLookup | None = None
     plans: dict[int, ResourcePlan] = field(default_factory=dict)  # id(resource) -> its plan
@@ -190,7 +206,7 @@ class StreamInfo:
         only grow (rules do not run on kept documents until the final pass), so an
         index stays right until one more arrives.
         """
-        version = (len(self.resources), len(self.finished))
+        version = (len(self.resources), len(self.finished), len(self.late), len(self._services))
         entry = self._memo.get(key)
         if entry is None or (not self._caching and entry[0] != version):
             entry = self._memo[key] = (version, build())
@@ -213,6 +229,28 @@ class StreamInfo:
         self._by_kind.setdefault(resource.group_kind, []).append(resource)
         self.plans[id(resource)] = plan
         self._paths[id(resource)] = template_paths
+        if resource.group_kind == "v1/Service":
+            self._services.append(service_info(resource))
+
+    def keep_summary(self, resources: list[Resource], pods: list[PodInfo]) -> tuple[int, int]:
+        """A document's resources kept for the final pass as summaries only (their trees
+        are dropped): ``pods`` (its workloads'), and a ``ServiceInfo`` for each Service.
+        Returns where its pods are in ``late``, to replace them once it is finished
+        (``finish_late``)."""
+        for resource in resources:
+            if resource.group_kind == "v1/Service":
+                self._services.append(service_info(resource))
+        start = len(self.late)
+        self.late.extend(pods)
+        return start, len(self.late)
+
+    def finish_late(self, where: tuple[int, int], pods: list[PodInfo]) -> None:
+        """The pods of a workload kept as summaries, as its rules left them."""
+        self.late[where[0] : where[1]] = pods
+
+    def services(self) -> list[ServiceInfo]:
+        """Every kept Service of the run (kept with its tree or as a summary), in run order."""
+        return self._services
 
     def kept(self, kind: str) -> list[Resource]:
         """The kept resources of one group/kind (``v1/Namespace``), in run order."""
@@ -221,14 +259,17 @@ class StreamInfo:
     def plan(self, resource: Resource) -> ResourcePlan:
         return self.plans.get(id(resource)) or ResourcePlan()
 
-    def mark(self) -> tuple[int, int, frozenset[tuple[int, str]]]:
+    def mark(self) -> StreamMark:
         """Where the run stands, to ``withdraw`` a file read after it."""
-        return len(self.resources), len(self.finished), frozenset(self._once)
+        return StreamMark(
+            len(self.resources), len(self.finished), len(self.late), len(self._services),
+            frozenset(self._once),
+        )
 
-    def withdraw(self, mark: tuple[int, int, frozenset[tuple[int, str]]]) -> None:
+    def withdraw(self, mark: StreamMark) -> None:
         """Forget everything read after ``mark`` (a file that turned out not to be
         input: a YAML error, an unrendered template)."""
-        resources, finished, once = mark
+        resources, finished, late, services, once = mark
         for resource in self.resources[resources:]:
             self.plans.pop(id(resource), None)
             self._paths.pop(id(resource), None)
@@ -237,18 +278,22 @@ class StreamInfo:
         for resource in self.resources:
             self._by_kind.setdefault(resource.group_kind, []).append(resource)
         del self.finished[finished:]
+        del self.late[late:]
+        del self._services[services:]
         self._once = set(once)
         self._memo.clear()
 
     def clear(self) -> None:
         self.resources.clear()
+        self.late.clear()
+        self._services.clear()
         self._by_kind.clear()
         self.plans.clear()
         self._paths.clear()
 
     def pods(self) -> list[PodInfo]:
-        """Every pod template of the run: finished workloads and kept ones (each read
-        with its own file's pod template paths)."""
+        """Every pod template of the run: finished workloads, those kept as summaries,
+        and those kept with their trees (each read with its own file's pod template paths)."""
 
         def build() -> list[PodInfo]:
             kept = [
@@ -256,9 +301,19 @@ class StreamInfo:
                 for resource in self.resources
                 for pod in resource.pod_templates(self._paths.get(id(resource)))
             ]
-            return self.finished + kept
+            return self.finished + self.late + kept
 
         return self.memo("pods", build)
+
+
+class StreamMark(NamedTuple):
+    """How much of each of ``StreamInfo``'s lists a run had read (``StreamInfo.mark``)."""
+
+    resources: int
+    finished: int
+    late: int
+    services: int
+    once: frozenset[tuple[int, str]]
 
 
 # The fixes a rule may emit, by its declared safety (NONE: report only, no fix at all).

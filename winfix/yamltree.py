@@ -643,34 +643,70 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InputError
     return InputError(message, file=name, line=line, column=column)
 
 
-def _build(loader: yaml.CSafeLoader, text: str, name: str) -> Iterator[Document]:
+def _build(
+    loader: yaml.CSafeLoader,
+    text: str,
+    name: str,
+    *,
+    lines: Lines | None = None,
+    base: int = 0,
+    index: int = 0,
+) -> Iterator[Document]:
+    """Documents of ``text``; ``lines``/``base``: ``text`` is the part of ``lines.text``
+    that starts at offset ``base`` (``parse_document``), its documents numbered from
+    ``index``."""
     get_event = loader.get_event
-    lines = Lines(text)
+    if lines is None:
+        lines = Lines(text)
     get_event()  # StreamStart
-    index = 0
-    previous_end = 0
+    previous_end = base
     while True:
         event = get_event()
         if type(event) is StreamEndEvent:
             return
         assert type(event) is DocumentStartEvent
         anchors: dict[str, Node] = {}
-        state = _BuildState(anchors, name, lines, get_event)
+        state = _BuildState(anchors, name, lines, get_event, base)
         root = state.node(get_event())
         end_event = get_event()
         assert type(end_event) is DocumentEndEvent
         assert event.end_mark is not None and end_event.end_mark is not None
-        start = root.start if root is not None else event.end_mark.index
+        start = root.start if root is not None else event.end_mark.index + base
         yield Document(
             index=index,
             root=root,
             start=start,
-            end=end_event.end_mark.index,
-            line=event.end_mark.line if root is None else root.line,
+            end=end_event.end_mark.index + base,
+            line=root.line if root is not None else lines.position(start)[0],
             preamble_start=previous_end,
         )
-        previous_end = end_event.end_mark.index
+        previous_end = end_event.end_mark.index + base
         index += 1
+
+
+def parse_document(lines: Lines, name: str, preamble_start: int, end: int, index: int) -> Document:
+    """Document ``index`` of ``lines.text`` again, from its place in the text: a document
+    kept to the end of a run as that place and a summary, not its tree (issue 16).
+
+    Only ``lines.text[preamble_start:end]`` is parsed, and the nodes get the offsets of
+    the whole text. Should that part read differently alone (a directive of an earlier
+    document applies to it), the whole text is parsed again instead."""
+    part = lines.text[preamble_start:end]
+    loader = yaml.CSafeLoader(part)
+    try:
+        found = list(_build(loader, part, name, lines=lines, base=preamble_start, index=index))
+    finally:
+        loader.dispose()
+    if len(found) == 1 and found[0].end == end:
+        return found[0]
+    loader = yaml.CSafeLoader(lines.text)
+    try:
+        for document in _build(loader, lines.text, name, lines=lines):
+            if document.index == index:
+                return document
+    finally:
+        loader.dispose()
+    raise ValueError(f"{name}: document {index + 1} is gone")  # pragma: no cover
 
 
 class _BuildState:
@@ -678,6 +714,7 @@ class _BuildState:
         "_next",
         "anchor_sizes",
         "anchors",
+        "base",
         "expanded",
         "name",
         "src",
@@ -690,8 +727,11 @@ class _BuildState:
         name: str,
         src: Lines,
         get_event: Callable[[], object],
+        base: int = 0,
     ):
         self._next = get_event
+        # Added to libyaml's offsets when a part of the text is parsed (``parse_document``).
+        self.base = base
         self.anchors = anchors
         # id(anchored node) -> nodes an alias of it expands to (the nodes live as long as this)
         self.anchor_sizes: dict[int, int] = {}
@@ -762,6 +802,7 @@ class _BuildState:
         scalar_class, mapping_class, pair_class, item_class = Scalar, Mapping, Pair, Item
         next_event = self._next
         text = self.text
+        base = self.base
         evt = event
         while True:
             etype = type(evt)
@@ -777,8 +818,8 @@ class _BuildState:
                     value,
                     # libyaml reports plain scalars as style '': normalise to None.
                     evt.style or None,  # type: ignore[attr-defined]
-                    mark.index,
-                    evt.end_mark.index,  # type: ignore[attr-defined]
+                    mark.index + base,
+                    evt.end_mark.index + base,  # type: ignore[attr-defined]
                     src,
                 )
                 anchor = evt.anchor  # type: ignore[attr-defined]
@@ -789,9 +830,9 @@ class _BuildState:
                 mark = evt.start_mark  # type: ignore[attr-defined]
                 flow = bool(evt.flow_style)  # type: ignore[attr-defined]
                 collection: Mapping | Sequence = (
-                    mapping_class(flow, mark.index, src)
+                    mapping_class(flow, mark.index + base, src)
                     if etype is mapping_start
-                    else Sequence(flow, mark.index, src)
+                    else Sequence(flow, mark.index + base, src)
                 )
                 anchor = evt.anchor  # type: ignore[attr-defined]
                 if anchor is not None:
@@ -805,7 +846,7 @@ class _BuildState:
                 completed = stack.pop()
                 pending_keys.pop()
                 seen_keys.pop()
-                completed.end = evt.end_mark.index  # type: ignore[attr-defined]
+                completed.end = evt.end_mark.index + base  # type: ignore[attr-defined]
                 if completed.anchor is not None:
                     anchors[completed.anchor] = completed
                 if not completed.flow and text[completed.start] in "&!":
@@ -816,8 +857,8 @@ class _BuildState:
                 target = anchors.get(name)
                 if target is None:  # pragma: no cover - libyaml reports it first
                     raise self.error(f"unknown alias *{name}", mark)
-                src.aliased.setdefault((target.start, target.end), mark.index)
-                completed = Alias(name, target, mark.index, evt.end_mark.index, src)  # type: ignore[attr-defined]
+                src.aliased.setdefault((target.start, target.end), mark.index + base)
+                completed = Alias(name, target, mark.index + base, evt.end_mark.index + base, src)  # type: ignore[attr-defined]
                 # Billion laughs: count what every alias expands to, for the document.
                 self.expanded += self._size(target)
                 if self.expanded > MAX_EXPANDED_NODES:

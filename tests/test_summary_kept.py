@@ -1,0 +1,217 @@
+"""Documents kept to the end of a run as summaries, not trees (issue 16).
+
+A Service, a NetworkPolicy, a ConfigMap or a workload that only rules reading summaries
+need the run for (``Rule.reads_summaries``: WIN004, WIN201, WIN202, WIN203) is held as
+its place in the text and its summaries (``ServiceInfo``, ``PodInfo``), and parsed again
+from the text when its turn comes. The outcome must be what keeping every such document
+with its tree gives: the same rules forced to keep trees are the reference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import corpus_files
+from winfix import policy
+from winfix.engine import FileResult, Run, fix_text
+from winfix.rules import Rule
+from winfix.settings import Settings
+from winfix.yamltree import Document, Lines, Mapping, Node, Sequence, iter_documents, parse_document
+
+BASE = Path(__file__).parent / "data" / "kustomize-base"
+NPM = Settings(network_policy="azure-npm")
+SETTINGS = {
+    "default": Settings(),
+    "npm-pin-linux": Settings(network_policy="azure-npm", on_blocked="pin-linux"),
+}
+SUMMARY_RULES = ("WIN004", "WIN201", "WIN202", "WIN203")
+
+
+def _with_trees(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """The same rules, every one keeping the trees of what it waits for (the reference)."""
+    return tuple(dataclasses.replace(rule, reads_summaries=False) for rule in rules)
+
+
+def _outcome(result: FileResult) -> tuple[object, ...]:
+    return (
+        result.error,
+        result.fixed,
+        [f.as_dict() for f in result.findings],
+        [(v.resource, v.verdict, v.reasons) for v in result.workloads],
+        result.notes,
+    )
+
+
+def _assert_like_trees(text: str, name: str, settings: Settings) -> FileResult:
+    rules = policy.rules_for(settings)
+    assert {r.id for r in rules if r.reads_summaries} == set(SUMMARY_RULES)
+    summaries = fix_text(text, name, settings, rules)
+    trees = fix_text(text, name, settings, _with_trees(rules))
+    assert _outcome(summaries) == _outcome(trees)
+    return summaries
+
+
+@pytest.mark.parametrize("settings", SETTINGS.values(), ids=SETTINGS.keys())
+def test_the_corpus_fixes_as_with_every_tree_kept(settings: Settings) -> None:
+    for path in corpus_files():
+        _assert_like_trees(path.read_text(encoding="utf-8"), str(path), settings)
+
+
+@pytest.mark.parametrize("dns", [False, True], ids=["plain", "dns"])
+def test_a_bench_bundle_waits_as_summaries_and_fixes_as_with_every_tree_kept(dns: bool) -> None:
+    """The bench's bundles (issue 16's memory targets): the Services wait, and in the DNS
+    worst case every Deployment too (each names `postgres.team-1`), all as summaries."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import bundle  # bench/ is a directory of scripts, not a package
+
+    text = bundle(200, dns=dns)
+    settings = SETTINGS["npm-pin-linux"]
+    run = Run()
+    handle = run.add(text, "bundle.yaml", settings, policy.rules_for(settings))
+    assert run.stream.resources == []
+    assert len(run.stream.services()) == 100
+    assert len(run.stream.late) == (100 if dns else 0)
+    assert len(run.stream.finished) == (0 if dns else 100)
+    run.finish()
+    result = _assert_like_trees(text, "bundle.yaml", settings)
+    assert result.changed and _outcome(handle.result) == _outcome(result)
+
+
+def test_a_kustomize_base_in_one_stream_fixes_as_with_every_tree_kept() -> None:
+    names = ["namespace", "configmap", "deployment", "service", "networkpolicy"]
+    for order in (names, names[::-1]):
+        text = "---\n".join((BASE / f"{n}.yaml").read_text(encoding="utf-8") for n in order)
+        result = _assert_like_trees(text, "base.yaml", NPM)
+        assert {f.rule for f in result.findings} >= {"WIN201", "WIN202", "WIN203"}
+
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: postgres
+  namespace: db
+spec:
+  selector:
+    app: postgres
+  ports:
+    - port: 5432
+"""
+WORKLOAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      runtimeClassName: RUNTIME
+      containers:
+        - name: web
+          image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022
+          env:
+            - name: DB
+              value: postgres.db:5432
+"""
+
+
+def test_services_and_workloads_naming_them_wait_without_their_trees() -> None:
+    """While the run is read, nothing of the Service or the workload is held but their
+    summaries; the workload still gets the run's Service name qualified."""
+    rules = policy.rules_for(NPM)
+    workload = WORKLOAD.replace("      runtimeClassName: RUNTIME\n", "")
+    run = Run()
+    first = run.add(workload, "web.yaml", NPM, rules)
+    second = run.add(SERVICE, "postgres.yaml", NPM, rules)
+    assert (first.done, second.done) == (False, False)
+    assert run.stream.resources == []
+    assert [(s.name, s.namespace, s.selector) for s in run.stream.services()] == [
+        ("postgres", "db", {"app": "postgres"})
+    ]
+    assert [(p.name, p.labels) for p in run.stream.late] == [("web", {"app": "web"})]
+    run.finish()
+    assert first.done and second.done
+    assert "value: postgres.db.svc.cluster.local:5432\n" in first.result.fixed
+    assert second.result.fixed == SERVICE
+
+
+def test_a_rule_that_reads_trees_keeps_the_workloads_tree() -> None:
+    """A workload that names a RuntimeClass is kept with its tree (WIN007 reads the
+    RuntimeClass's), even though WIN201 alone would keep it as a summary."""
+    rules = policy.rules_for(NPM)
+    run = Run()
+    handle = run.add(WORKLOAD.replace("RUNTIME", "windows-2022"), "web.yaml", NPM, rules)
+    assert not handle.done
+    assert [r.name for r in run.stream.resources] == ["web"] and run.stream.late == []
+    run.finish()
+    assert "value: postgres.db:5432\n" in handle.result.fixed  # no such Service in the run
+
+
+def _nodes(node: Node | None) -> list[tuple[object, ...]]:
+    found: list[tuple[object, ...]] = []
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        found.append(
+            (type(current).__name__, current.start, getattr(current, "end", None),
+             getattr(current, "value", None), getattr(current, "style", None), current.anchor)
+        )
+        if isinstance(current, Mapping):
+            stack.extend(n for p in current.pairs for n in (p.key, p.value))
+        elif isinstance(current, Sequence):
+            stack.extend(e.node for e in current.entries)
+    return found
+
+
+def _shape(document: Document) -> tuple[object, ...]:
+    return (
+        document.index, document.start, document.end, document.line, document.preamble_start,
+        _nodes(document.root),
+    )
+
+
+TRICKY = {
+    "anchors and aliases": "a: &x {b: 1}\nc: *x\n---\nd: &y [1, 2]\ne: *y\nf: &z\n  g: 1\n",
+    "comments and explicit ends": "# top\n---\n# one\na: 1\n...\n# between\n---\nb: 2\n...\n",
+    "crlf": "a: 1\r\nb:\r\n  - c\r\n---\r\nd: 'e'\r\n",
+    "flow documents": "{a: 1, b: [2, 3]}\n--- [x, {y: z}]\n--- plain\n",
+    "directive": "a: 1\n...\n%YAML 1.1\n---\nb: !!str 2\n",
+    "block scalars": "a: |\n  one\n  two\n---\nb: >-\n  folded\n  text\n---\nc: ''\n",
+    "empty documents": "---\n---\na: 1\n---\n# nothing\n",
+}
+
+
+@pytest.mark.parametrize("text", TRICKY.values(), ids=TRICKY.keys())
+def test_a_document_parsed_again_from_its_place_is_the_same(text: str) -> None:
+    _assert_parsed_again_alike(text, "tricky.yaml")
+
+
+def test_every_corpus_document_parsed_again_from_its_place_is_the_same() -> None:
+    for path in corpus_files():
+        _assert_parsed_again_alike(path.read_text(encoding="utf-8"), str(path))
+
+
+def _assert_parsed_again_alike(text: str, name: str) -> None:
+    documents = list(iter_documents(text, name))
+    lines = Lines(text)
+    for document in documents:
+        again = parse_document(lines, name, document.preamble_start, document.end, document.index)
+        assert _shape(again) == _shape(document)
+        if again.root is not None:
+            assert again.root.src is lines
+
+
+def test_a_part_that_reads_differently_alone_is_parsed_with_the_whole_text() -> None:
+    """A span that is not one document (it holds two) falls back to the whole text."""
+    text = "a: 1\n---\nb: 2\n"
+    second = list(iter_documents(text, "two.yaml"))[1]
+    again = parse_document(Lines(text), "two.yaml", 0, second.end, second.index)
+    assert _shape(again) == _shape(second)
