@@ -150,8 +150,10 @@ def test_write_chunks_retries_across_pieces_and_reports_the_failure() -> None:
 def test_encoded_pieces_join_to_the_whole_encoding(codec: str, bom: bytes, size: int) -> None:
     text = "name: caf\u00e9 \U0001f433\r\n" * 5  # two-, four-byte and surrogate-pair chars
     encoding = Encoding(codec=codec, bom=bom)
-    assert b"".join(encode_chunks(text, encoding, size)) == encode(text, encoding)
-    assert list(encode_chunks("", encoding, size)) == ([bom] if bom else [])
+    assert b"".join(encode_chunks([text], encoding, size)) == encode(text, encoding)
+    pieces = [text[:3], "", text[3:20], text[20:21], text[21:]]
+    assert b"".join(encode_chunks(pieces, encoding, size)) == encode(text, encoding)
+    assert list(encode_chunks([""], encoding, size)) == ([bom] if bom else [])
 
 
 def test_stdin_bytes_are_not_kept_once_decoded_a_files_are(tmp_path: Path) -> None:

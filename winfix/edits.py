@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import yaml
 from yaml.events import AliasEvent, DocumentStartEvent
@@ -658,20 +659,24 @@ def apply_edits(text: str, edits: list[Edit], start: int = 0, end: int | None = 
     return "".join(parts)
 
 
-def apply_regions(text: str, regions: list[Region]) -> str:
-    """Splice the documents' regions into ``text``; EditError if two overlap."""
-    if not regions:
-        return text
-    parts: list[str] = []
+def sort_regions(regions: list[Region]) -> list[Region]:
+    """The documents' regions in text order; EditError if two overlap."""
+    ordered = sorted(regions, key=lambda r: (r.start, r.end))
+    for before, after in pairwise(ordered):
+        if after.start < before.end:
+            raise EditError(f"overlapping edits at offset {after.start}")
+    return ordered
+
+
+def spliced(text: str, regions: list[Region]) -> Iterator[str]:
+    """``text`` with ``regions`` (in text order, apart: ``sort_regions``) spliced in, as
+    pieces: written out one by one, the fixed text of a large stream is never whole."""
     position = 0
-    for region in sorted(regions, key=lambda r: (r.start, r.end)):
-        if region.start < position:
-            raise EditError(f"overlapping edits at offset {region.start}")
-        parts.append(text[position : region.start])
-        parts.append(region.text)
+    for region in regions:
+        yield text[position : region.start]
+        yield region.text
         position = region.end
-    parts.append(text[position:])
-    return "".join(parts)
+    yield text[position:]
 
 
 def detect_style(root: Node, newline: str) -> Style:

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from winfix.edits import EditCollector, EditError, Region, apply_regions, detect_style
+from winfix.edits import EditCollector, EditError, Region, detect_style, sort_regions, spliced
 from winfix.errors import InputError
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
@@ -37,7 +38,6 @@ _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
 class FileResult:
     name: str
     original: str
-    fixed: str
     encoding: Encoding = field(default_factory=Encoding)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -45,10 +45,26 @@ class FileResult:
     documents: int = 0
     resources: int = 0
     workloads: list[WorkloadVerdict] = field(default_factory=list)
+    # The changed documents' spliced regions, in text order (``edits.sort_regions``):
+    # ``fixed`` is built from them when asked for, ``pieces`` without building it.
+    regions: list[Region] = field(default_factory=list)
+
+    @cached_property
+    def fixed(self) -> str:
+        return "".join(spliced(self.original, self.regions)) if self.regions else self.original
+
+    def pieces(self) -> Iterator[str]:
+        """The fixed text in pieces (``apply -`` writes them to stdout one by one: the
+        fixed copy of a 40 MB stream is never whole beside the original, issue 16)."""
+        if "fixed" in self.__dict__ or not self.regions:
+            yield self.fixed
+        else:
+            yield from spliced(self.original, self.regions)
 
     @property
     def changed(self) -> bool:
-        return self.fixed != self.original
+        original = self.original
+        return any(region.text != original[region.start : region.end] for region in self.regions)
 
     @property
     def manifest(self) -> bool:
@@ -127,11 +143,15 @@ class Run:
         images: ImageLookup | None = None,
         *,
         mentions: Callable[[re.Pattern[str]], bool] | None = None,
+        keep_values: bool = True,
     ):
         """``mentions(words)``: whether any input of the run contains ``words`` (for
         ``Rule.waits_on_words``), when the caller can scan them all before the first is
-        read; without it each file answers from its own text (right for a run of one)."""
+        read; without it each file answers from its own text (right for a run of one).
+        ``keep_values``: the findings keep their ``current``/``proposed`` values (the
+        KRM function's results show them; no other output does)."""
         self.mentions = mentions
+        self.keep_values = keep_values
         self.stream = StreamInfo(images=images)
         self.stream.streaming()
         self._files = 0
@@ -201,7 +221,7 @@ class Run:
         """A file whose bytes are not text (``source.decode`` failed): ``result.error``,
         and no part of the run. For callers that decode themselves, so as to drop the
         bytes before the text is parsed (a stream's bytes are a copy of it, issue 16)."""
-        handle = RunFile(FileResult(name, "", "", error=error), done=True)
+        handle = RunFile(FileResult(name, "", error=error), done=True)
         self._last = (handle, self.stream.mark(), len(self._order))
         return handle
 
@@ -251,10 +271,11 @@ class Run:
         pinned: dict[tuple[int, ResourceRef], str],
         index: int,
     ) -> _FileRun:
-        result = FileResult(name, text, text, encoding)
+        result = FileResult(name, text, encoding)
         waiting = tuple(rule for rule in rules if self._may_wait(rule, text))
         file = _FileRun(
-            text, name, settings, rules, result, self.stream, index, pinned, waiting=waiting
+            text, name, settings, rules, result, self.stream, index, pinned, waiting=waiting,
+            keep_values=self.keep_values,
         )
         self.stream.file = file.index
         try:
@@ -372,8 +393,10 @@ class _FileRun:
         pinned: dict[tuple[int, ResourceRef], str],
         *,
         waiting: tuple[Rule, ...],
+        keep_values: bool = True,
     ):
         """``waiting``: the rules whose ``needs_stream`` is asked (``Run._may_wait``)."""
+        self.keep_values = keep_values
         self.text = text
         self.name = name
         self.settings = settings
@@ -541,7 +564,7 @@ class _FileRun:
         # Documents finish in different orders (kept ones last): report in stream order.
         result.findings.sort(key=lambda finding: finding.document)
         try:
-            result.fixed = apply_regions(self.text, self.regions)
+            result.regions = sort_regions(self.regions)
         except EditError as exc:  # pragma: no cover - collectors never produce overlaps
             changed = {f.document for f in result.findings if f.fixed}
             _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
@@ -575,6 +598,7 @@ class _FileRun:
             self.stream,
             plan=plan,
             template_paths=self.template_paths,
+            keep_values=self.keep_values,
         )
 
     def _check(

@@ -116,7 +116,8 @@ def process_inputs(
     the run: it is an error or a skip for itself only.
     """
     inputs = list(inputs)  # walked first: the run's words are scanned before it starts
-    run = Run(images, mentions=_mentions(inputs, max_bytes))
+    # No output of these front ends shows a finding's current/proposed values.
+    run = Run(images, mentions=_mentions(inputs, max_bytes), keep_values=False)
     waiting: deque[_Read] = deque()
     pending = iter(inputs)
     try:

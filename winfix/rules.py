@@ -341,7 +341,12 @@ class RuleContext:
         *,
         plan: ResourcePlan | None = None,
         template_paths: dict[str, tuple[str, ...]] | None = None,
+        keep_values: bool = True,
     ):
+        """``keep_values``: record each finding's ``current`` and ``proposed`` values.
+        Only the KRM function's results show them; a CLI run of 50,000 resources would
+        hold ~20 MiB of them to the end (issue 16)."""
+        self.keep_values = keep_values
         self.rule = rule
         self.resource = resource
         self.settings = settings
@@ -446,8 +451,8 @@ class RuleContext:
                 safety=safety,
                 template=resource.template,
                 document=resource.document,
-                current=current,
-                proposed=proposed,
+                current=current if self.keep_values else None,
+                proposed=proposed if self.keep_values else None,
             )
         )
 

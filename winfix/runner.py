@@ -154,7 +154,7 @@ def _emit(  # noqa: PLR0917 - internal step
 ) -> None:
     if options.mode is Mode.APPLY:
         if target.is_stdin:
-            files.write_chunks(out, encode_chunks(result.fixed, result.encoding))
+            files.write_chunks(out, encode_chunks(result.pieces(), result.encoding))
         elif result.changed:  # unchanged files are never rewritten (mtime, inode kept)
             files.write_atomic(target.path, encode(result.fixed, result.encoding), expect=loaded)
             if not options.quiet:

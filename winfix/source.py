@@ -7,7 +7,7 @@ sure what it writes back is byte-identical wherever nothing changed.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from winfix.errors import InputError
@@ -66,15 +66,28 @@ def encode(text: str, encoding: Encoding) -> bytes:
     return encoding.bom + text.encode(encoding.codec)
 
 
-def encode_chunks(text: str, encoding: Encoding, size: int = CHUNK) -> Iterator[bytes]:
-    """``encode(text, encoding)`` in pieces of ``size`` characters, for writing a large
-    stream without a whole encoded copy of it beside the text. The pieces join to the
-    same bytes: the codecs here write no BOM of their own (``utf-16-le``, not
-    ``utf-16``), and a ``str`` is cut between code points, never inside one."""
+def encode_chunks(pieces: Iterable[str], encoding: Encoding, size: int = CHUNK) -> Iterator[bytes]:
+    """``encode("".join(pieces), encoding)`` in chunks of ``size`` to ``2 * size``
+    characters, for writing a large stream without a whole copy of it, encoded or
+    spliced (``FileResult.pieces``), beside the text. The chunks join to the same bytes:
+    the codecs here write no BOM of their own (``utf-16-le``, not ``utf-16``), and a
+    ``str`` is cut between code points, never inside one."""
     if encoding.bom:
         yield encoding.bom
-    for start in range(0, len(text), size):
-        yield text[start : start + size].encode(encoding.codec)
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        # A long piece (an unchanged stretch of the stream) goes in parts.
+        for start in range(0, len(piece), size):
+            part = piece[start : start + size] if len(piece) > size else piece
+            batch.append(part)
+            length += len(part)
+            if length >= size:
+                yield "".join(batch).encode(encoding.codec)
+                batch.clear()
+                length = 0
+    if batch:
+        yield "".join(batch).encode(encoding.codec)
 
 
 def _position(prefix: bytes) -> tuple[int, int]:

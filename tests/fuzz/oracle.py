@@ -109,7 +109,7 @@ def check(data: bytes) -> FileResult:
     try:
         result = fix_bytes(data, "<fuzz>", settings, RULES)
     except RecursionError:
-        return FileResult("<fuzz>", "", "")  # deep nesting: Python's limit, reported as exit 3
+        return FileResult("<fuzz>", "")  # deep nesting: Python's limit, reported as exit 3
     except Exception as exc:
         raise Violation(f"uncaught {type(exc).__name__}: {exc}") from exc
     if result.error is not None or not result.changed:

@@ -1,6 +1,6 @@
-"""Documents kept to the end of a run as summaries, not trees (issue 16).
+"""What a run holds while it reads a large stream (issue 16: memory flat in its length).
 
-A Service, a NetworkPolicy, a ConfigMap or a workload that only rules reading summaries
+Documents kept to the end of a run as summaries, not trees: a Service, a NetworkPolicy, a ConfigMap or a workload that only rules reading summaries
 need the run for (``Rule.reads_summaries``: WIN004, WIN201, WIN202, WIN203) is held as
 its place in the text and its summaries (``ServiceInfo``, ``PodInfo``), and parsed again
 from the text when its turn comes. The outcome must be what keeping every such document
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import corpus_files
-from winfix import policy
+from winfix import pipeline, policy
+from winfix.edits import Region
 from winfix.engine import FileResult, Run, fix_text
 from winfix.rules import Rule
 from winfix.settings import Settings
@@ -215,3 +216,35 @@ def test_a_part_that_reads_differently_alone_is_parsed_with_the_whole_text() -> 
     second = list(iter_documents(text, "two.yaml"))[1]
     again = parse_document(Lines(text), "two.yaml", 0, second.end, second.index)
     assert _shape(again) == _shape(second)
+
+
+def test_findings_keep_their_values_only_where_an_output_shows_them(tmp_path: Path) -> None:
+    """A finding's current/proposed values are for the KRM function's results; the runs
+    of the CLI, pre-commit and the bot (``pipeline``) do not hold them to the end."""
+    path = tmp_path / "web.yaml"
+    path.write_text(WORKLOAD.replace("      runtimeClassName: RUNTIME\n", ""), encoding="utf-8")
+    settings = Settings()
+    rules = policy.rules_for(settings)
+    library = fix_text(path.read_text(encoding="utf-8"), str(path), settings, rules)
+    (processed,) = pipeline.process([str(path)], settings, rules)
+    assert processed.result is not None
+    valued = [f for f in library.findings if f.current is not None or f.proposed is not None]
+    assert valued, "the rules give values for this workload"
+    assert all(f.current is None and f.proposed is None for f in processed.result.findings)
+    assert [f.replace(current=None, proposed=None) for f in library.findings] == [
+        f.replace(file=str(path)) for f in processed.result.findings
+    ]
+
+
+def test_the_fixed_text_is_written_in_pieces_without_being_built() -> None:
+    original = "a: 1\n---\nb: 2\n---\nc: 3\n"
+    regions = [Region(3, 4, "10"), Region(21, 22, "30")]
+    result = FileResult("x.yaml", original, regions=regions)
+    assert result.changed
+    assert list(result.pieces()) == ["a: ", "10", "\n---\nb: 2\n---\nc: ", "30", "\n"]
+    assert "fixed" not in vars(result)  # pieces() did not build it
+    assert result.fixed == "a: 10\n---\nb: 2\n---\nc: 30\n"
+    assert list(result.pieces()) == [result.fixed]
+    same = FileResult("x.yaml", original, regions=[Region(3, 4, "1")])
+    assert not same.changed and same.fixed == original
+    assert not FileResult("x.yaml", original).changed
