@@ -129,6 +129,8 @@ _MESH_WORDS = re.compile(r"istio|linkerd|openservicemesh\.io|osm-init")
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
+    if not ctx.settings.meshes and not ctx.stream.mentions(_MESH_WORDS):
+        return  # no proxy, request, opt-out or evidence can exist without the words
     for pod in ctx.pod_templates():
         if pod.holder is None:
             continue  # no pod metadata to annotate (Argo Workflow specs)

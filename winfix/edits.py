@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import yaml
-from yaml.events import AliasEvent, DocumentStartEvent
+from yaml.events import AliasEvent, DocumentStartEvent, StreamEndEvent
 
 from winfix.emit import (
     Style,
@@ -754,22 +754,24 @@ def _walk_live(root: Node) -> Iterator[Node]:
 def parse_problem(text: str) -> str | None:
     """Why ``text`` is not one YAML document with known aliases (None: it is)."""
     loader = yaml.CSafeLoader(text)
+    get_event = loader.get_event  # one call into libyaml per event, not two (check first)
     anchors: set[str] = set()
     documents = 0
     try:
-        while loader.check_event():
-            event = loader.get_event()
+        event = get_event()
+        while type(event) is not StreamEndEvent:
             kind = type(event)
             if kind is DocumentStartEvent:
                 documents += 1
                 anchors.clear()
-                continue
-            anchor = getattr(event, "anchor", None)
-            if kind is AliasEvent:
-                if anchor not in anchors:
-                    return f"alias *{anchor} has no anchor"
-            elif anchor is not None:
-                anchors.add(anchor)
+            else:
+                anchor = getattr(event, "anchor", None)
+                if kind is AliasEvent:
+                    if anchor not in anchors:
+                        return f"alias *{anchor} has no anchor"
+                elif anchor is not None:
+                    anchors.add(anchor)
+            event = get_event()
     except yaml.MarkedYAMLError as exc:
         return str(exc.problem or exc)
     finally:

@@ -255,11 +255,27 @@ class Run:
 
     def _may_wait(self, rule: Rule, text: str) -> bool:
         words = rule.waits_on_words
-        if words is None:
-            return True
+        return words is None or self._mentions(words, text)
+
+    def _mentions(self, words: re.Pattern[str], text: str) -> bool:
+        """Whether the run's inputs hold ``words`` (this file's ``text``, in a run of one)."""
         if self.mentions is not None:
             return self.mentions(words)
         return words.search(text) is not None
+
+    def _mentioned_in(self, text: str) -> Callable[[re.Pattern[str]], bool]:
+        """``_mentions`` for the rules reading ``text``: asked for every resource, so each
+        set of words is looked for once (a search of a 40 MB stream per Deployment would
+        be quadratic)."""
+        answers: dict[re.Pattern[str], bool] = {}
+
+        def mentions(words: re.Pattern[str]) -> bool:
+            found = answers.get(words)
+            if found is None:
+                found = answers[words] = self._mentions(words, text)
+            return found
+
+        return mentions
 
     def _read(  # noqa: PLR0917 - the arguments of add, and the file's position
         self,
@@ -278,6 +294,7 @@ class Run:
             keep_values=self.keep_values,
         )
         self.stream.file = file.index
+        self.stream.mentions = self._mentioned_in(text)
         try:
             for document in iter_documents(text, name):
                 file.read(document)
@@ -395,7 +412,8 @@ class _FileRun:
         waiting: tuple[Rule, ...],
         keep_values: bool = True,
     ):
-        """``waiting``: the rules whose ``needs_stream`` is asked (``Run._may_wait``)."""
+        """``waiting``: the rules whose ``keeps`` and ``needs_stream`` are asked
+        (``Run._may_wait``)."""
         self.keep_values = keep_values
         self.text = text
         self.name = name
@@ -418,7 +436,7 @@ class _FileRun:
         # One spliced region per changed document, not its edits (issue 16)
         self.regions: list[Region] = []
         self.rule_ids = frozenset(rule.id for rule in rules)
-        self.keeps = [(rule.keeps, rule.reads_summaries) for rule in rules if rule.keeps]
+        self.keeps = [(rule.keeps, rule.reads_summaries) for rule in waiting if rule.keeps]
         self.needs = [
             (rule.needs_stream, rule.reads_summaries) for rule in waiting if rule.needs_stream
         ]

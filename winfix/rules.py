@@ -73,9 +73,10 @@ class Rule:
     # may need other resources of the stream (a Service it refers to by name).
     keeps: Callable[[Resource], bool] | None = None
     needs_stream: Callable[[Resource, Settings], bool] | None = None
-    # ``needs_stream`` is asked only in a run whose input mentions these words somewhere
-    # (a scan of the text before the first document): the evidence the rule waits for
-    # cannot exist without them, so a run that never names them keeps nothing for it.
+    # ``keeps`` and ``needs_stream`` are asked only in a run whose input mentions these
+    # words somewhere (a scan of the text before the first document): the evidence the
+    # rule waits for cannot exist without them, so a run that never names them keeps
+    # nothing for it.
     waits_on_words: re.Pattern[str] | None = None
     # What the rule reads of the rest of the run is summaries only (``StreamInfo.pods``,
     # ``StreamInfo.services``), never another document's tree (``resources``, ``kept``).
@@ -169,6 +170,9 @@ class StreamInfo:
     # The file the rules are looking at now (its position in the run): for what is
     # said or indexed once per file (``once``, ``file_memo``).
     file: int = 0
+    # Whether the run's input holds these words anywhere (``Rule.waits_on_words``): a
+    # rule whose evidence cannot exist without them skips a run that never names them.
+    mentions: Callable[[re.Pattern[str]], bool] = field(default=lambda _words: True)
     _paths: dict[int, dict[str, tuple[str, ...]] | None] = field(default_factory=dict)
     # ``resources`` by group/kind, kept with them: a rule asking for the run's
     # Namespaces for every workload must not walk every kept Service each time.
