@@ -556,10 +556,10 @@ def test_new_settings_flags_reach_the_rules(cli: Cli) -> None:
 
 
 def test_the_exit_codes_main_uses_are_the_runners() -> None:
-    from winfix import cli
+    from winfix import commands  # cli's and the post-renderer's, without the engine
     from winfix.runner import ExitCode
 
-    assert (cli.EXIT_INPUT, cli.EXIT_INTERNAL) == (ExitCode.INPUT, ExitCode.INTERNAL)
+    assert (commands.EXIT_INPUT, commands.EXIT_INTERNAL) == (ExitCode.INPUT, ExitCode.INTERNAL)
 
 
 def test_version(cli: Cli) -> None:

@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # front ends
     (
         "cli",
+        "commands",
         "krm",
         "kustomize_plugin",
         "postrender",

@@ -8,11 +8,21 @@ bench/startup.py's).
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
+from winfix import policy, reporting
+from winfix.postrender import _report_data
+from winfix.runner import Options, run
+from winfix.settings import Settings
 
 # A Deployment pinned to Linux: the run fixes it (WIN001, WIN002, WIN005).
 DEPLOYMENT = (REPO / "fixtures/WIN002/deployment-linux-selector/input.yaml").read_bytes()
@@ -28,11 +38,11 @@ RESOURCE_LIST = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems
 NEVER = {"jsonschema", "jinja2", "pydantic", "rich", "typer", "secrets", "shlex"}
 
 
-def _run(
-    entry: str, stdin: bytes, cwd: Path, *args: str
-) -> tuple[int, bytes, set[str]]:
-    """Exit code, stdout and the imported modules of ``entry`` (module:function) over stdin,
-    run as its console script is, with ``args`` as its command line."""
+def _run_entry(
+    entry: str, stdin: bytes, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, bytes, str, set[str]]:
+    """Exit code, stdout, stderr and the imported modules of ``entry`` (module:function)
+    over stdin, run as its console script is, with ``args`` as its command line."""
     module, function = entry.split(":")
     code = (
         f"import sys\nfrom {module} import {function} as main\ncode = main()\n"
@@ -41,9 +51,18 @@ def _run(
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, *args], input=stdin, capture_output=True, check=False, cwd=cwd,
-        timeout=60,
+        timeout=60, env=env,
     )
-    return proc.returncode, proc.stdout, set(proc.stderr.decode().split("\n")[-1].split())
+    err, _, modules = proc.stderr.decode().rpartition("\n")
+    return proc.returncode, proc.stdout, err, set(modules.split())
+
+
+def _run(
+    entry: str, stdin: bytes, cwd: Path, *args: str
+) -> tuple[int, bytes, set[str]]:
+    """Exit code, stdout and the imported modules of ``entry`` over stdin."""
+    code, out, _, modules = _run_entry(entry, stdin, cwd, *args)
+    return code, out, modules
 
 
 def test_krm_function_imports_no_click_and_nothing_unused(tmp_path: Path) -> None:
@@ -54,12 +73,79 @@ def test_krm_function_imports_no_click_and_nothing_unused(tmp_path: Path) -> Non
     assert not ({"click", "winfix.cli", "shutil", "difflib", "json"} | NEVER) & modules
 
 
-def test_post_renderer_imports_nothing_unused(tmp_path: Path) -> None:
+def test_post_renderer_without_options_imports_no_click_and_nothing_unused(
+    tmp_path: Path,
+) -> None:
+    # Helm runs it with no arguments: nothing to parse, so no click (winfix.commands).
     code, out, modules = _run("winfix.postrender:main", DEPLOYMENT, tmp_path)
     assert code == 0
     assert b"kubernetes.io/os: windows" in out
     assert "winfix.engine" in modules
+    assert not ({"click", "winfix.cli", "tempfile", "json", "hashlib"} | NEVER) & modules
+
+
+def test_post_renderer_with_options_imports_nothing_unused(tmp_path: Path) -> None:
+    code, out, modules = _run("winfix.postrender:main", DEPLOYMENT, tmp_path, "--unsafe-fixes")
+    assert code == 0
+    assert b"kubernetes.io/os: windows" in out
+    assert {"click", "winfix.engine"} <= modules
     assert not NEVER & modules
+
+
+# Streams that take different ways through the post-renderer: fixed (with warnings and
+# an unsafe fix on offer), blocked by an error no fix resolves, unreadable.
+POST_RENDER_INPUTS = {
+    "fixed": DEPLOYMENT,
+    "blocked": (REPO / "fixtures/WIN100/privileged-deployment/input.yaml").read_bytes(),
+    "unreadable": b"kind: [\n",
+}
+# A .winfix.yaml in the working directory: none, one that changes the fixes, a bad one.
+CONFIGS = {"none": None, "unsafe-fixes": "unsafe-fixes: true\n", "bad": "select: [WIN999]\n"}
+
+
+@pytest.mark.parametrize("host", ["helm3", "helm4"])
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("stream", sorted(POST_RENDER_INPUTS))
+def test_post_renderer_without_options_answers_as_winfix_apply_does(
+    tmp_path: Path, stream: str, config: str, host: str
+) -> None:
+    """Helm's call without arguments skips click; with an option (`--output-format text`,
+    the default) the same run goes through winfix.cli: the same output, stderr and exit
+    code, under Helm 3 and Helm 4 (which gets failures as an error document)."""
+    if CONFIGS[config] is not None:
+        (tmp_path / ".winfix.yaml").write_text(CONFIGS[config], encoding="utf-8")
+    env = {**os.environ, "WINFIX_POSTRENDER_HOST": host}
+    env.pop("FORCE_COLOR", None)
+    data = POST_RENDER_INPUTS[stream]
+    plain = _run_entry("winfix.postrender:main", data, tmp_path, env=env)
+    parsed = _run_entry("winfix.postrender:main", data, tmp_path, "--output-format", "text",
+                        env=env)
+    assert "click" not in plain[3]
+    assert "click" in parsed[3]
+
+    def shown(result: tuple[int, bytes, str, set[str]]) -> tuple[int, str, str]:
+        # Helm 4's error document names a report file of its own run.
+        report = re.compile(r"winfix-helm-report-\w+\.txt")
+        return result[0], report.sub("REPORT", result[1].decode()), result[2]
+
+    assert shown(plain) == shown(parsed)
+    expected_code = {"bad": 2}.get(config, {"fixed": 0, "blocked": 1, "unreadable": 2}[stream])
+    assert plain[0] == (0 if host == "helm4" else expected_code)  # Helm 4: the document fails
+
+
+def test_post_renderer_reads_the_findings_the_json_report_holds() -> None:
+    """What winfix.helm4 reads (the warnings, the unsafe fixes, the blocking errors) comes
+    from the run's summary without a report file: the same as the JSON report's."""
+    settings = Settings()
+    stream = DEPLOYMENT + b"---\n" + POST_RENDER_INPUTS["blocked"]
+    _, summary = run(["-"], settings, policy.rules_for(settings), Options(quiet=True),
+                     out=io.BytesIO(), err=io.StringIO(), stdin=io.BytesIO(stream))
+    report = json.loads(reporting.to_json(summary))
+    data = _report_data(summary)
+    assert data["summary"]["remainingErrors"] == report["summary"]["remainingErrors"] == 1
+    assert len(data["findings"]) == len(report["findings"]) > 5
+    for ours, written in zip(data["findings"], report["findings"], strict=True):
+        assert ours == {key: value for key, value in written.items() if key != "fingerprint"}
 
 
 def test_apply_to_stdout_imports_nothing_unused(tmp_path: Path) -> None:

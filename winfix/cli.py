@@ -16,8 +16,6 @@ little more than the interpreter's start-up (bench/startup.py measures it).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +24,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from winfix import __version__
-from winfix.errors import ConfigError, InputError, WinfixError
+from winfix.commands import (
+    DEFAULT_MAX_MIB,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    build_settings,
+    exit_code_for,
+    presentation,
+    rules_for,
+)
+from winfix.errors import ConfigError
 
 if TYPE_CHECKING:
     from winfix.model import Finding
@@ -64,7 +71,6 @@ CONTEXT: dict[str, Any] = {
 }
 # ruff's --output-format names (winfix.reporting.REPORT_FORMATS are the reports).
 FINDINGS_FORMATS = ("text", "json", "sarif", "github", "junit", "markdown", "none")
-EXIT_INPUT, EXIT_INTERNAL = 2, 3  # winfix.runner.ExitCode, without importing the engine
 
 
 class _Ordered(click.Group):
@@ -163,19 +169,6 @@ def flag_overrides(command: str, values: dict[str, Any]) -> dict[str, Any]:
     return overrides
 
 
-def build_settings(config: Path | None, isolated: bool, overrides: dict[str, Any]) -> Settings:
-    """The configuration file's settings (unless --isolated) with the flags on top."""
-    from dataclasses import replace
-
-    if isolated:
-        from winfix.settings import Settings
-
-        return replace(Settings(), **overrides)
-    from winfix.config import resolve
-
-    return resolve(config, Path.cwd(), overrides)
-
-
 def _paths(paths: tuple[str, ...], required: bool = True) -> list[str]:
     if required and not paths:
         raise click.BadParameter("give at least one PATH, or '-' for stdin", param_hint="PATHS")
@@ -229,7 +222,8 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
 
 
 _max_size = click.option(
-    "--max-size", type=int, default=64, show_default=True, metavar="MIB", callback=_positive,
+    "--max-size", type=int, default=DEFAULT_MAX_MIB, show_default=True, metavar="MIB",
+    callback=_positive,
     help="Largest input accepted, in MiB.",
 )
 _config = click.option(
@@ -289,20 +283,6 @@ def format_statistics(findings: list[Finding], mode: str) -> str:
         + "\n"
         for (rule, name), states in ranked
     )
-
-
-def _presentation(color: str, show_fixes: bool, severity_threshold: str | None) -> dict[str, Any]:
-    """The runner options that say how the run is shown: colour for the diff (stdout) and
-    the findings (stderr), each decided for its own stream (winfix.terminal.use_color)."""
-    from winfix.model import Severity
-    from winfix.terminal import use_color
-
-    return {
-        "color": use_color(color, sys.stdout, os.environ),
-        "color_findings": use_color(color, sys.stderr, os.environ),
-        "show_fixes": show_fixes,
-        "severity_threshold": Severity(severity_threshold) if severity_threshold else None,
-    }
 
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -375,7 +355,7 @@ def apply(  # click passes every parameter by name
     overrides = flag_overrides(APPLY, table)
     settings = build_settings(config, isolated, overrides)
     from_flags = bool({"select", "ignore", "extend_select"} & set(overrides))
-    rules = _rules(settings, from_flags=from_flags)
+    rules = rules_for(settings, from_flags=from_flags)
     from winfix.runner import Mode, Options
 
     mode = Mode.CHECK if check else Mode.DIFF if diff else Mode.APPLY
@@ -387,7 +367,7 @@ def apply(  # click passes every parameter by name
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
         force=force,
-        **_presentation(color, show_fixes, severity_threshold),
+        **presentation(color, show_fixes, severity_threshold),
     )
     if diff and check:  # the diff, and the exit code --check would give (the same: 1)
         options.mode = Mode.DIFF
@@ -452,7 +432,7 @@ def check_command(
                 raise ConfigError(str(exc)) from None
     from winfix.runner import Mode, Options
 
-    rules = _rules(settings, from_flags=bool(overrides.get("select") or overrides.get("ignore")))
+    rules = rules_for(settings, from_flags=bool(overrides.get("select") or overrides.get("ignore")))
     options = Options(
         mode=Mode.CHECK,
         output_format=output_format,
@@ -461,21 +441,10 @@ def check_command(
         max_bytes=max_size * 1024 * 1024,
         quiet=quiet,
         fail_on_changes=False,
-        **_presentation(color, show_fixes, severity_threshold),
+        **presentation(color, show_fixes, severity_threshold),
     )
     return _run(targets, settings, rules, options, exit_zero=exit_zero, statistics=statistics,
                 verbose=verbose)
-
-
-def _rules(settings: Settings, *, from_flags: bool) -> tuple[Rule, ...]:
-    from winfix import policy  # imports the rules: not on the path of --version and --help
-
-    try:
-        return policy.rules_for(settings)
-    except ConfigError as exc:
-        if settings.source and not from_flags:
-            raise ConfigError(f"{settings.source}: {exc}") from None
-        raise
 
 
 @app.command("krm", context_settings=CONTEXT)
@@ -611,31 +580,6 @@ def _dispatch(argv: list[str] | None) -> int:
         exc.show()
         return exc.exit_code
     except click.exceptions.Abort:
-        return 130
-    except InputError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return EXIT_INPUT
-    except WinfixError as exc:
-        sys.stderr.write(f"winfix: error: {exc}\n")
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`winfix apply - | head`): stop quietly, and keep
-        # Python from complaining again when it flushes stdout at exit.
-        with contextlib.suppress(OSError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    except OSError as exc:  # an output that failed (stdout on a full disk) is not a bug
-        from winfix import files
-
-        files.discard(sys.stdout)
-        sys.stderr.write(f"winfix: error: cannot write: {exc.strerror or exc}\n")
-        return EXIT_INPUT
-    except Exception as exc:  # the last line of defence: no tracebacks
-        sys.stderr.write(
-            f"winfix: internal error: {type(exc).__name__}: {exc} "
-            "(this is a bug in winfix; please report it with the input that caused it)\n"
-        )
-        return EXIT_INTERNAL
+        return EXIT_INTERRUPTED
+    except (Exception, KeyboardInterrupt) as exc:  # the run's errors (winfix.commands)
+        return exit_code_for(exc)

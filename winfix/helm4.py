@@ -21,7 +21,6 @@ a valid Kubernetes object either, should a future Helm accept it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,8 @@ MAX_LISTED = 20
 def error_document(message: str) -> str:
     """The one document that makes Helm 4 fail with ``message`` in its error."""
     # A JSON string is a valid YAML double-quoted scalar, whatever the message holds.
+    import json  # only when a run fails: a successful one never loads json (issue 16)
+
     name = json.dumps(f"{message.rstrip()}\n{_TRAILER}")
     return (
         "# winfix stopped this render; Helm shows the message below and fails.\n"

@@ -26,16 +26,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from winfix import files, helm4, terminal
 from winfix.helm4 import FILENAME_ANNOTATION
+
+if TYPE_CHECKING:
+    from winfix.reporting import RunSummary
 
 __all__ = ["FILENAME_ANNOTATION", "apply_args", "main"]
 
@@ -47,6 +48,10 @@ HELM4_FLAG = "--helm4"  # the same, as the first argument (the plugin's Windows 
 # fails on an empty post-render output, and a comment is an empty manifest to both
 # Helm 3 and 4 (pkg/postrenderer/postrenderer.go checks bytes.TrimSpace).
 EMPTY_OUTPUT = b"# winfix: the chart rendered no manifests\n"
+
+# What Helm's own command line runs (`--post-renderer winfix-post-renderer`, no
+# arguments): `winfix apply -` with every option at its default.
+PLAIN_APPLY = ["apply", "-"]
 
 
 def _blank(data: bytes) -> bool:
@@ -99,10 +104,19 @@ def _streams(data: bytes) -> Iterator[tuple[io.BytesIO, io.StringIO]]:
         sys.stdin, sys.stdout, sys.stderr = saved
 
 
-def _run(
-    cli_main: Callable[[list[str]], int], winfix_args: list[str], data: bytes
-) -> tuple[int, bytes, str, dict[str, Any]]:
-    """``winfix apply -`` over ``data``: exit code, stdout, stderr and the JSON report."""
+def _run(winfix_args: list[str], data: bytes) -> tuple[int, bytes, str, dict[str, Any]]:
+    """``winfix apply -`` over ``data``: exit code, stdout, stderr and the JSON report
+    (what of it ``winfix.helm4`` reads, when no option asked for a report of its own)."""
+    if winfix_args == PLAIN_APPLY:
+        # No options to parse: the runner directly, without click (start-up, issue 16).
+        with _streams(data) as (out, err):
+            code, report = _apply_plain()
+        return code, out.getvalue(), err.getvalue(), report
+    import json
+    import tempfile
+
+    from winfix.cli import main as cli_main
+
     with tempfile.TemporaryDirectory(prefix="winfix-helm-") as scratch:
         user_report = _report_option(winfix_args)
         json_report = Path(user_report or Path(scratch) / "report.json")
@@ -117,8 +131,30 @@ def _run(
     return code, out.getvalue(), err.getvalue(), report
 
 
+def _apply_plain() -> tuple[int, dict[str, Any]]:
+    """``winfix apply -`` as ``winfix.cli`` runs it with no options (winfix.commands)."""
+    from winfix import commands
+
+    try:
+        code, summary = commands.apply_stdin()
+    except (Exception, KeyboardInterrupt) as exc:
+        return commands.exit_code_for(exc), {}
+    return code, _report_data(summary)
+
+
+def _report_data(summary: RunSummary) -> dict[str, Any]:
+    """The parts of the JSON report (``reporting.to_json``) that ``winfix.helm4`` reads,
+    from the run's summary instead of a report file."""
+    return {
+        "summary": {"remainingErrors": len(summary.blocking)},
+        "findings": [finding.as_dict() for finding in summary.findings],
+    }
+
+
 def _helm4_failure(data: bytes, stderr: str, report: dict[str, Any]) -> int:
     """Print the one document that carries the failure to the user through Helm 4."""
+    import tempfile
+
     # The full report outlives this run: the message names it.
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", prefix="winfix-helm-report-", suffix=".txt", delete=False
@@ -135,8 +171,6 @@ def _helm4_failure(data: bytes, stderr: str, report: dict[str, Any]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console script ``winfix-post-renderer``."""
-    from winfix.cli import main as cli_main
-
     args = sys.argv[1:] if argv is None else argv
     # plugins/helm: bin/post-render sets the variable; on Windows, where Helm 4 runs
     # winfix-post-renderer itself, the plugin's command passes --helm4 first.
@@ -154,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         # Every template rendered empty: hand Helm back what it sent, or a comment
         # when that is nothing at all (Helm 4 rejects an empty output as an error).
         return _write_out(data if data.strip() else EMPTY_OUTPUT)
-    code, out, err, report = _run(cli_main, winfix_args, data)
+    code, out, err, report = _run(winfix_args, data)
     sys.stderr.write(err)  # Helm shows it on failure (Helm 3) or never (Helm 4, #31843)
     if code != 0 and under_helm4:
         return _helm4_failure(data, err, report)
