@@ -154,3 +154,25 @@ def test_apply_to_stdout_imports_nothing_unused(tmp_path: Path) -> None:
     assert b"kubernetes.io/os: windows" in out
     assert "winfix.engine" in modules
     assert not ({"json", "shutil"} | NEVER) & modules
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("stream", sorted(POST_RENDER_INPUTS))
+def test_apply_stdin_without_options_answers_as_with_them(
+    tmp_path: Path, stream: str, config: str
+) -> None:
+    """`winfix apply -` (Helm 3's post-renderer command line) runs without click; with an
+    option (`--output-format text`, the default) through winfix.cli: the same output,
+    stderr and exit code."""
+    if CONFIGS[config] is not None:
+        (tmp_path / ".winfix.yaml").write_text(CONFIGS[config], encoding="utf-8")
+    data = POST_RENDER_INPUTS[stream]
+    plain = _run_entry("winfix.__main__:main", data, tmp_path, "apply", "-")
+    parsed = _run_entry("winfix.__main__:main", data, tmp_path, "apply", "--output-format",
+                        "text", "-")
+    assert "click" not in plain[3]
+    assert "click" in parsed[3]
+    if config == "none":  # a configuration file is validated (jsonschema)
+        assert not ({"winfix.cli", "json", "shutil"} | NEVER) & plain[3]
+    assert plain[:3] == parsed[:3]
+    assert plain[0] == {"bad": 2}.get(config, {"fixed": 0, "blocked": 1, "unreadable": 2}[stream])

@@ -30,6 +30,7 @@ from winfix.commands import (
     EXIT_INTERRUPTED,
     build_settings,
     exit_code_for,
+    flushed,
     presentation,
     rules_for,
 )
@@ -546,18 +547,7 @@ def bot(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every outcome to a documented exit code."""
-    code = _dispatch(argv)
-    try:
-        sys.stdout.flush()  # output lost at the last flush: never exit 0 with it truncated
-    except OSError as exc:
-        from winfix import files  # only now: `winfix --version` imports nothing more
-
-        files.discard(sys.stdout)
-        if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): quietly
-            return code
-        sys.stderr.write(f"winfix: error: cannot write to stdout: {exc.strerror or exc}\n")
-        return max(code, EXIT_INPUT)
-    return code
+    return flushed(_dispatch(argv))
 
 
 def _dispatch(argv: list[str] | None) -> int:

@@ -1,13 +1,17 @@
 """What ``winfix apply`` does once its options are known, without click.
 
-``winfix.cli`` parses the command line with click and calls these. The Helm
-post-renderer (``winfix.postrender``) is ``winfix apply -``, and Helm runs it with no
-arguments at all, once per render: for that case it calls ``apply_stdin`` directly,
-so it never imports click and its dependencies (``uuid``, ``platform``,
-``datetime``, ``gettext``: about 15 ms of a 100 ms run, issue 16's start-up target).
-Both paths build the settings, choose the rules, run and map every outcome to an
-exit code with the same functions, so they cannot drift apart
-(tests/test_startup_imports.py runs both on the same inputs).
+``winfix.cli`` parses the command line with click and calls these. A Helm
+post-renderer is ``winfix apply -`` with no option at all, run once per render:
+Helm 3's ``--post-renderer winfix --post-renderer-args apply --post-renderer-args
+-``, Argo CD's ``helm template … | winfix apply -`` (README), and
+``winfix-post-renderer`` when Helm passes it no arguments (``winfix.postrender``).
+With nothing to parse, those call ``apply_stdin`` directly (the console script,
+``winfix.__main__``) and never import click
+and what it imports (``uuid``, ``platform``, ``datetime``, ``gettext``: about 15 ms
+of a 100 ms run, issue 16's start-up target). Both paths build the settings,
+choose the rules, run and map every outcome to an exit code with the same
+functions, so they cannot drift apart (tests/test_startup_imports.py runs both on
+the same inputs).
 
 Heavy modules (the engine, the rules, the configuration reader) are imported in the
 functions that need them, as in ``winfix.cli``.
@@ -27,6 +31,9 @@ if TYPE_CHECKING:
     from winfix.reporting import RunSummary
     from winfix.rules import Rule
     from winfix.settings import Settings
+
+# The command line with no option: `winfix apply -`.
+PLAIN_APPLY = ["apply", "-"]
 
 EXIT_INPUT, EXIT_INTERNAL = 2, 3  # winfix.runner.ExitCode, without importing the engine
 DEFAULT_MAX_MIB = 64  # --max-size: the largest input read, in MiB (files.DEFAULT_MAX_BYTES)
@@ -119,3 +126,19 @@ def exit_code_for(exc: BaseException) -> int:
         )
         return EXIT_INTERNAL
     raise exc
+
+
+def flushed(code: int) -> int:
+    """``code``, once stdout is flushed: output lost at the last flush is an error (exit
+    2, one line), never an exit 0 with the output truncated."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        from winfix import files  # only now: `winfix --version` imports nothing more
+
+        files.discard(sys.stdout)
+        if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): quietly
+            return code
+        sys.stderr.write(f"winfix: error: cannot write to stdout: {exc.strerror or exc}\n")
+        return max(code, EXIT_INPUT)
+    return code

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from winfix import files, helm4, terminal
+from winfix import commands, files, helm4, terminal
 from winfix.helm4 import FILENAME_ANNOTATION
 
 if TYPE_CHECKING:
@@ -48,10 +48,6 @@ HELM4_FLAG = "--helm4"  # the same, as the first argument (the plugin's Windows 
 # fails on an empty post-render output, and a comment is an empty manifest to both
 # Helm 3 and 4 (pkg/postrenderer/postrenderer.go checks bytes.TrimSpace).
 EMPTY_OUTPUT = b"# winfix: the chart rendered no manifests\n"
-
-# What Helm's own command line runs (`--post-renderer winfix-post-renderer`, no
-# arguments): `winfix apply -` with every option at its default.
-PLAIN_APPLY = ["apply", "-"]
 
 
 def _blank(data: bytes) -> bool:
@@ -107,8 +103,8 @@ def _streams(data: bytes) -> Iterator[tuple[io.BytesIO, io.StringIO]]:
 def _run(winfix_args: list[str], data: bytes) -> tuple[int, bytes, str, dict[str, Any]]:
     """``winfix apply -`` over ``data``: exit code, stdout, stderr and the JSON report
     (what of it ``winfix.helm4`` reads, when no option asked for a report of its own)."""
-    if winfix_args == PLAIN_APPLY:
-        # No options to parse: the runner directly, without click (start-up, issue 16).
+    if winfix_args == commands.PLAIN_APPLY:
+        # No options to parse (Helm passed none): without click (start-up, issue 16).
         with _streams(data) as (out, err):
             code, report = _apply_plain()
         return code, out.getvalue(), err.getvalue(), report
@@ -133,8 +129,6 @@ def _run(winfix_args: list[str], data: bytes) -> tuple[int, bytes, str, dict[str
 
 def _apply_plain() -> tuple[int, dict[str, Any]]:
     """``winfix apply -`` as ``winfix.cli`` runs it with no options (winfix.commands)."""
-    from winfix import commands
-
     try:
         code, summary = commands.apply_stdin()
     except (Exception, KeyboardInterrupt) as exc:
