@@ -75,7 +75,10 @@ def commands() -> dict[str, tuple[list[str], bytes]]:
     return {
         "python -c pass": ([sys.executable, "-c", "pass"], b""),
         "winfix --version": ([*winfix, "--version"], b""),
-        "winfix apply - (1 Deployment)": ([*winfix, "apply", "-q", "-"], DEPLOYMENT),
+        # The issue's command (Helm 3's post-renderer command line): nothing to parse.
+        "winfix apply - (1 Deployment)": ([*winfix, "apply", "-"], DEPLOYMENT),
+        # With an option, parsed by click.
+        "winfix apply -q - (1 Deployment)": ([*winfix, "apply", "-q", "-"], DEPLOYMENT),
         "winfix-krm (1 item)": (_script("winfix-krm", "winfix.krm"), RESOURCE_LIST),
         "winfix-post-renderer (1 Deployment)": (
             _script("winfix-post-renderer", "winfix.postrender"),

@@ -14,7 +14,17 @@ from tests.conftest import REPO
 # Lowest first. "transforms" stands for every rule module of transforms/.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # core: plain data and settings, no YAML
-    ("errors", "model", "settings", "helm_templates", "terminal", "source", "markdown", "__init__"),
+    (
+        "errors",
+        "model",
+        "settings",
+        "helm_templates",
+        "terminal",
+        "source",
+        "markdown",
+        "startup",
+        "__init__",
+    ),
     # registry lookups of images: a leaf package that knows only the settings
     ("images",),
     # the YAML layer: tree, emitter, splices, diffs

@@ -8,17 +8,19 @@ bench/startup.py's).
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, CliResult
 from winfix import policy, reporting
 from winfix.postrender import _report_data
 from winfix.runner import Options, run
@@ -176,3 +178,42 @@ def test_apply_stdin_without_options_answers_as_with_them(
         assert not ({"winfix.cli", "json", "shutil"} | NEVER) & plain[3]
     assert plain[:3] == parsed[:3]
     assert plain[0] == {"bad": 2}.get(config, {"fixed": 0, "blocked": 1, "unreadable": 2}[stream])
+
+
+@pytest.mark.parametrize(
+    ("entry", "args", "stdin"),
+    [
+        ("main", ["apply", "-"], DEPLOYMENT),
+        ("main", ["apply", "-q", "-"], DEPLOYMENT),
+        ("post_renderer", [], DEPLOYMENT),
+        ("krm", [], RESOURCE_LIST),
+    ],
+)
+def test_console_scripts_collect_garbage_as_usual_once_the_run_begins(
+    tmp_path: Path, entry: str, args: list[str], stdin: bytes
+) -> None:
+    """winfix.startup: no collection while the modules load; when the input is read, what
+    start-up created is frozen and the usual thresholds are back."""
+    code = (
+        "import gc, sys\n"
+        f"from winfix.__main__ import {entry} as main\n"
+        "usual = gc.get_threshold()\n"
+        "code = main()\n"
+        "sys.stdout.flush()\n"
+        "sys.stderr.write(f'\\n{gc.get_threshold() == usual} {gc.get_freeze_count()}')\n"
+        "raise SystemExit(code)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *args], input=stdin, capture_output=True,
+                          check=False, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0
+    assert b"kubernetes.io/os: windows" in proc.stdout
+    usual, frozen = proc.stderr.decode().rpartition("\n")[2].split()
+    assert usual == "True"
+    assert int(frozen) > 10_000  # the modules' objects
+
+
+def test_winfix_as_a_library_leaves_the_collector_alone(cli: Callable[..., CliResult]) -> None:
+    before = gc.get_threshold(), gc.get_freeze_count()
+    result = cli("apply", "-", stdin=DEPLOYMENT)
+    assert result.code == 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

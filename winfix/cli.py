@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from winfix import __version__
+from winfix import __version__, startup
 from winfix.commands import (
     DEFAULT_MAX_MIB,
     EXIT_INPUT,
@@ -253,6 +253,7 @@ def _run(
     """Run the files through the engine; the run options every command shares."""
     from winfix.runner import run
 
+    startup.loaded()  # everything is imported: the input comes next
     if verbose:
         sys.stderr.write(f"winfix: configuration: {settings.source or 'none (defaults)'}\n")
         sys.stderr.write(f"winfix: {len(rules)} rules: {', '.join(r.id for r in rules)}\n")
@@ -381,6 +382,7 @@ def apply(  # click passes every parameter by name
                               "--kustomize or --helm")
         from winfix import render_and_patch
 
+        startup.loaded()
         code = render_and_patch.run_apply(
             targets, settings, rules, options,
             emit_patches=emit_patches, kustomize=kustomize, helm=helm,

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from winfix import startup
 from winfix.errors import ConfigError, InputError, WinfixError
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def apply_stdin() -> tuple[int, RunSummary]:
 
     settings = build_settings(None, False, {})
     rules = rules_for(settings, from_flags=False)
+    startup.loaded()  # everything is imported: the input comes next
     # The defaults of the command line's options (winfix.cli: --output-format text,
     # --max-size 64, --color auto), which the runner's Options share.
     options = Options(mode=Mode.APPLY, max_bytes=DEFAULT_MAX_MIB * 1024 * 1024,

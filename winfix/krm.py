@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, policy, yamlout
+from winfix import files, policy, startup, yamlout
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import ConfigError, InputError, WinfixError
@@ -403,6 +403,7 @@ def run(
 ) -> int:
     """The KRM entry point: exit 0; 1 when an error-severity result remains or stdin is
     not a ResourceList; 2 for a bad functionConfig (as the CLI for a bad .winfix.yaml)."""
+    startup.loaded()  # the modules are imported: the input comes next
     # The same limit as `winfix apply --max-size` (issue 13): a 114 MB ResourceList ran
     # for minutes at 6.6 GB. Read one byte past it to know, never the whole stream.
     data = stdin.read(max_bytes + 1)
