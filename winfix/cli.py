@@ -542,6 +542,7 @@ def bot(
             "pip install 'winfix[bot]'"
         ) from None
     given = flag_overrides(BOT, table)  # over the bot: table of the configuration
+    startup.loaded()
     result = run_bot(BotOptions(repo=repo, remote=remote, dry_run=dry_run, config=config,
                                 branch=given.get("branch"), base=given.get("base")))
     return int(result.exit_code)

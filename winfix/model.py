@@ -25,6 +25,8 @@ class Safety(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
+    """Which resource a finding or verdict is about: apiVersion, kind, name, namespace."""
+
     api_version: str
     kind: str
     name: str

@@ -33,6 +33,9 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 
 @dataclass
 class RunSummary:
+    """What a run did: the files read, changed, skipped or unreadable, the findings and
+    the verdicts (what every report is rendered from)."""
+
     mode: str = "apply"  # apply, diff or check: in diff/check nothing is written
     files: int = 0
     changed_files: list[str] = field(default_factory=list)

@@ -374,6 +374,8 @@ _OVERLAY_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class KeepLinux:
+    """A ``keep-linux`` selector: the workloads it matches stay on Linux, for ``reason``."""
+
     kind: str | None = None
     name: str | None = None
     namespace: str | None = None
@@ -394,6 +396,8 @@ class KeepLinux:
 
 @dataclass(frozen=True)
 class Overlay:
+    """A chart or Kustomize base the bot writes a patch overlay for (``bot.overlays``)."""
+
     source: str  # chart or kustomize folder, relative to the repository root
     path: str  # where the patch overlay is written
     rendered: str | None = None  # a committed file holding the rendered output, if any
@@ -468,6 +472,9 @@ def _bot_settings(value: Any) -> BotSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every option's value for a run (the fields with an ``Option`` record), where they
+    came from, and the flags laid over them."""
+
     select: tuple[str, ...] = option(  # empty: every rule
         (), "select", _STRINGS, "Only these rules: ids, id prefixes or names, comma-separated.",
         convert=_strings, flag="--select", metavar="RULES",

@@ -42,6 +42,8 @@ ORDER = (Verdict.BLOCKED, Verdict.REVIEW, Verdict.LINUX, Verdict.READY)
 
 @dataclass(frozen=True, slots=True)
 class Reason:
+    """One reason for a workload's verdict: the rule, the field and what it said."""
+
     rule: str  # a rule id, or "" for a decision (keep-linux, ignore-all)
     field: str
     message: str
@@ -66,6 +68,8 @@ class Workload:
 
 @dataclass(frozen=True, slots=True)
 class WorkloadVerdict:
+    """A workload's verdict (ready, review, blocked, linux) and its reasons."""
+
     workload: Workload
     verdict: Verdict
     reasons: tuple[Reason, ...] = ()
