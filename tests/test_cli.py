@@ -690,11 +690,12 @@ def test_startup_bench_runs(tmp_path: Path) -> None:
         capture_output=True, cwd=tmp_path, check=False, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    rows = [line.split("  ")[0] for line in proc.stdout.decode().splitlines()[1:6]]
+    rows = [line.split("  ")[0] for line in proc.stdout.decode().splitlines()[1:7]]
     assert rows == [
         "python -c pass",
         "winfix --version",
         "winfix apply - (1 Deployment)",
+        "winfix apply -q - (1 Deployment)",
         "winfix-krm (1 item)",
         "winfix-post-renderer (1 Deployment)",
     ]

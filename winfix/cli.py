@@ -11,7 +11,10 @@ typer-slim is, since 0.24, an empty package that depends on typer. winfix uses n
 what typer adds over click: the settings flags of `apply`/`check` are generated from the
 option table (winfix.settings), which click takes as data. The engine, the rules and
 jsonschema are imported inside the commands, so `winfix --version` and `--help` cost
-little more than the interpreter's start-up (bench/startup.py measures it).
+little more than the interpreter's start-up (bench/startup.py measures it). What
+`apply` does once its options are parsed (settings, rules, exit codes) is
+winfix.commands', which `winfix apply -` without options reaches without click
+(winfix.__main__).
 """
 
 from __future__ import annotations

@@ -14,7 +14,10 @@ rendered empty) is echoed back (a comment when Helm sent nothing at all) instead
 of being an error, and a leading
 ``apply`` / trailing ``-`` are accepted, so the Helm 3 command line
 ``--post-renderer-args apply --post-renderer-args -`` also works with the Helm 4
-plugin.
+plugin. Without options (Helm's own call) there is nothing to parse: the run goes
+through ``winfix.commands`` without click, and the findings Helm's users are told
+about come from the run's summary; with options, through ``winfix.cli`` and a JSON
+report in a temporary directory (the user's own ``--report`` when given).
 
 Under Helm 4 (the plugin's ``bin/post-render`` sets ``WINFIX_POSTRENDER_HOST=helm4``)
 a failure is reported through Helm's own error message instead of stderr, which
