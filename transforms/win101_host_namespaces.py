@@ -83,7 +83,8 @@ ENFORCE = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version"
 # The policy version from which restricted skips runAsNonRoot/runAsUser for hostUsers: false.
 USER_NAMESPACE_RELAXATION = (1, 35)
-_POLICY_VERSION = re.compile(r"^v(\d+)\.(\d+)$")
+# Compiled on first use (re's cache), not at import: most runs never need it (issue 16).
+_POLICY_VERSION = r"^v(\d+)\.(\d+)$"
 
 # The value that asks for something the Windows pod will not get.
 _INTENT = {
@@ -185,7 +186,7 @@ def _restricted_namespace(
         version = labels.get_str(ENFORCE_VERSION) or "latest"
         if not relaxed_only:
             return name
-        match = _POLICY_VERSION.match(version)
+        match = re.match(_POLICY_VERSION, version)
         if version != "latest" and (
             match is None or (int(match[1]), int(match[2])) < USER_NAMESPACE_RELAXATION
         ):

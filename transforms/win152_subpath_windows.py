@@ -68,12 +68,14 @@ from winfix.toolkit import Mount, pod_mounts, set_fix, volume_name, volumes
 from winfix.windows_target import written_for_windows
 from winfix.yamltree import Mapping
 
+# Patterns are compiled on first use (re's cache), not at import: most runs never need
+# them (issue 16).
 # A drive prefix or a leading separator: absolute for the Windows kubelet.
-_ABSOLUTE = re.compile(r"^(?:[A-Za-z]:|[\\/])")
+_ABSOLUTE = r"^(?:[A-Za-z]:|[\\/])"
 # Volumes whose entries are files: a subPath without "/" names one of their keys.
 FILE_VOLUMES = ("configMap", "secret", "projected", "downwardAPI")
 # The last part of a path is a file name with an extension (app.conf, tls.crt).
-_FILE_NAME = re.compile(r"^[^.].*\.[A-Za-z0-9]{1,10}$")
+_FILE_NAME = r"^[^.].*\.[A-Za-z0-9]{1,10}$"
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -99,7 +101,7 @@ def _single_file(ctx: RuleContext, mount: Mount, sub_path: str, volume: Mapping 
     target = re.split(r"[\\/]", mount_path.rstrip("/\\"))[-1]
     if source is not None and not re.search(r"[\\/]", sub_path):
         what = f"the key {sub_path} of its {source} volume"
-    elif _FILE_NAME.match(last) and last == target:
+    elif re.match(_FILE_NAME, last) and last == target:
         what = f"the file {sub_path} of its volume"
     else:
         return
@@ -130,7 +132,7 @@ def _check_one(ctx: RuleContext, mount: Mount, key: str, value: str, *, windows:
             at=at,
             severity=Severity.ERROR,
         )
-    elif _ABSOLUTE.match(value) is not None:
+    elif re.match(_ABSOLUTE, value) is not None:
         message = (
             f"{where} is absolute: a subPath is relative to the volume, and the Windows kubelet "
             "rejects a drive or leading separator (the API server only checks '/' paths)"

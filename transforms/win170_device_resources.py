@@ -42,13 +42,13 @@ from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.yamltree import Mapping, Node
 
-_VENDOR = re.compile(
+# Compiled on first use (re's cache), not at import: most runs never need it (issue 16).
+_VENDOR = (
     r"""^(?:
         nvidia\.com/ | amd\.com/ | (?:[a-z0-9-]+\.)?intel\.com/ | habana\.ai/
       | aws\.amazon\.com/neuron | google\.com/tpu | xilinx\.com/ | amd-xilinx\.com/
       | squat\.ai/ | devic\.es/ | smarter-devices/ | qualcomm\.com/ | cloud-tpus\.google\.com/
-    )""",
-    re.VERBOSE,
+    )"""
 )
 
 
@@ -61,7 +61,7 @@ def describe(resource_name: str) -> str | None:
             "the NVIDIA device plugin runs on Linux only; Windows GPU nodes (AKS preview) "
             "offer DirectX GPUs through microsoft.com/directx, which a CUDA workload cannot use"
         )
-    if _VENDOR.match(resource_name):
+    if re.match(_VENDOR, resource_name, re.VERBOSE):
         return "its device plugin runs on Linux nodes only, so Windows nodes have no capacity"
     return None
 

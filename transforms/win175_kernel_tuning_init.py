@@ -43,7 +43,8 @@ from winfix.yamltree import Scalar
 
 TUNING = frozenset({"sysctl", "ulimit", "chown"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-_SEPARATORS = re.compile(r"&&|\|\||;|\n")
+# Compiled on first use (re's cache), not at import: most runs never need it (issue 16).
+_SEPARATORS = r"&&|\|\||;|\n"
 
 
 def statements(words: list[str]) -> list[list[str]] | None:
@@ -52,7 +53,7 @@ def statements(words: list[str]) -> list[list[str]] | None:
         import shlex  # only for `sh -c` scripts: every run loads this rule (bench/startup.py)
 
         found = []
-        for part in _SEPARATORS.split(words[2]):
+        for part in re.split(_SEPARATORS, words[2]):
             try:
                 tokens = shlex.split(part)
             except ValueError:

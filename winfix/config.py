@@ -138,7 +138,8 @@ def _has_winfix_table(path: Path) -> bool:
     return isinstance(tool, dict) and "winfix" in tool
 
 
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+# Compiled on first use (re's cache): only a bad pyproject.toml needs it (issue 16).
+_TOML_POSITION = r"\(at line (\d+), column (\d+)\)"
 
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # Python < 3.14 puts the position only in the message: "... (at line 3, column 7)".
         message = str(exc)
-        match = _TOML_POSITION.search(message)
+        match = re.search(_TOML_POSITION, message)
         if match:
             line, column = int(match.group(1)), int(match.group(2))
         elif "(at end of document)" in message:
@@ -157,7 +158,7 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
             column = len(text) - (text.rfind("\n") + 1) + 1
         else:
             line, column = 1, 1
-        message = _TOML_POSITION.sub("", message).replace("(at end of document)", "").strip()
+        message = re.sub(_TOML_POSITION, "", message).replace("(at end of document)", "").strip()
         raise InputError(
             f"invalid TOML: {message}", file=str(path), line=line, column=column
         ) from None

@@ -19,7 +19,7 @@ from winfix.terminal import BLUE, BOLD, CYAN, GREEN, RED, YELLOW, paint
 from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_URL = re.compile(r"https://\S+")
+_URL = r"https://\S+"  # compiled on first use (re's cache): SARIF only (issue 16)
 # The key of SARIF partialFingerprints: a new version if what is hashed ever changes.
 FINGERPRINT_KEY = "winfix/v1"
 SRCROOT = "%SRCROOT%"
@@ -385,7 +385,7 @@ def _sarif_blocked(item: WorkloadVerdict, locate: _Locator) -> dict[str, Any]:
 
 def _help_uri(rule: Rule) -> dict[str, str]:
     """The rule's first reference (a Kubernetes doc or source link)."""
-    match = _URL.search(rule.doc)
+    match = re.search(_URL, rule.doc)
     return {"helpUri": match.group(0).rstrip(").,")} if match else {}
 
 

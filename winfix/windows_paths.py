@@ -22,10 +22,11 @@ import ntpath
 import posixpath
 import re
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_BARE_DRIVE = re.compile(r"^[A-Za-z]:$")
+# Compiled on first use (re's cache), not at import: most runs never need them (issue 16).
+_DRIVE = r"^[A-Za-z]:"
+_BARE_DRIVE = r"^[A-Za-z]:$"
 # "/K" or "/K/..." - a single-letter first component, which some docs present as drive K:.
-_DRIVE_FOLDER = re.compile(r"^/([A-Za-z])(?:/+(.*))?$")
+_DRIVE_FOLDER = r"^/([A-Za-z])(?:/+(.*))?$"
 
 
 def is_unc(path: str) -> bool:
@@ -35,7 +36,7 @@ def is_unc(path: str) -> bool:
 
 def is_windows_path(path: str) -> bool:
     """A path only Windows would write: a drive prefix, a backslash or a UNC prefix."""
-    return bool(_DRIVE.match(path)) or "\\" in path or path.startswith("//")
+    return bool(re.match(_DRIVE, path)) or "\\" in path or path.startswith("//")
 
 
 def is_linux_absolute(path: str) -> bool:
@@ -43,12 +44,12 @@ def is_linux_absolute(path: str) -> bool:
 
 
 def is_bare_drive(path: str) -> bool:
-    return bool(_BARE_DRIVE.match(path))
+    return bool(re.match(_BARE_DRIVE, path))
 
 
 def drive_folder(path: str) -> tuple[str, str] | None:
     """``/K/Volume`` -> (``K``, ``Volume``): the letter and the rest, if the path has that shape."""
-    match = _DRIVE_FOLDER.match(path)
+    match = re.match(_DRIVE_FOLDER, path)
     if match is None:
         return None
     return match.group(1).upper(), (match.group(2) or "").strip("/")
@@ -104,7 +105,7 @@ def runtime_destination(path: str, mapping: tuple[tuple[str, str], ...] = ()) ->
     if is_bare_drive(path):
         return path.lower()
     windows = path.replace("/", "\\")
-    if not windows.startswith("\\") and not _DRIVE.match(windows):
+    if not windows.startswith("\\") and not re.match(_DRIVE, windows):
         windows = "C:\\" + windows  # kubelet MakeAbsolutePath of a relative path
     cleaned = ntpath.normpath(windows)
     if cleaned.startswith("\\"):
