@@ -13,10 +13,12 @@ the progress line of long runs.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    import threading
 
 
 def tell(text: str, stderr: TextIO) -> None:
@@ -90,20 +92,27 @@ class Progress:
         self.done = 0  # files finished
         self.findings = 0
         self.shown = False  # a progress line is on the terminal now
-        # Reentrant: output written while paused (stdout, then a note on stderr) takes it again.
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
+        # Reentrant: output written while paused (stdout, then a note on stderr) takes it
+        # again. Without a terminal no thread ticks, so there is nothing to lock against,
+        # and a run in a pipe does not import threading (start-up, issue 16).
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            _reentrant_lock() if self.enabled else contextlib.nullcontext()
+        )
+        self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Progress:
         if self.enabled:
-            self._thread = threading.Thread(target=self._loop, name="winfix-progress",
-                                            daemon=True)
+            import threading
+
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._loop, args=(self._stop,),
+                                            name="winfix-progress", daemon=True)
             self._thread.start()
         return self
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
             self.tick()
 
     def advance(self, findings: int) -> None:
@@ -150,8 +159,8 @@ class Progress:
 
     def stop(self) -> None:
         """Stop ticking and erase the line."""
-        self._stop.set()
-        if self._thread is not None:
+        if self._stop is not None and self._thread is not None:
+            self._stop.set()
             self._thread.join()
         with self._lock:
             self._erase()
@@ -162,6 +171,12 @@ class Progress:
         if self.shown:
             self.stream.write(ERASE_LINE)
             self.shown = False
+
+
+def _reentrant_lock() -> contextlib.AbstractContextManager[Any]:
+    import threading
+
+    return threading.RLock()
 
 
 def _isatty(stream: TextIO | BinaryIO) -> bool:
