@@ -1,10 +1,13 @@
 """What a run holds while it reads a large stream (issue 16: memory flat in its length).
 
-Documents kept to the end of a run as summaries, not trees: a Service, a NetworkPolicy, a ConfigMap or a workload that only rules reading summaries
-need the run for (``Rule.reads_summaries``: WIN004, WIN201, WIN202, WIN203) is held as
-its place in the text and its summaries (``ServiceInfo``, ``PodInfo``), and parsed again
-from the text when its turn comes. The outcome must be what keeping every such document
-with its tree gives: the same rules forced to keep trees are the reference.
+Documents kept to the end of a run as summaries, not trees: a Service, a NetworkPolicy,
+a ConfigMap or a workload that only rules reading summaries need the run for
+(``Rule.reads_summaries``: WIN004, WIN201, WIN202, WIN203) is held as its place in the
+text and its summaries (``ServiceInfo``, ``PodInfo``), and parsed again from the text
+when its turn comes. The outcome must be what keeping every such document with its
+tree gives: the same rules forced to keep trees are the reference. Findings hold no
+current/proposed values where no output shows them, and ``apply -`` writes the fixed
+stream in pieces.
 """
 
 from __future__ import annotations
