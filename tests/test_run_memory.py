@@ -22,8 +22,12 @@ from tests.conftest import corpus_files
 from winfix import pipeline, policy
 from winfix.edits import Region
 from winfix.engine import FileResult, Run, fix_text
-from winfix.rules import Rule
+from winfix.model import Safety
+from winfix.resources import Resource
+from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
+from winfix.toolkit import SERVICE as SERVICE_KIND
+from winfix.toolkit import of_kind, set_fix
 from winfix.yamltree import Document, Lines, Mapping, Node, Sequence, iter_documents, parse_document
 
 BASE = Path(__file__).parent / "data" / "kustomize-base"
@@ -251,3 +255,40 @@ def test_the_fixed_text_is_written_in_pieces_without_being_built() -> None:
     same = FileResult("x.yaml", original, regions=[Region(3, 4, "1")])
     assert not same.changed and same.fixed == original
     assert not FileResult("x.yaml", original).changed
+
+
+def _labels_then_fails(resource: Resource, ctx: RuleContext) -> None:
+    """A rule that changes every Service, then fails on the one named `postgres`."""
+    if resource.kind != "Service":
+        return
+    metadata = resource.root.get_map("metadata")
+    assert metadata is not None
+    label = set_fix(metadata, "labels", value={"team": "data"})
+    ctx.fix("metadata.labels", "labelled", label, Safety.SAFE)
+    if resource.name == "postgres":
+        raise KeyError("boom")
+
+
+@pytest.mark.parametrize("summaries", [True, False], ids=["summary", "tree"])
+def test_a_rule_failing_on_a_waiting_document_leaves_that_document_as_it_was(
+    summaries: bool,
+) -> None:
+    """Kept as a summary or with its tree, a document a rule fails on is left as it
+    was, with the failure reported; the other documents of the run are fixed."""
+    failing = Rule(
+        id="WIN998", name="labels-then-fails", title="test double", safety=Safety.SAFE,
+        check=_labels_then_fails, keeps=of_kind(SERVICE_KIND), reads_summaries=summaries,
+    )
+    other = SERVICE.replace("name: postgres", "name: redis")
+    text = f"{SERVICE}---\n{other}"
+    result = fix_text(text, "services.yaml", Settings(), (failing,))
+    labelled = other.replace("  namespace: db\n", "  namespace: db\n  labels:\n    team: data\n")
+    assert result.fixed == f"{SERVICE}---\n{labelled}"  # postgres left as it was
+    crashed = [f for f in result.findings if "internal error in this rule" in f.message]
+    assert [(f.document, f.message) for f in crashed] == [
+        (0, "internal error in this rule; the document is left as it was: KeyError: 'boom' "
+            "(a bug in winfix: please report it)")
+    ]
+    (dropped,) = [f for f in result.findings if f.document == 0 and f not in crashed]
+    assert not dropped.fixed
+    assert dropped.message == "labelled (not applied: a rule failed on this document)"
