@@ -79,13 +79,29 @@ def test_frozen_equal_by_value_and_copyable() -> None:
     assert repr(f).startswith("Finding(rule='WIN102', rule_name='pod-security-context', ")
 
 
-def test_findings_of_one_kind_share_it_and_take_nine_slots() -> None:
+def test_findings_of_one_kind_share_it_and_take_six_slots() -> None:
     """The rule, name, severity, safety and outcome are one object for all such findings."""
     a, b = finding(line=1), finding(line=2, resource=None)
     assert a._kind is b._kind
     assert finding(fixed=False)._kind is not a._kind
     assert not hasattr(a, "__dict__")
-    assert len(Finding.__slots__) == 9
+    assert len(Finding.__slots__) == 6
+
+
+def test_findings_of_one_resource_share_their_place_and_count_lines_from_it() -> None:
+    """Resource, file, template and document are one object for a resource's findings
+    made one after another; the line is an offset from it, a small shared int."""
+    a, b = finding(line=1200, column=3), finding(line=1180)
+    assert a._where is b._where and (a.line, b.line) == (1200, 1180)
+    assert a._line in range(-5, 257) and b._line in range(-5, 257)
+    far = finding(line=90_000)  # far from the shared place: a place of its own
+    assert far._where is not a._where and far.line == 90_000
+    other = finding(line=1200, document=4)
+    assert other._where is not far._where
+    assert (other.document, other.file, other.template, other.resource) == (
+        4, "web.yaml", "web/templates/deployment.yaml", REF,
+    )
+    assert finding(line=5).line == 5 and finding(line=1).replace(line=70_000).line == 70_000
 
 
 def test_only_findings_with_values_carry_them() -> None:

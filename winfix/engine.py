@@ -508,9 +508,11 @@ class _FileRun:
         self, document: Document, resources: list[Resource], plans: list[ResourcePlan]
     ) -> None:
         """Keep a document as its place in the text and its summaries; its tree goes."""
+        root = document.root
+        assert root is not None and root.src is not None  # it holds resources: it was parsed
+        self.lines = root.src
         pods = self._pods(resources, plans)
         where = self.stream.keep_summary(resources, pods)
-        self.lines = document.root.src if document.root is not None else None
         late = _Late(document.index, document.preamble_start, document.end, bool(pods), where)
         self.late.append(late)
         _forget(document)
@@ -522,8 +524,9 @@ class _FileRun:
         parsed again from the text and finished one by one."""
         lines = self.lines
         for late in self.late:
-            if late.workloads is not workloads or lines is None:
+            if late.workloads is not workloads:
                 continue
+            assert lines is not None  # set with the first document kept as a summary
             document = parse_document(
                 lines, self.name, late.preamble_start, late.end, late.document
             )
