@@ -253,10 +253,6 @@ class Run:
         self._order.clear()
         self.stream = StreamInfo()
 
-    def _may_wait(self, rule: Rule, text: str) -> bool:
-        words = rule.waits_on_words
-        return words is None or self._mentions(words, text)
-
     def _mentions(self, words: re.Pattern[str], text: str) -> bool:
         """Whether the run's inputs hold ``words`` (this file's ``text``, in a run of one)."""
         if self.mentions is not None:
@@ -288,13 +284,17 @@ class Run:
         index: int,
     ) -> _FileRun:
         result = FileResult(name, text, encoding)
-        waiting = tuple(rule for rule in rules if self._may_wait(rule, text))
+        mentions = self._mentioned_in(text)
+        waiting = tuple(
+            rule for rule in rules
+            if rule.waits_on_words is None or mentions(rule.waits_on_words)
+        )
         file = _FileRun(
             text, name, settings, rules, result, self.stream, index, pinned, waiting=waiting,
             keep_values=self.keep_values,
         )
         self.stream.file = file.index
-        self.stream.mentions = self._mentioned_in(text)
+        self.stream.mentions = mentions
         try:
             for document in iter_documents(text, name):
                 file.read(document)
@@ -413,7 +413,7 @@ class _FileRun:
         keep_values: bool = True,
     ):
         """``waiting``: the rules whose ``keeps`` and ``needs_stream`` are asked
-        (``Run._may_wait``)."""
+        (``Rule.waits_on_words``, asked by ``Run._read``)."""
         self.keep_values = keep_values
         self.text = text
         self.name = name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any
 
 
@@ -60,6 +60,13 @@ class _Kind:
     # The fix was held back with the rest of its document (a blocked workload): the
     # problem is real, but it is not what blocks the workload.
     held: bool = False
+    # An error nobody fixed (``Finding.blocking``), asked of every finding by the
+    # engine, the verdicts and the reports: decided once per kind.
+    blocking: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        blocking = self.severity is Severity.ERROR and not self.fixed and not self.held
+        object.__setattr__(self, "blocking", blocking)
 
 
 # Bounded: rules x severities x safeties x fixed x held. Keyed by plain values (StrEnum hashes
@@ -269,7 +276,7 @@ class Finding:
     @property
     def blocking(self) -> bool:
         """An error nobody fixed: the workload will not run on Windows as written."""
-        return self.severity is Severity.ERROR and not self.fixed and not self.held
+        return self._kind.blocking
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
