@@ -598,16 +598,18 @@ class _FileRun:
         it), or not at all (None)."""
         settings = self.settings
         found = None
-        for keep, summaries in self.keeps:
-            if any(keep(resource) for resource in resources):
-                if not summaries:
-                    return _TREE
-                found = _SUMMARY
-        for need, summaries in self.needs:
-            if any(need(resource, settings) for resource in resources):
-                if not summaries:
-                    return _TREE
-                found = _SUMMARY
+        # Plain loops, not a generator per rule: asked of every document of the run.
+        for resource in resources:
+            for keep, summaries in self.keeps:
+                if keep(resource):
+                    if not summaries:
+                        return _TREE
+                    found = _SUMMARY
+            for need, summaries in self.needs:
+                if need(resource, settings):
+                    if not summaries:
+                        return _TREE
+                    found = _SUMMARY
         return found
 
     def _context(self, resource: Resource, plan: ResourcePlan, rule: Rule) -> RuleContext:
