@@ -307,7 +307,14 @@ class Run:
 
     def _final_pass(self, files: list[_FileRun]) -> None:
         """Each rule over the kept documents of every file that runs it: in the file's
-        order for one file, in id order (the registry's) across files."""
+        order for one file, in id order (the registry's) across files; then the
+        documents kept as summaries, one by one.
+
+        The documents kept with their trees see the summarised workloads' pods as they
+        were read (``StreamInfo.late``), before those workloads' own rules ran: of what
+        a pod summary holds, only the OS label WIN004 changes can differ, and the rules
+        that read pods run on summarised documents, unless a document also holds what a
+        tree-reading rule waits for (a List with a workload naming a RuntimeClass)."""
         by_id = {rule.id: rule for file in files for rule in file.rules}
         order = [rule.id for rule in files[0].rules] if len(files) == 1 else sorted(by_id)
         for rule_id in order:
