@@ -282,6 +282,24 @@ def test_mesh_evidence_in_another_file_reaches_the_workload(tmp_path: Path, orde
     assert "istio-injection" in finding.message and finding.fixed
 
 
+@pytest.mark.parametrize("order", ["namespace first", "deployment first"])
+def test_a_run_without_a_word_scan_asks_the_files_read_so_far(tmp_path: Path, order: str) -> None:
+    """``Run`` without ``mentions`` (a library's run of several files): a file's rules
+    and the final pass see the words of every file read before, so the Namespace's
+    injection label reaches the Deployment's pods in either order, as in one stream."""
+    base = _injecting_namespace(tmp_path)
+    paths = [base / "namespace.yaml", base / "deployment.yaml"]
+    if order == "deployment first":
+        paths.reverse()
+    rules = policy.rules_for(NPM)
+    run = Run()
+    handles = [run.add(p.read_text(encoding="utf-8"), str(p), NPM, rules) for p in paths]
+    run.finish()
+    _assert_like_one_stream([h.result for h in handles], paths, NPM)
+    (deployment,) = (h.result for h in handles if h.result.name.endswith("deployment.yaml"))
+    assert 'sidecar.istio.io/inject: "false"' in deployment.fixed
+
+
 def test_stdin_beside_files_is_taken_to_mention_the_words(tmp_path: Path) -> None:
     """stdin cannot be scanned twice: the run keeps its workloads for the final pass, and
     the evidence of a file after it still reaches them."""

@@ -151,6 +151,10 @@ class Run:
         ``keep_values``: the findings keep their ``current``/``proposed`` values (the
         KRM function's results show them; no other output does)."""
         self.mentions = mentions
+        # The words some file read so far holds (without ``mentions``): a later file's
+        # rules, and the final pass, are asked for the run so far, not one file. A file
+        # withdrawn later leaves its words: more may wait, the outcome is the same.
+        self._words_seen: set[re.Pattern[str]] = set()
         self.keep_values = keep_values
         self.stream = StreamInfo(images=images)
         self.stream.streaming()
@@ -260,15 +264,20 @@ class Run:
         return words.search(text) is not None
 
     def _mentioned_in(self, text: str) -> Callable[[re.Pattern[str]], bool]:
-        """``_mentions`` for the rules reading ``text``: asked for every resource, so each
-        set of words is looked for once (a search of a 40 MB stream per Deployment would
-        be quadratic)."""
+        """``_mentions`` for the rules reading ``text``, or any file read before it:
+        asked for every resource, so each set of words is looked for once in a file (a
+        search of a 40 MB stream per Deployment would be quadratic)."""
         answers: dict[re.Pattern[str], bool] = {}
+        seen = self._words_seen
 
         def mentions(words: re.Pattern[str]) -> bool:
+            if words in seen:
+                return True
             found = answers.get(words)
             if found is None:
                 found = answers[words] = self._mentions(words, text)
+                if found:
+                    seen.add(words)
             return found
 
         return mentions
