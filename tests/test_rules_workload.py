@@ -8,6 +8,7 @@ findings. Unit tests of the path, image and shell helpers are at the end.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from winfix.settings import Settings
 from winfix.verdicts import Verdict
 from winfix.windows_paths import (
     drive_folder,
+    is_bare_drive,
     is_linux_absolute,
     is_windows_path,
     linux_to_windows,
@@ -406,6 +408,18 @@ def test_path_kinds() -> None:
     assert not is_linux_absolute("/data\\x")
     assert is_windows_path("K:") and is_windows_path("\\\\.\\pipe\\x") and is_windows_path("a\\b")
     assert not is_windows_path("/K/Volume")
+
+
+@pytest.mark.parametrize(
+    "path", ["C:", "c:\\x", "K:", "K:\n", "K:x", "Z:/a", "1:", "/data", "\\\\.\\pipe\\x",
+             "//srv/x", "C", "", ":", "\u00e9:", "K:\n\n"],
+)
+def test_drive_checks_read_paths_as_their_patterns_do(path: str) -> None:
+    """The drive checks are string tests (asked of every mount path, several times a
+    pod): they answer as the patterns they stand for, ``^[A-Za-z]:`` and ``^[A-Za-z]:$``."""
+    windows = bool(re.match(r"^[A-Za-z]:", path)) or "\\" in path or path.startswith("//")
+    assert is_windows_path(path) is windows
+    assert is_bare_drive(path) is bool(re.match(r"^[A-Za-z]:$", path))
 
 
 def test_image_lookup_and_shell_detection() -> None:

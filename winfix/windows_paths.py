@@ -21,10 +21,12 @@ from __future__ import annotations
 import ntpath
 import posixpath
 import re
+import string
 
-# Compiled on first use (re's cache), not at import: most runs never need them (issue 16).
-_DRIVE = r"^[A-Za-z]:"
-_BARE_DRIVE = r"^[A-Za-z]:$"
+# Drive letters. The rules ask of every mount path, several times: a set lookup, not
+# a regular expression through re's cache (issue 16).
+_LETTERS = frozenset(string.ascii_letters)
+# Compiled on first use (re's cache), not at import: most runs never need it (issue 16).
 # "/K" or "/K/..." - a single-letter first component, which some docs present as drive K:.
 _DRIVE_FOLDER = r"^/([A-Za-z])(?:/+(.*))?$"
 
@@ -36,7 +38,12 @@ def is_unc(path: str) -> bool:
 
 def is_windows_path(path: str) -> bool:
     """A path only Windows would write: a drive prefix, a backslash or a UNC prefix."""
-    return bool(re.match(_DRIVE, path)) or "\\" in path or path.startswith("//")
+    return _has_drive(path) or "\\" in path or path.startswith("//")
+
+
+def _has_drive(path: str) -> bool:
+    """``path`` starts with a drive: a letter and a colon (``C:``, ``c:\\x``)."""
+    return len(path) > 1 and path[1] == ":" and path[0] in _LETTERS
 
 
 def is_linux_absolute(path: str) -> bool:
@@ -44,7 +51,9 @@ def is_linux_absolute(path: str) -> bool:
 
 
 def is_bare_drive(path: str) -> bool:
-    return bool(re.match(_BARE_DRIVE, path))
+    """A drive and nothing else: ``K:`` (as ``^[A-Za-z]:$`` reads it: a final line
+    break may follow)."""
+    return _has_drive(path) and path[2:] in ("", "\n")
 
 
 def drive_folder(path: str) -> tuple[str, str] | None:
@@ -105,7 +114,7 @@ def runtime_destination(path: str, mapping: tuple[tuple[str, str], ...] = ()) ->
     if is_bare_drive(path):
         return path.lower()
     windows = path.replace("/", "\\")
-    if not windows.startswith("\\") and not re.match(_DRIVE, windows):
+    if not windows.startswith("\\") and not _has_drive(windows):
         windows = "C:\\" + windows  # kubelet MakeAbsolutePath of a relative path
     cleaned = ntpath.normpath(windows)
     if cleaned.startswith("\\"):
