@@ -101,6 +101,8 @@ from winfix.yamltree import Mapping
 
 @dataclass(frozen=True)
 class Mesh:
+    """A service mesh: its switch, its proxies and the domains of its keys."""
+
     name: str
     config: str  # its name in `meshes:`
     key: str

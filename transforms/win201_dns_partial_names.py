@@ -136,6 +136,8 @@ def _used_by_windows_pod(config_map: Resource, ctx: RuleContext) -> bool:
 
 @dataclass
 class _Qualifier:
+    """Qualifies the partial Service names of one resource with the run's Services."""
+
     ctx: RuleContext
 
     @property

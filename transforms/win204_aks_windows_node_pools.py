@@ -119,6 +119,8 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 
 @dataclass
 class Pool:
+    """One AKS node pool of the run, where its fields are."""
+
     resource: Resource
     node: Mapping  # the mapping holding the pool fields
     path: str  # its field path
@@ -147,6 +149,8 @@ class Pool:
 
 @dataclass
 class Cluster:
+    """One AKS cluster object of the run, where its spec is."""
+
     resource: Resource
     spec: Mapping
     path: str

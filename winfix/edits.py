@@ -54,6 +54,8 @@ def _keeps_trailing_lines(text: str, node: Scalar) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Edit:
+    """One splice of the original text: ``text`` replaces ``original[start:end]``."""
+
     start: int
     end: int
     text: str

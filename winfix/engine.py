@@ -36,6 +36,8 @@ _SOURCE_COMMENT = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$", re.MULTILINE)
 
 @dataclass
 class FileResult:
+    """One file's outcome: its text, the fixes as regions, findings and verdicts."""
+
     name: str
     original: str
     encoding: Encoding = field(default_factory=Encoding)

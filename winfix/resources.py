@@ -76,6 +76,8 @@ def group_kind(api_version: str, kind: str) -> str:
 
 @dataclass
 class Container:
+    """One container of a pod template, with its field path and the list it is in."""
+
     node: Mapping
     path: str  # e.g. spec.template.spec.containers[0]
     list_name: str  # containers, initContainers or ephemeralContainers

@@ -52,6 +52,8 @@ class Selection(enum.Enum):
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule: its id, what it checks and fixes, and what of the run it needs."""
+
     id: str
     name: str
     title: str  # one line, for `winfix rules`

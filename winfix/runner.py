@@ -42,6 +42,8 @@ class ExitCode(enum.IntEnum):
 
 @dataclass
 class Options:
+    """How a command runs and shows its outcome (the flags that are not settings)."""
+
     mode: Mode = Mode.APPLY
     # text or none: findings on stderr; json, sarif, github, junit: a report on stdout when
     # stdout is not the manifest stream or a diff, else in --report FILE or on stderr

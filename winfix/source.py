@@ -24,6 +24,8 @@ _BOMS = (
 
 @dataclass(frozen=True)
 class Encoding:
+    """How a file's text was encoded, to write it back the same way."""
+
     codec: str = "utf-8"
     bom: bytes = b""
     newline: str = "\n"
