@@ -556,10 +556,12 @@ def test_new_settings_flags_reach_the_rules(cli: Cli) -> None:
 
 
 def test_the_exit_codes_main_uses_are_the_runners() -> None:
-    from winfix import commands  # cli's and the post-renderer's, without the engine
+    from winfix import commands, files  # cli's and the post-renderer's, without the engine
     from winfix.runner import ExitCode
 
     assert (commands.EXIT_INPUT, commands.EXIT_INTERNAL) == (ExitCode.INPUT, ExitCode.INTERNAL)
+    # --max-size's default (cli) is the largest input the plain `apply -` path reads.
+    assert commands.DEFAULT_MAX_MIB * 1024 * 1024 == files.DEFAULT_MAX_BYTES
 
 
 def test_version(cli: Cli) -> None:

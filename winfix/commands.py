@@ -83,6 +83,7 @@ def presentation(color: str, show_fixes: bool, severity_threshold: str | None) -
 def apply_stdin() -> tuple[int, RunSummary]:
     """``winfix apply -`` with every option at its default: stdin fixed to stdout, the
     findings on stderr. The exit code and what the findings report showed."""
+    from winfix.files import DEFAULT_MAX_BYTES
     from winfix.runner import Mode, Options, run
 
     settings = build_settings(None, False, {})
@@ -90,7 +91,7 @@ def apply_stdin() -> tuple[int, RunSummary]:
     startup.loaded()  # everything is imported: the input comes next
     # The defaults of the command line's options (winfix.cli: --output-format text,
     # --max-size 64, --color auto), which the runner's Options share.
-    options = Options(mode=Mode.APPLY, max_bytes=DEFAULT_MAX_MIB * 1024 * 1024,
+    options = Options(mode=Mode.APPLY, max_bytes=DEFAULT_MAX_BYTES,
                       **presentation("auto", False, None))
     code, summary = run(["-"], settings, rules, options)
     return int(code), summary

@@ -471,12 +471,7 @@ class _FileRun:
                 )
             return
         result.resources += len(resources)
-        plans = [
-            self.placement.plan(
-                resource, has_pods=bool(resource.pod_templates(self.template_paths))
-            )
-            for resource in resources
-        ]
+        plans = self._plans(resources)
         for resource, plan in zip(resources, plans, strict=True):
             if plan.has_pods:
                 self.workloads.append(_workload(resource, plan))
@@ -509,11 +504,19 @@ class _FileRun:
         own = result.findings[first:]
         changed = any(f.fixed for f in own)
         self._collect(document, crashed, changed, _blocked(resources, plans, own), first)
-        _forget(document)
         pods = self._pods(resources, plans)
-        for resource in resources:
-            resource.release()
+        _free(document, resources)
         return pods
+
+    def _plans(self, resources: list[Resource]) -> list[ResourcePlan]:
+        """What the file's policy decides for each resource (the same when it is parsed
+        again: ``finish_late``)."""
+        return [
+            self.placement.plan(
+                resource, has_pods=bool(resource.pod_templates(self.template_paths))
+            )
+            for resource in resources
+        ]
 
     def _pods(self, resources: list[Resource], plans: list[ResourcePlan]) -> list[PodInfo]:
         return [
@@ -533,9 +536,7 @@ class _FileRun:
         where = self.stream.keep_summary(resources, pods)
         late = _Late(document.index, document.preamble_start, document.end, bool(pods), where)
         self.late.append(late)
-        _forget(document)
-        for resource in resources:
-            resource.release()
+        _free(document, resources)
 
     def finish_late(self, *, workloads: bool) -> None:
         """The documents kept as summaries, with workloads (``workloads``) or without,
@@ -549,13 +550,7 @@ class _FileRun:
                 lines, self.name, late.preamble_start, late.end, late.document
             )
             resources = _resources(document, self.text, self.name)
-            plans = [
-                self.placement.plan(
-                    resource, has_pods=bool(resource.pod_templates(self.template_paths))
-                )
-                for resource in resources
-            ]
-            pods = self._finish(document, resources, plans)
+            pods = self._finish(document, resources, self._plans(resources))
             if workloads:
                 self.stream.finish_late(late.pods, pods)
         if not workloads:
@@ -588,9 +583,7 @@ class _FileRun:
                 held[document.index] = _blocked_note(blocked)
             else:
                 self._collect(document, False, any(f.fixed for f in own), None)
-            _forget(document)
-            for resource in resources:
-                resource.release()
+            _free(document, resources)
         if dropped:
             _unfix(self.result.findings, dropped)
         if held:
@@ -786,6 +779,14 @@ def _unfix(
                 safety=Safety.NONE,
                 message=f"{finding.message} ({note})",
             )
+
+
+def _free(document: Document, resources: list[Resource]) -> None:
+    """A document is done with: what the shared line index records of it, and its
+    resources' cached pod templates, go (its tree goes with the last reference)."""
+    _forget(document)
+    for resource in resources:
+        resource.release()
 
 
 def _forget(document: Document) -> None:

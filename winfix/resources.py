@@ -456,6 +456,10 @@ def pod_info(resource: Resource, pod: PodTemplate, windows: bool) -> PodInfo:
     )
 
 
+# A Service's ``Resource.group_kind`` (also ``winfix.toolkit.SERVICE``, for the rules).
+SERVICE = "v1/Service"
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceInfo:
     """A Service as the rules that look across resources see it (WIN004, WIN201).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from winfix.model import Finding, Safety, Severity
 from winfix.resources import (
+    SERVICE,
     PodInfo,
     PodTemplate,
     Resource,
@@ -235,8 +236,7 @@ class StreamInfo:
         self._by_kind.setdefault(resource.group_kind, []).append(resource)
         self.plans[id(resource)] = plan
         self._paths[id(resource)] = template_paths
-        if resource.group_kind == "v1/Service":
-            self._services.append(service_info(resource))
+        self._keep_service(resource)
 
     def keep_summary(self, resources: list[Resource], pods: list[PodInfo]) -> tuple[int, int]:
         """A document's resources kept for the final pass as summaries only (their trees
@@ -244,11 +244,15 @@ class StreamInfo:
         Returns where its pods are in ``late``, to replace them once it is finished
         (``finish_late``)."""
         for resource in resources:
-            if resource.group_kind == "v1/Service":
-                self._services.append(service_info(resource))
+            self._keep_service(resource)
         start = len(self.late)
         self.late.extend(pods)
         return start, len(self.late)
+
+    def _keep_service(self, resource: Resource) -> None:
+        """A kept Service's summary, whether its tree is kept or not."""
+        if resource.group_kind == SERVICE:
+            self._services.append(service_info(resource))
 
     def finish_late(self, where: tuple[int, int], pods: list[PodInfo]) -> None:
         """The pods of a workload kept as summaries, as its rules left them."""

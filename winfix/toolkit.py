@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from winfix.model import Safety, Severity
+from winfix.resources import SERVICE as SERVICE  # noqa: PLC0414 - re-exported for the rules
 from winfix.resources import Container, PodTemplate, Resource
 from winfix.rules import RuleContext
 from winfix.yamltree import Mapping, Node, PyValue, Scalar, Sequence, typed
@@ -28,8 +29,8 @@ OS_LABEL = "kubernetes.io/os"
 BETA_OS_LABEL = "beta.kubernetes.io/os"
 OS_LABELS = (OS_LABEL, BETA_OS_LABEL)
 
-# Kinds as ``Resource.group_kind`` spells them: the API group and the kind, no version.
-SERVICE = "v1/Service"
+# Kinds as ``Resource.group_kind`` spells them: the API group and the kind, no version
+# (and SERVICE, from winfix.resources).
 CONFIG_MAP = "v1/ConfigMap"
 RUNTIME_CLASS = "node.k8s.io/RuntimeClass"
 NETWORK_POLICY = "networking.k8s.io/NetworkPolicy"
