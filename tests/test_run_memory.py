@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import corpus_files
-from winfix import pipeline, policy
-from winfix.edits import Region
+from winfix import pipeline, policy, regions, yamltree
 from winfix.engine import FileResult, Run, fix_text
+from winfix.errors import InputError
 from winfix.model import Safety
+from winfix.regions import Region
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
@@ -292,3 +295,107 @@ def test_a_rule_failing_on_a_waiting_document_leaves_that_document_as_it_was(
     (dropped,) = [f for f in result.findings if f.document == 0 and f not in crashed]
     assert not dropped.fixed
     assert dropped.message == "labelled (not applied: a rule failed on this document)"
+
+
+def _events(source: object) -> list[tuple[object, ...]]:
+    """Every libyaml event of ``source`` (a string or a reader) with its marks."""
+    loader = yaml.CSafeLoader(source)  # type: ignore[arg-type]
+    try:
+        found = []
+        while (event := loader.get_event()) is not None:
+            start, end = event.start_mark, event.end_mark
+            found.append((
+                type(event).__name__, getattr(event, "value", None), start.index, start.line,
+                start.column, end.index, end.line, end.column,
+            ))
+        return found
+    finally:
+        loader.dispose()
+
+
+# Past libyaml's 16 KiB raw buffer, with characters of 2, 3 and 4 UTF-8 bytes that
+# the pieces split, a BOM, CRLF, and a block scalar across a piece's end.
+LONG = "\ufeff" + "".join(
+    f"k{n}: \"é€𝄞 {n}\"\r\n# ünïcode {'🙂' * (n % 7)}\r\nb{n}: |\r\n  ß{n}\r\n" for n in range(900)
+)
+
+
+@pytest.mark.parametrize("text", [*TRICKY.values(), LONG], ids=[*TRICKY.keys(), "long unicode"])
+def test_libyaml_reading_the_text_in_pieces_marks_what_the_whole_string_marks(text: str) -> None:
+    assert _events(yamltree._TextReader(text)) == _events(text)
+
+
+def test_libyaml_reading_the_corpus_in_pieces_marks_what_the_whole_string_marks() -> None:
+    for path in corpus_files():
+        text = path.read_text(encoding="utf-8")
+        assert _events(yamltree._TextReader(text)) == _events(text), path
+
+
+def test_a_syntax_error_is_placed_alike_in_pieces() -> None:
+    text = LONG + "bad: [1, 2\nnext: 3\n"
+    with pytest.raises(InputError) as caught:
+        list(iter_documents(text, "bad.yaml"))
+    with pytest.raises(yaml.MarkedYAMLError) as whole:
+        yaml.load_all(text, Loader=yaml.CSafeLoader).__next__()
+    mark = whole.value.problem_mark
+    assert mark is not None
+    assert (caught.value.line, caught.value.column) == (mark.line + 1, mark.column + 1)
+
+
+def test_parsing_a_stream_holds_no_copy_of_its_text() -> None:
+    """Given a str, PyYAML's CParser keeps a UTF-8 copy of all of it while it parses:
+    the peak of `apply -` on a large stream (issue 16). In pieces, the parse of a 4 MB
+    text that is one small document under its comments allocates far less than the
+    text (one document: no trees pile up should the collector be off)."""
+    text = f"# {'x' * 200}\n" * 20_000 + "a: 1\n"  # ~4 MB
+    tracing = tracemalloc.is_tracing()  # another test may trace already: measure from here
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    try:
+        for _ in iter_documents(text, "big.yaml"):
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+    assert peak - before < len(text) // 4
+
+
+def test_regions_come_back_in_text_order_from_memory_and_from_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    added = [Region(40, 45, "fünf 🙂"), Region(3, 4, "\udcff lone"), Region(10, 20, "x" * 5000)]
+    for spool_after in (regions.SPOOL_AFTER, 1):  # in memory; rolled over to a file
+        monkeypatch.setattr(regions, "SPOOL_AFTER", spool_after)
+        store = regions.RegionStore()
+        assert not store and list(store) == []
+        for region in added:
+            store.add(region)
+        store.check()
+        assert len(store) == 3 and store
+        ordered = sorted(added, key=lambda r: r.start)
+        assert list(store) == ordered and list(store) == ordered  # read twice alike
+        assert store._spool is not None
+        assert store._spool._rolled is (spool_after == 1)
+    overlapping = regions.RegionStore()
+    overlapping.add(Region(10, 20, "a"))
+    overlapping.add(Region(5, 11, "b"))
+    with pytest.raises(regions.RegionOverlap, match="offset 10"):
+        overlapping.check()
+
+
+def test_a_large_stream_spooled_to_disk_fixes_as_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import bundle
+
+    text = bundle(300)
+    settings = Settings()
+    rules = policy.rules_for(settings)
+    in_memory = fix_text(text, "b.yaml", settings, rules)
+    monkeypatch.setattr(regions, "SPOOL_AFTER", 1)
+    on_disk = fix_text(text, "b.yaml", settings, rules)
+    assert isinstance(on_disk.regions, regions.RegionStore)
+    assert on_disk.regions._spool is not None and on_disk.regions._spool._rolled
+    assert "".join(on_disk.pieces()) == in_memory.fixed == on_disk.fixed != text
+    assert on_disk.changed and _outcome(on_disk) == _outcome(in_memory)

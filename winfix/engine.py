@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from winfix.edits import EditCollector, EditError, Region, detect_style, sort_regions, spliced
+from winfix.edits import EditCollector, EditError, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
+from winfix.regions import Region, RegionOverlap, RegionStore, spliced
 from winfix.resources import PodInfo, Resource, pod_info
 from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo, StreamMark
 from winfix.settings import Settings
@@ -47,9 +48,9 @@ class FileResult:
     documents: int = 0
     resources: int = 0
     workloads: list[WorkloadVerdict] = field(default_factory=list)
-    # The changed documents' spliced regions, in text order (``edits.sort_regions``):
+    # The changed documents' spliced regions, given in text order (``RegionStore``):
     # ``fixed`` is built from them when asked for, ``pieces`` without building it.
-    regions: list[Region] = field(default_factory=list)
+    regions: RegionStore | list[Region] = field(default_factory=list)
 
     @cached_property
     def fixed(self) -> str:
@@ -451,8 +452,8 @@ class _FileRun:
         self.lines: Lines | None = None  # the text's line index, shared with its nodes
         self.crashed: set[int] = set()
         self.workloads: list[Workload] = []
-        # One spliced region per changed document, not its edits (issue 16)
-        self.regions: list[Region] = []
+        # One spliced region per changed document, not its edits, spooled (issue 16)
+        self.regions = RegionStore()
         self.rule_ids = frozenset(rule.id for rule in rules)
         self.keeps = [(rule.keeps, rule.reads_summaries) for rule in waiting if rule.keeps]
         self.needs = [
@@ -596,12 +597,13 @@ class _FileRun:
         # Documents finish in different orders (kept ones last): report in stream order.
         result.findings.sort(key=lambda finding: finding.document)
         try:
-            result.regions = sort_regions(self.regions)
-        except EditError as exc:  # pragma: no cover - collectors never produce overlaps
+            self.regions.check()
+            result.regions = self.regions
+        except RegionOverlap as exc:  # pragma: no cover - collectors never produce overlaps
             changed = {f.document for f in result.findings if f.fixed}
             _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
         result.workloads = judge(self.workloads, result.findings)
-        self.regions = []
+        self.regions = RegionStore()
 
     def _kept_as(self, resources: list[Resource]) -> str | None:
         """Whether the document waits for the end of the run: with its tree (``_TREE``),
@@ -691,7 +693,7 @@ class _FileRun:
             _unfix(findings, {document.index: f"not applied: {exc}"}, start)
             return
         if collector.region is not None:
-            self.regions.append(collector.region)
+            self.regions.add(collector.region)
 
 
 _CRASHED = "not applied: a rule failed on this document"

@@ -612,10 +612,34 @@ def check_line_breaks(text: str, name: str) -> None:
     )
 
 
+class _TextReader:
+    """``text`` handed to libyaml a piece at a time, as a file is.
+
+    Given a ``str``, PyYAML's CParser keeps a UTF-8 copy of the whole of it for as long
+    as it parses (``_yaml.pyx``, ``CParser.__init__``: ``PyUnicode_AsUTF8String``): a
+    second 38 MB beside a 38 MB bundle, the peak of ``apply -`` (issue 16). From an
+    object with ``read`` it asks for pieces of the raw buffer's size (16 KiB) and
+    encodes each as it comes (``input_handler``). libyaml's marks count characters
+    either way (``SKIP`` in scanner.c), so the offsets are the same: tested against
+    the string's events (tests/test_run_memory.py)."""
+
+    __slots__ = ("_at", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._at = 0
+
+    def read(self, size: int = -1, /) -> str | bytes:
+        at = self._at
+        end = len(self._text) if size < 0 else at + size
+        self._at = end
+        return self._text[at:end]
+
+
 def iter_documents(text: str, name: str) -> Iterator[Document]:
     """Parse ``text`` into documents lazily; raises InputError with a location."""
     check_line_breaks(text, name)
-    loader = yaml.CSafeLoader(text)
+    loader = yaml.CSafeLoader(_TextReader(text))
     try:
         yield from _build(loader, text, name)
     except yaml.MarkedYAMLError as exc:
