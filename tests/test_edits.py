@@ -14,8 +14,15 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from tests.conftest import CliResult
-from winfix.edits import EditCollector, apply_edits, detect_style, parse_problem
+from tests.conftest import REPO, CliResult, corpus_files
+from winfix.edits import (
+    _DOCUMENT_MARKER,
+    EditCollector,
+    _event_problem,
+    apply_edits,
+    detect_style,
+    parse_problem,
+)
 from winfix.engine import FileResult, fix_bytes, fix_text
 from winfix.errors import InputError
 from winfix.model import Safety
@@ -24,6 +31,8 @@ from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
 from winfix.source import encode
 from winfix.yamltree import Mapping, Node, Scalar, Sequence, iter_documents, typed
+
+FIXTURES = REPO / "fixtures"
 
 Mutate = Callable[[Mapping], object]
 Cli = Callable[..., CliResult]
@@ -932,6 +941,33 @@ def test_replace_block_items_with_other_shapes() -> None:
 )
 def test_parse_problem_names_what_the_guard_refuses(text: str, problem: str | None) -> None:
     assert parse_problem(text) == problem
+    assert _event_problem(text) == problem
+
+
+def _cut_variants(text: str) -> list[str]:
+    """``text`` and versions of it cut short or with a line shifted: syntax errors of
+    every kind libyaml raises, at many places."""
+    lines = text.splitlines(keepends=True)
+    variants = [text, "", "# only a comment\n", text + "...\n", "---\n" + text]
+    for at in range(1, len(lines), max(1, len(lines) // 12)):
+        variants.append("".join(lines[:at]))
+        variants.append("".join(lines[:at]) + "  " + "".join(lines[at:]))
+        variants.append("".join(lines[:at]) + "]\n" + "".join(lines[at:]))
+    return variants
+
+
+def test_the_quick_parse_check_answers_as_the_event_by_event_one() -> None:
+    """parse_problem skips Python events for texts without aliases or markers; its answer
+    must be the full check's for every corpus document and broken versions of them."""
+    checked = quick = 0
+    for path in [*corpus_files(), *sorted(FIXTURES.rglob("*.yaml"))]:
+        text = path.read_text(encoding="utf-8")
+        for document in iter_documents(text, str(path)):
+            for variant in _cut_variants(text[document.start : document.end]):
+                assert parse_problem(variant) == _event_problem(variant), (path, variant)
+                checked += 1
+                quick += "*" not in variant and _DOCUMENT_MARKER.search(variant) is None
+    assert checked > 1000 and quick > checked // 2
 
 
 def test_an_original_value_moved_by_a_fix_keeps_its_type() -> None:
