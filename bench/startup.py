@@ -9,9 +9,9 @@ interpreter's start-up.
     python bench/startup.py              # 20 rounds
     python bench/startup.py --rounds 5
 
-Targets (issue 16): `winfix apply -` on one small Deployment within 8x `python -c
-pass`, `winfix --version` within 5x. A benchmark, not a test: it asserts nothing
-about time.
+Targets (issue 16): `winfix apply -` and `winfix apply -q -` on one small Deployment
+within 8x `python -c pass`, `winfix --version` within 5x. A benchmark, not a test: it
+asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -77,8 +77,16 @@ def commands() -> dict[str, tuple[list[str], bytes]]:
         "winfix --version": ([*winfix, "--version"], b""),
         # The issue's command (Helm 3's post-renderer command line): nothing to parse.
         "winfix apply - (1 Deployment)": ([*winfix, "apply", "-"], DEPLOYMENT),
-        # With an option, parsed by click.
+        # With --quiet alone, in any of its four spellings: a fixed command line too
+        # (winfix.commands.FIXED_APPLY), so no click either.
         "winfix apply -q - (1 Deployment)": ([*winfix, "apply", "-q", "-"], DEPLOYMENT),
+        "winfix apply - -q (1 Deployment)": ([*winfix, "apply", "-", "-q"], DEPLOYMENT),
+        "winfix apply --quiet - (1 Deployment)": ([*winfix, "apply", "--quiet", "-"], DEPLOYMENT),
+        "winfix apply - --quiet (1 Deployment)": ([*winfix, "apply", "-", "--quiet"], DEPLOYMENT),
+        # Any other option is parsed by click (--color auto is the default: the same run).
+        "winfix apply --color auto - (click)": (
+            [*winfix, "apply", "--color", "auto", "-"], DEPLOYMENT
+        ),
         "winfix-krm (1 item)": (_script("winfix-krm", "winfix.krm"), RESOURCE_LIST),
         "winfix-post-renderer (1 Deployment)": (
             _script("winfix-post-renderer", "winfix.postrender"),

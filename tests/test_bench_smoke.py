@@ -116,13 +116,17 @@ def test_startup_compares_the_entry_points_with_the_interpreter() -> None:
         "winfix --version",
         r"winfix apply - \(1 Deployment\)",
         r"winfix apply -q - \(1 Deployment\)",
+        r"winfix apply - -q \(1 Deployment\)",
+        r"winfix apply --quiet - \(1 Deployment\)",
+        r"winfix apply - --quiet \(1 Deployment\)",
+        r"winfix apply --color auto - \(click\)",
         r"winfix-krm \(1 item\)",
         r"winfix-post-renderer \(1 Deployment\)",
     ]
-    for name, line in zip(names, lines[1:7], strict=True):
+    for name, line in zip(names, lines[1:11], strict=True):
         assert re.fullmatch(rf"{name} +{NUMBER}ms +{NUMBER}x", line), line
-    assert re.fullmatch(r"\(1 rounds, interleaved; \d+ CPUs; 3\.\d+\.\d+\)", lines[7])
-    assert len(lines) == 8
+    assert re.fullmatch(r"\(1 rounds, interleaved; \d+ CPUs; 3\.\d+\.\d+\)", lines[11])
+    assert len(lines) == 12
 
 
 # A plain Deployment (line 2: a comment comes first).

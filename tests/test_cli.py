@@ -692,12 +692,16 @@ def test_startup_bench_runs(tmp_path: Path) -> None:
         capture_output=True, cwd=tmp_path, check=False, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    rows = [line.split("  ")[0] for line in proc.stdout.decode().splitlines()[1:7]]
+    rows = [line.split("  ")[0] for line in proc.stdout.decode().splitlines()[1:11]]
     assert rows == [
         "python -c pass",
         "winfix --version",
         "winfix apply - (1 Deployment)",
         "winfix apply -q - (1 Deployment)",
+        "winfix apply - -q (1 Deployment)",
+        "winfix apply --quiet - (1 Deployment)",
+        "winfix apply - --quiet (1 Deployment)",
+        "winfix apply --color auto - (click)",
         "winfix-krm (1 item)",
         "winfix-post-renderer (1 Deployment)",
     ]

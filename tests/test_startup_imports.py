@@ -182,6 +182,52 @@ def test_apply_stdin_without_options_answers_as_with_them(
     assert plain[0] == {"bad": 2}.get(config, {"fixed": 0, "blocked": 1, "unreadable": 2}[stream])
 
 
+# The --quiet command lines that run without click (winfix.commands.FIXED_APPLY), and
+# some near them that click parses: a repeated or combined flag, a second `-`, `--`.
+QUIET_FIXED = [["apply", "-q", "-"], ["apply", "-", "-q"], ["apply", "--quiet", "-"],
+               ["apply", "-", "--quiet"]]
+QUIET_PARSED = [["apply", "-q", "-q", "-"], ["apply", "-qv", "-"], ["apply", "-q", "-", "-"],
+                ["apply", "--quiet", "--", "-"]]
+
+
+@pytest.mark.parametrize("config", ["none", "bad"])
+@pytest.mark.parametrize("stream", sorted(POST_RENDER_INPUTS))
+@pytest.mark.parametrize("args", QUIET_FIXED, ids=" ".join)
+def test_apply_stdin_quiet_answers_as_click_does(
+    tmp_path: Path, args: list[str], stream: str, config: str
+) -> None:
+    """`winfix apply -q -` (either flag, either order) runs without click; winfix.cli's
+    main, which always parses, gives the same output, stderr and exit code."""
+    if CONFIGS[config] is not None:
+        (tmp_path / ".winfix.yaml").write_text(CONFIGS[config], encoding="utf-8")
+    data = POST_RENDER_INPUTS[stream]
+    fast = _run_entry("winfix.__main__:main", data, tmp_path, *args)
+    parsed = _run_entry("winfix.cli:main", data, tmp_path, *args)
+    assert "click" not in fast[3]
+    assert "click" in parsed[3]
+    if config == "none":
+        assert not ({"winfix.cli", "difflib", "json", "shutil", "threading"} | NEVER) & fast[3]
+    assert fast[:3] == parsed[:3]
+    assert fast[0] == {"bad": 2}.get(config, {"fixed": 0, "blocked": 1, "unreadable": 2}[stream])
+    if stream == "fixed" and config == "none":  # quiet: the fixes' findings are not shown
+        loud = _run_entry("winfix.__main__:main", data, tmp_path, "apply", "-")
+        assert loud[1] == fast[1]
+        assert "WIN002" in loud[2]
+        assert fast[2] == ""
+
+
+@pytest.mark.parametrize("stream", ["fixed", "unreadable"])
+@pytest.mark.parametrize("args", QUIET_PARSED, ids=" ".join)
+def test_other_quiet_command_lines_go_through_click(
+    tmp_path: Path, args: list[str], stream: str
+) -> None:
+    data = POST_RENDER_INPUTS[stream]
+    script = _run_entry("winfix.__main__:main", data, tmp_path, *args)
+    parsed = _run_entry("winfix.cli:main", data, tmp_path, *args)
+    assert "click" in script[3]
+    assert script[:3] == parsed[:3]
+
+
 @pytest.mark.parametrize(
     ("entry", "args", "stdin"),
     [

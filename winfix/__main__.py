@@ -3,8 +3,9 @@
 
 Each starts without garbage collection until its run's modules are imported
 (``winfix.startup``), then runs its front end. ``winfix apply -`` (a Helm
-post-renderer's command line, ``winfix.commands``) has no option to parse: it runs
-without importing click. Every other command line is ``winfix.cli``'s.
+post-renderer's command line) and ``winfix apply -q -`` (``-q`` or ``--quiet``, before
+or after the ``-``) have nothing to parse: they run without importing click
+(``winfix.commands.FIXED_APPLY``). Every other command line is ``winfix.cli``'s.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from winfix import startup
 def main() -> int:
     """Console script ``winfix``."""
     startup.loading()
-    from winfix.commands import PLAIN_APPLY, apply_stdin, exit_code_for, flushed
+    from winfix.commands import apply_stdin, exit_code_for, fixed_apply, flushed
 
-    if sys.argv[1:] != PLAIN_APPLY:
+    quiet = fixed_apply(sys.argv[1:])
+    if quiet is None:
         from winfix.cli import main as cli_main
 
         return cli_main()
     try:
-        code, _ = apply_stdin()
+        code, _ = apply_stdin(quiet)
     except (Exception, KeyboardInterrupt) as exc:
         code = exit_code_for(exc)
     return flushed(code)

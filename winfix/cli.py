@@ -13,8 +13,8 @@ option table (winfix.settings), which click takes as data. The engine, the rules
 jsonschema are imported inside the commands, so `winfix --version` and `--help` cost
 little more than the interpreter's start-up (bench/startup.py measures it). What
 `apply` does once its options are parsed (settings, rules, exit codes) is
-winfix.commands', which `winfix apply -` without options reaches without click
-(winfix.__main__).
+winfix.commands', which `winfix apply -` without options or with `-q`/`--quiet` alone
+reaches without click (winfix.__main__, winfix.commands.FIXED_APPLY).
 """
 
 from __future__ import annotations
@@ -198,6 +198,7 @@ _stdin_filename = click.option(
     "--stdin-filename", metavar="NAME",
     help="Name the input read from '-' NAME in findings, diffs and reports.",
 )
+# Only the runner's quiet: winfix.commands.FIXED_APPLY runs `apply -q -` without click.
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 # Presentation, not settings (so not in the option table or .winfix.yaml): what is shown
 # and how, while what is fixed and every verdict stay the same (README "Output formats").

@@ -1,17 +1,19 @@
 """What ``winfix apply`` does once its options are known, without click.
 
 ``winfix.cli`` parses the command line with click and calls these. A Helm
-post-renderer is ``winfix apply -`` with no option at all, run once per render:
-Helm 3's ``--post-renderer winfix --post-renderer-args apply --post-renderer-args
--``, Argo CD's ``helm template … | winfix apply -`` (README), and
-``winfix-post-renderer`` when Helm passes it no arguments (``winfix.postrender``).
-With nothing to parse, those call ``apply_stdin`` directly (the console script,
-``winfix.__main__``) and never import click
-and what it imports (``uuid``, ``platform``, ``datetime``, ``gettext``: about 15 ms
-of a 100 ms run, issue 16's start-up target). Both paths build the settings,
-choose the rules, run and map every outcome to an exit code with the same
-functions, so they cannot drift apart (tests/test_startup_imports.py runs both on
-the same inputs).
+post-renderer is ``winfix apply -``, run once per render: Helm 3's
+``--post-renderer winfix --post-renderer-args apply --post-renderer-args -``, Argo
+CD's ``helm template … | winfix apply -`` (README), and ``winfix-post-renderer``
+when Helm passes it no arguments (``winfix.postrender``). The command lines of
+``FIXED_APPLY`` have nothing to parse: ``apply -`` alone, or with one ``-q`` or
+``--quiet`` before or after the ``-``, token for token. For those the console
+script (``winfix.__main__``) calls ``apply_stdin`` directly and never imports click
+and what it imports (``uuid``, ``platform``, ``datetime``, ``gettext``, and for
+``-q`` ``difflib``: about 15 ms of a 100 ms run, issue 16's start-up target); every
+other command line, ``-qv``, ``-q -q`` or ``--quiet=…`` included, is click's.
+Both paths build the settings, choose the rules, run and map every outcome to an
+exit code with the same functions, so they cannot drift apart
+(tests/test_startup_imports.py runs both on the same inputs).
 
 Heavy modules (the engine, the rules, the configuration reader) are imported in the
 functions that need them, as in ``winfix.cli``.
@@ -33,8 +35,17 @@ if TYPE_CHECKING:
     from winfix.rules import Rule
     from winfix.settings import Settings
 
-# The command line with no option: `winfix apply -`.
+# The command line with no option: `winfix apply -` (winfix.postrender's without click).
 PLAIN_APPLY = ["apply", "-"]
+# The command lines that run without click, each as its exact tokens, and the --quiet
+# each means (winfix.cli: `--quiet`/`-q` sets the runner's quiet and nothing else).
+FIXED_APPLY: dict[tuple[str, ...], bool] = {
+    ("apply", "-"): False,
+    ("apply", "-q", "-"): True,
+    ("apply", "-", "-q"): True,
+    ("apply", "--quiet", "-"): True,
+    ("apply", "-", "--quiet"): True,
+}
 
 EXIT_INPUT, EXIT_INTERNAL = 2, 3  # winfix.runner.ExitCode, without importing the engine
 DEFAULT_MAX_MIB = 64  # --max-size: the largest input read, in MiB (files.DEFAULT_MAX_BYTES)
@@ -80,9 +91,16 @@ def presentation(color: str, show_fixes: bool, severity_threshold: str | None) -
     }
 
 
-def apply_stdin() -> tuple[int, RunSummary]:
-    """``winfix apply -`` with every option at its default: stdin fixed to stdout, the
-    findings on stderr. The exit code and what the findings report showed."""
+def fixed_apply(args: list[str]) -> bool | None:
+    """The --quiet of ``args`` (the command line after the program's name) when it is
+    one of ``FIXED_APPLY``'s; None for any other, which click parses."""
+    return FIXED_APPLY.get(tuple(args))
+
+
+def apply_stdin(quiet: bool = False) -> tuple[int, RunSummary]:
+    """``winfix apply -`` with every option but --quiet at its default: stdin fixed to
+    stdout, the findings on stderr (with ``quiet``, only the errors). The exit code and
+    what the findings report showed."""
     from winfix.files import DEFAULT_MAX_BYTES
     from winfix.runner import Mode, Options, run
 
@@ -91,7 +109,7 @@ def apply_stdin() -> tuple[int, RunSummary]:
     startup.loaded()  # everything is imported: the input comes next
     # The defaults of the command line's options (winfix.cli: --output-format text,
     # --max-size 64, --color auto), which the runner's Options share.
-    options = Options(mode=Mode.APPLY, max_bytes=DEFAULT_MAX_BYTES,
+    options = Options(mode=Mode.APPLY, max_bytes=DEFAULT_MAX_BYTES, quiet=quiet,
                       **presentation("auto", False, None))
     code, summary = run(["-"], settings, rules, options)
     return int(code), summary
