@@ -376,8 +376,9 @@ def test_regions_come_back_in_text_order_from_memory_and_from_disk(
         assert len(store) == 3 and store
         ordered = sorted(added, key=lambda r: r.start)
         assert list(store) == ordered and list(store) == ordered  # read twice alike
+        assert list(zip(store, store, strict=True)) == list(zip(ordered, ordered, strict=True))
         assert store._spool is not None
-        assert store._spool._rolled is (spool_after == 1)
+        assert store.on_disk is (spool_after == 1)
     overlapping = regions.RegionStore()
     overlapping.add(Region(10, 20, "a"))
     overlapping.add(Region(5, 11, "b"))
@@ -396,6 +397,6 @@ def test_a_large_stream_spooled_to_disk_fixes_as_in_memory(monkeypatch: pytest.M
     monkeypatch.setattr(regions, "SPOOL_AFTER", 1)
     on_disk = fix_text(text, "b.yaml", settings, rules)
     assert isinstance(on_disk.regions, regions.RegionStore)
-    assert on_disk.regions._spool is not None and on_disk.regions._spool._rolled
+    assert on_disk.regions.on_disk
     assert "".join(on_disk.pieces()) == in_memory.fixed == on_disk.fixed != text
     assert on_disk.changed and _outcome(on_disk) == _outcome(in_memory)

@@ -13,6 +13,8 @@ from pathlib import Path
 from syrupy.assertion import SnapshotAssertion
 
 from tests.conftest import CliResult
+from winfix.model import Finding, ResourceRef, Safety, Severity
+from winfix.verdicts import Verdict, Workload, judge
 
 Cli = Callable[..., CliResult]
 
@@ -152,3 +154,40 @@ def test_sarif_has_a_result_per_blocked_workload(cli: Cli, tmp_path: Path) -> No
         "startLine": 17, "startColumn": 1
     }
     assert "workload-blocked" in [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+
+
+def _finding(resource: ResourceRef, document: int, severity: Severity, fixed: bool) -> Finding:
+    return Finding(
+        rule="WIN999", rule_name="test", severity=severity, message="m", resource=resource,
+        file="f.yaml", line=document + 1, column=1, path="spec", fixed=fixed,
+        safety=Safety.SAFE, document=document,
+    )
+
+
+def test_judge_gives_each_workload_its_own_findings_in_any_order() -> None:
+    """judge walks workloads and findings side by side by document: two workloads of one
+    document (a List), a resource with findings and no verdict (a Service), a workload
+    with none, and the findings in reverse order give what each workload's own do."""
+    refs = {
+        name: ResourceRef("apps/v1", "Deployment", name, "shop") for name in ("a", "b", "c", "d")
+    }
+    service = ResourceRef("v1", "Service", "a", "shop")
+    workloads = [
+        Workload(refs["c"], "f.yaml", 9, document=3),
+        Workload(refs["a"], "f.yaml", 1, document=0),
+        Workload(refs["b"], "f.yaml", 2, document=0),
+        Workload(refs["d"], "f.yaml", 5, document=2),
+    ]
+    findings = [
+        _finding(refs["a"], 0, Severity.WARNING, fixed=False),
+        _finding(refs["b"], 0, Severity.ERROR, fixed=False),
+        _finding(refs["a"], 0, Severity.ERROR, fixed=True),
+        _finding(service, 1, Severity.ERROR, fixed=False),
+        _finding(refs["c"], 3, Severity.WARNING, fixed=True),
+    ]
+    expected = [Verdict.READY, Verdict.REVIEW, Verdict.BLOCKED, Verdict.READY]
+    for order in (findings, findings[::-1]):
+        verdicts = judge(workloads, order)
+        assert [v.workload for v in verdicts] == workloads
+        assert [v.verdict for v in verdicts] == expected
+        assert [len(v.reasons) for v in verdicts] == [0, 1, 1, 0]

@@ -692,8 +692,11 @@ class _FileRun:
         except EditError as exc:
             _unfix(findings, {document.index: f"not applied: {exc}"}, start)
             return
-        if collector.region is not None:
-            self.regions.add(collector.region)
+        region = collector.region
+        # A region that writes back what was there changes nothing: not kept, so the
+        # first region kept answers FileResult.changed.
+        if region is not None and region.text != self.text[region.start : region.end]:
+            self.regions.add(region)
 
 
 _CRASHED = "not applied: a rule failed on this document"

@@ -2,25 +2,25 @@
 
 A changed document is kept to the end of the run as one region (``Region``: the
 text that replaces ``original[start:end]``), not as its edits. A file's regions are
-held by a ``RegionStore``, which keeps their places in arrays and their texts in a
-spooled temporary file: in memory while small, on disk past ``SPOOL_AFTER``. A 50k
+held by a ``RegionStore``, which keeps their places in an array and their texts in a
+spool: in memory while small, in an anonymous temporary file past ``SPOOL_AFTER``. A 50k
 stream's 25,000 changed Deployments are ~20 MB of region text that waits for the
 last document, because the output is written in order once the run is finished
-(issue 16: peak RSS). The spool is anonymous and private to the process (``tempfile``),
+(issue 16: peak RSS). The file is anonymous and private to the process (``tempfile.TemporaryFile``),
 never the output itself: a YAML error later in the stream must still leave no
 partial output.
 """
 
 from __future__ import annotations
 
-import tempfile
+import io
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-# Region text held in memory before the spool moves to a temporary file. A few
-# hundred changed documents stay in memory: only large streams touch the disk.
+# Region text held in memory before the spool moves to a temporary file: some 2,500
+# changed Deployments stay in memory; only large streams touch the disk.
 SPOOL_AFTER = 2 * 1024 * 1024
 
 
@@ -47,30 +47,54 @@ class RegionStore:
     UTF-8, sits in the spool) instead of a ~800-byte string. Reading one back is a seek
     and a read; the regions are read two or three times per file (changed, output)."""
 
-    __slots__ = ("_order", "_places", "_size", "_spool")
+    __slots__ = ("_at", "_order", "_places", "_size", "_spool")
 
     def __init__(self) -> None:
         self._places = array("q")  # start, end, offset, length: four per region
         self._spool: IO[bytes] | None = None
         self._size = 0
+        # Where the spool's position is: a seek only when a read or write starts
+        # elsewhere (a call each, 10k a bundle).
+        self._at = 0
         self._order: list[int] | None = []  # indices in text order; None: to be sorted
 
     def add(self, region: Region) -> None:
         # Texts are the decoded input and winfix's own: 'surrogatepass' only so that
         # nothing a str can hold is refused here.
         data = region.text.encode("utf-8", "surrogatepass")
+        size = self._size
         if self._spool is None:
-            self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_AFTER)  # noqa: SIM115 - lives as long as the store
-        self._spool.seek(self._size)
+            self._spool = io.BytesIO()
+        elif size + len(data) > SPOOL_AFTER and isinstance(self._spool, io.BytesIO):
+            self._spool = self._to_disk(self._spool)
+            self._at = size
+        if self._at != size:
+            self._spool.seek(size)
         self._spool.write(data)
-        self._places.extend((region.start, region.end, self._size, len(data)))
-        self._size += len(data)
+        self._places.extend((region.start, region.end, size, len(data)))
+        self._size = self._at = size + len(data)
         count = len(self._places) // 4 - 1
         order = self._order
         if order is not None and (not order or self._key(order[-1]) <= self._key(count)):
             order.append(count)  # documents mostly finish in text order
         else:
             self._order = None
+
+    @staticmethod
+    def _to_disk(memory: io.BytesIO) -> IO[bytes]:
+        """The spool moved to an anonymous temporary file (what
+        ``tempfile.SpooledTemporaryFile`` does; done here so that a small run never
+        imports ``tempfile``, which imports ``shutil`` and ``random``: start-up, issue
+        16). The file has no name once created and goes when the store does."""
+        import tempfile
+
+        disk = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the store
+        disk.write(memory.getbuffer())
+        return disk
+
+    @property
+    def on_disk(self) -> bool:
+        return self._spool is not None and not isinstance(self._spool, io.BytesIO)
 
     def __len__(self) -> int:
         return len(self._places) // 4
@@ -83,8 +107,11 @@ class RegionStore:
         for index in self._ordered():
             start, end, offset, length = places[4 * index : 4 * index + 4]
             assert spool is not None
-            spool.seek(offset)
-            yield Region(start, end, spool.read(length).decode("utf-8", "surrogatepass"))
+            if self._at != offset:
+                spool.seek(offset)
+            data = spool.read(length)
+            self._at = offset + length
+            yield Region(start, end, data.decode("utf-8", "surrogatepass"))
 
     def check(self) -> None:
         """RegionOverlap if two regions overlap (a bug: one region per document)."""
@@ -100,7 +127,9 @@ class RegionStore:
 
     def _ordered(self) -> list[int]:
         if self._order is None:
-            self._order = sorted(range(len(self)), key=self._key)
+            # By start alone (one int a region, not a tuple): regions of different
+            # documents start apart, and check() refuses any that overlap.
+            self._order = sorted(range(len(self)), key=self._places[::4].__getitem__)
         return self._order
 
 
