@@ -379,6 +379,9 @@ def test_regions_come_back_in_text_order_from_memory_and_from_disk(
         assert list(zip(store, store, strict=True)) == list(zip(ordered, ordered, strict=True))
         assert store._spool is not None
         assert store.on_disk is (spool_after == 1)
+        store.add(Region(50, 51, "after the reads"))  # added once read: still in order
+        store.add(Region(0, 1, "before them all"))
+        assert [r.start for r in store] == [0, 3, 10, 40, 50]
     overlapping = regions.RegionStore()
     overlapping.add(Region(10, 20, "a"))
     overlapping.add(Region(5, 11, "b"))

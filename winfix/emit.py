@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from winfix.yamltree import Mapping, Node, Scalar, Sequence, deref
 
@@ -52,7 +53,11 @@ def _json_string(text: str) -> str:
     return json.dumps(text)
 
 
+# The texts winfix writes repeat across a bundle's documents (keys, labels, `windows`):
+# each is asked once, not through two patterns per document (issue 16).
+@lru_cache(maxsize=4096)
 def plain_ok(text: str) -> bool:
+    """Whether ``text`` can be written plain and still read back as this string."""
     return (
         bool(text)
         and _PLAIN_SAFE.match(text) is not None

@@ -73,12 +73,12 @@ class RegionStore:
         self._spool.write(data)
         self._places.extend((region.start, region.end, size, len(data)))
         self._size = self._at = size + len(data)
-        count = len(self._places) // 4 - 1
         order = self._order
-        if order is not None and (not order or self._key(order[-1]) <= self._key(count)):
-            order.append(count)  # documents mostly finish in text order
-        else:
-            self._order = None
+        if order is not None:
+            if not order or self._places[4 * order[-1]] < region.start:
+                order.append(len(self._places) // 4 - 1)  # documents mostly finish in order
+            else:
+                self._order = None
 
     @staticmethod
     def _to_disk(memory: io.BytesIO) -> IO[bytes]:
@@ -121,9 +121,6 @@ class RegionStore:
             if previous_end is not None and start < previous_end:
                 raise RegionOverlap(f"overlapping edits at offset {start}")
             previous_end = places[4 * index + 1]
-
-    def _key(self, index: int) -> tuple[int, int]:
-        return self._places[4 * index], self._places[4 * index + 1]
 
     def _ordered(self) -> list[int]:
         if self._order is None:

@@ -312,7 +312,17 @@ class Mapping(Node):
         return self.pair(key) is not None
 
     def __len__(self) -> int:
+        if self.merges is None:  # counted in C: `if mapping:` asks it on every rule's walk
+            keys = self._keys if self._keys is not None else self._live_keys()
+            return len(keys) - keys.count(None)
         return len(self.keys())
+
+    def __bool__(self) -> bool:
+        keys = self._keys if self._keys is not None else self._live_keys()
+        if len(keys) > keys.count(None):
+            return True
+        # No live key of its own: what it merges is all it has
+        return self.merges is not None and any(self.merges)
 
     def keys(self) -> list[str]:
         return [key for key, _ in self.items()]
@@ -478,6 +488,9 @@ class Sequence(Node):
 
     def __len__(self) -> int:
         return sum(1 for entry in self.entries if not entry.deleted)
+
+    def __bool__(self) -> bool:  # the first live item answers `if sequence:`
+        return any(not entry.deleted for entry in self.entries)
 
     def append(self, value: PyValue | Node) -> Node:
         node = value if isinstance(value, Node) else from_python(value)
