@@ -16,6 +16,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, CliResult
-from winfix import files, krm, kustomize_plugin, pipeline, registry, runner
+from winfix import files, krm, kustomize_plugin, pipeline, regions, registry, runner
 from winfix.config import Settings
 from winfix.rules import Rule
 from winfix.source import Encoding, encode, encode_chunks
@@ -519,3 +520,17 @@ def _settings() -> Settings:
 
 def _rules() -> tuple[Rule, ...]:
     return tuple(registry.get(rule) for rule in ("WIN001", "WIN002", "WIN005"))
+
+
+def test_a_full_disk_under_the_region_spool_is_exit_2_with_one_line_and_no_output(
+    cli: Cli, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large stream's fixed documents wait in a temporary file (winfix.regions): a
+    full disk there is an error that names it, and stdout gets nothing."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tiny_tmpfs))
+    monkeypatch.setattr(regions, "SPOOL_AFTER", 1)
+    result = cli("apply", *SELECT, "-q", "-", stdin=big_stream())
+    assert (result.code, result.out, result.err_lines) == (2, b"", [
+        "winfix: error: cannot write: No space left on device (the temporary file that "
+        f"holds the fixed documents, in {tiny_tmpfs}; TMPDIR names another directory)"
+    ])

@@ -70,7 +70,10 @@ class RegionStore:
             self._at = size
         if self._at != size:
             self._spool.seek(size)
-        self._spool.write(data)
+        try:
+            self._spool.write(data)
+        except OSError as exc:  # the temporary file's disk is full
+            raise _spool_error(exc) from None
         self._places.extend((region.start, region.end, size, len(data)))
         self._size = self._at = size + len(data)
         order = self._order
@@ -88,8 +91,11 @@ class RegionStore:
         16). The file has no name once created and goes when the store does."""
         import tempfile
 
-        disk = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the store
-        disk.write(memory.getbuffer())
+        try:
+            disk = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the store
+            disk.write(memory.getbuffer())
+        except OSError as exc:
+            raise _spool_error(exc) from None
         return disk
 
     @property
@@ -128,6 +134,17 @@ class RegionStore:
             # documents start apart, and check() refuses any that overlap.
             self._order = sorted(range(len(self)), key=self._places[::4].__getitem__)
         return self._order
+
+
+def _spool_error(exc: OSError) -> OSError:
+    """``exc`` naming the file it is about: not the output, winfix's temporary one."""
+    import tempfile
+
+    return OSError(
+        exc.errno,
+        f"{exc.strerror or exc} (the temporary file that holds the fixed documents, "
+        f"in {tempfile.gettempdir()}; TMPDIR names another directory)",
+    )
 
 
 def spliced(text: str, regions: Iterable[Region]) -> Iterator[str]:
