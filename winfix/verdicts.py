@@ -105,27 +105,32 @@ def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[Wo
     """The verdict of each workload from the findings of the run (any order; the engine
     gives them in document order, which needs no copy).
 
-    Workloads and findings are walked side by side in document order: one workload's
-    findings are gathered at a time, not every workload's at once (a 50k bundle's
-    25,000 lists were the peak of its run, issue 16)."""
+    Workloads and findings are walked side by side in document order, one document at a
+    time: only that document's workloads' findings are gathered at once, not every
+    workload's (a 50k bundle's 25,000 lists were the peak of its run, issue 16), and a
+    document of many workloads (a `kind: List`) is read once, not once per workload."""
     workloads = list(workloads)
     findings = list(findings)
     if any(a.document > b.document for a, b in pairwise(findings)):
         findings.sort(key=lambda finding: finding.document)
+    by_document: dict[int, list[int]] = {}
+    for index, workload in enumerate(workloads):
+        by_document.setdefault(workload.document, []).append(index)
     judged: dict[int, WorkloadVerdict] = {}
     position, count = 0, len(findings)
-    for index in sorted(range(len(workloads)), key=lambda i: workloads[i].document):
-        workload = workloads[index]
-        document, resource = workload.document, workload.resource
+    for document in sorted(by_document):
         while position < count and findings[position].document < document:
             position += 1
-        own = []
-        at = position  # the document's findings, read again for each of its workloads
-        while at < count and findings[at].document == document:
-            if findings[at].resource == resource:
-                own.append(findings[at])
-            at += 1
-        judged[index] = _judge(workload, own)
+        indices = by_document[document]
+        own: dict[ResourceRef, list[Finding]] = {workloads[i].resource: [] for i in indices}
+        while position < count and findings[position].document == document:
+            finding = findings[position]
+            mine = own.get(finding.resource) if finding.resource is not None else None
+            if mine is not None:
+                mine.append(finding)
+            position += 1
+        for index in indices:
+            judged[index] = _judge(workloads[index], own[workloads[index].resource])
     return [judged[index] for index in range(len(workloads))]
 
 
