@@ -14,6 +14,7 @@ from winfix.engine import fix_text
 from winfix.errors import InputError
 from winfix.model import Finding, Severity
 from winfix.settings import Settings, settings_from_data
+from winfix.toolkit import some_names
 
 Cli = Callable[..., CliResult]
 NPM = Settings(network_policy="azure-npm")
@@ -154,6 +155,52 @@ def test_service_of_a_linux_kept_workload_is_not_reported() -> None:
     assert not [f for f in findings if f.rule == "WIN203"]
     _, findings = _run(service + "---\n" + WEB)
     assert [f.path for f in findings if f.rule == "WIN203"] == ["spec.externalTrafficPolicy"]
+
+
+def _service(name: str, namespace: str) -> str:
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"
+        "spec:\n  externalTrafficPolicy: Local\n  selector: {app: web}\n  ports:\n  - port: 80\n"
+    )
+
+
+def test_services_sharing_a_selector_name_three_workloads_and_count_the_rest() -> None:
+    """Seventy Deployments labelled alike behind two Services: each finding names three
+    and counts the rest (naming all made the report grow with the square of the bundle),
+    the pods are all counted, and a Service of another namespace with the same selector
+    selects none of them."""
+    deployments = [
+        WEB.replace("  name: web\n", f"  name: web-{n}\n  namespace: shop\n", 1)
+        .replace("spec:\n  selector:", "spec:\n  replicas: 2\n  selector:", 1)
+        for n in range(70)
+    ]
+    services = [_service("front", "shop"), _service("back", "shop"), _service("front", "other")]
+    _, findings = _run("---\n".join([*deployments, *services]))
+    reported = sorted(
+        (str(f.resource), f.path, f.message) for f in findings if f.rule == "WIN203"
+    )
+    selects = "(selects Deployment web-0, Deployment web-1, Deployment web-10 and 67 more)"
+    assert [(resource, path) for resource, path, _ in reported] == [
+        ("Service shop/back", "spec.externalTrafficPolicy"),
+        ("Service shop/back", "spec.selector"),
+        ("Service shop/front", "spec.externalTrafficPolicy"),
+        ("Service shop/front", "spec.selector"),
+    ]
+    for resource, path, message in reported:
+        service = resource.replace("shop/", "")  # the messages name it as the manifest does
+        assert message.startswith(f"{service} {selects}: ")
+        if path == "spec.selector":
+            assert message == (
+                f"{service} {selects}: 140 Windows backend pods; a Service supports at most "
+                "64 backends (unique destinations) on Windows nodes"
+            )
+
+
+def test_some_names_shows_three_sorted_names_and_counts_the_rest() -> None:
+    assert some_names([]) == ""
+    assert some_names(["b", "a", "b"]) == "a, b"
+    assert some_names(["d", "c", "b", "a"]) == "a, b, c and 1 more"
+    assert some_names((f"n{i:04d}" for i in range(1234)), shown=2) == "n0000, n0001 and 1,232 more"
 
 
 # -- WIN204 cluster definitions -----------------------------------------------------

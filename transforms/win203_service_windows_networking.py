@@ -46,7 +46,7 @@ from __future__ import annotations
 from winfix.model import Safety, Severity
 from winfix.resources import PodInfo, Resource, string_map
 from winfix.rules import Rule, RuleContext
-from winfix.toolkit import SERVICE, is_kind, of_kind, scalar_values
+from winfix.toolkit import SERVICE, is_kind, of_kind, scalar_values, some_names
 from winfix.yamltree import Mapping
 
 MAX_BACKENDS = 64
@@ -65,7 +65,7 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     backends = _windows_backends(ctx, resource, selector)
     if backends is None:
         return
-    names = ", ".join(sorted({f"{r.kind} {r.name}" for r, _ in backends}))
+    names, pods = backends
     name = f"Service {resource.name} (selects {names})"
     for key in (_traffic_policy(spec), _affinity(spec, ctx.settings.windows_version)):
         _warn(ctx, resource, spec, name, key)
@@ -78,7 +78,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 severity=Severity.ERROR,
             )
     _warn(ctx, resource, spec, name, _ip_families(spec))
-    pods = sum(count for _, count in backends)
     if pods > MAX_BACKENDS:
         ctx.report(
             resource.field_path("spec.selector"),
@@ -108,17 +107,31 @@ def _container_ports(resource: Resource, ctx: RuleContext) -> None:
 
 def _windows_backends(
     ctx: RuleContext, service: Resource, selector: dict[str, str]
-) -> list[tuple[PodInfo, int]] | None:
-    """Windows workloads the Service selects, with their pod counts; None when there are none."""
-    found: list[tuple[PodInfo, int]] = []
+) -> tuple[str, int] | None:
+    """The Windows workloads the Service selects, named for a message, and their pods;
+    None when there are none.
+
+    Services of one namespace with the same selector select the same pods: asked once
+    per run (a bundle's Services often share one, and each answer reads every workload
+    that carries the selector's first label)."""
+    answers: dict[tuple[str | None, frozenset[tuple[str, str]]], tuple[str, int] | None]
+    answers = ctx.stream.memo("windows-backends-by-selector", dict)
+    key = (service.namespace, frozenset(selector.items()))
+    if key not in answers:
+        found = _select(ctx, service.namespace, selector)
+        answers[key] = (
+            (some_names(f"{pod.kind} {pod.name}" for pod in found), sum(p.replicas for p in found))
+            if found else None
+        )
+    return answers[key]
+
+
+def _select(ctx: RuleContext, namespace: str | None, selector: dict[str, str]) -> list[PodInfo]:
     index = ctx.stream.memo("windows-pods-by-label", lambda: _windows_pods_by_label(ctx))
     # Candidates share the selector's first label; the rest is checked on each.
     first = next(iter(selector.items()), None)
-    candidates = index.get((service.namespace, *first), ()) if first else ()
-    for pod in candidates:
-        if all(pod.labels.get(k) == v for k, v in selector.items()):
-            found.append((pod, pod.replicas))
-    return found or None
+    candidates = index.get((namespace, *first), ()) if first else ()
+    return [pod for pod in candidates if all(pod.labels.get(k) == v for k, v in selector.items())]
 
 
 PodsByLabel = dict[tuple[str | None, str, str], list[PodInfo]]

@@ -14,7 +14,7 @@ the layers below: the views (``winfix.resources``) and the tree (``winfix.yamltr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from winfix.model import Safety, Severity
@@ -46,6 +46,18 @@ _WINDOWS_IMAGE = re.compile(r"(^mcr\.microsoft\.com/windows/|servercore|nanoserv
 def looks_like_windows_image(image: str) -> bool:
     """The reference names a Windows image (nothing is fetched: a guess from the name)."""
     return _WINDOWS_IMAGE.search(image) is not None
+
+
+def some_names(names: Iterable[str], shown: int = 3) -> str:
+    """``names`` (sorted, each once) for a message: the first ``shown`` and how many more.
+
+    A Service may select thousands of workloads (every Deployment of a bundle labelled
+    alike): naming them all made each of its findings as long as the bundle's names,
+    and the report grow with the square of the bundle."""
+    ordered = sorted(set(names))
+    if len(ordered) <= shown:
+        return ", ".join(ordered)
+    return f"{', '.join(ordered[:shown])} and {len(ordered) - shown:,} more"
 
 
 def is_kind(resource: Resource, *kinds: str) -> bool:
