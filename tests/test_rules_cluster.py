@@ -104,6 +104,44 @@ def test_named_port_left_when_pods_disagree() -> None:
     assert len(npm) == 1 and npm[0].blocking and "cannot be resolved" in npm[0].message
 
 
+def _in(namespace: str, text: str, name: str) -> str:
+    return text.replace(f"  name: {name}\n", f"  name: {name}\n  namespace: {namespace}\n", 1)
+
+
+def test_policies_sharing_a_selector_resolve_ports_per_namespace_and_protocol() -> None:
+    """Selections are asked once per namespace and selector (and each port name once per
+    protocol): the same `{}` policy resolves `http` to each namespace's own number, an
+    egress rule whose two peers select the same pod resolves it once, and a UDP port
+    of that name resolves to nothing."""
+    everything = POLICY.replace(
+        "  podSelector:\n    matchLabels: {app: web}\n", "  podSelector: {}\n"
+    )
+    egress = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: out\n"
+        "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n"
+        "    - podSelector: {matchLabels: {app: web}}\n    - podSelector: {}\n"
+        "    ports:\n    - port: http\n    - {port: http, protocol: UDP}\n"
+    )
+    other = WEB.replace("containerPort: 80", "containerPort: 8080")
+    text = "---\n".join([
+        _in("a", WEB, "web"), _in("b", other, "web"), _in("a", everything, "web"),
+        _in("b", everything, "web"), _in("a", egress, "out"),
+    ])
+    _, findings = _run(text, NPM, "WIN002", "WIN202")
+    # `{}` and egress rules may target pods this run does not show: the numbers are
+    # offered as unsafe fixes, not applied by default
+    npm = sorted(
+        (str(f.resource), f.path, f.proposed, "cannot be resolved" in f.message)
+        for f in findings if f.rule == "WIN202"
+    )
+    assert npm == [
+        ("NetworkPolicy a/out", "spec.egress[0].ports[0].port", 80, False),
+        ("NetworkPolicy a/out", "spec.egress[0].ports[1].port", None, True),
+        ("NetworkPolicy a/web", "spec.ingress[0].ports[0].port", 80, False),
+        ("NetworkPolicy b/web", "spec.ingress[0].ports[0].port", 8080, False),
+    ]
+
+
 def test_npm_rule_is_off_without_the_profile() -> None:
     fixed, findings = _run(WEB + "---\n" + POLICY, Settings())
     assert "port: http" in fixed

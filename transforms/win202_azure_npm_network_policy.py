@@ -47,7 +47,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import PodInfo, Resource, selector_matches, string_map
 from winfix.rules import Rule, RuleContext
 from winfix.toolkit import NETWORK_POLICY, is_kind, of_kind, set_fix
-from winfix.yamltree import Mapping, Sequence
+from winfix.yamltree import Mapping, Sequence, to_python
 
 NOTE = "Azure NPM for Windows is retired on 30 Sep 2026; consider Calico"
 
@@ -76,8 +76,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     if spec is None:
         return
     pods = _pods(ctx, resource.namespace)
-    selected = [p for p in pods if selector_matches(spec.get_map("podSelector"), p.labels)]
-    if selected and not any(p.windows for p in selected):
+    selected = _selected(ctx, resource.namespace, spec.get_map("podSelector"), pods)
+    if selected.pods and not any(p.windows for p in selected.pods):
         return  # selects only Linux workloads of this run
     name = f"NetworkPolicy {resource.name}"
     if ctx.settings.windows_version == "2019":
@@ -98,7 +98,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
             for p_index, peer in enumerate(peers or ()):
                 if isinstance(peer, Mapping):
                     _peer(ctx, where, peer, f"{path}.{peers_key}[{p_index}]")
-            targets = _targets(spec, direction, peers, pods)
+            targets = _targets(
+                ctx, resource.namespace, selected, pods, direction=direction, peers=peers
+            )
             selector = spec.get_map("podSelector")
             # Numbering a port also matches pods this run does not show when the
             # policy selects every pod of the namespace, or for egress destinations.
@@ -110,20 +112,73 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     _port(ctx, where, port, f"{path}.ports[{i}]", targets=targets, broad=broad)
 
 
+class _Selection:
+    """The pods of the run a selector selects in a namespace, and what each named port
+    resolves to on all of them (``_resolve``), asked once per name and protocol."""
+
+    __slots__ = ("_numbers", "pods")
+
+    def __init__(self, pods: list[PodInfo]) -> None:
+        self.pods = pods
+        self._numbers: dict[tuple[str, str], int | None] = {}
+
+    def number(self, name: str, protocol: str) -> int | None:
+        key = (name, protocol)
+        if key not in self._numbers:
+            self._numbers[key] = _resolve(name, protocol, self.pods)
+        return self._numbers[key]
+
+
+Selections = dict[tuple[object, ...], _Selection]
+
+
+def _selected(
+    ctx: RuleContext, namespace: str | None, selector: Mapping | None, pods: list[PodInfo]
+) -> _Selection:
+    """The namespace's pods ``selector`` selects, asked once per run for each namespace
+    and selector: a namespace's policies often share one (`{}` above all), and each
+    answer reads every pod of the namespace (4,000 such policies took 16 s)."""
+    answers: Selections = ctx.stream.memo("npm-selections", dict)
+    # The selector as plain data: two that read alike select alike (selector_matches
+    # reads its values as strings, as to_python gives them).
+    key = (namespace, repr(to_python(selector)))
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = _Selection(
+            [p for p in pods if selector_matches(selector, p.labels)]
+        )
+    return found
+
+
 def _targets(
-    spec: Mapping, direction: str, peers: Sequence | None, pods: list[PodInfo]
-) -> list[PodInfo] | None:
+    ctx: RuleContext,
+    namespace: str | None,
+    selected: _Selection,
+    pods: list[PodInfo],
+    *,
+    direction: str,
+    peers: Sequence | None,
+) -> _Selection | None:
     """The pods a named port of this rule refers to; None when they cannot be known."""
     if direction == "ingress":
-        return [p for p in pods if selector_matches(spec.get_map("podSelector"), p.labels)]
+        return selected
     if peers is None or len(peers) == 0:
         return None  # any destination, in any namespace or outside the cluster
-    found: list[PodInfo] = []
+    keys: list[object] = []
     for peer in peers:
         if not isinstance(peer, Mapping) or "namespaceSelector" in peer or "ipBlock" in peer:
             return None
-        selector = peer.get_map("podSelector")
-        found.extend(p for p in pods if selector_matches(selector, p.labels) and p not in found)
+        keys.append(repr(to_python(peer.get_map("podSelector"))))
+    answers: Selections = ctx.stream.memo("npm-selections", dict)
+    key = ("to", namespace, *keys)
+    found = answers.get(key)
+    if found is None:
+        union: dict[int, PodInfo] = {}  # each pod once, in the order the peers select them
+        for peer in peers:
+            assert isinstance(peer, Mapping)
+            for pod in _selected(ctx, namespace, peer.get_map("podSelector"), pods).pods:
+                union.setdefault(id(pod), pod)
+        found = answers[key] = _Selection(list(union.values()))
     return found
 
 
@@ -165,7 +220,7 @@ def _port(
     port: Mapping,
     path: str,
     *,
-    targets: list[PodInfo] | None,
+    targets: _Selection | None,
     broad: bool,
 ) -> None:
     protocol = port.get_str("protocol") or "TCP"
@@ -180,7 +235,7 @@ def _port(
     if value is None or value.is_null or value.as_int() is not None:
         return
     name = value.value
-    number = _resolve(name, protocol, targets)
+    number = targets.number(name, protocol) if targets is not None else None
     if number is None:
         ctx.report(
             f"{path}.port",
