@@ -446,3 +446,18 @@ def test_pod_security_warning_and_verdict_come_back_on_the_second_run() -> None:
     assert "container(s) api must set securityContext.runAsNonRoot: true" in warning.message
     assert "cannot use hostUsers: false to be exempt" in warning.message
     assert [w.verdict for w in second.workloads] == [Verdict.REVIEW]
+
+
+def test_the_first_namespace_of_a_name_decides_among_many() -> None:
+    """Each workload looks its Namespace up by name (``StreamInfo.kept_named``, not a scan
+    of every kept Namespace): among 300 Namespaces, a second `shop` (not restricted) after
+    the restricted one changes nothing, and before it, it decides."""
+    namespace, workload = RESTRICTED.read_text(encoding="utf-8").split("---\n", 1)
+    others = "".join(
+        namespace.replace("name: shop", f"name: other-{n}") + "---\n" for n in range(300)
+    )
+    relaxed = namespace.replace("restricted", "baseline")
+    after = _fix_all(others + namespace + "---\n" + relaxed + "---\n" + workload, unsafe=False)
+    assert len(_pod_security_warnings(after)) == 1
+    before = _fix_all(others + relaxed + "---\n" + namespace + "---\n" + workload, unsafe=False)
+    assert _pod_security_warnings(before) == []

@@ -21,7 +21,10 @@ from winfix.bot import run as bot_run
 from winfix.bot.discover import Discovery
 from winfix.engine import FileResult, Run, fix_text
 from winfix.model import Finding
+from winfix.resources import Resource
+from winfix.rules import ResourcePlan, StreamInfo
 from winfix.settings import Settings
+from winfix.yamltree import Mapping, iter_documents
 
 BASE = Path(__file__).parent / "data" / "kustomize-base"
 # kustomization.yaml is a resource too (no pods): it stays as it is.
@@ -314,3 +317,28 @@ def test_stdin_beside_files_is_taken_to_mention_the_words(tmp_path: Path) -> Non
     assert [p.ok for p in processed] == [True, True]
     assert processed[0].result is not None
     assert 'sidecar.istio.io/inject: "false"' in processed[0].result.fixed
+
+
+def test_kept_named_finds_the_first_of_a_name_and_forgets_what_is_withdrawn() -> None:
+    """``StreamInfo.kept_named`` answers what a scan of ``kept(kind)`` finds first, and
+    follows ``withdraw`` (a file that turned out not to be input) and ``clear``."""
+    def namespace(name: str, file: str) -> Resource:
+        root = next(iter_documents(f"kind: Namespace\nmetadata:\n  name: {name}\n", file)).root
+        assert isinstance(root, Mapping)
+        return Resource(root, "", "v1", "Namespace", 0, file)
+
+    stream = StreamInfo()
+    first, second = namespace("shop", "a.yaml"), namespace("shop", "b.yaml")
+    stream.keep(first, ResourcePlan())
+    mark = stream.mark()
+    stream.keep(second, ResourcePlan())
+    stream.keep(namespace("web", "b.yaml"), ResourcePlan())
+    assert stream.kept_named("v1/Namespace", "shop") is first
+    assert stream.kept_named("v1/Namespace", "web") is not None
+    assert stream.kept_named("v1/Namespace", "db") is None
+    assert stream.kept_named("apps/v1/Deployment", "shop") is None
+    stream.withdraw(mark)
+    assert stream.kept_named("v1/Namespace", "web") is None
+    assert stream.kept_named("v1/Namespace", "shop") is first
+    stream.clear()
+    assert stream.kept_named("v1/Namespace", "shop") is None

@@ -77,13 +77,13 @@ def check(resource: Resource, ctx: RuleContext) -> None:
 
 
 def _class_node_selector(ctx: RuleContext, name: str) -> dict[str, object]:
-    for other in ctx.stream.kept(RUNTIME_CLASS):
-        if other.name == name:
-            scheduling = other.root.get_map("scheduling")
-            selector = scheduling.get_map("nodeSelector") if scheduling else None
-            data = to_python(selector) if isinstance(selector, Mapping) else None
-            return dict(data) if isinstance(data, dict) else {}
-    return {}
+    runtime_class = ctx.stream.kept_named(RUNTIME_CLASS, name)
+    if runtime_class is None:
+        return {}
+    scheduling = runtime_class.root.get_map("scheduling")
+    selector = scheduling.get_map("nodeSelector") if scheduling else None
+    data = to_python(selector) if isinstance(selector, Mapping) else None
+    return dict(data) if isinstance(data, dict) else {}
 
 
 def _class_configured(resource: Resource, settings: Settings) -> bool:

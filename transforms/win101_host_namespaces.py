@@ -177,22 +177,21 @@ def _restricted_namespace(
     name = resource.namespace
     if name is None:
         return None  # which namespace it lands in is decided at apply time: cannot know
-    for other in ctx.stream.kept(NAMESPACE):
-        if other.name != name:
-            continue
-        labels = other.labels()
-        if labels is None or labels.get_str(ENFORCE) != "restricted":
-            return None
-        version = labels.get_str(ENFORCE_VERSION) or "latest"
-        if not relaxed_only:
-            return name
-        match = re.match(_POLICY_VERSION, version)
-        if version != "latest" and (
-            match is None or (int(match[1]), int(match[2])) < USER_NAMESPACE_RELAXATION
-        ):
-            return None  # an older policy never relaxed the checks: nothing changes
+    namespace = ctx.stream.kept_named(NAMESPACE, name)
+    if namespace is None:
+        return None
+    labels = namespace.labels()
+    if labels is None or labels.get_str(ENFORCE) != "restricted":
+        return None
+    version = labels.get_str(ENFORCE_VERSION) or "latest"
+    if not relaxed_only:
         return name
-    return None
+    match = re.match(_POLICY_VERSION, version)
+    if version != "latest" and (
+        match is None or (int(match[1]), int(match[2])) < USER_NAMESPACE_RELAXATION
+    ):
+        return None  # an older policy never relaxed the checks: nothing changes
+    return name
 
 
 def _run_as_non_root_missing(pod: PodTemplate) -> str | None:
