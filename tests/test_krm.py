@@ -221,6 +221,41 @@ def test_existing_results_are_kept_and_own_results_appended() -> None:
     assert outcome.text.count("results:") == 1
 
 
+def test_results_before_the_items_are_replaced_in_place_and_the_rest_kept() -> None:
+    """The results key is replaced in the same splice as the fixed items: wherever it
+    is, the bytes around it (the comment after it, functionConfig) are kept as they were."""
+    earlier = "results:\n- message: from an earlier function\n  severity: warning\n"
+    head, items = RESOURCE_LIST.split("items:\n", 1)
+    text = head + earlier + "# the items follow\nitems:\n" + items
+    outcome = krm.process(text)
+    before, results, after = _split_results(outcome.text)
+    assert before == head
+    assert after.startswith("# the items follow\nitems:\n")
+    assert after.endswith(RESOURCE_LIST.split("functionConfig:\n", 1)[1])
+    data = yaml.safe_load(results)["results"]
+    assert data[0] == {"message": "from an earlier function", "severity": "warning"}
+    assert data[1:] == outcome.results and len(outcome.results) == 2
+    assert yaml.safe_load(outcome.text)["items"][0]["spec"]["template"]["spec"]["os"] == {
+        "name": "windows"
+    }
+
+
+def test_results_are_added_after_a_list_that_ends_without_a_newline() -> None:
+    outcome = krm.process(RESOURCE_LIST.rstrip("\n"))
+    assert outcome.text.startswith(RESOURCE_LIST.split("items:\n", 1)[0])
+    assert "    select: [WIN001, WIN002]\nresults:\n- message: " in outcome.text
+    assert yaml.safe_load(outcome.text)["results"] == outcome.results
+
+
+def _split_results(text: str) -> tuple[str, str, str]:
+    """The text before the top-level results key, the key with its value, and after."""
+    start = text.index("\nresults:\n") + 1
+    end = start + len("results:\n")
+    while end < len(text) and text[end] in " -":  # the value's lines: "- " items, indented
+        end = text.index("\n", end) + 1
+    return text[:start], text[start:end], text[end:]
+
+
 # --- the real kpt -------------------------------------------------------------------------
 
 # Comment-rich corpus files that winfix fixes completely with the default settings.

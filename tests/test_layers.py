@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "source",
         "markdown",
         "startup",
+        "collector",
         "__init__",
     ),
     # registry lookups of images: a leaf package that knows only the settings

@@ -8,15 +8,14 @@ Only the splices derived from the tree's change marks touch the text.
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
+from winfix import collector
 from winfix.edits import EditCollector, EditError, detect_style
 from winfix.errors import InputError
 from winfix.model import Finding, ResourceRef, Safety, Severity
@@ -106,20 +105,6 @@ def fix_text(
     return handle.result
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The tree holds no reference cycles that need the cyclic collector, so it is
-    paused meanwhile: with a million young objects it would otherwise rescan the whole
-    tree again and again (a third of the run time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @dataclass
 class RunFile:
     """One file of a run: its result, complete once ``done``."""
@@ -179,7 +164,7 @@ class Run:
         """Read one file into the run; unreadable YAML becomes ``result.error`` (and the
         file is no part of the run)."""
         encoding = encoding or Encoding(newline="\r\n" if "\r\n" in text[:4096] else "\n")
-        with _no_cyclic_gc():
+        with collector.paused():
             return self._add(text, name, settings, rules, encoding)
 
     def _add(
@@ -247,7 +232,7 @@ class Run:
     def finish(self) -> None:
         """Finish the files with kept documents: the whole run is known now."""
         self._last = None
-        with _no_cyclic_gc():
+        with collector.paused():
             self._final_pass(self._pending)
             pins = {id(file): _pins(file) for file in self._pending}
             if any(pins.values()):

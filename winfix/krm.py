@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, policy, startup, yamlout
+from winfix import collector, files, policy, startup, yamlout
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import ConfigError, InputError, WinfixError
@@ -304,7 +304,16 @@ def _resource_list_root(text: str) -> tuple[str, Mapping]:
 
 
 def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
-    """Transform a ResourceList given as text; raises KrmError on unusable input."""
+    """Transform a ResourceList given as text; raises KrmError on unusable input.
+
+    The whole list is one tree, and its results one representer graph: built with the
+    cyclic collector paused (``winfix.collector``), which otherwise rescanned them while
+    they grew (a 4,000-item list took 9.2 s instead of 5)."""
+    with collector.paused():
+        return _process(text, rules)
+
+
+def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
     text, root = _resource_list_root(text)
     # Typed as Kubernetes reads YAML (a WindowsFix's `unsafe-fixes: true` is a boolean;
     # a ConfigMap's data values are strings either way).
@@ -327,16 +336,11 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
     spans = [_span(text, item) for item in items]
     fixed_items, findings, errors, workloads = _fix_items(spans, settings, rules)
 
-    pieces: list[str] = []
-    last = 0
-    for span, fixed in zip(spans, fixed_items, strict=True):
-        if fixed is None or fixed == span.text:
-            continue
-        pieces.append(text[last : span.start])
-        pieces.append(_reindent(fixed, span.indent))
-        last = span.end
-    pieces.append(text[last:])
-    out = "".join(pieces)
+    replaced = [
+        (span.start, span.end, _reindent(fixed, span.indent))
+        for span, fixed in zip(spans, fixed_items, strict=True)
+        if fixed is not None and fixed != span.text
+    ]
 
     python_items = [to_python(item) for item in items]
     results = [error_result(message) for message in errors]
@@ -348,9 +352,30 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
             in_range = 0 <= workload.workload.document < len(python_items)
             source = python_items[workload.workload.document] if in_range else None
             results.append(verdict_result(workload, source))
-    if results:
-        out = _set_results(out, _existing_results(root) + results)
-    return KrmOutcome(out, results, findings)
+    if not results:
+        return KrmOutcome(_spliced(text, replaced), results, findings)
+    # The results key replaced in the same splice as the items: the list is not parsed
+    # again to find it in the fixed text.
+    block = _dump_results(_existing_results(root) + results)
+    where = _results_span(text, root)
+    if where is None:
+        out = _spliced(text, replaced)
+        return KrmOutcome(f"{out}\n{block}" if out and not out.endswith("\n") else out + block,
+                          results, findings)
+    replaced.append((*where, block))
+    return KrmOutcome(_spliced(text, sorted(replaced)), results, findings)
+
+
+def _spliced(text: str, replaced: list[tuple[int, int, str]]) -> str:
+    """``text`` with each (start, end, new text) put in (in text order, apart)."""
+    pieces: list[str] = []
+    last = 0
+    for start, end, new in replaced:
+        pieces.append(text[last:start])
+        pieces.append(new)
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _fix_items(
@@ -379,23 +404,18 @@ def _existing_results(root: Mapping) -> list[dict[str, Any]]:
     return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
 
 
-def _set_results(text: str, results: list[dict[str, Any]]) -> str:
-    """Replace (or add) the top-level ``results`` key of the ResourceList text."""
-    root = _resource_list_root(text)[1]
+def _results_span(text: str, root: Mapping) -> tuple[int, int] | None:
+    """Where the top-level ``results`` key and its value are, whole lines (None: none)."""
     pair = root.pair("results")
-    block = _dump_results(results) if results else "results: []\n"
-    if pair is not None:
-        start = _line_start(text, pair.key.start)
-        end = pair.value.end
-        span = _span(text, pair.value) if isinstance(pair.value, (Mapping, Sequence)) else None
-        if span is not None:
-            end = span.end
-        newline = text.find("\n", end)
-        end = len(text) if newline < 0 else newline + 1
-        return text[:start] + block + text[end:]
-    if text and not text.endswith("\n"):
-        text += "\n"
-    return text + block
+    if pair is None:
+        return None
+    start = _line_start(text, pair.key.start)
+    end = pair.value.end
+    span = _span(text, pair.value) if isinstance(pair.value, (Mapping, Sequence)) else None
+    if span is not None:
+        end = span.end
+    newline = text.find("\n", end)
+    return start, len(text) if newline < 0 else newline + 1
 
 
 def run(
