@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "markdown",
         "startup",
         "collector",
+        "jsonstream",
         "__init__",
     ),
     # registry lookups of images: a leaf package that knows only the settings

@@ -221,8 +221,11 @@ def _too_large(name: str, size: int | None, limit: int) -> InputError:
 # Writing files
 
 
-def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None) -> None:
-    """Create or replace ``path`` with ``data`` via a temporary file, fsync and rename.
+def write_atomic(
+    path: str | Path, data: bytes | Iterable[bytes], *, expect: Loaded | None = None
+) -> None:
+    """Create or replace ``path`` with ``data`` (bytes, or pieces of them written one after
+    another: a report made as it is written) via a temporary file, fsync and rename.
 
     The temporary file sits beside the target (a rename within one directory is
     atomic), so a crash leaves either the old or the new content, never a mix. A
@@ -256,7 +259,8 @@ def write_atomic(path: str | Path, data: bytes, *, expect: Loaded | None = None)
             if current is not None:
                 _keep_owner(fd, current)
                 os.fchmod(fd, stat.S_IMODE(current.st_mode))
-            _write_all(fd, data)
+            for piece in (data,) if isinstance(data, bytes) else data:
+                _write_all(fd, piece)
             os.fsync(fd)
             if expect is not None:
                 _check_unchanged(target, expect)

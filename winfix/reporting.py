@@ -3,15 +3,17 @@ pull requests and job summaries (Markdown)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from winfix import __version__
+from winfix import __version__, jsonstream
+from winfix.jsonstream import Streamed
 from winfix.markdown import escape_markdown
 from winfix.model import Finding, ResourceRef, Severity
 from winfix.rules import Rule
@@ -228,6 +230,10 @@ def _blocked_fingerprint(item: WorkloadVerdict) -> str:
 
 
 def to_json(summary: RunSummary) -> str:
+    return "".join(_json_chunks(summary))
+
+
+def _json_chunks(summary: RunSummary) -> Iterator[str]:
     data = {
         "tool": "winfix",
         "version": __version__,
@@ -241,70 +247,40 @@ def to_json(summary: RunSummary) -> str:
             "fixed": summary.fixed,
             "remainingErrors": len(summary.blocking),
         },
-        "findings": [{**f.as_dict(), "fingerprint": _fingerprint(f)} for f in summary.findings],
-        "workloads": [w.as_dict() for w in summary.workloads],
+        # Made and written one at a time (winfix.jsonstream: the report of a large run
+        # is not built whole).
+        "findings": Streamed(
+            {**f.as_dict(), "fingerprint": _fingerprint(f)} for f in summary.findings
+        ),
+        "workloads": Streamed(w.as_dict() for w in summary.workloads),
     }
-    import json  # a report only: `apply -` without one does not load json (issue 16)
-
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    yield from jsonstream.chunks(data, indent=2)
+    yield "\n"
 
 
 def to_sarif(summary: RunSummary, rules: Iterable[Rule], root: Path | None = None) -> str:
     """SARIF 2.1.0; file URIs relative to ``root`` (the repository, see source_root) when
     given, as GitHub code scanning expects them (%SRCROOT% in originalUriBaseIds)."""
+    return "".join(_sarif_chunks(summary, rules, root))
+
+
+def _sarif_chunks(
+    summary: RunSummary, rules: Iterable[Rule], root: Path | None = None
+) -> Iterator[str]:
     locate = _Locator(root)
     rule_list = list(rules)
     index = {rule.id: i for i, rule in enumerate(rule_list)}
-    results: list[dict[str, Any]] = []
-    for finding in summary.findings:
-        result: dict[str, Any] = {
-            "ruleId": finding.rule,
-            # Written fixes are notes; in --diff/--check the problem is still there.
-            "level": "note" if finding.fixed and summary.mode == "apply" else _SARIF_LEVEL[
-                finding.severity
-            ],
-            "message": {"text": _prefix(finding, summary.mode) + finding.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": locate(finding.file),
-                        "region": {"startLine": finding.line, "startColumn": finding.column},
-                    },
-                    "logicalLocations": [
-                        {
-                            "fullyQualifiedName": f"{finding.resource}:{finding.path}"
-                            if finding.resource
-                            else finding.path,
-                            "kind": "member",
-                        }
-                    ],
-                }
-            ],
-            "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(finding)},
-            "properties": {
-                "fixed": finding.fixed,
-                "fixSafety": str(finding.safety),
-                "resource": finding.resource.as_dict() if finding.resource else None,
-                "fieldPath": finding.path,
-            },
-        }
-        if finding.rule in index:
-            result["ruleIndex"] = index[finding.rule]
-        if finding.template:
-            # The chart source the document was rendered from (Helm's "# Source:" comment):
-            # code scanning can link it, though the line in the template is unknown.
-            result["properties"]["helmTemplate"] = finding.template
-            result["relatedLocations"] = [
-                {
-                    "id": 0,
-                    "physicalLocation": {"artifactLocation": {"uri": _uri(finding.template)}},
-                    "message": {"text": "rendered from this Helm template"},
-                }
-            ]
-        results.append(result)
-    # workload-blocked comes after the rules in the descriptors (below): ruleIndex says so.
-    results.extend(
-        {**_sarif_blocked(item, locate), "ruleIndex": len(rule_list)} for item in summary.blocked
+    # Whether any location is relative to the root decides originalUriBaseIds, which
+    # comes before the results: asked of each file once, before they are written.
+    for file in {f.file for f in summary.findings} | {b.workload.file for b in summary.blocked}:
+        locate(file)
+    results = itertools.chain(
+        (_sarif_result(finding, summary.mode, locate, index) for finding in summary.findings),
+        # workload-blocked comes after the rules in the descriptors (below): ruleIndex says so.
+        (
+            {**_sarif_blocked(item, locate), "ruleIndex": len(rule_list)}
+            for item in summary.blocked
+        ),
     )
     descriptors = [
         {
@@ -336,14 +312,64 @@ def to_sarif(summary: RunSummary, rules: Iterable[Rule], root: Path | None = Non
                     }
                 },
                 **locate.base_ids(),
-                "results": results,
+                "results": Streamed(results),  # one at a time (winfix.jsonstream)
                 "properties": {"mode": summary.mode},
             }
         ],
     }
-    import json
+    yield from jsonstream.chunks(sarif, indent=2)
+    yield "\n"
 
-    return json.dumps(sarif, indent=2) + "\n"
+
+def _sarif_result(
+    finding: Finding, mode: str, locate: _Locator, index: dict[str, int]
+) -> dict[str, Any]:
+    """One finding as a SARIF result."""
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        # Written fixes are notes; in --diff/--check the problem is still there.
+        "level": "note" if finding.fixed and mode == "apply" else _SARIF_LEVEL[
+            finding.severity
+        ],
+        "message": {"text": _prefix(finding, mode) + finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": locate(finding.file),
+                    "region": {"startLine": finding.line, "startColumn": finding.column},
+                },
+                "logicalLocations": [
+                    {
+                        "fullyQualifiedName": f"{finding.resource}:{finding.path}"
+                        if finding.resource
+                        else finding.path,
+                        "kind": "member",
+                    }
+                ],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(finding)},
+        "properties": {
+            "fixed": finding.fixed,
+            "fixSafety": str(finding.safety),
+            "resource": finding.resource.as_dict() if finding.resource else None,
+            "fieldPath": finding.path,
+        },
+    }
+    if finding.rule in index:
+        result["ruleIndex"] = index[finding.rule]
+    if finding.template:
+        # The chart source the document was rendered from (Helm's "# Source:" comment):
+        # code scanning can link it, though the line in the template is unknown.
+        result["properties"]["helmTemplate"] = finding.template
+        result["relatedLocations"] = [
+            {
+                "id": 0,
+                "physicalLocation": {"artifactLocation": {"uri": _uri(finding.template)}},
+                "message": {"text": "rendered from this Helm template"},
+            }
+        ]
+    return result
 
 
 # A result per blocked workload, so code scanning shows "this workload cannot move" once,
@@ -491,6 +517,16 @@ def to_junit(summary: RunSummary) -> str:
     root.set("failures", str(failures_total))
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render_chunks(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> Iterator[str]:
+    """``render`` in pieces: the JSON and SARIF reports are made one finding at a time
+    (winfix.jsonstream), the others whole."""
+    if output_format == "json":
+        return _json_chunks(summary)
+    if output_format == "sarif":
+        return _sarif_chunks(summary, rules, source_root(Path.cwd()))
+    return iter([render(output_format, summary, rules)])
 
 
 def render(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> str:

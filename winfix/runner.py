@@ -191,11 +191,13 @@ def _report(
     -q quietens what people read, never a report asked for by format."""
     machine = options.output_format in reporting.REPORT_FORMATS
     if machine:
-        text = reporting.render(options.output_format, summary, rules)
+        # Written as it is made: a large run's report is never whole in memory (issue 16)
+        chunks = reporting.render_chunks(options.output_format, summary, rules)
         if out is not None:
-            files.write_stream(out, text.encode("utf-8"))
+            files.write_chunks(out, (chunk.encode("utf-8") for chunk in chunks))
         elif options.report is None:
-            err.write(text)
+            for chunk in chunks:
+                err.write(chunk)
     elif options.output_format == "text":
         shown = [f for f in summary.findings if f.blocking] if options.quiet else summary.findings
         err.write(reporting.format_text(shown, summary.mode, color=options.color_findings))
@@ -212,12 +214,14 @@ def _report(
             kind = options.output_format
         else:
             kind = reporting.format_for(options.report)
-        _write_report(reporting.render(kind, summary, rules), options.report, summary, err)
+        _write_report(reporting.render_chunks(kind, summary, rules), options.report, summary, err)
 
 
-def _write_report(text: str, path: Path, summary: reporting.RunSummary, err: TextIO) -> None:
+def _write_report(
+    chunks: Iterable[str], path: Path, summary: reporting.RunSummary, err: TextIO
+) -> None:
     try:
-        files.write_atomic(path, text.encode("utf-8"))
+        files.write_atomic(path, (chunk.encode("utf-8") for chunk in chunks))
     except OSError as exc:
         message = f"cannot write report {path}: {exc.strerror or exc}"
         summary.errors.append(message)
