@@ -123,3 +123,22 @@ def test_a_report_whose_making_fails_leaves_no_file(tmp_path: Path) -> None:
         files.write_atomic(target, pieces())
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
     assert target.read_bytes() == b"old"
+
+
+def test_batches_join_pieces_into_strings_of_about_the_size() -> None:
+    pieces = [f"line {n}\n" for n in range(1000)]
+    batches = list(jsonstream.batches(iter(pieces), size=100))
+    assert "".join(batches) == "".join(pieces)
+    assert all(100 <= len(b) < 100 + len(max(pieces, key=len)) for b in batches[:-1])
+    assert 0 < len(batches[-1]) < 110
+    assert list(jsonstream.batches(iter([]))) == []
+
+
+def test_the_text_report_is_written_line_by_line_as_format_text_writes_it() -> None:
+    summary = _summary(3000)
+    assert "".join(reporting.text_lines(summary.findings, "check")) == reporting.format_text(
+        summary.findings, "check"
+    )
+    lines = reporting.text_lines(summary.findings, "check")
+    assert next(lines) == "big.yaml: Deployment shop/web\n"  # made one at a time
+    assert next(lines).startswith("  big.yaml:1:3: WIN001 error: spec.os: m0")

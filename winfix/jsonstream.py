@@ -5,12 +5,12 @@ whole, first as dicts and then as one string (and its UTF-8 copy), the SARIF rep
 took 870 MiB (issue 16). ``Streamed`` marks a list whose items are made and encoded
 one at a time; ``chunks`` gives exactly the text ``json.dumps(document, indent=...)``
 gives with those lists in their places, in pieces of about ``size`` characters. The
-rest of the document is small and encoded by ``json`` as usual.
+rest of the document is small and encoded by ``json`` as usual. ``batches`` joins the
+lines of the text reports into such pieces too.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -48,24 +48,37 @@ def chunks(document: Any, *, indent: int = 2, size: int = CHUNK) -> Iterator[str
         return value
 
     text = json.dumps(stand_in(document), indent=indent)
-    pieces: list[str] = []
-    held = 0
+    return batches(_pieces(text, token, streams, json, indent), size)
+
+
+def _pieces(
+    text: str, token: str, streams: list[Streamed], json: Any, indent: int
+) -> Iterator[str]:
     position = 0
     for number, stream in enumerate(streams):
         marker = f'"{token}:{number}"'
         at = text.index(marker, position)  # the stand-ins come in the order dumps writes them
         line = text[text.rfind("\n", 0, at) + 1 : at]
         depth = len(line) - len(line.lstrip(" "))
-        array = _array(stream.items, json, depth, indent)
-        for piece in itertools.chain((text[position:at],), array):
-            pieces.append(piece)
-            held += len(piece)
-            if held >= size:
-                yield "".join(pieces)
-                pieces, held = [], 0
+        yield text[position:at]
+        yield from _array(stream.items, json, depth, indent)
         position = at + len(marker)
-    pieces.append(text[position:])
-    yield "".join(pieces)
+    yield text[position:]
+
+
+def batches(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
+    """``pieces`` joined into strings of about ``size`` characters (the last one shorter):
+    few writes, and never the whole text at once."""
+    batch: list[str] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(batch)
+            batch, held = [], 0
+    if batch:
+        yield "".join(batch)
 
 
 def _array(items: Iterable[Any], json: Any, depth: int, indent: int) -> Iterator[str]:

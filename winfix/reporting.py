@@ -118,10 +118,17 @@ _STATUS_STYLE = {
 def format_text(findings: Iterable[Finding], mode: str = "apply", *, color: bool = False) -> str:
     """Grouped by resource: a header line, then one line per finding; with ``color``, the
     status (severity, or fixed) and the rule id in ANSI colours."""
+    return "".join(text_lines(findings, mode, color=color))
+
+
+def text_lines(
+    findings: Iterable[Finding], mode: str = "apply", *, color: bool = False
+) -> Iterator[str]:
+    """``format_text`` line by line, each with its newline (a large run's report is
+    written as it is made, never whole: issue 16)."""
     def styled(text: str, *styles: str) -> str:
         return paint(text, *styles) if color else text
 
-    lines: list[str] = []
     current: tuple[str, int, ResourceRef | None] | None = None
     for finding in findings:
         resource = str(finding.resource) if finding.resource else "(file)"
@@ -129,13 +136,12 @@ def format_text(findings: Iterable[Finding], mode: str = "apply", *, color: bool
         if key != current:
             current = key
             source = f"  (from {finding.template})" if finding.template else ""
-            lines.append(styled(f"{finding.file}: {resource}", BOLD) + source)
+            yield styled(f"{finding.file}: {resource}", BOLD) + source + "\n"
         state = status(finding, mode)
-        lines.append(
+        yield (
             f"  {finding.file}:{finding.line}:{finding.column}: {styled(finding.rule, CYAN)} "
-            f"{styled(state, *_STATUS_STYLE[state])}: {finding.path}: {finding.message}"
+            f"{styled(state, *_STATUS_STYLE[state])}: {finding.path}: {finding.message}\n"
         )
-    return "\n".join(lines) + ("\n" if lines else "")
 
 
 # With one workload the findings above it say everything; the table is for charts.
@@ -149,21 +155,25 @@ UNBLOCK_HINT = (
 
 def format_verdicts(verdicts: list[WorkloadVerdict]) -> str:
     """The per-workload table, grouped by verdict (blocked first): one line per workload."""
+    return "".join(verdict_lines(verdicts))
+
+
+def verdict_lines(verdicts: list[WorkloadVerdict]) -> Iterator[str]:
+    """``format_verdicts`` line by line, each with its newline."""
     if len(verdicts) < TABLE_MIN_WORKLOADS:
-        return ""
+        return
     tally = counts(verdicts)
     shown = ", ".join(f"{tally[v]} {v}" for v in ORDER if tally[v])
-    lines = [f"winfix: {len(verdicts)} workloads: {shown}"]
+    yield f"winfix: {len(verdicts)} workloads: {shown}\n"
     for item in ordered_verdicts(verdicts):
         where = f"{item.workload.file}:{item.workload.line}"
         rules = item.rules
         why = f": {', '.join(rules)}" if rules else ""
         if item.verdict is Verdict.LINUX and item.workload.keep_linux:
             why = f": {item.workload.keep_linux}"
-        lines.append(f"  {item.verdict:<8} {item.resource} ({where}){why}")
+        yield f"  {item.verdict:<8} {item.resource} ({where}){why}\n"
     if tally[Verdict.BLOCKED]:
-        lines.append(f"  {UNBLOCK_HINT}")
-    return "\n".join(lines) + "\n"
+        yield f"  {UNBLOCK_HINT}\n"
 
 
 def summary_line(summary: RunSummary, mode: str, fixing: bool = True) -> str:
@@ -520,12 +530,14 @@ def to_junit(summary: RunSummary) -> str:
 
 
 def render_chunks(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> Iterator[str]:
-    """``render`` in pieces: the JSON and SARIF reports are made one finding at a time
-    (winfix.jsonstream), the others whole."""
+    """``render`` in pieces: the JSON, SARIF and GitHub reports are made one finding at a
+    time (winfix.jsonstream), JUnit and Markdown whole."""
     if output_format == "json":
         return _json_chunks(summary)
     if output_format == "sarif":
         return _sarif_chunks(summary, rules, source_root(Path.cwd()))
+    if output_format == "github":
+        return jsonstream.batches(github_lines(summary.findings, summary.mode))
     return iter([render(output_format, summary, rules)])
 
 
@@ -545,18 +557,21 @@ def render(output_format: str, summary: RunSummary, rules: Iterable[Rule]) -> st
 
 def format_github(findings: Iterable[Finding], mode: str = "apply") -> str:
     """GitHub Actions workflow commands: annotations on the pull request's files."""
-    lines = []
+    return "".join(github_lines(findings, mode))
+
+
+def github_lines(findings: Iterable[Finding], mode: str = "apply") -> Iterator[str]:
+    """``format_github`` line by line, each with its newline."""
     for finding in findings:
         written = finding.fixed and mode == "apply"
         level = "notice" if written or finding.severity is Severity.INFO else str(finding.severity)
         message = _escape_data(_prefix(finding, mode) + f"{finding.path}: {finding.message}")
         title = _escape_property(f"{finding.rule} {finding.rule_name}")
         file = _escape_property(_path(finding.file))
-        lines.append(
+        yield (
             f"::{level} file={file},line={finding.line},col={finding.column},"
-            f"title={title}::{message}"
+            f"title={title}::{message}\n"
         )
-    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def _escape_data(text: str) -> str:

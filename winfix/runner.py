@@ -9,6 +9,7 @@ documented exit codes.
 from __future__ import annotations
 
 import enum
+import itertools
 import os
 import sys
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
 
-from winfix import files, pipeline, reporting, terminal
+from winfix import files, jsonstream, pipeline, reporting, terminal
 from winfix.engine import FileResult
 from winfix.errors import InputError
 from winfix.model import Safety, Severity
@@ -200,9 +201,12 @@ def _report(
                 err.write(chunk)
     elif options.output_format == "text":
         shown = [f for f in summary.findings if f.blocking] if options.quiet else summary.findings
-        err.write(reporting.format_text(shown, summary.mode, color=options.color_findings))
+        # Written as made, in pieces: the findings of a 50k bundle are 80 MB of text
+        lines = reporting.text_lines(shown, summary.mode, color=options.color_findings)
         if not options.quiet:
-            err.write(reporting.format_verdicts(summary.workloads))
+            lines = itertools.chain(lines, reporting.verdict_lines(summary.workloads))
+        for piece in jsonstream.batches(lines):
+            err.write(piece)
     if options.show_fixes:  # asked for: printed with -q too
         err.write(reporting.format_fixes(summary.findings, summary.mode))
     if not options.quiet and (summary.files or summary.errors or summary.skipped):
