@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, CliResult
-from winfix import policy, reporting
+from winfix import helm4, policy, reporting
 from winfix.postrender import _report_data
 from winfix.runner import Options, run
 from winfix.settings import Settings
@@ -139,7 +139,8 @@ def test_post_renderer_without_options_answers_as_winfix_apply_does(
 
 def test_post_renderer_reads_the_findings_the_json_report_holds() -> None:
     """What winfix.helm4 reads (the warnings, the unsafe fixes, the blocking errors) comes
-    from the run's summary without a report file: the same as the JSON report's."""
+    from the run's summary without a report file: the JSON report's findings that were
+    not fixed, and the same notices and failure message as from the whole report."""
     settings = Settings()
     stream = DEPLOYMENT + b"---\n" + POST_RENDER_INPUTS["blocked"]
     _, summary = run(["-"], settings, policy.rules_for(settings), Options(quiet=True),
@@ -147,9 +148,13 @@ def test_post_renderer_reads_the_findings_the_json_report_holds() -> None:
     report = json.loads(reporting.to_json(summary))
     data = _report_data(summary)
     assert data["summary"]["remainingErrors"] == report["summary"]["remainingErrors"] == 1
-    assert len(data["findings"]) == len(report["findings"]) > 5
-    for ours, written in zip(data["findings"], report["findings"], strict=True):
+    unfixed = [f for f in report["findings"] if not f["fixed"]]
+    assert len(data["findings"]) == len(unfixed) > 5 and len(report["findings"]) > len(unfixed)
+    for ours, written in zip(data["findings"], unfixed, strict=True):
         assert ours == {key: value for key, value in written.items() if key != "fingerprint"}
+    assert helm4.notices(data, stream) == helm4.notices(report, stream) != ""
+    where = Path("report.txt")
+    assert helm4.blocked_message(data, where, {}) == helm4.blocked_message(report, where, {})
 
 
 def test_apply_to_stdout_imports_nothing_unused(tmp_path: Path) -> None:

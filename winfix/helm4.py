@@ -69,6 +69,8 @@ def source_files(data: bytes) -> SourceFiles:
     this annotation is the only link from a finding back to the chart's template.
     """
     found: SourceFiles = {}
+    if FILENAME_ANNOTATION.encode() not in data:
+        return found  # Helm 3, or no chart file named: no stream to load (a 20k one: 3 s)
     try:
         documents = list(yaml.load_all(data, Loader=yaml.CSafeLoader))
     except yaml.YAMLError:
@@ -94,14 +96,14 @@ def _where(finding: dict[str, Any], files: SourceFiles) -> str:
     return f"{shown} ({template})" if template else shown
 
 
-def notices(report: dict[str, Any], files: SourceFiles) -> str:
-    """Warnings of a successful run, and the unsafe fixes on offer (for the terminal)."""
+def notices(report: dict[str, Any], data: bytes) -> str:
+    """Warnings of a successful run, and the unsafe fixes on offer (for the terminal);
+    the chart files of ``data`` (``source_files``) are looked up only when there are
+    warnings to place."""
     findings = report.get("findings", [])
-    lines = [
-        f"winfix: {_where(f, files)}: {f['rule']} warning: {f['message']}"
-        for f in findings
-        if not f.get("fixed") and f.get("severity") == "warning"
-    ]
+    warnings = [f for f in findings if not f.get("fixed") and f.get("severity") == "warning"]
+    files = source_files(data) if warnings else {}
+    lines = [f"winfix: {_where(f, files)}: {f['rule']} warning: {f['message']}" for f in warnings]
     unsafe = sum(1 for f in findings if not f.get("fixed") and f.get("fixSafety") != "none")
     if unsafe:
         lines.append(
