@@ -516,3 +516,48 @@ def test_enable_helm_fails_with_helm4(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Error: unknown shorthand flag: 'c' in -c" in result.stderr.decode()
     assert "version -c --short" in result.stderr.decode()
+
+
+def test_many_findings_of_one_origin_file_each_find_their_own_line(tmp_path: Path) -> None:
+    """The origin file's findings are matched by rule, field and kind first (an index,
+    not a scan per finding): in a 60-Deployment base whose stream Kustomize moved
+    down (its annotations), each warning points at its own Deployment's line in the
+    user's file."""
+    from winfix import kustomize_origin, policy
+    from winfix.engine import fix_text
+
+    deployment = textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: app-{n}
+        spec:
+          selector:
+            matchLabels: {{app: app-{n}}}
+          template:
+            metadata:
+              labels: {{app: app-{n}}}
+            spec:
+              securityContext:
+                runAsNonRoot: true
+              containers:
+                - name: app
+                  image: example.com/app-{n}:1
+        """)
+    base = "---\n".join(deployment.format(n=n) for n in range(60))
+    (tmp_path / "base.yaml").write_text(base, encoding="utf-8")
+    origin = "  annotations:\n    config.kubernetes.io/origin: |\n      path: base.yaml\n"
+    stream = base.replace("  name: app-", origin + "  name: app-")
+    settings = Settings()
+    rules = policy.rules_for(settings)
+    findings = [f for f in fix_text(stream, "<kustomize>", settings, rules).findings
+                if f.rule == "WIN105"]  # fmt: skip
+    assert len(findings) == 60
+    placed = kustomize_origin.relocate(findings, stream, settings, rules, tmp_path)
+    expected = [f for f in fix_text(base, "base.yaml", settings, rules).findings
+                if f.rule == "WIN105"]  # fmt: skip
+    assert [(f.file, f.line, f.column) for f in placed] == [
+        (f.file, f.line, f.column) for f in expected
+    ]
+    assert len({f.line for f in placed}) == 60
+    assert kustomize_origin.relocate([], stream, settings, rules, tmp_path) == []

@@ -31,6 +31,8 @@ Key = tuple[str, str]  # kind, name
 def origins(text: str) -> dict[Key, str]:
     """(kind, name) -> the origin ``path`` Kustomize recorded (local files only)."""
     found: dict[Key, str] = {}
+    if ORIGIN_ANNOTATION not in text:
+        return found  # no buildMetadata: [originAnnotations]: no stream to load
     try:
         documents = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
     except yaml.YAMLError:
@@ -52,19 +54,27 @@ def origins(text: str) -> dict[Key, str]:
     return found
 
 
-def _same(finding: Finding, source: Finding) -> bool:
-    return (source.rule, source.path) == (finding.rule, finding.path)
+Candidates = dict[tuple[str, str, str], list[Finding]]  # (rule, field path, kind) -> findings
 
 
-def _in_source(finding: Finding, candidates: list[Finding]) -> Finding | None:
+def _candidates(findings: list[Finding]) -> Candidates:
+    """An origin file's findings by rule, field and kind: each finding of the stream is
+    matched among its own few, not all of the file's (a bundle as one file: quadratic)."""
+    index: Candidates = {}
+    for source in findings:
+        if source.resource is not None:
+            index.setdefault((source.rule, source.path, source.resource.kind), []).append(source)
+    return index
+
+
+def _in_source(finding: Finding, candidates: Candidates) -> Finding | None:
     """The same finding in the origin file: same rule and field, the same resource.
 
     Kustomize may rename resources (namePrefix, nameSuffix), so a resource of the
     same kind that is the only one with this finding in the file also counts.
     """
     assert finding.resource is not None
-    same = [s for s in candidates if _same(finding, s) and s.resource is not None
-            and s.resource.kind == finding.resource.kind]  # fmt: skip
+    same = candidates.get((finding.rule, finding.path, finding.resource.kind), [])
     exact = [s for s in same if s.resource is not None and s.resource.name == finding.resource.name]
     if len(exact) == 1:
         return exact[0]
@@ -79,8 +89,11 @@ def relocate(
     root: Path,
 ) -> list[Finding]:
     """``findings`` with file:line:col of the user's file where the origin is known."""
+    findings = list(findings)
+    if not findings:
+        return []  # nothing to place: the stream is not loaded
     found = origins(stream)
-    cache: dict[str, list[Finding] | None] = {}
+    cache: dict[str, Candidates | None] = {}
     out = []
     for finding in findings:
         resource = finding.resource
@@ -95,7 +108,7 @@ def relocate(
                 cache[path] = None
             else:
                 result = fix_text(text, path, settings, rules)
-                cache[path] = None if result.error else result.findings
+                cache[path] = None if result.error else _candidates(result.findings)
         candidates = cache[path]
         source = _in_source(finding, candidates) if candidates is not None else None
         if source is None:

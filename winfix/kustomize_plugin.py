@@ -38,7 +38,7 @@ from winfix.krm import API_GROUP, KIND, config_data
 from winfix.model import Finding, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings, settings_from_data
-from winfix.source import decode, encode
+from winfix.source import decode, encode_chunks
 
 PLUGIN_VERSION = "v1alpha1"
 
@@ -114,7 +114,9 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
         )
         return 1
     try:
-        files.write_stream(stdout, encode(result.fixed, result.encoding))
+        # In pieces from the original and the changed documents, as `apply -` writes
+        # them: the fixed stream is never whole beside the original (issue 16).
+        files.write_chunks(stdout, encode_chunks(result.pieces(), result.encoding))
     except files.OutputError as exc:
         stderr.write(f"winfix kustomize plugin: error: {exc}\n")
         return 2
