@@ -96,6 +96,20 @@ def test_memory_reports_peak_rss_per_variant_and_size() -> None:
     assert len(lines) == 8
 
 
+def test_scaling_runs_every_shape_at_n_and_2n() -> None:
+    lines = bench("scaling.py", "--units", "6", "--repeats", "1")
+    assert lines[0].split() == ["shape", "n", "CPU", "s", "2n", "CPU", "s", "2n/n", "MiB", "n",
+                                "MiB", "2n"]  # fmt: skip
+    shapes = [line.split()[0] for line in lines[1:-1]]
+    assert shapes == [
+        "stream", "list", "shared-selector", "npm-policies", "namespaces", "krm",
+        "kustomize-plugin", "post-renderer", "sarif",
+    ]
+    for line in lines[1:-1]:
+        assert re.fullmatch(rf"[\w-]+ +6 +{NUMBER} +{NUMBER} +{NUMBER}  +\d+ +\d+", line), line
+    assert lines[-1].startswith("2n/n: CPU time at 2n over n")
+
+
 def test_jsonline_compares_one_line_with_indented() -> None:
     lines = bench("jsonline.py", "--resources", "10", "--repeats", "1")
     assert re.fullmatch(

@@ -422,3 +422,27 @@ def test_config_error_exits_2_from_the_console_script_as_from_the_cli(tmp_path: 
     )
     assert "cannot be ignored" in cli_run.stderr.decode()
     assert "Traceback" not in krm_run.stderr.decode() + cli_run.stderr.decode()
+
+
+def test_results_are_dumped_in_batches_as_one_dump_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Batches of results (PyYAML holds the node graph of a whole dump) read as the one
+    dump of {"results": ...} did; an object two results share is written in full twice,
+    never as an anchor and alias that a batch could not resolve."""
+    from winfix import yamlout
+
+    monkeypatch.setattr(krm, "RESULTS_PER_DUMP", 7)
+    shared = {"key": "os", "operator": "Equal", "value": "windows"}
+    results = [
+        {"message": f"m{n}: é", "severity": "warning",
+         "field": {"path": "spec", "proposedValue": shared if n % 2 else [n, "a: b"]}}
+        for n in range(30)
+    ]  # fmt: skip
+    dumped = krm._dump_results(results)
+    assert "&id" not in dumped and "*id" not in dumped
+    assert yaml.safe_load(dumped) == {"results": results}
+    whole = yamlout.safe_dump({"results": results}, aliases=False, sort_keys=False,
+                              default_flow_style=False, allow_unicode=True, width=4096)
+    assert dumped == whole
+    assert krm._dump_results([]) == "results: []\n"

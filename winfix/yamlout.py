@@ -35,6 +35,15 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 SafeDumper.add_representer(str, _represent_str)
 
 
-def safe_dump(data: Any, **options: Any) -> str:
-    """``yaml.safe_dump`` with :class:`SafeDumper`."""
-    return str(yaml.dump(data, Dumper=SafeDumper, **options))
+class _CopyingDumper(SafeDumper):
+    """:class:`SafeDumper` that writes an object met twice in full both times, never as an
+    anchor and alias (``&id001``/``*id001``)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def safe_dump(data: Any, *, aliases: bool = True, **options: Any) -> str:
+    """``yaml.safe_dump`` with :class:`SafeDumper`; ``aliases=False``: no anchors, each
+    object written where it appears (results read by other tools, dumped in batches)."""
+    return str(yaml.dump(data, Dumper=SafeDumper if aliases else _CopyingDumper, **options))
