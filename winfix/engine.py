@@ -638,9 +638,11 @@ class _FileRun:
         context.rule = rule
         try:
             rule.check(resource, context)
-        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
             # A rule that meets a shape it does not expect must not lose the file:
-            # the whole document is left as it was.
+            # the whole document is left as it was. RecursionError: a document nested
+            # deeper than the interpreter's limit lets a walk go (the console scripts
+            # raise it: winfix.startup.deep_documents; a library caller may not).
             self.result.findings.append(_crash_finding(rule, resource, exc))
             return False
         return True

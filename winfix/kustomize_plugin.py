@@ -29,7 +29,7 @@ from typing import BinaryIO, TextIO
 
 import yaml
 
-from winfix import files, kustomize_origin, policy, reporting, terminal
+from winfix import files, kustomize_origin, policy, reporting, startup, terminal
 from winfix.config import validate
 from winfix.engine import fix_text
 from winfix.errors import InputError, WinfixError
@@ -144,6 +144,7 @@ def _notices(
 
 
 def main() -> int:
+    startup.deep_documents()  # `python -m winfix.kustomize_plugin`: no console script
     try:
         return run(sys.argv[1:], sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
     except Exception as exc:

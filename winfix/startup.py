@@ -23,17 +23,32 @@ leaves the collector alone.
 from __future__ import annotations
 
 import gc
+import sys
 
 # Above the net allocations of any command's imports (`winfix apply -`: ~25,000;
 # `winfix bot`, which also imports the GitHub client: ~56,000).
 LOADING_THRESHOLD = 100_000
+# libyaml nests at most 1,000 levels (its MAX_NESTING_LEVEL: "exceeded maximum nesting
+# depth"), and what walks a document recursively (yamltree.typed and to_python, the
+# schema check's jsonschema, PyYAML's and ruamel's representers) takes up to ~10 Python
+# frames a level: under CPython's default limit of 1,000 frames a document nested ~490
+# levels deep was an internal error. Python-to-Python calls use no C stack in 3.11.
+RECURSION_LIMIT = 20_000
 
 _usual: tuple[int, int, int] | None = None  # the thresholds to restore, while loading
 
 
+def deep_documents() -> None:
+    """Let the walks of a document as deep as libyaml reads recurse (``RECURSION_LIMIT``):
+    every entry point that reads manifests calls it (``loading`` does)."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+
+
 def loading() -> None:
-    """A console script starts: collect no garbage until ``loaded()``."""
+    """A console script starts: collect no garbage until ``loaded()`` (and
+    ``deep_documents``)."""
     global _usual  # noqa: PLW0603 - one process-wide state, as the collector's own
+    deep_documents()
     if _usual is None:
         _usual = gc.get_threshold()
         gc.set_threshold(LOADING_THRESHOLD, *_usual[1:])
