@@ -105,33 +105,39 @@ def _container_ports(resource: Resource, ctx: RuleContext) -> None:
                     )
 
 
+# Candidates an answer must have read to be kept for the run (see _windows_backends).
+KEEP_ANSWERS_OVER = 16
+
+
 def _windows_backends(
     ctx: RuleContext, service: Resource, selector: dict[str, str]
 ) -> tuple[str, int] | None:
     """The Windows workloads the Service selects, named for a message, and their pods;
     None when there are none.
 
-    Services of one namespace with the same selector select the same pods: asked once
-    per run (a bundle's Services often share one, and each answer reads every workload
-    that carries the selector's first label)."""
+    Services of one namespace with the same selector select the same pods: an answer
+    that read many workloads (those carrying the selector's first label) is kept for
+    the run and given again (Services sharing a selector with thousands of Deployments
+    were quadratic); one that read few is cheaper to ask again than to keep (a bundle's
+    25,000 Services with a selector each: 13 MiB of answers)."""
     answers: dict[tuple[str | None, frozenset[tuple[str, str]]], tuple[str, int] | None]
     answers = ctx.stream.memo("windows-backends-by-selector", dict)
     key = (service.namespace, frozenset(selector.items()))
-    if key not in answers:
-        found = _select(ctx, service.namespace, selector)
-        answers[key] = (
-            (some_names(f"{pod.kind} {pod.name}" for pod in found), sum(p.replicas for p in found))
-            if found else None
-        )
-    return answers[key]
-
-
-def _select(ctx: RuleContext, namespace: str | None, selector: dict[str, str]) -> list[PodInfo]:
+    if key in answers:
+        return answers[key]
     index = ctx.stream.memo("windows-pods-by-label", lambda: _windows_pods_by_label(ctx))
     # Candidates share the selector's first label; the rest is checked on each.
     first = next(iter(selector.items()), None)
-    candidates = index.get((namespace, *first), ()) if first else ()
-    return [pod for pod in candidates if all(pod.labels.get(k) == v for k, v in selector.items())]
+    candidates = index.get((service.namespace, *first), ()) if first else ()
+    found = [pod for pod in candidates if all(pod.labels.get(k) == v for k, v in selector.items())]
+    answer = (
+        (some_names(f"{pod.kind} {pod.name}" for pod in found), sum(p.replicas for p in found))
+        if found else None
+    )
+    if len(candidates) > KEEP_ANSWERS_OVER:
+        answers[key] = answer
+    return answer
+
 
 
 PodsByLabel = dict[tuple[str | None, str, str], list[PodInfo]]

@@ -35,6 +35,7 @@ from winfix.errors import ConfigError, InputError, WinfixError
 from winfix.files import DEFAULT_MAX_BYTES
 from winfix.images.lookup import lookup_for
 from winfix.model import Finding
+from winfix.regions import Region, spliced
 from winfix.rules import Rule
 from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
 from winfix.verdicts import Verdict, WorkloadVerdict
@@ -358,7 +359,7 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
     fixed_items, findings, errors, workloads = _fix_items(spans, settings, rules)
 
     replaced = [
-        (span.start, span.end, _reindent(fixed, span.indent))
+        Region(span.start, span.end, _reindent(fixed, span.indent))
         for span, fixed in zip(spans, fixed_items, strict=True)
         if fixed is not None and fixed != span.text
     ]
@@ -376,29 +377,18 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
             source = python_items[workload.workload.document] if in_range else None
             results.append(verdict_result(workload, source))
     if not results:
-        return KrmOutcome(_spliced(text, replaced), results, findings)
+        return KrmOutcome("".join(spliced(text, replaced)), results, findings)
     # The results key replaced in the same splice as the items: the list is not parsed
     # again to find it in the fixed text.
     block = _dump_results(_existing_results(root) + results)
     where = _results_span(text, root)
     if where is None:
-        out = _spliced(text, replaced)
+        out = "".join(spliced(text, replaced))
         return KrmOutcome(f"{out}\n{block}" if out and not out.endswith("\n") else out + block,
                           results, findings)
-    replaced.append((*where, block))
-    return KrmOutcome(_spliced(text, sorted(replaced)), results, findings)
-
-
-def _spliced(text: str, replaced: list[tuple[int, int, str]]) -> str:
-    """``text`` with each (start, end, new text) put in (in text order, apart)."""
-    pieces: list[str] = []
-    last = 0
-    for start, end, new in replaced:
-        pieces.append(text[last:start])
-        pieces.append(new)
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
+    replaced.append(Region(*where, block))
+    replaced.sort(key=lambda region: region.start)
+    return KrmOutcome("".join(spliced(text, replaced)), results, findings)
 
 
 def _fix_items(
