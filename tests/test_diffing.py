@@ -52,7 +52,8 @@ def grouped(old: list[str], new: list[str], autojunk: bool) -> list[list[diffing
 
 
 def ours(old: list[str], new: list[str]) -> list[list[diffing.Opcode]]:
-    return list(diffing._Matched(diffing._opcodes(old, new)).get_grouped_opcodes())
+    texts = ("".join(old), "".join(new))
+    return list(diffing._Matched(diffing._opcodes(old, new, texts)).get_grouped_opcodes())
 
 
 def patched(tmp: Path, before: str, diff: str) -> bytes:
@@ -195,7 +196,7 @@ def test_line_breaks_other_than_newline_split_as_splitlines_does() -> None:
     matched per document); the documents are then found line by line."""
     old = "a: 1\r---\rb: 1\x85c: 1\n---\nd: 1\u2028e: 1\n"
     new = "a: 2\r---\rb: 1\x85c: 2\n---\nd: 1\u2028e: 2\n"
-    assert diffing._documents(old.splitlines(keepends=True)) == [(0, 1), (1, 4), (4, 7)]
+    assert diffing._documents(old.splitlines(keepends=True), old) == [(0, 1), (1, 4), (4, 7)]
     assert diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")
 
 
@@ -238,3 +239,17 @@ def test_large_yaml_list_items_at_column_0() -> None:
     # writes 60 longer hunks; with the heuristic off it finds these.
     assert ours(a, b) == grouped(a, b, autojunk=False)
     assert diffing.stats(diffing.unified_diff(old, new, "l.yaml")) == (60, 60)
+
+
+def test_the_diff_comes_line_by_line_as_the_whole_diff_reads() -> None:
+    """``--diff`` writes the lines as they are made (a large stream's diff is never whole):
+    joined, they are ``unified_diff``'s text, coloured or not, missing newline included."""
+    old = "a: 1\n---\nb: 1\nc: 1\n---\nd: 1"
+    new = "a: 2\n---\nb: 1\nc: 1\n---\nd: 2"
+    lines = diffing.unified_diff_lines(old, new, "f.yaml")
+    assert next(lines) == "--- a/f.yaml\n"  # made one at a time
+    text = "--- a/f.yaml\n" + "".join(lines)
+    assert text == diffing.unified_diff(old, new, "f.yaml") == reference(old, new, "f.yaml")
+    assert text.endswith(diffing.NO_NEWLINE)
+    coloured = "".join(diffing.colorize_lines(diffing.unified_diff_lines(old, new, "f.yaml")))
+    assert coloured == diffing.colorize(text)

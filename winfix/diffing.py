@@ -28,7 +28,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal
 
 NO_NEWLINE = "\\ No newline at end of file\n"
@@ -44,35 +44,47 @@ _AFTER_MARKER = ("", " ", "\t", "\r", "\n")
 
 def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
     """A unified diff; marks a missing final newline as diff(1) does (difflib does not)."""
+    return "".join(unified_diff_lines(before, after, name, context))
+
+
+def unified_diff_lines(before: str, after: str, name: str, context: int = 3) -> Iterator[str]:
+    """``unified_diff`` line by line, each with its newline: ``--diff`` writes them as
+    they come, never the whole diff of a large stream at once (issue 16)."""
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
     label = name.lstrip("/") if name != "<stdin>" else "stdin"
-    lines: list[str] = []
-    for line in _unified(old, new, f"a/{label}", f"b/{label}", context):
+    for line in _unified(old, new, (before, after), f"a/{label}", f"b/{label}", context):
         if line.endswith("\n"):
-            lines.append(line)
+            yield line
         else:
-            lines += (line + "\n", NO_NEWLINE)
-    return "".join(lines)
+            yield line + "\n"
+            yield NO_NEWLINE
 
 
-def _unified(old: list[str], new: list[str], fromfile: str, tofile: str, n: int) -> list[str]:
-    """``difflib.unified_diff``'s lines, from the opcodes of ``_opcodes``."""
-    out: list[str] = []
-    for group in _Matched(_opcodes(old, new)).get_grouped_opcodes(n):
-        if not out:
-            out += (f"--- {fromfile}\n", f"+++ {tofile}\n")
+def _unified(  # noqa: PLR0917 - internal step
+    old: list[str], new: list[str], texts: tuple[str, str], fromfile: str, tofile: str, n: int
+) -> Iterator[str]:
+    """``difflib.unified_diff``'s lines, from the opcodes of ``_opcodes`` (``texts``: the
+    two sides whole, which ``old`` and ``new`` are the lines of)."""
+    started = False
+    for group in _Matched(_opcodes(old, new, texts)).get_grouped_opcodes(n):
+        if not started:
+            started = True
+            yield f"--- {fromfile}\n"
+            yield f"+++ {tofile}\n"
         first, last = group[0], group[-1]
-        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                out += [" " + line for line in old[i1:i2]]
+                for line in old[i1:i2]:
+                    yield " " + line
                 continue
             if tag in ("replace", "delete"):
-                out += ["-" + line for line in old[i1:i2]]
+                for line in old[i1:i2]:
+                    yield "-" + line
             if tag in ("replace", "insert"):
-                out += ["+" + line for line in new[j1:j2]]
-    return out
+                for line in new[j1:j2]:
+                    yield "+" + line
 
 
 class _Matched(difflib.SequenceMatcher[str]):
@@ -96,10 +108,12 @@ def _range(start: int, stop: int) -> str:
     return f"{start if length == 0 else start + 1},{length}"
 
 
-def _opcodes(old: list[str], new: list[str]) -> list[Opcode]:
-    """The whole file's opcodes, matching document by document."""
-    old_docs = _documents(old)
-    new_docs = _documents(new)
+def _opcodes(old: list[str], new: list[str], texts: tuple[str, str]) -> list[Opcode]:
+    """The whole file's opcodes, matching document by document (``texts``: the two sides
+    whole, which ``old`` and ``new`` are the lines of: not joined from them again)."""
+    before, after = texts
+    old_docs = _documents(old, before)
+    new_docs = _documents(new, after)
     if len(old_docs) != len(new_docs):
         return difflib.SequenceMatcher(None, old, new).get_opcodes()
     codes: list[Opcode] = []
@@ -174,11 +188,11 @@ def _add(codes: list[Opcode], code: Opcode) -> None:
         codes.append(code)
 
 
-def _documents(lines: Sequence[str]) -> list[tuple[int, int]]:
-    """Line ranges of the stream's documents: a new one begins at each line that
-    starts with a marker (``---`` or ``...`` then a blank or the end of the line;
-    YAML 1.2 §9.1.4: a marker is one even inside a scalar, so text cannot hide one)."""
-    text = "".join(lines)
+def _documents(lines: Sequence[str], text: str) -> list[tuple[int, int]]:
+    """Line ranges of the stream's documents (``text``: the lines joined): a new one
+    begins at each line that starts with a marker (``---`` or ``...`` then a blank or
+    the end of the line; YAML 1.2 §9.1.4: a marker is one even inside a scalar, so text
+    cannot hide one)."""
     if len(lines) == text.count("\n") + (not text.endswith("\n") and bool(text)):
         # Every line break is "\n" (or "\r\n"): find the markers in C, count lines to them.
         starts, number, at = [], 0, 0
@@ -197,19 +211,22 @@ def _documents(lines: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def colorize(diff: str) -> str:
-    out: list[str] = []
-    for line in diff.splitlines(keepends=True):
+    return "".join(colorize_lines(diff.splitlines(keepends=True)))
+
+
+def colorize_lines(lines: Iterable[str]) -> Iterator[str]:
+    """The lines of a unified diff in ANSI colours: headers bold, hunks cyan, + green, - red."""
+    for line in lines:
         if line.startswith(("+++", "---")):
-            out.append(f"\033[1m{line.rstrip(chr(10))}\033[0m\n")
+            yield f"\033[1m{line.rstrip(chr(10))}\033[0m\n"
         elif line.startswith("@@"):
-            out.append(f"\033[36m{line.rstrip(chr(10))}\033[0m\n")
+            yield f"\033[36m{line.rstrip(chr(10))}\033[0m\n"
         elif line.startswith("+"):
-            out.append(f"\033[32m{line.rstrip(chr(10))}\033[0m\n")
+            yield f"\033[32m{line.rstrip(chr(10))}\033[0m\n"
         elif line.startswith("-"):
-            out.append(f"\033[31m{line.rstrip(chr(10))}\033[0m\n")
+            yield f"\033[31m{line.rstrip(chr(10))}\033[0m\n"
         else:
-            out.append(line)
-    return "".join(out)
+            yield line
 
 
 def stats(diff: str) -> tuple[int, int]:
