@@ -101,3 +101,11 @@ def test_a_library_run_under_the_default_limit_leaves_the_document_with_a_findin
     assert result.error is None
     crashed = [f for f in result.findings if "RecursionError" in f.message]
     assert crashed and result.fixed == text  # left as it was, and said so
+
+
+def test_the_pre_commit_hook_reads_a_deep_document(tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text(_deep(995), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "winfix.precommit", "--check", "deep.yaml"],
+                          capture_output=True, cwd=tmp_path, timeout=120, check=False)
+    assert "internal error" not in done.stderr.decode(), done.stderr.decode()[-500:]
+    assert done.returncode == 1  # it would change: the hook fails, as it should
