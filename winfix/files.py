@@ -88,7 +88,14 @@ class Loaded:
     """The bytes of an input, and what its file looked like when they were read."""
 
     data: bytes
-    stat: os.stat_result | None = None  # None for stdin and pipes
+    # (st_dev, st_ino, st_size, st_mtime_ns) when read, which _check_unchanged compares;
+    # not the whole stat_result, held for every waiting file of a run (~600 bytes each).
+    # None for stdin and pipes.
+    stat: tuple[int, int, int, int] | None = None
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 # Whether a walk goes into a folder (True) or reads a file (False) it found:
@@ -187,7 +194,7 @@ def load(
         raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
     if len(data) > max_bytes:  # stdin, or a file that grew (or a FIFO) since stat
         raise _too_large(name, None, max_bytes)
-    return Loaded(data, info)
+    return Loaded(data, _identity(info) if info is not None else None)
 
 
 def _read_file(target: Target, max_bytes: int) -> tuple[bytes, os.stat_result | None]:
@@ -314,10 +321,7 @@ def _check_unchanged(target: Path, expect: Loaded) -> None:
         now = target.stat()
     except FileNotFoundError:
         raise RefusedWrite("removed while winfix ran; nothing written") from None
-    before = expect.stat
-    same = before is not None and (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
-        before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns
-    )
+    same = expect.stat is not None and _identity(now) == expect.stat
     if same:
         with open(target, "rb") as handle:
             same = handle.read(len(expect.data) + 1) == expect.data
