@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, CliResult
-from winfix import files, krm, kustomize_plugin, pipeline, regions, registry, runner
+from winfix import files, krm, kustomize_plugin, pipeline, regions, registry, reporting, runner
 from winfix.config import Settings
 from winfix.rules import Rule
 from winfix.source import Encoding, encode, encode_chunks
@@ -534,3 +534,40 @@ def test_a_full_disk_under_the_region_spool_is_exit_2_with_one_line_and_no_outpu
         "winfix: error: cannot write: No space left on device (the temporary file that "
         f"holds the fixed documents, in {tiny_tmpfs}; TMPDIR names another directory)"
     ])
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif", "github"])
+def test_a_report_that_fails_to_be_made_leaves_nothing_on_the_streams(
+    output_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reports are made in pieces, all of them before any is written: should making one
+    fail (a bug, exit 3), no part of the report reaches stdout (`winfix check`) or stderr
+    (`apply -`, whose stdout is the stream), so nothing that does not parse is left."""
+    def failing(summary: object, *args: object) -> Iterator[str]:
+        yield '{"findings": ['
+        raise RuntimeError("a bug while making the report")
+
+    monkeypatch.setattr(reporting, "_json_chunks", failing)
+    monkeypatch.setattr(reporting, "_sarif_chunks", failing)
+    monkeypatch.setattr(reporting, "github_lines", failing)
+    for mode, stream in ((runner.Mode.CHECK, "stdout"), (runner.Mode.APPLY, "stderr")):
+        out, err = io.BytesIO(), io.StringIO()
+        options = runner.Options(mode=mode, output_format=output_format, quiet=True)
+        with pytest.raises(RuntimeError):
+            runner.run(["-"], _settings(), _rules(), options, out=out, err=err,
+                       stdin=io.BytesIO(POD.encode()))  # fmt: skip
+        report = out.getvalue().decode() if stream == "stdout" else err.getvalue()
+        assert "findings" not in report and "::" not in report, (mode, report)
+
+
+def test_a_full_disk_under_a_report_on_a_stream_names_the_temporary_file(
+    cli: Cli, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tiny_tmpfs))
+    monkeypatch.setattr(runner, "REPORT_IN_MEMORY", 1)
+    result = cli("check", "--isolated", "--output-format", "json", "-", stdin=big_stream())
+    assert (result.code, result.out) == (2, b"")
+    assert result.err_lines[-1] == (
+        "winfix: error: cannot write to stdout: No space left on device (the temporary file "
+        f"that holds the report, in {tiny_tmpfs}; TMPDIR names another directory)"
+    )

@@ -30,3 +30,15 @@ class InputError(WinfixError):
 
 class ConfigError(WinfixError):
     """Invalid configuration file, annotation syntax or command-line option."""
+
+
+def temporary_file_error(exc: OSError, holds: str) -> OSError:
+    """``exc`` naming the file it is about: not the output, the temporary file winfix
+    keeps ``holds`` in (a full temporary directory), and how to choose another."""
+    import tempfile
+
+    return OSError(
+        exc.errno,
+        f"{exc.strerror or exc} (the temporary file that holds {holds}, "
+        f"in {tempfile.gettempdir()}; TMPDIR names another directory)",
+    )

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from winfix.errors import temporary_file_error
+
 # Region text held in memory before the spool moves to a temporary file: some 2,500
 # changed Deployments stay in memory; only large streams touch the disk.
 SPOOL_AFTER = 2 * 1024 * 1024
@@ -73,7 +75,7 @@ class RegionStore:
         try:
             self._spool.write(data)
         except OSError as exc:  # the temporary file's disk is full
-            raise _spool_error(exc) from None
+            raise temporary_file_error(exc, "the fixed documents") from None
         self._places.extend((region.start, region.end, size, len(data)))
         self._size = self._at = size + len(data)
         order = self._order
@@ -95,7 +97,7 @@ class RegionStore:
             disk = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the store
             disk.write(memory.getbuffer())
         except OSError as exc:
-            raise _spool_error(exc) from None
+            raise temporary_file_error(exc, "the fixed documents") from None
         return disk
 
     @property
@@ -134,17 +136,6 @@ class RegionStore:
             # documents start apart, and check() refuses any that overlap.
             self._order = sorted(range(len(self)), key=self._places[::4].__getitem__)
         return self._order
-
-
-def _spool_error(exc: OSError) -> OSError:
-    """``exc`` naming the file it is about: not the output, winfix's temporary one."""
-    import tempfile
-
-    return OSError(
-        exc.errno,
-        f"{exc.strerror or exc} (the temporary file that holds the fixed documents, "
-        f"in {tempfile.gettempdir()}; TMPDIR names another directory)",
-    )
 
 
 def spliced(text: str, regions: Iterable[Region]) -> Iterator[str]:

@@ -12,14 +12,14 @@ import enum
 import itertools
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
 
 from winfix import files, jsonstream, pipeline, reporting, terminal
 from winfix.engine import FileResult
-from winfix.errors import InputError
+from winfix.errors import InputError, temporary_file_error
 from winfix.model import Safety, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings
@@ -194,8 +194,9 @@ def _report(
     -q quietens what people read, never a report asked for by format."""
     machine = options.output_format in reporting.REPORT_FORMATS
     if machine:
-        # Written as it is made: a large run's report is never whole in memory (issue 16)
-        chunks = reporting.render_chunks(options.output_format, summary, rules)
+        # Made in pieces, never whole in memory (issue 16), and all made before any is
+        # written: a report that fails to be made leaves nothing of itself on a stream.
+        chunks = _made_first(reporting.render_chunks(options.output_format, summary, rules))
         if out is not None:
             files.write_chunks(out, (chunk.encode("utf-8") for chunk in chunks))
         elif options.report is None:
@@ -221,6 +222,28 @@ def _report(
         else:
             kind = reporting.format_for(options.report)
         _write_report(reporting.render_chunks(kind, summary, rules), options.report, summary, err)
+
+
+REPORT_IN_MEMORY = 8 << 20  # bytes of a report held in memory before it waits on disk
+
+
+def _made_first(chunks: Iterable[str]) -> Iterator[str]:
+    """``chunks`` once every one is made (should making one fail, none is given): they
+    wait in a spooled temporary file, in memory up to 8 MiB, then on disk, not as one
+    string. ``--report FILE`` needs none: its file is replaced only when complete."""
+    import tempfile  # a report on a stream only: not on `apply -`'s start-up path
+
+    with tempfile.SpooledTemporaryFile(
+        max_size=REPORT_IN_MEMORY, mode="w+", encoding="utf-8", newline=""
+    ) as spool:
+        try:
+            for chunk in chunks:
+                spool.write(chunk)
+        except OSError as exc:  # the temporary directory is full, not the output
+            raise temporary_file_error(exc, "the report") from None
+        spool.seek(0)
+        while piece := spool.read(jsonstream.CHUNK):
+            yield piece
 
 
 def _write_report(
