@@ -48,12 +48,10 @@ def chunks(document: Any, *, indent: int = 2, size: int = CHUNK) -> Iterator[str
         return value
 
     text = json.dumps(stand_in(document), indent=indent)
-    return batches(_pieces(text, token, streams, json, indent), size)
+    return batches(_pieces(text, token, streams, indent), size)
 
 
-def _pieces(
-    text: str, token: str, streams: list[Streamed], json: Any, indent: int
-) -> Iterator[str]:
+def _pieces(text: str, token: str, streams: list[Streamed], indent: int) -> Iterator[str]:
     position = 0
     for number, stream in enumerate(streams):
         marker = f'"{token}:{number}"'
@@ -61,7 +59,7 @@ def _pieces(
         line = text[text.rfind("\n", 0, at) + 1 : at]
         depth = len(line) - len(line.lstrip(" "))
         yield text[position:at]
-        yield from _array(stream.items, json, depth, indent)
+        yield from _array(stream.items, depth, indent)
         position = at + len(marker)
     yield text[position:]
 
@@ -81,9 +79,11 @@ def batches(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
         yield "".join(batch)
 
 
-def _array(items: Iterable[Any], json: Any, depth: int, indent: int) -> Iterator[str]:
+def _array(items: Iterable[Any], depth: int, indent: int) -> Iterator[str]:
     """The array as ``json.dumps`` writes it at ``depth`` spaces: ``[]`` when empty, else
     each item on its own lines, ``indent`` spaces deeper, then ``]`` at ``depth``."""
+    import json  # loaded already by chunks(): a lookup in sys.modules
+
     prefix = "\n" + " " * (depth + indent)
     first = True
     for item in items:
