@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "startup",
         "collector",
         "jsonstream",
+        "findinglog",
         "__init__",
     ),
     # registry lookups of images: a leaf package that knows only the settings

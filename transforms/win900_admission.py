@@ -53,6 +53,8 @@ None (report only): what is left needs a decision by a person.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from winfix.admission import check_pod
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import Resource
@@ -101,7 +103,7 @@ def _unfixed_paths(resource: Resource, ctx: RuleContext) -> set[str]:
     return paths
 
 
-def _unfixed_index(findings: list[Finding]) -> dict[tuple[int, ResourceRef | None], set[str]]:
+def _unfixed_index(findings: Iterable[Finding]) -> dict[tuple[int, ResourceRef | None], set[str]]:
     index: dict[tuple[int, ResourceRef | None], set[str]] = {}
     for finding in findings:
         if finding.blocking and finding.rule != RULE_ID:

@@ -20,7 +20,7 @@ reaches without click (winfix.__main__, winfix.commands.FIXED_APPLY).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -267,7 +267,7 @@ def _run(
     return _exit(int(code), exit_zero)
 
 
-def format_statistics(findings: list[Finding], mode: str) -> str:
+def format_statistics(findings: Iterable[Finding], mode: str) -> str:
     """One line per rule that found something, most findings first (as ruff --statistics):
     the count, the rule, and what became of them ("3 fixed, 1 error")."""
     from collections import Counter

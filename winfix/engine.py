@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from winfix import collector
 from winfix.edits import EditCollector, EditError, detect_style
 from winfix.errors import InputError
+from winfix.findinglog import FindingLog
 from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
 from winfix.regions import Region, RegionOverlap, RegionStore, spliced
@@ -41,7 +42,8 @@ class FileResult:
     name: str
     original: str
     encoding: Encoding = field(default_factory=Encoding)
-    findings: list[Finding] = field(default_factory=list)
+    # Past findinglog.SPILL_AFTER, the finished documents' findings wait on disk.
+    findings: FindingLog = field(default_factory=FindingLog)
     notes: list[str] = field(default_factory=list)
     error: InputError | None = None
     documents: int = 0
@@ -503,6 +505,8 @@ class _FileRun:
             self._keep_summary(document, resources, plans)
             return
         self.stream.finished.extend(self._finish(document, resources, plans))
+        # Finished in stream order: its findings may wait on disk from now on.
+        result.findings.settle()
 
     def _finish(
         self, document: Document, resources: list[Resource], plans: list[ResourcePlan]
@@ -587,7 +591,9 @@ class _FileRun:
     def finish_kept(self) -> None:
         """The kept documents' edits, once every rule has run on them."""
         by_document: dict[int, list[Finding]] = {}
-        for finding in self.result.findings:
+        findings = self.result.findings
+        # The kept documents' findings were made in the final pass: none is on disk.
+        for finding in findings[findings.spilled :]:
             by_document.setdefault(finding.document, []).append(finding)
         # One pass over the findings for every dropped document.
         dropped: dict[int, str] = {}
@@ -612,11 +618,12 @@ class _FileRun:
         """The fixed text, the findings in stream order, the verdicts."""
         result = self.result
         # Documents finish in different orders (kept ones last): report in stream order.
-        result.findings.sort(key=lambda finding: finding.document)
+        result.findings.sort_by_document()
         try:
             self.regions.check()
             result.regions = self.regions
         except RegionOverlap as exc:  # pragma: no cover - collectors never produce overlaps
+            result.findings = FindingLog(result.findings)  # all in memory, to be changed
             changed = {f.document for f in result.findings if f.fixed}
             _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
         result.workloads = judge(self.workloads, result.findings)
@@ -786,13 +793,15 @@ def _crash_finding(rule: Rule, resource: Resource, exc: Exception) -> Finding:
 
 
 def _unfix(
-    findings: list[Finding], notes: dict[int, str], start: int = 0, *, held: bool = False
+    findings: FindingLog, notes: dict[int, str], start: int = 0, *, held: bool = False
 ) -> None:
     """Mark the fixed findings of documents whose edits were dropped as not fixed.
 
     ``notes``: document index -> why; one pass over ``findings[start:]`` for all.
-    ``held``: held back on purpose (a blocked workload), so not a blocker themselves."""
-    for i in range(start, len(findings)):
+    ``held``: held back on purpose (a blocked workload), so not a blocker themselves.
+    The findings on disk are of documents finished while the stream was read: never
+    among these (a crash or a block is decided before they go, the rest are kept)."""
+    for i in range(max(start, findings.spilled), len(findings)):
         finding = findings[i]
         note = notes.get(finding.document) if finding.fixed else None
         if note is not None:

@@ -57,7 +57,7 @@ def origins(text: str) -> dict[Key, str]:
 Candidates = dict[tuple[str, str, str], list[Finding]]  # (rule, field path, kind) -> findings
 
 
-def _candidates(findings: list[Finding]) -> Candidates:
+def _candidates(findings: Iterable[Finding]) -> Candidates:
     """An origin file's findings by rule, field and kind: each finding of the stream is
     matched among its own few, not all of the file's (a bundle as one file: quadratic)."""
     index: Candidates = {}

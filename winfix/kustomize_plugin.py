@@ -24,6 +24,7 @@ import os
 import shlex
 import stat
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -128,7 +129,8 @@ def run(argv: list[str], stdin: BinaryIO, stdout: BinaryIO, stderr: TextIO) -> i
 
 
 def _notices(
-    findings: list[Finding], text: str, settings: Settings, rules: tuple[Rule, ...], root: Path
+    findings: Sequence[Finding], text: str, settings: Settings, rules: tuple[Rule, ...],
+    root: Path,
 ) -> str:
     """Warnings nobody fixed, and how many unsafe fixes the config could switch on."""
     warnings = [f for f in findings if not f.fixed and f.severity is Severity.WARNING]

@@ -676,7 +676,7 @@ def emit(
             err.write(f"{problem}\n")
             continue
         summary.files += 1
-        summary.findings.extend(result.findings)
+        summary.add(result.findings)
         if result.changed:
             summary.changed_files.append(name)
         patch_set.extend(diff_stream(result.original, result.fixed, name))  # objects too

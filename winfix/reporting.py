@@ -6,13 +6,14 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
 from winfix import __version__, jsonstream
+from winfix.findinglog import FindingChain, FindingLog, SortedFindings
 from winfix.jsonstream import Streamed
 from winfix.markdown import escape_markdown
 from winfix.model import Finding, ResourceRef, Severity
@@ -43,8 +44,20 @@ class RunSummary:
     changed_files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # unreadable inputs (exit 2)
-    findings: list[Finding] = field(default_factory=list)
+    # File after file; a large stream's may be on disk (findinglog), read as walked.
+    findings: Sequence[Finding] = field(default_factory=FindingChain)
     workloads: list[WorkloadVerdict] = field(default_factory=list)
+    # The counts below, from one walk of the findings (they may be on disk), and the
+    # findings' identity and length they were counted for.
+    _tallied: tuple[tuple[int, int], _Tally] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def add(self, findings: Sequence[Finding]) -> None:
+        """One more file's findings, after the others (not copied when on disk)."""
+        if not isinstance(self.findings, FindingChain):
+            self.findings = FindingChain(self.findings)
+        self.findings.extend(findings)
 
     @property
     def blocked(self) -> list[WorkloadVerdict]:
@@ -52,15 +65,37 @@ class RunSummary:
 
     @property
     def fixed(self) -> int:
-        return sum(1 for f in self.findings if f.fixed)
+        return self._tally().fixed
 
     @property
     def blocking(self) -> list[Finding]:
-        return [f for f in self.findings if f.blocking]
+        return self._tally().blocking
 
     @property
     def unsafe_available(self) -> int:
-        return sum(1 for f in self.findings if f.fix_available)
+        return self._tally().unsafe_available
+
+    def _tally(self) -> _Tally:
+        key = (id(self.findings), len(self.findings))
+        if self._tallied is None or self._tallied[0] != key:
+            fixed = unsafe = 0
+            blocking: list[Finding] = []
+            for finding in self.findings:
+                if finding.fixed:
+                    fixed += 1
+                elif finding.blocking:
+                    blocking.append(finding)
+                if finding.fix_available:
+                    unsafe += 1
+            self._tallied = (key, _Tally(fixed, unsafe, blocking))
+        return self._tallied[1]
+
+
+@dataclass(frozen=True)
+class _Tally:
+    fixed: int
+    unsafe_available: int
+    blocking: list[Finding]
 
 
 def format_for(path: Path) -> str:
@@ -94,8 +129,21 @@ def _resource_key(finding: Finding) -> tuple[str, int, ResourceRef | None]:
     return finding.file, finding.document, finding.resource
 
 
-def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Resources in stream order; within one, findings by line, column, rule."""
+def sort_findings(findings: Iterable[Finding]) -> Sequence[Finding]:
+    """Resources in stream order; within one, findings by line, column, rule.
+
+    A stream's spilled ``FindingLog`` (every finding naming the one file, in document
+    order) is sorted as it is walked, a document at a time: the same order, without
+    reading the stream's findings whole."""
+    if (
+        isinstance(findings, FindingLog) and findings.spilled and findings.in_stream_order
+        and len(findings.files) == 1
+    ):
+        return SortedFindings(findings, _sorted)
+    return _sorted(findings)
+
+
+def _sorted(findings: Iterable[Finding]) -> list[Finding]:
     groups: dict[tuple[str, int, ResourceRef | None], list[Finding]] = {}
     for finding in findings:
         groups.setdefault(_resource_key(finding), []).append(finding)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -360,7 +360,7 @@ class RuleContext:
         rule: Rule,
         resource: Resource,
         settings: Settings,
-        findings: list[Finding],
+        findings: MutableSequence[Finding],
         stream: StreamInfo | None = None,
         *,
         plan: ResourcePlan | None = None,

@@ -132,7 +132,7 @@ def _run(  # noqa: PLR0917 - internal step
             continue
         summary.files += 1
         progress.advance(len(findings))
-        summary.findings.extend(findings)
+        summary.add(findings)
         summary.workloads.extend(result.workloads)
         if not options.quiet:
             for note in result.notes:
@@ -203,7 +203,7 @@ def _report(
             for chunk in chunks:
                 err.write(chunk)
     elif options.output_format == "text":
-        shown = [f for f in summary.findings if f.blocking] if options.quiet else summary.findings
+        shown = summary.blocking if options.quiet else summary.findings
         # Written as made, in pieces: the findings of a 50k bundle are 80 MB of text
         lines = reporting.text_lines(shown, summary.mode, color=options.color_findings)
         if not options.quiet:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from winfix.findinglog import FindingLog
 from winfix.model import Finding, ResourceRef, Severity
 
 
@@ -103,34 +104,43 @@ def _reason(finding: Finding) -> Reason:
 
 def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[WorkloadVerdict]:
     """The verdict of each workload from the findings of the run (any order; the engine
-    gives them in document order, which needs no copy).
+    gives a ``FindingLog`` in document order, walked once and never copied: its
+    findings may be on disk).
 
-    Workloads and findings are walked side by side in document order, one document at a
-    time: only that document's workloads' findings are gathered at once, not every
-    workload's (a 50k bundle's 25,000 lists were the peak of its run, issue 16), and a
-    document of many workloads (a `kind: List`) is read once, not once per workload."""
+    The findings are walked once, one document at a time: only that document's
+    workloads' findings are gathered at once, not every workload's (a 50k bundle's
+    25,000 lists were the peak of its run, issue 16), and a document of many
+    workloads (a `kind: List`) is read once, not once per workload."""
     workloads = list(workloads)
-    findings = list(findings)
-    if any(a.document > b.document for a, b in pairwise(findings)):
-        findings.sort(key=lambda finding: finding.document)
+    if not isinstance(findings, FindingLog):
+        findings = list(findings)
+        if any(a.document > b.document for a, b in pairwise(findings)):
+            findings.sort(key=lambda finding: finding.document)
     by_document: dict[int, list[int]] = {}
     for index, workload in enumerate(workloads):
         by_document.setdefault(workload.document, []).append(index)
     judged: dict[int, WorkloadVerdict] = {}
-    position, count = 0, len(findings)
-    for document in sorted(by_document):
-        while position < count and findings[position].document < document:
-            position += 1
-        indices = by_document[document]
-        own: dict[ResourceRef, list[Finding]] = {workloads[i].resource: [] for i in indices}
-        while position < count and findings[position].document == document:
-            finding = findings[position]
-            mine = own.get(finding.resource) if finding.resource is not None else None
+
+    def settle(document: int | None, own: dict[ResourceRef, list[Finding]]) -> None:
+        for index in by_document.pop(document, []) if document is not None else []:
+            workload = workloads[index]
+            judged[index] = _judge(workload, own.get(workload.resource, []))
+
+    current: int | None = None
+    own: dict[ResourceRef, list[Finding]] = {}
+    for finding in findings:
+        if finding.document != current:
+            settle(current, own)
+            current = finding.document
+            own = {workloads[i].resource: [] for i in by_document.get(current, ())}
+        if own:
+            resource = finding.resource
+            mine = own.get(resource) if resource is not None else None
             if mine is not None:
                 mine.append(finding)
-            position += 1
-        for index in indices:
-            judged[index] = _judge(workloads[index], own[workloads[index].resource])
+    settle(current, own)
+    for document in list(by_document):  # workloads with no finding
+        settle(document, {})
     return [judged[index] for index in range(len(workloads))]
 
 
