@@ -9,8 +9,14 @@ Variants (bench/generate.py):
 
 Issue-16 targets at 50k resources: plain <= 150 MiB, dns <= 250 MiB.
 
+Front ends (``--front-ends``, each against the same bundles): ``apply`` (``winfix
+apply - --quiet``, the default), ``text`` (``winfix apply -``: every finding on
+stderr), ``json`` (``winfix check --output-format json -``), ``post-renderer``
+(``winfix-post-renderer``, Helm 3's call).
+
     python bench/memory.py                               # 5k, 25k, 50k; plain and dns
     python bench/memory.py --sizes 5000,25000 --variants deployments
+    python bench/memory.py --sizes 50000 --variants plain --front-ends apply,text,post-renderer
 """
 
 from __future__ import annotations
@@ -46,35 +52,57 @@ VARIANTS = {
 TARGETS = {"plain": "150 MiB at 50k", "dns": "250 MiB at 50k", "deployments": "flat"}
 
 
+def _front_ends() -> dict[str, list[str]]:
+    script = Path(winfix())
+    post_renderer = script.with_name("winfix-post-renderer")
+    return {
+        "apply": [str(script), "apply", "-", "--quiet"],
+        "text": [str(script), "apply", "-"],
+        "json": [str(script), "check", "--output-format", "json", "-"],
+        "post-renderer": [str(post_renderer) if post_renderer.exists() else "winfix-post-renderer"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,25000,50000", help="resources, comma-separated")
     parser.add_argument("--variants", default="plain,dns", help=",".join(VARIANTS))
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--front-ends", default="apply", help=",".join(_front_ends()))
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    commands = _front_ends()
+    chosen = args.front_ends.split(",")
 
-    print(f"{'variant':<12} {'resources':>9} {'MB':>6} {'peak MiB':>9} {'MiB/1k more':>11}  target")
+    print(
+        f"{'variant':<12} {'front end':<14} {'resources':>9} {'MB':>6} {'peak MiB':>9} "
+        f"{'MiB/1k more':>11}  target"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variants.split(","):
-            previous: tuple[int, int] | None = None
+            previous: dict[str, tuple[int, int]] = {}
             for size in sizes:
                 path = Path(tmp) / f"{variant}-{size}.yaml"
                 _generate(path, size, VARIANTS[variant])
                 size_mb = path.stat().st_size / 1e6
-                runs = Runs([winfix(), "apply", "-", "--quiet"], path)
-                interleaved([runs], args.repeats)
+                for front_end in chosen:
+                    runs = Runs(commands[front_end], path)
+                    interleaved([runs], args.repeats)
+                    peak = max(runs.peaks)
+                    slope = ""
+                    if front_end in previous:
+                        last_size, last_peak = previous[front_end]
+                        slope = f"{(peak - last_peak) * 1000 / (size - last_size):.2f}"
+                    target = TARGETS[variant] if front_end == "apply" else ""
+                    print(
+                        f"{variant:<12} {front_end:<14} {size:>9} {size_mb:>6.1f} {peak:>9} "
+                        f"{slope:>11}  {target}".rstrip()
+                    )
+                    previous[front_end] = (size, peak)
                 path.unlink()
-                peak = max(runs.peaks)
-                slope = ""
-                if previous is not None:
-                    slope = f"{(peak - previous[1]) * 1000 / (size - previous[0]):.2f}"
-                print(
-                    f"{variant:<12} {size:>9} {size_mb:>6.1f} {peak:>9} {slope:>11}  "
-                    f"{TARGETS[variant]}"
-                )
-                previous = (size, peak)
-    print(f"command: {winfix()} apply - --quiet < FILE (peak RSS of the child, from wait4)")
+    for front_end in chosen:
+        print(f"{front_end}: {' '.join(commands[front_end])} < FILE")
+    print("(peak RSS of the child, from wait4)")
     return 0
 
 

@@ -72,10 +72,15 @@ def test_diff_compares_diff_with_check_at_each_size() -> None:
     assert len(lines) == 5
 
 
-def test_memory_reports_peak_rss_per_variant_and_size() -> None:
-    lines = bench("memory.py", "--sizes", "10,30", "--variants", "plain,dns,deployments")
+def test_memory_reports_peak_rss_per_variant_size_and_front_end() -> None:
+    lines = bench(
+        "memory.py", "--sizes", "10,30", "--variants", "plain,dns,deployments",
+        "--front-ends", "apply,post-renderer",
+    )
     assert lines[0].split() == [
         "variant",
+        "front",
+        "end",
         "resources",
         "MB",
         "peak",
@@ -84,17 +89,22 @@ def test_memory_reports_peak_rss_per_variant_and_size() -> None:
         "more",
         "target",
     ]
-    rows = [line.split(None, 3) for line in lines[1:7]]
-    assert [(row[0], row[1]) for row in rows] == [
-        (variant, size) for variant in ("plain", "dns", "deployments") for size in ("10", "30")
+    rows = [line.split(None, 4) for line in lines[1:13]]
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (variant, front_end, size)
+        for variant in ("plain", "dns", "deployments")
+        for size in ("10", "30")
+        for front_end in ("apply", "post-renderer")
     ]
-    for line in lines[1:7]:
-        assert re.fullmatch(
-            rf"\w+ +\d+ +{NUMBER} +\d+ +(?:-?{NUMBER})?  (?:\d+ MiB at 50k|flat)", line
-        ), line
-    assert lines[7].startswith("command: ")
-    assert len(lines) == 8
-
+    for line in lines[1:13]:
+        if " apply " in line:
+            pattern = rf"\w+ +apply +\d+ +{NUMBER} +\d+ +(?:-?{NUMBER})?  (?:\d+ MiB at 50k|flat)"
+        else:
+            pattern = rf"\w+ +post-renderer +\d+ +{NUMBER} +\d+(?: +-?{NUMBER})?"
+        assert re.fullmatch(pattern, line), line
+    assert lines[13].startswith("apply: ") and lines[13].endswith(" apply - --quiet < FILE")
+    assert lines[14].startswith("post-renderer: ") and "winfix-post-renderer" in lines[14]
+    assert lines[15] == "(peak RSS of the child, from wait4)"
 
 def test_scaling_runs_every_shape_at_n_and_2n() -> None:
     lines = bench("scaling.py", "--units", "6", "--repeats", "1")

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "collector",
         "jsonstream",
         "findinglog",
+        "spool",
         "__init__",
     ),
     # registry lookups of images: a leaf package that knows only the settings

@@ -31,12 +31,14 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from winfix import commands, files, helm4, terminal
 from winfix.helm4 import FILENAME_ANNOTATION
+from winfix.model import Safety, Severity
+from winfix.spool import Spool, TextSpool
 
 if TYPE_CHECKING:
     from winfix.reporting import RunSummary
@@ -51,6 +53,9 @@ HELM4_FLAG = "--helm4"  # the same, as the first argument (the plugin's Windows 
 # fails on an empty post-render output, and a comment is an empty manifest to both
 # Helm 3 and 4 (pkg/postrenderer/postrenderer.go checks bytes.TrimSpace).
 EMPTY_OUTPUT = b"# winfix: the chart rendered no manifests\n"
+# What of the run's stdout is held in memory before the rest waits in a temporary
+# file (winfix.spool): a 50k-resource render writes 38 MB of manifests.
+CAPTURED_IN_MEMORY = 8 << 20
 
 
 def _blank(data: bytes) -> bool:
@@ -88,29 +93,40 @@ def _report_option(args: list[str]) -> str | None:
 
 
 @contextlib.contextmanager
-def _streams(data: bytes) -> Iterator[tuple[io.BytesIO, io.StringIO]]:
-    """stdin from ``data``; stdout and stderr captured."""
+def _streams(data: bytes, *, helm4_host: bool) -> Iterator[tuple[Spool, TextSpool | None]]:
+    """stdin from ``data``; stdout captured in a spool (``winfix.spool``: in memory up to
+    ``CAPTURED_IN_MEMORY``, then in an anonymous temporary file), written once the
+    outcome is known. stderr is captured only for Helm 4, whose failure document
+    carries it (``winfix.helm4``); otherwise the run writes it as ``winfix apply -``
+    does (a 50k-resource render's is 83 MB)."""
     saved = sys.stdin, sys.stdout, sys.stderr
-    out, err = io.BytesIO(), io.StringIO()
+    out = Spool(CAPTURED_IN_MEMORY, "the rendered manifests")
+    err = TextSpool() if helm4_host else None
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
-    text_out = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    sys.stdout, sys.stderr = text_out, err
+    buffered = io.BufferedWriter(out)
+    text_out = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+    sys.stdout = text_out
+    if err is not None:
+        sys.stderr = err
     try:
         yield out, err
     finally:
-        text_out.flush()
-        text_out.detach()  # else closing the wrapper closes ``out`` before it is read
         sys.stdin, sys.stdout, sys.stderr = saved
+        # Detached, not closed: closing a wrapper closes what it wraps before it is read.
+        text_out.detach().detach()  # flushes the text wrapper and the buffer
 
 
-def _run(winfix_args: list[str], data: bytes) -> tuple[int, bytes, str, dict[str, Any]]:
-    """``winfix apply -`` over ``data``: exit code, stdout, stderr and the JSON report
-    (what of it ``winfix.helm4`` reads, when no option asked for a report of its own)."""
+def _run(
+    winfix_args: list[str], data: bytes, *, helm4_host: bool
+) -> tuple[int, Spool, TextSpool | None, dict[str, Any]]:
+    """``winfix apply -`` over ``data``: exit code, stdout, stderr (captured for Helm 4)
+    and the JSON report (what of it ``winfix.helm4`` reads, when no option asked for a
+    report of its own)."""
     if winfix_args == commands.PLAIN_APPLY:
         # No options to parse (Helm passed none): without click (start-up, issue 16).
-        with _streams(data) as (out, err):
+        with _streams(data, helm4_host=helm4_host) as (out, err):
             code, report = _apply_plain()
-        return code, out.getvalue(), err.getvalue(), report
+        return code, out, err, report
     import json
     import tempfile
 
@@ -121,13 +137,13 @@ def _run(winfix_args: list[str], data: bytes) -> tuple[int, bytes, str, dict[str
         json_report = Path(user_report or Path(scratch) / "report.json")
         if user_report is None:
             winfix_args = [winfix_args[0], "--report", str(json_report), *winfix_args[1:]]
-        with _streams(data) as (out, err):
+        with _streams(data, helm4_host=helm4_host) as (out, err):
             code = cli_main(winfix_args)
         try:
             report = json.loads(json_report.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # not written (bad arguments), or SARIF
             report = {}
-    return code, out.getvalue(), err.getvalue(), report
+    return code, out, err, report
 
 
 def _apply_plain() -> tuple[int, dict[str, Any]]:
@@ -141,12 +157,17 @@ def _apply_plain() -> tuple[int, dict[str, Any]]:
 
 def _report_data(summary: RunSummary) -> dict[str, Any]:
     """The parts of the JSON report (``reporting.to_json``) that ``winfix.helm4`` reads,
-    from the run's summary instead of a report file: the findings nobody fixed (its
-    notices and its failure message read no other; a 20k bundle's fixed ones are
-    ~100,000 dicts)."""
+    from the run's summary instead of a report file: the findings nobody fixed that are
+    warnings, errors, or offer a fix (its notices and its failure message read no
+    other; a 50k bundle's fixed ones are ~225,000 dicts, its notes on images 25,000)."""
     return {
         "summary": {"remainingErrors": len(summary.blocking)},
-        "findings": [finding.as_dict() for finding in summary.findings if not finding.fixed],
+        "findings": [
+            finding.as_dict()
+            for finding in summary.findings
+            if not finding.fixed
+            and (finding.severity is not Severity.INFO or finding.safety is not Safety.NONE)
+        ],
     }
 
 
@@ -187,11 +208,15 @@ def main(argv: list[str] | None = None) -> int:
         # Every template rendered empty: hand Helm back what it sent, or a comment
         # when that is nothing at all (Helm 4 rejects an empty output as an error).
         return _write_out(data if data.strip() else EMPTY_OUTPUT)
-    code, out, err, report = _run(winfix_args, data)
-    sys.stderr.write(err)  # Helm shows it on failure (Helm 3) or never (Helm 4, #31843)
-    if code != 0 and under_helm4:
-        return _helm4_failure(data, err, report)
-    if _write_out(out) != 0:
+    code, out, err, report = _run(winfix_args, data, helm4_host=under_helm4)
+    if err is not None:  # Helm 4 never shows it (#31843); its failure document does
+        for piece in err.pieces():
+            sys.stderr.write(piece)
+        if code != 0:
+            return _helm4_failure(data, err.getvalue(), report)
+    if out.failed:  # the run said why (exit 2); none of a partial output goes to Helm
+        return code
+    if _write_out(out.chunks()) != 0:
         return 2
     if code == 0:
         # Both Helms drop a successful post-renderer's stderr: warnings to the terminal.
@@ -199,10 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _write_out(data: bytes) -> int:
+def _write_out(data: bytes | Iterable[bytes]) -> int:
     """The manifests to Helm, all of them or exit 2 with one line (a full disk)."""
     try:
-        files.write_stream(sys.stdout.buffer, data)
+        files.write_chunks(sys.stdout.buffer, [data] if isinstance(data, bytes) else data)
     except files.OutputError as exc:
         sys.stderr.write(f"winfix-post-renderer: error: {exc}\n")
         return 2
