@@ -21,8 +21,10 @@ pipeline) and ``kustomize build --enable-alpha-plugins --enable-exec``
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO
 
@@ -263,23 +265,26 @@ def error_result(message: str) -> dict[str, Any]:
 RESULTS_PER_DUMP = 200
 
 
-def _dump_results(results: list[dict[str, Any]]) -> str:
+def _dump_results(results: Iterable[dict[str, Any]]) -> str:
     """``results:`` and the list, as one dump of ``{"results": results}`` writes it (a
     block list under a key is not indented: PyYAML writes it as the list alone), made a
-    batch at a time. An object two results share is written in full in both, never as
-    an anchor and alias, which a batch could not resolve and other tools need not."""
-    batches = (
-        yamlout.safe_dump(
-            results[at : at + RESULTS_PER_DUMP],
-            aliases=False,  # one object in two results (a shared proposed value) twice
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=True,
-            width=4096,
+    batch at a time, each batch's results made as it is dumped. An object two results
+    share is written in full in both, never as an anchor and alias, which a batch could
+    not resolve and other tools need not."""
+    pending = iter(results)
+    batches = []
+    while batch := list(itertools.islice(pending, RESULTS_PER_DUMP)):
+        batches.append(
+            yamlout.safe_dump(
+                batch,
+                aliases=False,  # one object in two results (a shared proposed value) twice
+                sort_keys=False,
+                default_flow_style=False,
+                allow_unicode=True,
+                width=4096,
+            )
         )
-        for at in range(0, len(results), RESULTS_PER_DUMP)
-    )
-    return "results:\n" + "".join(batches) if results else "results: []\n"
+    return "results:\n" + "".join(batches) if batches else "results: []\n"
 
 
 # ---------------------------------------------------------------------------
@@ -287,14 +292,53 @@ def _dump_results(results: list[dict[str, Any]]) -> str:
 
 
 @dataclass
+class _Results:
+    """This run's results, made from its findings and verdicts each time they are read:
+    written a batch at a time, never all at once as dicts (a 16,000-item list's results
+    were ~100 MiB of them, issue 16)."""
+
+    errors: list[str]
+    findings: list[Finding]
+    workloads: list[WorkloadVerdict]
+    items: list[dict[str, Any]]  # each item's annotations, by document
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        items = self.items
+        for message in self.errors:
+            yield error_result(message)
+        for finding in self.findings:
+            in_range = 0 <= finding.document < len(items)
+            yield to_result(finding, items[finding.document] if in_range else None)
+        for workload in self.workloads:
+            if workload.verdict is not Verdict.READY:
+                in_range = 0 <= workload.workload.document < len(items)
+                item = items[workload.workload.document] if in_range else None
+                yield verdict_result(workload, item)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors or self.findings) or any(
+            workload.verdict is not Verdict.READY for workload in self.workloads
+        )
+
+
+@dataclass
 class KrmOutcome:
     text: str
-    results: list[dict[str, Any]]  # this run's results (earlier functions' are kept in the text)
+    made: _Results  # this run's results (earlier functions' are kept in the text)
     findings: list[Finding]
 
     @property
+    def results(self) -> list[dict[str, Any]]:
+        """This run's results, as its output lists them (made again on each read)."""
+        return list(self.made)
+
+    def errors(self) -> Iterator[dict[str, Any]]:
+        """The results of error severity, one by one."""
+        return (r for r in self.made if r.get("severity", "error") == "error")
+
+    @property
     def exit_code(self) -> int:
-        return 1 if any(r.get("severity", "error") == "error" for r in self.results) else 0
+        return 1 if next(self.errors(), None) is not None else 0
 
 
 def _resource_list_root(text: str) -> tuple[str, Mapping]:
@@ -356,6 +400,14 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
             raise KrmError(f"ResourceList items[{index}] is not a mapping")
 
     spans = [_span(text, item) for item in items]
+    # What the results read of each item: its annotations (where Kustomize or kpt read
+    # it from), not the whole item as data (a 4,000-item list: ~60 MiB of dicts).
+    python_items = [_annotations_only(item) for item in items]
+    existing = _existing_results(root)
+    where = _results_span(text, root)
+    # The list's tree goes before its items are fixed as a stream of their own: it held
+    # ~22 KB an item beside the engine's (16,000 items: 565 MiB, issue 16).
+    del root, items_node, items
     fixed_items, findings, errors, workloads = _fix_items(spans, settings, rules)
 
     replaced = [
@@ -363,25 +415,12 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
         for span, fixed in zip(spans, fixed_items, strict=True)
         if fixed is not None and fixed != span.text
     ]
-
-    # What the results read of each item: its annotations (where Kustomize or kpt read
-    # it from), not the whole item as data (a 4,000-item list: ~60 MiB of dicts).
-    python_items = [_annotations_only(item) for item in items]
-    results = [error_result(message) for message in errors]
-    for finding in findings:
-        in_range = 0 <= finding.document < len(python_items)
-        results.append(to_result(finding, python_items[finding.document] if in_range else None))
-    for workload in workloads:
-        if workload.verdict is not Verdict.READY:
-            in_range = 0 <= workload.workload.document < len(python_items)
-            source = python_items[workload.workload.document] if in_range else None
-            results.append(verdict_result(workload, source))
+    results = _Results(errors, findings, workloads, python_items)
     if not results:
         return KrmOutcome("".join(spliced(text, replaced)), results, findings)
     # The results key replaced in the same splice as the items: the list is not parsed
     # again to find it in the fixed text.
-    block = _dump_results(_existing_results(root) + results)
-    where = _results_span(text, root)
+    block = _dump_results(itertools.chain(existing, results))
     if where is None:
         out = "".join(spliced(text, replaced))
         return KrmOutcome(f"{out}\n{block}" if out and not out.endswith("\n") else out + block,
@@ -467,10 +506,11 @@ def run(
     except files.OutputError as exc:
         stderr.write(f"winfix krm: error: {exc}\n")
         return 2
-    remaining = [r for r in outcome.results if r.get("severity", "error") == "error"]
-    for result in remaining:
+    code = 0
+    for result in outcome.errors():
         stderr.write(f"winfix krm: [error] {result.get('message')}\n")
-    return outcome.exit_code
+        code = 1
+    return code
 
 
 def main() -> int:
