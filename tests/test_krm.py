@@ -446,3 +446,58 @@ def test_results_are_dumped_in_batches_as_one_dump_writes_them(
                               default_flow_style=False, allow_unicode=True, width=4096)
     assert dumped == whole
     assert krm._dump_results([]) == "results: []\n"
+
+
+def test_a_resource_list_is_read_one_item_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ResourceList's items are built, measured and let go one by one: when the last
+    one is measured, the trees of the others are gone (the whole list's tree was ~14 KB
+    an item, the peak of a large list: issue 16). The same output as ever is checked
+    by the tests above and by the corpus."""
+    import gc
+
+    from winfix.yamltree import Mapping
+
+    item = textwrap.indent(_DEPLOYMENT_ITEM, "    ").replace("    ", "  - ", 1)
+    text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + item * 40
+    def mappings() -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, Mapping))
+
+    alive: list[int] = []
+    measure = krm._span
+
+    def span(text: str, node: krm.Node) -> krm._Span:
+        alive.append(mappings())
+        return measure(text, node)
+
+    monkeypatch.setattr(krm, "_span", span)
+    before = mappings()
+    outcome = krm.process(text)
+    assert len(alive) == 40
+    # An item holds 11 mappings: one item's at a time (and the list's root), not 440.
+    assert max(alive) - before <= 2 * 11
+    items = yaml.safe_load(outcome.text)["items"]
+    assert [i["spec"]["template"]["spec"]["nodeSelector"] for i in items] == [
+        {"kubernetes.io/os": "windows"}
+    ] * 40
+
+
+_DEPLOYMENT_ITEM = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels:
+    app: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022
+"""

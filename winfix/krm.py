@@ -29,6 +29,13 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO
 
 import yaml
+from yaml.events import (
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 from winfix import collector, files, policy, startup, yamlout
 from winfix.config import validate
@@ -41,7 +48,18 @@ from winfix.regions import Region, spliced
 from winfix.rules import Rule
 from winfix.settings import OPTION_BY_KEY, Settings, settings_from_data
 from winfix.verdicts import Verdict, WorkloadVerdict
-from winfix.yamltree import Mapping, Node, Sequence, iter_documents, to_python, typed
+from winfix.yamltree import (
+    EventReader,
+    Mapping,
+    Node,
+    Pair,
+    Scalar,
+    Sequence,
+    deref,
+    reading_events,
+    to_python,
+    typed,
+)
 
 API_GROUP = "winfix.io"
 API_VERSION = "winfix.io/v1alpha1"
@@ -341,15 +359,26 @@ class KrmOutcome:
         return 1 if next(self.errors(), None) is not None else 0
 
 
-def _resource_list_root(text: str) -> tuple[str, Mapping]:
+@dataclass
+class _List:
+    """A ResourceList as read: its root without its items' trees (``items``, when a block
+    list, holds none), each item's span and annotations."""
+
+    text: str
+    root: Mapping
+    spans: list[_Span]
+    annotations: list[dict[str, Any]]  # what results read of each item
+    not_a_mapping: int | None = None  # the first item that is not a mapping
+
+
+def _resource_list(text: str) -> _List:
     try:
-        documents = [d for d in iter_documents(text, "<ResourceList>") if d.root is not None]
+        found = _read(text)
     except InputError as exc:
         raise KrmError(f"stdin is not a ResourceList: {exc}") from None
-    documents = [d for d in documents if not getattr(d.root, "is_null", False)]
-    if len(documents) != 1 or not isinstance(documents[0].root, Mapping):
+    if found is None:
         raise KrmError("stdin is not a ResourceList: expected exactly one YAML mapping")
-    root = documents[0].root
+    root = found.root
     kind, api_version = root.get_str("kind"), root.get_str("apiVersion")
     if kind != "ResourceList":
         raise KrmError(
@@ -365,8 +394,68 @@ def _resource_list_root(text: str) -> tuple[str, Mapping]:
         block = yamlout.safe_dump(
             data, sort_keys=False, default_flow_style=False, allow_unicode=True
         )
-        return _resource_list_root(block)
-    return text, root
+        return _resource_list(block)
+    return found
+
+
+def _read(text: str) -> _List | None:
+    """The one mapping among the documents of ``text`` (null documents aside), its
+    block ``items`` read one at a time and let go; None unless there is exactly one."""
+    found: _List | None = None
+    with reading_events(text, "<ResourceList>") as reader:
+        reader.next()  # StreamStart
+        while type(event := reader.next()) is DocumentStartEvent:
+            event = reader.next()
+            if found is None and type(event) is MappingStartEvent and not event.flow_style:
+                found = _read_root(text, reader, event)
+            else:
+                node = reader.build(event)
+                if not getattr(node, "is_null", False):
+                    if found is not None or not isinstance(node, Mapping):
+                        return None
+                    found = _List(text, node, [], [])  # a flow (JSON) mapping: read whole
+            reader.next()  # DocumentEnd
+    return found
+
+
+def _read_root(text: str, reader: EventReader, start: MappingStartEvent) -> _List:
+    """The ResourceList mapping from its start event: each key's value built as
+    ``iter_documents`` builds it, but for the block ``items`` list, whose items are
+    built, measured (``_span``, ``_annotations_only``) and let go one by one."""
+    assert start.start_mark is not None
+    root = Mapping(False, start.start_mark.index, reader.lines)
+    spans: list[_Span] = []
+    annotations: list[dict[str, Any]] = []
+    not_a_mapping: int | None = None
+    keys: dict[str, Scalar] = {}
+    while type(event := reader.next()) is not MappingEndEvent:
+        key = reader.key(event)
+        if key.value in keys:
+            raise reader.duplicate(key, keys[key.value])
+        keys[key.value] = key
+        event = reader.next()
+        if key.value == "items" and type(event) is SequenceStartEvent and not event.flow_style:
+            assert event.start_mark is not None
+            items = Sequence(False, event.start_mark.index, reader.lines)
+            index = 0
+            while type(item_event := reader.next()) is not SequenceEndEvent:
+                item = deref(reader.build(item_event))  # an alias item: what it names
+                if not isinstance(item, Mapping):
+                    # told after the list's kind is known, as when it was read whole
+                    not_a_mapping = index if not_a_mapping is None else not_a_mapping
+                elif not_a_mapping is None:
+                    spans.append(_span(text, item))
+                    annotations.append(_annotations_only(item))
+                index += 1
+            assert item_event.end_mark is not None
+            items.end = item_event.end_mark.index
+            value: Node = items
+        else:
+            value = reader.build(event)
+        root.pairs.append(Pair(key, value))
+    assert event.end_mark is not None
+    root.end = event.end_mark.index
+    return _List(text, root, spans, annotations, not_a_mapping)
 
 
 def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
@@ -380,7 +469,8 @@ def process(text: str, rules: tuple[Rule, ...] | None = None) -> KrmOutcome:
 
 
 def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
-    text, root = _resource_list_root(text)
+    resource_list = _resource_list(text)
+    text, root = resource_list.text, resource_list.root
     # Typed as Kubernetes reads YAML (a WindowsFix's `unsafe-fixes: true` is a boolean;
     # a ConfigMap's data values are strings either way).
     function_config = typed(root.get("functionConfig"))
@@ -388,26 +478,21 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
     if rules is None:
         rules = policy.rules_for(settings)
     items_node = root.get("items")
-    items: list[Node] = []
     if isinstance(items_node, Sequence):
         if items_node.flow:
             raise KrmError("a flow-style items list is not supported; send block YAML or JSON")
-        items = list(items_node)
     elif items_node is not None and not getattr(items_node, "is_null", False):
         raise KrmError("ResourceList items must be a list")
-    for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
-            raise KrmError(f"ResourceList items[{index}] is not a mapping")
-
-    spans = [_span(text, item) for item in items]
-    # What the results read of each item: its annotations (where Kustomize or kpt read
-    # it from), not the whole item as data (a 4,000-item list: ~60 MiB of dicts).
-    python_items = [_annotations_only(item) for item in items]
+    if resource_list.not_a_mapping is not None:
+        raise KrmError(f"ResourceList items[{resource_list.not_a_mapping}] is not a mapping")
+    # The items were read one at a time (``_read_root``): their spans, and what the
+    # results read of each, its annotations (where Kustomize or kpt read it from), not
+    # the item as data. The whole list's tree was ~14 KB an item (16,000 items: 565 MiB
+    # at peak, issue 16).
+    spans, python_items = resource_list.spans, resource_list.annotations
     existing = _existing_results(root)
     where = _results_span(text, root)
-    # The list's tree goes before its items are fixed as a stream of their own: it held
-    # ~22 KB an item beside the engine's (16,000 items: 565 MiB, issue 16).
-    del root, items_node, items
+    del root, items_node, resource_list
     fixed_items, findings, errors, workloads = _fix_items(spans, settings, rules)
 
     replaced = [

@@ -16,6 +16,7 @@ import sys
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -655,6 +656,53 @@ def iter_documents(text: str, name: str) -> Iterator[Document]:
     loader = yaml.CSafeLoader(_TextReader(text))
     try:
         yield from _build(loader, text, name)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, text, name) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks errors
+        raise InputError(f"YAML error: {exc}", file=name) from None
+    finally:
+        loader.dispose()
+
+
+class EventReader:
+    """libyaml's events of one text, and the node that starts at an event, for a reader
+    that builds only some subtrees of a document at a time: ``winfix.krm`` builds a
+    ResourceList's items one by one and keeps none (the whole list's tree was ~14 KB an
+    item; issue 16). Nodes get the offsets ``iter_documents`` gives them, aliases
+    resolve across the subtrees of one document, and errors are the ``InputError``s it
+    raises (``reading_events``)."""
+
+    def __init__(self, loader: yaml.CSafeLoader, text: str, name: str) -> None:
+        self.next = loader.get_event
+        self.lines = Lines(text)
+        self._state = _BuildState({}, name, self.lines, loader.get_event)
+
+    def build(self, event: object) -> Node:
+        """The node ``event`` starts, read to its end."""
+        return self._state.node(event)
+
+    def key(self, event: object) -> Scalar:
+        """A mapping key the caller reads itself: a scalar, as ``iter_documents`` wants it."""
+        node = self.build(event)
+        if not isinstance(node, Scalar):
+            raise self._state.error(
+                "complex mapping key: Kubernetes manifests use string keys", node
+            )
+        return node
+
+    def duplicate(self, key: Scalar, first: Scalar) -> InputError:
+        return self._state.error(
+            f'duplicate key "{key.value}" (first at line {first.line + 1})', key
+        )
+
+
+@contextmanager
+def reading_events(text: str, name: str) -> Iterator[EventReader]:
+    """An ``EventReader`` of ``text``; YAML errors become ``iter_documents``' InputErrors."""
+    check_line_breaks(text, name)
+    loader = yaml.CSafeLoader(_TextReader(text))
+    try:
+        yield EventReader(loader, text, name)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, name) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks errors
