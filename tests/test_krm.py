@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import CORPUS, require_tool
+from tests.conftest import CORPUS, REPO, require_tool
 from tests.hostutil import KRM_EXEC, comments, isolated_env, objects, run, self_check, winfix_fixed
 from winfix import krm
 from winfix.settings import Settings
@@ -457,7 +457,8 @@ def test_a_resource_list_is_read_one_item_at_a_time(monkeypatch: pytest.MonkeyPa
 
     from winfix.yamltree import Mapping
 
-    item = textwrap.indent(_DEPLOYMENT_ITEM, "    ").replace("    ", "  - ", 1)
+    deployment = (REPO / "fixtures/WIN002/deployment-linux-selector/input.yaml").read_text()
+    item = textwrap.indent(deployment, "    ").replace("    ", "  - ", 1)
     text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + item * 40
     def mappings() -> int:
         return sum(1 for o in gc.get_objects() if isinstance(o, Mapping))
@@ -473,31 +474,11 @@ def test_a_resource_list_is_read_one_item_at_a_time(monkeypatch: pytest.MonkeyPa
     before = mappings()
     outcome = krm.process(text)
     assert len(alive) == 40
-    # An item holds 11 mappings: one item's at a time (and the list's root), not 440.
-    assert max(alive) - before <= 2 * 11
+    per_item = str(yaml.safe_load(deployment)).count("{")  # the item's mappings
+    # One item's mappings at a time (and the list's root), not forty items'.
+    assert max(alive) - before <= 2 * per_item < 40 * per_item
     items = yaml.safe_load(outcome.text)["items"]
     assert [i["spec"]["template"]["spec"]["nodeSelector"] for i in items] == [
-        {"kubernetes.io/os": "windows"}
+        {"kubernetes.io/os": "windows", "disktype": "ssd"}
     ] * 40
 
-
-_DEPLOYMENT_ITEM = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels:
-    app: web
-spec:
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022
-"""

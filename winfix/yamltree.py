@@ -652,10 +652,17 @@ class _TextReader:
 
 def iter_documents(text: str, name: str) -> Iterator[Document]:
     """Parse ``text`` into documents lazily; raises InputError with a location."""
+    with _parsing(text, name) as loader:
+        yield from _build(loader, text, name)
+
+
+@contextmanager
+def _parsing(text: str, name: str) -> Iterator[yaml.CSafeLoader]:
+    """libyaml's loader over ``text``; its errors as InputErrors with a location."""
     check_line_breaks(text, name)
     loader = yaml.CSafeLoader(_TextReader(text))
     try:
-        yield from _build(loader, text, name)
+        yield loader
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, name) from None
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks errors
@@ -699,16 +706,8 @@ class EventReader:
 @contextmanager
 def reading_events(text: str, name: str) -> Iterator[EventReader]:
     """An ``EventReader`` of ``text``; YAML errors become ``iter_documents``' InputErrors."""
-    check_line_breaks(text, name)
-    loader = yaml.CSafeLoader(_TextReader(text))
-    try:
+    with _parsing(text, name) as loader:
         yield EventReader(loader, text, name)
-    except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, text, name) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - libyaml always marks errors
-        raise InputError(f"YAML error: {exc}", file=name) from None
-    finally:
-        loader.dispose()
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InputError:
