@@ -820,7 +820,7 @@ def test_chart_overlay_from_committed_rendered_output(tmp_path: Path) -> None:
         assert "charts/shop/templates/deployment.yaml: part of charts/shop" in err
         assert "- overlays/shop for charts/shop" in (result.body or "")
         # The rendered stream's findings are in the table under the source's name.
-        assert "| charts/shop \\(rendered\\) | [WIN002]" in (result.body or "")
+        assert "| charts/shop (rendered) | [WIN002]" in (result.body or "")
     finally:
         w.server.stop()
 
@@ -863,16 +863,36 @@ def test_escape_markdown_neutralises_hostile_text(text: str) -> None:
     escaped = escape_markdown(text)
     assert "<" not in escaped and ">" not in escaped  # no HTML tag can open or close
     assert "\n" not in escaped and "\r" not in escaped  # one table cell, one list item
-    for char in "|`[]()!*_~":
-        # every Markdown metacharacter is backslash-escaped
+    for char in "|`[]!*_~":
+        # every Markdown metacharacter that can open or close something is backslash-escaped
         assert all(escaped[i - 1] == "\\" for i, c in enumerate(escaped) if c == char)
     assert "@" not in escaped and "#" not in escaped.replace("&#", "")
 
 
+@pytest.mark.parametrize("quotes", [True, False], ids=["quotes", "report"])
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaped_text_renders_as_plain_text_in_gfm(text: str, quotes: bool) -> None:
+    """Rendered as GitHub renders it, the escaped text is the text itself and no markup:
+    no tag, link, image, emphasis, code, strike or table cell comes of it (with quotes
+    escaped, as the PR templates' |md does, or not, as the Markdown report does)."""
+    import html as html_module
+
+    escaped = escape_markdown(text, quotes=quotes)
+    for markdown in (f"x {escaped} y\n", f"| a |\n| --- |\n| {escaped} |\n", f"- {escaped}\n"):
+        rendered = _gfm_html(markdown)
+        tags = set(re.findall(r"<(\w+)", rendered))
+        assert tags <= {"p", "table", "thead", "tr", "th", "tbody", "td", "ul", "li"}, rendered
+        visible = html_module.unescape(re.sub(r"<[^>]+>", "", rendered)).replace("\u2060", "")
+        assert " ".join(text.split()) in visible
+
+
 def test_escape_markdown_exact() -> None:
     assert escape_markdown("<img src=x onerror=alert(1)>") == (
-        "&lt;img src=x onerror=alert\\(1\\)&gt;")
-    assert escape_markdown("[a](javascript:alert(1))") == "\\[a\\]\\(javascript:alert\\(1\\)\\)"
+        "&lt;img src=x onerror=alert(1)&gt;")
+    assert escape_markdown("[a](javascript:alert(1))") == "\\[a\\](javascript:alert(1))"
+    assert escape_markdown("container 'web' (2)") == "container &#39;web&#39; (2)"
+    # winfix's own reports put nothing inside an HTML attribute: quotes stay quotes
+    assert escape_markdown("container 'web' (2)", quotes=False) == "container 'web' (2)"
     assert escape_markdown("a|b") == "a\\|b"
     assert escape_markdown("my-app.v1") == "my-app.v1"  # readable names stay readable
     # Entities alone do not stop GitHub (it links the decoded text): a WORD JOINER does.
@@ -905,12 +925,13 @@ def test_hostile_manifest_cannot_inject_into_the_body(tmp_path: Path) -> None:
         prose = body[:fenced] + body[body.index("\n`````\n", fenced + 1):]
         assert "<img" not in prose and "<script" not in prose and "</details>" not in prose[
             : prose.index("<summary>Full diff")]
-        assert "](javascript" not in prose
+        assert re.search(r"(?<!\\)\]\(javascript", prose) is None  # only an escaped \]
+        assert "<a " not in _gfm_html(prose).replace('<a href="https://', "")
         for line in body.splitlines():
             if line.startswith("| apps/"):
                 columns = 5 if "[WIN" in line else 3  # rule table, diff stats table
                 assert line.count("|") - line.count("\\|") == columns + 1  # no extra cells
-        assert "&lt;img src=x onerror=alert\\(1\\)&gt;\\|x.yaml" in body
+        assert "&lt;img src=x onerror=alert(1)&gt;\\|x.yaml" in body
         # The diff is fenced longer than any backtick run inside it.
         assert "+# ````\n" in body or " # ````\n" in body
     finally:

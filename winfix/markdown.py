@@ -10,26 +10,36 @@ escapes (it matches decoded text), and GitHub links ``@user`` and ``#123`` in th
 rendered HTML, so a WORD JOINER (U+2060, invisible) is put where each of those would
 start. A ``|`` is backslash-escaped, which GFM honours inside table cells
 (https://github.github.com/gfm/#tables-extension-).
+
+Only what could start or end something is escaped, so the Markdown stays readable as
+text (a job summary, a report file): parentheses open a link's destination only right
+after a ``]``, which is always escaped (https://spec.commonmark.org/0.31.2/#links).
+Quotes matter only inside an HTML attribute: escaped by default, since a user's own PR
+template may put a value in one; winfix's reports, which never do, leave them as they
+are (``quotes=False``).
 """
 
 from __future__ import annotations
 
 import re
 
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_QUOTES = {'"': "&quot;", "'": "&#39;"}
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that start
 # or end inline syntax, links, tables, headings and lists.
-_MARKDOWN = set("\\`*_{}[]()!|~")
+_MARKDOWN = set("\\`*_{}[]!|~")
 JOINER = "\u2060"  # WORD JOINER: invisible, and no autolink or mention starts across it
 
 
-def escape_markdown(value: object) -> str:
-    """Text safe to place anywhere in Markdown or HTML: shows literally, links nothing."""
+def escape_markdown(value: object, *, quotes: bool = True) -> str:
+    """Text safe to place anywhere in Markdown or HTML: shows literally, links nothing.
+    ``quotes=False``: not inside an HTML attribute value (quotes are left as they are)."""
     text = " ".join(str(value).split())  # no newlines: a table row or list item stays one line
+    entities = {**_HTML, **_QUOTES} if quotes else _HTML
     out: list[str] = []
     for index, char in enumerate(text):
-        if char in _HTML:
-            out.append(_HTML[char])
+        if char in entities:
+            out.append(entities[char])
         elif char == "@":  # no @mentions, no e-mail autolinks (GitHub decodes entities first)
             out.append("&#64;" + JOINER)
         elif char == "#":  # no #123 issue references, no headings

@@ -21,6 +21,12 @@ from winfix.rules import Rule
 from winfix.terminal import BLUE, BOLD, CYAN, GREEN, RED, YELLOW, paint
 from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
 
+
+def _md(value: object) -> str:
+    """Manifest text for the Markdown report, which puts nothing in an HTML attribute."""
+    return escape_markdown(value, quotes=False)
+
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _URL = r"https://\S+"  # compiled on first use (re's cache): SARIF only (issue 16)
 # The key of SARIF partialFingerprints: a new version if what is hashed ever changes.
@@ -682,7 +688,7 @@ def to_markdown(summary: RunSummary) -> str:
     lines += _markdown_findings(summary)
     if summary.errors:
         lines += ["### Unreadable inputs", ""]
-        lines += [f"- {escape_markdown(error)}" for error in summary.errors]
+        lines += [f"- {_md(error)}" for error in summary.errors]
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -708,16 +714,16 @@ def _markdown_verdicts(summary: RunSummary) -> list[str]:
     for item in ordered_verdicts(summary.workloads):
         where = f"{_path(item.workload.file)}:{item.workload.line}"
         if item.verdict is Verdict.LINUX and item.workload.keep_linux:
-            why = escape_markdown(f"kept on Linux: {item.workload.keep_linux}")
+            why = _md(f"kept on Linux: {item.workload.keep_linux}")
         elif item.reasons:
             why = "<br>".join(
-                escape_markdown(f"{r.rule} {r.field}: {r.message}" if r.rule else r.message)
+                _md(f"{r.rule} {r.field}: {r.message}" if r.rule else r.message)
                 for r in item.reasons
             )
         else:
-            why = escape_markdown(_VERDICT_MEANING[item.verdict])
+            why = _md(_VERDICT_MEANING[item.verdict])
         lines.append(
-            f"| **{item.verdict}** | {escape_markdown(item.resource)} | {escape_markdown(where)} "
+            f"| **{item.verdict}** | {_md(item.resource)} | {_md(where)} "
             f"| {why} | {_unblock(item, unsafe)} |"
         )
     lines.append("")
@@ -747,15 +753,15 @@ def _markdown_findings(summary: RunSummary) -> list[str]:
     for finding in summary.findings:
         per_file.setdefault(finding.file, []).append(finding)
     for file, findings in per_file.items():
-        lines += [f"#### {escape_markdown(_path(file))}", ""]
+        lines += [f"#### {_md(_path(file))}", ""]
         lines += ["| Line | Rule | Status | Resource | Field | Message |",
                   "| ---: | --- | --- | --- | --- | --- |"]
         for f in findings:
-            resource = escape_markdown(f.resource) if f.resource else "(file)"
+            resource = _md(f.resource) if f.resource else "(file)"
             lines.append(
-                f"| {f.line}:{f.column} | {f.rule} {escape_markdown(f.rule_name)} "
-                f"| {status(f, summary.mode)} | {resource} | {escape_markdown(f.path)} "
-                f"| {escape_markdown(f.message)} |"
+                f"| {f.line}:{f.column} | {f.rule} {_md(f.rule_name)} "
+                f"| {status(f, summary.mode)} | {resource} | {_md(f.path)} "
+                f"| {_md(f.message)} |"
             )
         lines.append("")
     return lines
