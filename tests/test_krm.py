@@ -439,13 +439,15 @@ def test_results_are_dumped_in_batches_as_one_dump_writes_them(
          "field": {"path": "spec", "proposedValue": shared if n % 2 else [n, "a: b"]}}
         for n in range(30)
     ]  # fmt: skip
-    dumped = krm._dump_results(results)
+    pieces = krm._dump_results(results)
+    assert len(pieces) == 1 + 5  # "results:" and five batches of at most seven
+    dumped = "".join(pieces)
     assert "&id" not in dumped and "*id" not in dumped
     assert yaml.safe_load(dumped) == {"results": results}
     whole = yamlout.safe_dump({"results": results}, aliases=False, sort_keys=False,
                               default_flow_style=False, allow_unicode=True, width=4096)
     assert dumped == whole
-    assert krm._dump_results([]) == "results: []\n"
+    assert krm._dump_results([]) == ["results: []\n"]
 
 
 def test_a_resource_list_is_read_one_item_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:

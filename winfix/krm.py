@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, BinaryIO, TextIO
 
 import yaml
@@ -283,12 +284,13 @@ def error_result(message: str) -> dict[str, Any]:
 RESULTS_PER_DUMP = 200
 
 
-def _dump_results(results: Iterable[dict[str, Any]]) -> str:
+def _dump_results(results: Iterable[dict[str, Any]]) -> list[str]:
     """``results:`` and the list, as one dump of ``{"results": results}`` writes it (a
     block list under a key is not indented: PyYAML writes it as the list alone), made a
-    batch at a time, each batch's results made as it is dumped. An object two results
-    share is written in full in both, never as an anchor and alias, which a batch could
-    not resolve and other tools need not."""
+    batch at a time, each batch's results made as it is dumped, and given as pieces (a
+    16,000-item list's results are 52 MB of text). An object two results share is
+    written in full in both, never as an anchor and alias, which a batch could not
+    resolve and other tools need not."""
     pending = iter(results)
     batches = []
     while batch := list(itertools.islice(pending, RESULTS_PER_DUMP)):
@@ -302,7 +304,7 @@ def _dump_results(results: Iterable[dict[str, Any]]) -> str:
                 width=4096,
             )
         )
-    return "results:\n" + "".join(batches) if batches else "results: []\n"
+    return ["results:\n", *batches] if batches else ["results: []\n"]
 
 
 # ---------------------------------------------------------------------------
@@ -341,9 +343,13 @@ class _Results:
 
 @dataclass
 class KrmOutcome:
-    text: str
+    pieces: list[str]  # the output, written piece by piece (``text``: joined)
     made: _Results  # this run's results (earlier functions' are kept in the text)
     findings: list[Finding]
+
+    @cached_property
+    def text(self) -> str:
+        return "".join(self.pieces)
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -502,17 +508,27 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
     ]
     results = _Results(errors, findings, workloads, python_items)
     if not results:
-        return KrmOutcome("".join(spliced(text, replaced)), results, findings)
+        return KrmOutcome(list(spliced(text, replaced)), results, findings)
     # The results key replaced in the same splice as the items: the list is not parsed
-    # again to find it in the fixed text.
+    # again to find it in the fixed text. The output stays in pieces, never joined: the
+    # list's text and its results were copied twice more to be written (issue 16).
     block = _dump_results(itertools.chain(existing, results))
     if where is None:
-        out = "".join(spliced(text, replaced))
-        return KrmOutcome(f"{out}\n{block}" if out and not out.endswith("\n") else out + block,
-                          results, findings)
-    replaced.append(Region(*where, block))
+        pieces: list[str] = list(spliced(text, replaced))
+        last = next((piece for piece in reversed(pieces) if piece), "")
+        newline = ["\n"] if last and not last.endswith("\n") else []
+        return KrmOutcome([*pieces, *newline, *block], results, findings)
+    place = Region(*where, "")  # where the block goes, among the items' regions
+    replaced.append(place)
     replaced.sort(key=lambda region: region.start)
-    return KrmOutcome("".join(spliced(text, replaced)), results, findings)
+    pieces = []
+    position = 0
+    for region in replaced:  # regions.spliced, with the block's pieces in its place
+        pieces.append(text[position : region.start])
+        pieces.extend(block if region is place else [region.text])
+        position = region.end
+    pieces.append(text[position:])
+    return KrmOutcome(pieces, results, findings)
 
 
 def _fix_items(
@@ -587,7 +603,7 @@ def run(
         stderr.write(f"winfix krm: error: {exc}\n")
         return 1
     try:
-        files.write_stream(stdout, outcome.text.encode("utf-8"))
+        files.write_chunks(stdout, (piece.encode("utf-8") for piece in outcome.pieces))
     except files.OutputError as exc:
         stderr.write(f"winfix krm: error: {exc}\n")
         return 2
