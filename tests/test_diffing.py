@@ -253,3 +253,45 @@ def test_the_diff_comes_line_by_line_as_the_whole_diff_reads() -> None:
     assert text.endswith(diffing.NO_NEWLINE)
     coloured = "".join(diffing.colorize_lines(diffing.unified_diff_lines(old, new, "f.yaml")))
     assert coloured == diffing.colorize(text)
+
+
+LINE_TEXT = st.text(alphabet=st.sampled_from(list("ab -:\n\r\v\f\x1c\x85\u2028é")), max_size=60)
+
+
+@given(text=LINE_TEXT, piece=st.integers(min_value=1, max_value=8))
+@settings(max_examples=400, deadline=None)
+def test_lines_are_what_splitlines_gives(text: str, piece: int) -> None:
+    """``--diff`` holds a text's lines as offsets (issue 16: both sides of a 50k stream as
+    lists were ~200 MiB more than --check): read whole, one by one, sliced or compared,
+    they are ``splitlines(keepends=True)``'s, whatever the line breaks, cut in pieces of
+    any size."""
+    lines = diffing._Lines.of(text)
+    expected = text.splitlines(keepends=True)
+    original = diffing._PIECE
+    diffing._PIECE = piece
+    try:
+        again = diffing._Lines(text) if isinstance(lines, diffing._Lines) else None
+    finally:
+        diffing._PIECE = original
+    for held in (lines, again):
+        if held is None:
+            continue
+        assert len(held) == len(expected)
+        assert list(held) == expected and held[:] == expected
+        assert [held[i] for i in range(-len(expected), len(expected))] == expected * 2
+        assert held[1:-1] == expected[1:-1] and held[::2] == expected[::2]
+    if isinstance(lines, diffing._Lines):
+        assert not any(c in text for c in "\v\f\x1c\x85\u2028")  # they are splitlines' only
+        half = len(expected) // 2
+        assert lines.same(lines, (0, half), (0, half))
+        assert lines.same(diffing._Lines("".join(expected[half:])), (half, len(expected)),
+                          (0, len(expected) - half))
+
+
+def test_a_crlf_stream_diffs_as_its_lines_do() -> None:
+    """CRLF line breaks are held as offsets too; a lone CR falls back to splitlines."""
+    old = "a: 1\r\nb: 2\r\n---\r\nc: 3\r\n"
+    new = "a: 1\r\nb: 3\r\n---\r\nc: 3\r\n"
+    assert isinstance(diffing._Lines.of(old), diffing._Lines)
+    assert not isinstance(diffing._Lines.of("a\rb\n"), diffing._Lines)
+    assert diffing.unified_diff(old, new, "s.yaml") == reference(old, new, "s.yaml")

@@ -28,8 +28,9 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Literal
+from typing import Literal, overload
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
@@ -40,6 +41,69 @@ _MARKERS = ("---", "...")
 # than a look-behind); the marker's line starts one character after the match.
 _MARKER = re.compile(r"\n(?:---|\.\.\.)(?=[ \t\r\n]|\Z)")
 _AFTER_MARKER = ("", " ", "\t", "\r", "\n")
+# What str.splitlines breaks at besides "\n" and "\r": with none of these in a text, and
+# every "\r" in a "\r\n", its lines are the pieces that end at each "\n".
+_OTHER_BREAKS = re.compile("[\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+_PIECE = 1 << 20  # characters of a text split into lines at a time (``_Lines``)
+
+
+class _Lines(Sequence[str]):
+    """A text's lines as ``str.splitlines(keepends=True)`` gives them, held as the text
+    and where each line starts: a line is sliced when it is read. Both sides of a 50k
+    stream as lists were 3.5 million strings, ~200 MiB more than ``--check`` (issue 16);
+    only the changed documents' lines and the hunks' are made."""
+
+    __slots__ = ("_bounds", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        bounds = array("I" if len(text) < 1 << 32 else "q", [0])
+        # Each line's end, counted in C a piece of the text at a time (the lines of a
+        # piece are strings only while it is counted).
+        position, size = 0, len(text)
+        while position < size:
+            cut = text.find("\n", position + _PIECE)
+            end = size if cut < 0 else cut + 1
+            lengths = map(len, text[position:end].splitlines(keepends=True))
+            ends = itertools.accumulate(lengths, initial=position)
+            bounds.extend(itertools.islice(ends, 1, None))
+            position = end
+        self._bounds = bounds
+
+    @staticmethod
+    def of(text: str) -> Sequence[str]:
+        """``_Lines`` of ``text``, or its ``splitlines`` where it breaks lines otherwise."""
+        if _OTHER_BREAKS.search(text) or text.count("\r") != text.count("\r\n"):
+            return text.splitlines(keepends=True)
+        return _Lines(text)
+
+    def __len__(self) -> int:
+        return len(self._bounds) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        bounds = self._bounds
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1 or start >= stop:
+                return [self[i] for i in range(start, stop, step)]
+            return self.text[bounds[start] : bounds[stop]].splitlines(keepends=True)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("line index out of range")
+        return self.text[bounds[index] : bounds[index + 1]]
+
+    def same(self, other: _Lines, here: tuple[int, int], there: tuple[int, int]) -> bool:
+        """``self[a1:a2] == other[b1:b2]``, compared as text (no list of either)."""
+        (a1, a2), (b1, b2) = here, there
+        mine, theirs = self._bounds, other._bounds
+        return self.text[mine[a1] : mine[a2]] == other.text[theirs[b1] : theirs[b2]]
 
 
 def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
@@ -50,8 +114,8 @@ def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
 def unified_diff_lines(before: str, after: str, name: str, context: int = 3) -> Iterator[str]:
     """``unified_diff`` line by line, each with its newline: ``--diff`` writes them as
     they come, never the whole diff of a large stream at once (issue 16)."""
-    old = before.splitlines(keepends=True)
-    new = after.splitlines(keepends=True)
+    old = _Lines.of(before)
+    new = _Lines.of(after)
     label = name.lstrip("/") if name != "<stdin>" else "stdin"
     for line in _unified(old, new, (before, after), f"a/{label}", f"b/{label}", context):
         if line.endswith("\n"):
@@ -62,7 +126,12 @@ def unified_diff_lines(before: str, after: str, name: str, context: int = 3) -> 
 
 
 def _unified(  # noqa: PLR0917 - internal step
-    old: list[str], new: list[str], texts: tuple[str, str], fromfile: str, tofile: str, n: int
+    old: Sequence[str],
+    new: Sequence[str],
+    texts: tuple[str, str],
+    fromfile: str,
+    tofile: str,
+    n: int,
 ) -> Iterator[str]:
     """``difflib.unified_diff``'s lines, from the opcodes of ``_opcodes`` (``texts``: the
     two sides whole, which ``old`` and ``new`` are the lines of)."""
@@ -108,14 +177,14 @@ def _range(start: int, stop: int) -> str:
     return f"{start if length == 0 else start + 1},{length}"
 
 
-def _opcodes(old: list[str], new: list[str], texts: tuple[str, str]) -> list[Opcode]:
+def _opcodes(old: Sequence[str], new: Sequence[str], texts: tuple[str, str]) -> list[Opcode]:
     """The whole file's opcodes, matching document by document (``texts``: the two sides
     whole, which ``old`` and ``new`` are the lines of: not joined from them again)."""
     before, after = texts
     old_docs = _documents(old, before)
     new_docs = _documents(new, after)
     if len(old_docs) != len(new_docs):
-        return difflib.SequenceMatcher(None, old, new).get_opcodes()
+        return difflib.SequenceMatcher(None, list(old), list(new)).get_opcodes()
     codes: list[Opcode] = []
     for (a1, a2), (b1, b2) in zip(old_docs, new_docs, strict=True):
         _match(old, new, (a1, a2), (b1, b2), codes)
@@ -129,15 +198,15 @@ _DIRECT = 1000
 
 
 def _match(
-    old: list[str],
-    new: list[str],
+    old: Sequence[str],
+    new: Sequence[str],
     here: tuple[int, int],
     there: tuple[int, int],
     codes: list[Opcode],
 ) -> None:
     """Append the opcodes of old[a1:a2] against new[b1:b2] (``here``, ``there``)."""
     (a1, a2), (b1, b2) = here, there
-    if old[a1:a2] == new[b1:b2]:
+    if _same(old, new, here, there):
         _add(codes, ("equal", a1, a2, b1, b2))
         return
     if a2 - a1 + b2 - b1 > _DIRECT:
@@ -154,7 +223,15 @@ def _match(
         _add(codes, (tag, a1 + i1, a1 + i2, b1 + j1, b1 + j2))
 
 
-def _parts(lines: list[str], start: int, stop: int) -> list[tuple[int, int]]:
+def _same(
+    old: Sequence[str], new: Sequence[str], here: tuple[int, int], there: tuple[int, int]
+) -> bool:
+    if isinstance(old, _Lines) and isinstance(new, _Lines):
+        return old.same(new, here, there)
+    return old[here[0] : here[1]] == new[there[0] : there[1]]
+
+
+def _parts(lines: Sequence[str], start: int, stop: int) -> list[tuple[int, int]]:
     """lines[start:stop] cut before each line (after the first) indented least:
     the items of a top-level list, the keys of a top-level mapping. Blank and
     comment lines never start a part (a comment's indentation means nothing)."""
