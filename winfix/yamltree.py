@@ -692,15 +692,11 @@ class EventReader:
         """A mapping key the caller reads itself: a scalar, as ``iter_documents`` wants it."""
         node = self.build(event)
         if not isinstance(node, Scalar):
-            raise self._state.error(
-                "complex mapping key: Kubernetes manifests use string keys", node
-            )
+            raise self._state.key_error(node)
         return node
 
     def duplicate(self, key: Scalar, first: Scalar) -> InputError:
-        return self._state.error(
-            f'duplicate key "{key.value}" (first at line {first.line + 1})', key
-        )
+        return self._state.duplicate_error(key, first)
 
 
 @contextmanager
@@ -863,6 +859,18 @@ class _BuildState:
             )
         return nodes  # type: ignore[return-value]
 
+    def key_error(self, key: Node) -> InputError:
+        """A mapping key that is not a scalar: an unrendered template, or a complex key."""
+        if "{{" in self.text[key.start : key.end + 2]:
+            return self.error(
+                "unrendered Helm template ('{{' found); render it with `helm template` first",
+                key,
+            )
+        return self.error("complex mapping key: Kubernetes manifests use string keys", key)
+
+    def duplicate_error(self, key: Scalar, first: Scalar) -> InputError:
+        return self.error(f'duplicate key "{key.value}" (first at line {first.line + 1})', key)
+
     def error(self, message: str, node_or_mark: object) -> InputError:
         line = getattr(node_or_mark, "line", 0) + 1
         column = getattr(node_or_mark, "col", getattr(node_or_mark, "column", 0)) + 1
@@ -960,15 +968,7 @@ class _BuildState:
                 key = pending_keys[-1]
                 if key is None:
                     if type(completed) is not scalar_class:
-                        if "{{" in self.text[completed.start : completed.end + 2]:
-                            raise self.error(
-                                "unrendered Helm template ('{{' found); "
-                                "render it with `helm template` first",
-                                completed,
-                            )
-                        raise self.error(
-                            "complex mapping key: Kubernetes manifests use string keys", completed
-                        )
+                        raise self.key_error(completed)
                     pending_keys[-1] = completed
                 else:
                     pending_keys[-1] = None
@@ -986,10 +986,7 @@ class _BuildState:
                             index = big[id(parent)] = {p.key.value: p for p in pairs}
                         existing = index.get(value)
                     if existing is not None:
-                        raise self.error(
-                            f'duplicate key "{value}" (first at line {existing.key.line + 1})',
-                            key,
-                        )
+                        raise self.duplicate_error(key, existing.key)
                     pair = pair_class(key, completed)
                     pairs.append(pair)
                     if len(pairs) > index_from:
