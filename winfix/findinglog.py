@@ -21,14 +21,13 @@ findings are all on disk or all in memory. ``sort_by_document`` then gives the o
 from __future__ import annotations
 
 import heapq
-import io
 import pickle
 from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
 from itertools import chain
-from typing import IO, Any, overload
+from typing import Any, overload
 
-from winfix.errors import temporary_file_error
 from winfix.model import Finding, unpack
+from winfix.spool import Spool
 
 # Findings held in memory before the finished ones go to disk: ~9 MB of them, about
 # 8,000 Deployments. The 10k bench bundle (~70,000 findings) never spills.
@@ -51,7 +50,7 @@ class FindingLog(MutableSequence[Finding]):
 
     def __init__(self, findings: Iterable[Finding] = ()) -> None:
         self._memory: list[Finding] = list(findings)
-        self._spool: IO[bytes] | None = None
+        self._spool: Spool | None = None
         self._batches: list[tuple[int, int, int]] = []  # offset, bytes, findings
         self._spilled = 0
         # The files the spilled findings name (a stream's resources all name the
@@ -167,20 +166,16 @@ class FindingLog(MutableSequence[Finding]):
     def _spill(self, findings: list[Finding]) -> None:
         spool = self._spool
         if spool is None:
-            spool = self._spool = _temporary_file()
-        spool.seek(0, io.SEEK_END)
-        offset = spool.tell()
+            # On disk from the first byte (an anonymous file of this process's: what is
+            # unpickled from it is only what this run pickled into it).
+            spool = self._spool = Spool(0, "the findings")
         batches = []
-        try:
-            for start in range(0, len(findings), BATCH):
-                part = findings[start : start + BATCH]
-                data = pickle.dumps([f.packed() for f in part], pickle.HIGHEST_PROTOCOL)
-                spool.write(data)
-                batches.append((offset, len(data), len(part)))
-                offset += len(data)
-            spool.flush()  # a full disk is found here, not by a later read
-        except OSError as exc:
-            raise temporary_file_error(exc, "the findings") from None
+        for start in range(0, len(findings), BATCH):
+            part = findings[start : start + BATCH]
+            data = pickle.dumps([f.packed() for f in part], pickle.HIGHEST_PROTOCOL)
+            batches.append((spool.size, len(data), len(part)))
+            spool.write(data)
+        spool.flush()  # a full disk is found here, not by a later read
         self._batches.extend(batches)
         self._spilled += len(findings)
         self._files.update(f.file for f in findings)
@@ -192,12 +187,7 @@ class FindingLog(MutableSequence[Finding]):
         spool = self._spool
         for offset, size, _count in reversed(self._batches) if backwards else self._batches:
             assert spool is not None
-            try:
-                spool.seek(offset)
-                data = spool.read(size)
-            except OSError as exc:  # pragma: no cover - written and flushed already
-                raise temporary_file_error(exc, "the findings") from None
-            batch = pickle.loads(data)
+            batch = pickle.loads(spool.read_at(offset, size))
             yield from map(unpack, reversed(batch) if backwards else batch)
 
     def _drop_spool(self) -> None:
@@ -238,17 +228,6 @@ def _equal(findings: Sequence[Finding], other: object) -> bool:
 
 def _shift(stop: int | None, by: int) -> int | None:
     return None if stop is None else (stop - by if stop >= 0 else stop)
-
-
-def _temporary_file() -> IO[bytes]:
-    """An anonymous file of this process's (unlinked as it is made, mode 0600): what is
-    unpickled from it is only what this run pickled into it."""
-    import tempfile  # only when a run spills: start-up (issue 16)
-
-    try:
-        return tempfile.TemporaryFile()  # lives as long as the log
-    except OSError as exc:
-        raise temporary_file_error(exc, "the findings") from None
 
 
 class FindingChain(Sequence[Finding]):

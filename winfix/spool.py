@@ -1,12 +1,15 @@
-"""Output held back until a run's outcome is known: in memory while small, past a size in
-an anonymous temporary file.
+"""Bytes a run holds back until the end: in memory while small, past a size in an
+anonymous temporary file (issue 16: peak RSS).
 
-The Helm post-renderer captures what ``winfix apply -`` writes, because Helm 4 must
-get one error document instead of the manifests when the run fails (``winfix.helm4``).
-Held in memory, the stdout and stderr of a 50k-resource render were 38 MB and 83 MB,
-each copied once more to be written (issue 16: peak RSS). ``tempfile`` is imported
-only when a spool rolls over, so a small render starts as fast as before (it imports
-``shutil`` and ``random``: tests/test_startup_imports.py).
+What waits in one: the spliced regions of a stream's changed documents
+(``winfix.regions``), the findings of its finished documents (``winfix.findinglog``),
+and the manifests the Helm post-renderer writes only once it knows the outcome (Helm
+4 must get one error document instead when the run fails, ``winfix.helm4``). The
+file has no name once created, belongs to the process and goes with the spool; it is
+never the output itself, so a failure later in the run still leaves no partial
+output. A full temporary directory is an error that names what the file holds.
+``tempfile`` is imported only when a spool rolls over, so a small run starts as fast
+as before (it imports ``shutil`` and ``random``: tests/test_startup_imports.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ CHUNK = 1 << 20  # bytes read back at a time
 
 
 class Spool(io.RawIOBase):
-    """Bytes written once, read back once (``chunks``), in memory up to ``limit``."""
+    """Bytes appended (``write``) and read back, at a place (``read_at``) or from the
+    start (``chunks``); in memory up to ``limit`` bytes, then on disk."""
 
     def __init__(self, limit: int, holds: str) -> None:
         super().__init__()
@@ -34,22 +38,51 @@ class Spool(io.RawIOBase):
         self._target: IO[bytes] = io.BytesIO()
         self._on_disk = False
         self._size = 0
+        # Where the file's position is: a seek only when a read or write starts
+        # elsewhere (the regions are a write and a read each, 10k a bundle).
+        self._at = 0
         self.failed = False  # a write failed: what it holds is not whole
 
     def writable(self) -> bool:
         return True
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far: where the next ``write`` puts its bytes."""
+        return self._size
 
     def write(self, data: ReadableBuffer) -> int:
         size = memoryview(data).nbytes
         try:
             if not self._on_disk and self._size + size > self._limit:
                 self._roll_over()
+            if self._at != self._size:
+                self._target.seek(self._size)
             self._target.write(data)
         except OSError as exc:  # the temporary directory's disk is full
             self.failed = True
             raise temporary_file_error(exc, self._holds) from None
-        self._size += size
+        self._size = self._at = self._size + size
         return size
+
+    def flush(self) -> None:
+        """What is written reaches the file now: a full disk is found here."""
+        try:
+            self._target.flush()
+        except OSError as exc:
+            self.failed = True
+            raise temporary_file_error(exc, self._holds) from None
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """The ``size`` bytes written at ``offset``."""
+        try:
+            if self._at != offset:
+                self._target.seek(offset)
+            data = self._target.read(size)
+        except OSError as exc:  # pragma: no cover - a read of what was written
+            raise temporary_file_error(exc, self._holds) from None
+        self._at = offset + len(data)
+        return data
 
     def _roll_over(self) -> None:
         import tempfile
@@ -59,6 +92,7 @@ class Spool(io.RawIOBase):
         disk = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the spool
         self._target, self._on_disk = disk, True
         disk.write(memory.getbuffer())
+        self._at = self._size
 
     @property
     def on_disk(self) -> bool:
@@ -66,24 +100,13 @@ class Spool(io.RawIOBase):
 
     def chunks(self) -> Iterator[bytes]:
         """What was written, from the start, ``CHUNK`` bytes at a time."""
-        target = self._target
-        try:
-            target.flush()
-            target.seek(0)
-        except OSError as exc:
-            raise temporary_file_error(exc, self._holds) from None
-        while True:
-            try:
-                chunk = target.read(CHUNK)
-            except OSError as exc:  # pragma: no cover - written and flushed already
-                raise temporary_file_error(exc, self._holds) from None
-            if not chunk:
-                return
-            yield chunk
+        self.flush()
+        for offset in range(0, self._size, CHUNK):
+            yield self.read_at(offset, min(CHUNK, self._size - offset))
 
     def close(self) -> None:
+        super().close()  # flushes first
         self._target.close()
-        super().close()
 
 
 class TextSpool(io.TextIOBase):
