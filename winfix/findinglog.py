@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import pickle
 from collections.abc import Callable, Iterable, Iterator, MutableSequence, Sequence
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, overload
 
 from winfix.model import Finding, unpack
@@ -130,7 +130,7 @@ class FindingLog(MutableSequence[Finding]):
             return self._memory[position - self._spilled]
         if not 0 <= position < len(self):
             raise IndexError("finding index out of range")
-        return next(f for i, f in enumerate(self) if i == position)
+        return next(islice(self, position, None))
 
     @overload
     def __setitem__(self, index: int, value: Finding) -> None: ...

@@ -336,9 +336,7 @@ class _Results:
                 yield verdict_result(workload, item)
 
     def __bool__(self) -> bool:
-        return bool(self.errors or self.findings) or any(
-            workload.verdict is not Verdict.READY for workload in self.workloads
-        )
+        return next(iter(self), None) is not None
 
 
 @dataclass

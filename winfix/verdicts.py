@@ -121,12 +121,12 @@ def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[Wo
         by_document.setdefault(workload.document, []).append(index)
     judged: dict[int, WorkloadVerdict] = {}
 
-    def settle(document: int | None, own: dict[ResourceRef, list[Finding]]) -> None:
-        for index in by_document.pop(document, []) if document is not None else []:
+    def settle(document: int, own: dict[ResourceRef, list[Finding]]) -> None:
+        for index in by_document.pop(document, []):
             workload = workloads[index]
             judged[index] = _judge(workload, own.get(workload.resource, []))
 
-    current: int | None = None
+    current = -1  # no document yet (their indices count from 0)
     own: dict[ResourceRef, list[Finding]] = {}
     for finding in findings:
         if finding.document != current:
