@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import yaml
+from yaml._yaml import CParser
 from yaml.events import AliasEvent, DocumentStartEvent, StreamEndEvent
 
 from winfix.emit import (
@@ -738,7 +739,7 @@ def parse_problem(text: str) -> str | None:
     parser's error as ``get_event`` would); the others are read event by event."""
     if "*" in text or _DOCUMENT_MARKER.search(text) is not None:
         return _event_problem(text)
-    loader = yaml.CSafeLoader(text)
+    loader = CParser(text)
     try:
         events = loader.raw_parse()
     except yaml.MarkedYAMLError as exc:
@@ -751,7 +752,7 @@ def parse_problem(text: str) -> str | None:
 
 def _event_problem(text: str) -> str | None:
     """``parse_problem`` event by event: documents counted, aliases checked."""
-    loader = yaml.CSafeLoader(text)
+    loader = CParser(text)
     get_event = loader.get_event  # one call into libyaml per event, not two (check first)
     anchors: set[str] = set()
     documents = 0

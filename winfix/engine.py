@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
@@ -459,6 +459,9 @@ class _FileRun:
         self.name = name
         self.settings = settings
         self.rules = rules
+        # The rules a resource with no opt-out runs, with pods and without (asked for
+        # every resource: ResourcePlan.runs once per rule was 2% of `apply -`).
+        self._usual = {True: rules, False: tuple(rule for rule in rules if not rule.pods_only)}
         self.result = result
         self.stream = stream
         self.index = index
@@ -518,17 +521,26 @@ class _FileRun:
         first = len(result.findings)
         for resource, plan in zip(resources, plans, strict=True):
             context: RuleContext | None = None
-            for rule in self.rules:
-                if not crashed and plan.runs(rule):
-                    if context is None:
-                        context = self._context(resource, plan, rule)
-                    crashed = not self._check(rule, resource, plan, context)
+            for rule in self._running(plan):
+                if context is None:
+                    context = self._context(resource, plan, rule)
+                if not self._check(rule, resource, plan, context):
+                    crashed = True
+                    break
+            if crashed:
+                break
         own = result.findings[first:]
         changed = any(f.fixed for f in own)
         self._collect(document, crashed, changed, _blocked(resources, plans, own), first)
         pods = self._pods(resources, plans)
         _free(document, resources)
         return pods
+
+    def _running(self, plan: ResourcePlan) -> Iterable[Rule]:
+        """The file's rules that run for a resource with this plan, in order."""
+        if plan.usual:
+            return self._usual[plan.has_pods]
+        return [rule for rule in self.rules if plan.runs(rule)]
 
     def _plans(self, resources: list[Resource]) -> list[ResourcePlan]:
         """What the file's policy decides for each resource (the same when it is parsed

@@ -109,11 +109,17 @@ class ResourcePlan:
     has_pods: bool = True
     places_on_windows: bool = False  # the placement rule runs for it
 
+    @property
+    def usual(self) -> bool:
+        """No opt-out and not kept on Linux: every rule runs, but for ``pods_only``
+        rules without pods."""
+        return self.ignore_all is None and not (self.ignored or self.keep_linux)
+
     def runs(self, rule: Rule) -> bool:
         if rule.pods_only and not self.has_pods:
             return False
-        if self.ignore_all is None and not (self.ignored or self.keep_linux):
-            return True  # the usual case, asked once per rule and resource
+        if self.usual:
+            return True
         if rule.reads_opt_outs:
             return True
         if self.ignore_all is not None or {rule.id, rule.name, rule.id.lower()} & self.ignored:
@@ -482,4 +488,5 @@ class RuleContext:
 
     def _location(self, at: Node | None) -> tuple[int, int]:
         node = at if at is not None and not at.is_new else self.resource.root
-        return node.line + 1, node.col + 1
+        line, column = node.place
+        return line + 1, column + 1

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import yaml
+from yaml._yaml import CParser
 from yaml.events import (
     AliasEvent,
     DocumentEndEvent,
@@ -150,6 +151,14 @@ class Node:
     def line(self) -> int:
         """0-based line, as libyaml reports it (0 for nodes winfix created)."""
         return self.src.position(self.start)[0] if self.src is not None and self.start >= 0 else 0
+
+    @property
+    def place(self) -> tuple[int, int]:
+        """0-based (line, column): one lookup, where ``line`` and ``col`` are two (a
+        finding asks for both)."""
+        if self.src is None or self.start < 0:
+            return 0, 0
+        return self.src.position(self.start)
 
     @property
     def col(self) -> int:
@@ -657,10 +666,12 @@ def iter_documents(text: str, name: str) -> Iterator[Document]:
 
 
 @contextmanager
-def _parsing(text: str, name: str) -> Iterator[yaml.CSafeLoader]:
+def _parsing(text: str, name: str) -> Iterator[CParser]:
     """libyaml's loader over ``text``; its errors as InputErrors with a location."""
     check_line_breaks(text, name)
-    loader = yaml.CSafeLoader(_TextReader(text))
+    # libyaml's parser alone: events are all winfix reads (a CSafeLoader also sets up
+    # PyYAML's constructor and resolver, for nothing, for every document parsed again).
+    loader = CParser(_TextReader(text))
     try:
         yield loader
     except yaml.MarkedYAMLError as exc:
@@ -679,7 +690,7 @@ class EventReader:
     resolve across the subtrees of one document, and errors are the ``InputError``s it
     raises (``reading_events``)."""
 
-    def __init__(self, loader: yaml.CSafeLoader, text: str, name: str) -> None:
+    def __init__(self, loader: CParser, text: str, name: str) -> None:
         self.next = loader.get_event
         self.lines = Lines(text)
         self._state = _BuildState({}, name, self.lines, loader.get_event)
@@ -724,7 +735,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, name: str) -> InputError
 
 
 def _build(
-    loader: yaml.CSafeLoader,
+    loader: CParser,
     text: str,
     name: str,
     *,
@@ -772,14 +783,14 @@ def parse_document(lines: Lines, name: str, preamble_start: int, end: int, index
     the whole text. Should that part read differently alone (a directive of an earlier
     document applies to it), the whole text is parsed again instead."""
     part = lines.text[preamble_start:end]
-    loader = yaml.CSafeLoader(part)
+    loader = CParser(part)
     try:
         found = list(_build(loader, part, name, lines=lines, base=preamble_start, index=index))
     finally:
         loader.dispose()
     if len(found) == 1 and found[0].end == end:
         return found[0]
-    loader = yaml.CSafeLoader(lines.text)
+    loader = CParser(lines.text)
     try:
         for document in _build(loader, lines.text, name, lines=lines):
             if document.index == index:
@@ -937,8 +948,12 @@ class _BuildState:
             elif etype is mapping_end or etype is sequence_end:
                 completed = stack.pop()
                 pending_keys.pop()
-                seen_keys.pop()
+                seen = seen_keys.pop()
                 completed.end = evt.end_mark.index + base  # type: ignore[attr-defined]
+                # The keys seen are the live keys lookups want (Mapping._live_keys),
+                # unless the mapping grew past them or merges others.
+                if seen and completed.merges is None and len(seen) == len(completed.pairs):  # type: ignore[union-attr]
+                    completed._keys = seen  # type: ignore[union-attr]
                 if completed.anchor is not None:
                     anchors[completed.anchor] = completed
                 if not completed.flow and text[completed.start] in "&!":
