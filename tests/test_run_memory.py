@@ -1,11 +1,13 @@
 """What a run holds while it reads a large stream (issue 16: memory flat in its length).
 
-Documents kept to the end of a run as summaries, not trees: a Service, a NetworkPolicy,
-a ConfigMap or a workload that only rules reading summaries need the run for
-(``Rule.reads_summaries``: WIN004, WIN201, WIN202, WIN203) is held as its place in the
-text and its summaries (``ServiceInfo``, ``PodInfo``), and parsed again from the text
-when its turn comes. The outcome must be what keeping every such document with its
-tree gives: the same rules forced to keep trees are the reference. Findings hold no
+Documents kept to the end of a run as summaries, not trees: a NetworkPolicy, a
+ConfigMap or a workload that only rules reading summaries need the run for
+(``Rule.reads_summaries``: WIN004, WIN201, WIN202) is held as its place in the text and
+its pod summaries (``PodInfo``), and parsed again from the text when its turn comes. A
+Service waits for nothing: its summary (``ServiceInfo``) is kept as it is read, and
+what WIN203 says of it is said at the end from a few offsets (``RuleContext.later``).
+The outcome must be what keeping every such document with its tree gives: the same
+rules forced to keep trees, Services included, are the reference. Findings hold no
 current/proposed values where no output shows them, and ``apply -`` writes the fixed
 stream in pieces.
 """
@@ -21,13 +23,13 @@ import pytest
 import yaml
 
 from tests.conftest import corpus_files
-from winfix import pipeline, policy, regions, yamltree
+from winfix import engine, pipeline, policy, regions, yamltree
 from winfix.engine import FileResult, Run, fix_text
 from winfix.errors import InputError
-from winfix.model import Safety
+from winfix.model import Finding, Safety
 from winfix.regions import Region
 from winfix.resources import Resource
-from winfix.rules import Rule, RuleContext
+from winfix.rules import FixSafetyError, Rule, RuleContext
 from winfix.settings import Settings
 from winfix.toolkit import SERVICE as SERVICE_KIND
 from winfix.toolkit import of_kind, set_fix
@@ -43,8 +45,16 @@ SUMMARY_RULES = ("WIN004", "WIN201", "WIN202", "WIN203")
 
 
 def _with_trees(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-    """The same rules, every one keeping the trees of what it waits for (the reference)."""
-    return tuple(dataclasses.replace(rule, reads_summaries=False) for rule in rules)
+    """The same rules, every one keeping the trees of what it waits for (the reference),
+    and WIN203 keeping each Service's tree to the end and checking it there, as before
+    it left what it says of a Service for the end (``RuleContext.later``)."""
+    return tuple(
+        dataclasses.replace(
+            rule, reads_summaries=False,
+            keeps=of_kind(SERVICE_KIND) if rule.id == "WIN203" else rule.keeps,
+        )
+        for rule in rules
+    )
 
 
 def _outcome(result: FileResult) -> tuple[object, ...]:
@@ -73,21 +83,31 @@ def test_the_corpus_fixes_as_with_every_tree_kept(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("dns", [False, True], ids=["plain", "dns"])
-def test_a_bench_bundle_waits_as_summaries_and_fixes_as_with_every_tree_kept(dns: bool) -> None:
-    """The bench's bundles (issue 16's memory targets): the Services wait, and in the DNS
-    worst case every Deployment too (each names `postgres.team-1`), all as summaries."""
+def test_a_bench_bundle_waits_as_summaries_and_fixes_as_with_every_tree_kept(
+    dns: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bench's bundles (issue 16's memory targets): in the DNS worst case every
+    Deployment waits (each names `postgres.team-1`) as a summary; the Services never do."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from generate import bundle  # bench/ is a directory of scripts, not a package
 
     text = bundle(200, dns=dns)
     settings = SETTINGS["npm-pin-linux"]
     run = Run()
+    parsed_again = []
+    monkeypatch.setattr(
+        engine, "parse_document",
+        lambda *args: parsed_again.append(args[-1]) or parse_document(*args),
+    )
     handle = run.add(text, "bundle.yaml", settings, policy.rules_for(settings))
     assert run.stream.resources == []
     assert len(run.stream.services()) == 100
     assert len(run.stream.late) == (100 if dns else 0)
     assert len(run.stream.finished) == (0 if dns else 100)
     run.finish()
+    # The Services are finished as they are read, never parsed again; in the DNS worst
+    # case every Deployment is, once.
+    assert parsed_again == (list(range(0, 200, 2)) if dns else [])
     result = _assert_like_trees(text, "bundle.yaml", settings)
     assert result.changed and _outcome(handle.result) == _outcome(result)
 
@@ -295,6 +315,135 @@ def test_a_rule_failing_on_a_waiting_document_leaves_that_document_as_it_was(
     (dropped,) = [f for f in result.findings if f.document == 0 and f not in crashed]
     assert not dropped.fixed
     assert dropped.message == "labelled (not applied: a rule failed on this document)"
+
+
+WINDOWS_WEB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: db
+spec:
+  replicas: 70
+  template:
+    metadata:
+      labels:
+        app: postgres
+    spec:
+      nodeSelector:
+        kubernetes.io/os: windows
+      containers:
+        - name: web
+          image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022
+"""
+SCTP_SERVICE = SERVICE.replace("    - port: 5432\n", "    - port: 5432\n      protocol: SCTP\n")
+
+
+def _nodes_in(value: object) -> list[Node]:
+    """The tree nodes ``value`` holds, through tuples, lists and dicts."""
+    if isinstance(value, Node):
+        return [value]
+    if isinstance(value, dict):
+        return [n for item in value.items() for n in _nodes_in(item)]
+    if isinstance(value, (tuple, list)):
+        return [n for item in value for n in _nodes_in(item)]
+    return []
+
+
+def test_a_service_is_finished_as_it_is_read_and_said_of_at_the_end() -> None:
+    """WIN203 on a Service read before the Windows workload it selects: the document is
+    finished at once (no tree, no summary of it waits), what WIN203 says of it holds no
+    tree, and the findings come once the workload is read: at the Service's lines."""
+    rules = policy.rules_for(Settings())
+    run = Run()
+    service = run.add(SCTP_SERVICE, "postgres.yaml", Settings(), rules)
+    assert not service.done  # its findings are not all said yet
+    assert run.stream.resources == [] and run.stream.late == []
+    (file,) = run._pending
+    (later,) = file.later
+    assert (later.rule.id, later.ref.name, later.document) == ("WIN203", "postgres", 0)
+    assert _nodes_in(later.data) == [] and later.src is not None
+    workload = run.add(WINDOWS_WEB, "web.yaml", Settings(), rules)
+    run.finish()
+    assert service.done and workload.done
+    assert service.result.fixed == SCTP_SERVICE
+    assert [(f.rule, f.line, f.column, f.path, f.severity.value, f.message)
+            for f in service.result.findings] == [
+        ("WIN203", 11, 17, "spec.ports[0].protocol", "error",
+         "Service postgres (selects Deployment web): Windows nodes support only TCP and UDP "
+         "Services, not SCTP"),
+        ("WIN203", 8, 5, "spec.selector", "warning",
+         "Service postgres (selects Deployment web): 70 Windows backend pods; a Service "
+         "supports at most 64 backends (unique destinations) on Windows nodes"),
+    ]
+    # Selecting no Windows pod, it says nothing.
+    alone = fix_text(SCTP_SERVICE, "postgres.yaml", Settings(), rules)
+    assert [f.rule for f in alone.findings] == []
+
+
+def _fails_later(resource: Resource, ctx: RuleContext) -> None:
+    """A report-only rule whose check of the Service `postgres` fails at the end."""
+    def finish(late: RuleContext, name: str) -> None:
+        if name == "postgres":
+            raise KeyError("boom")
+        late.report("metadata.name", f"{name}: said at the end")
+
+    if resource.kind == "Service":
+        ctx.later(finish, resource.name)
+
+
+def _labels(resource: Resource, ctx: RuleContext) -> None:
+    if resource.kind == "Service":
+        metadata = resource.root.get_map("metadata")
+        assert metadata is not None
+        ctx.fix("metadata.labels", "labelled", set_fix(metadata, "labels", value={"a": "b"}),
+                Safety.SAFE)
+
+
+def test_a_check_left_for_the_end_that_fails_is_reported_where_the_resource_is() -> None:
+    """The failure is the rule's internal error at the resource's line, and says what it
+    lost; the fixes the document got when it was read (from other rules) stay, and the
+    other Service's check is said."""
+    rules = (
+        Rule(id="WIN997", name="labels", title="test double", safety=Safety.SAFE,
+             check=_labels),
+        Rule(id="WIN998", name="fails-later", title="test double", safety=Safety.NONE,
+             check=_fails_later),
+    )
+    other = SERVICE.replace("name: postgres", "name: redis")
+    result = fix_text(f"{other}---\n{SERVICE}", "services.yaml", Settings(), rules)
+    assert result.fixed.count("  labels:\n    a: b\n") == 2
+    assert [(f.rule, f.document, f.line, f.fixed, f.message) for f in result.findings] == [
+        ("WIN997", 0, 1, True, "labelled"),
+        ("WIN998", 0, 1, False, "redis: said at the end"),
+        ("WIN997", 1, 12, True, "labelled"),
+        ("WIN998", 1, 12, False,
+         "internal error in this rule; what it says of this resource at the end of the run "
+         "is incomplete: KeyError: 'boom' (a bug in winfix: please report it)"),
+    ]
+
+
+def test_only_a_report_only_rule_leaves_a_check_for_the_end() -> None:
+    """A rule that fixes may not: the tree it would fix is gone by then. Without a run
+    (a context of its own) the check is finished at once."""
+    (resource,) = [
+        Resource(doc.root, "", "v1", "Service", 0, "s.yaml")  # type: ignore[arg-type]
+        for doc in iter_documents(SERVICE, "s.yaml")
+    ]
+    said: list[str] = []
+    for safety in (Safety.SAFE, Safety.UNSAFE):
+        fixing = Rule(id="WIN996", name="fixing", title="t", safety=safety, check=_labels)
+        with pytest.raises(FixSafetyError, match="WIN996 fixes: only a report-only rule"):
+            RuleContext(fixing, resource, Settings(), []).later(
+                lambda _ctx, _data: None, None
+            )
+    reporting = Rule(id="WIN995", name="reporting", title="t", safety=Safety.NONE,
+                     check=_labels)
+    findings: list[Finding] = []
+    RuleContext(reporting, resource, Settings(), findings).later(
+        lambda ctx, data: said.append(data) or ctx.report("spec", data), "now"
+    )
+    assert said == ["now"] and [(f.message, f.line) for f in findings] == [("now", 1)]
 
 
 def _events(source: object) -> list[tuple[object, ...]]:

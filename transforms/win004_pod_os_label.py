@@ -27,7 +27,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
-from winfix.toolkit import OS_LABEL, SERVICE, of_kind, set_fix
+from winfix.toolkit import OS_LABEL, set_fix
 
 
 def check(resource: Resource, ctx: RuleContext) -> None:
@@ -105,6 +105,6 @@ def _has_os_label(resource: Resource, settings: Settings) -> bool:
 
 RULE = Rule(
     id="WIN004", name="pod-os-label", safety=Safety.SAFE, check=check, pods_only=True,
-    keeps=of_kind(SERVICE), needs_stream=_has_os_label, reads_summaries=True,
+    needs_stream=_has_os_label, reads_summaries=True,
     title="Change a kubernetes.io/os: linux pod label, which the Windows kubelet rejects",
 )

@@ -61,7 +61,7 @@ from winfix.model import Safety, Severity
 from winfix.resources import Resource, ServiceInfo
 from winfix.rules import Rule, RuleContext
 from winfix.settings import Settings
-from winfix.toolkit import CONFIG_MAP, SERVICE, is_kind
+from winfix.toolkit import CONFIG_MAP, is_kind
 from winfix.yamltree import Mapping, Scalar, Sequence, deref
 
 # A host name of two labels, optionally followed by ".svc". Service names are
@@ -221,11 +221,10 @@ def _names_a_service(resource: Resource, settings: Settings) -> bool:
 
 
 def _keeps(resource: Resource) -> bool:
-    """Services (the names to qualify), and ConfigMaps that need the rest of the run:
-    a `<svc>.<ns>` name, or block text with a name (reported if a Windows pod uses it).
-    Other ConfigMaps are finished as soon as they are read."""
-    if is_kind(resource, SERVICE):
-        return True
+    """ConfigMaps that need the rest of the run: a `<svc>.<ns>` name, or block text with
+    a name (reported if a Windows pod uses it). Other ConfigMaps are finished as soon as
+    they are read; the names to qualify are the run's Service summaries
+    (``StreamInfo.services``, every Service read), for which no Service waits."""
     data = resource.root.get_map("data") if is_kind(resource, CONFIG_MAP) else None
     for _, raw in data.items() if data is not None else ():
         node = deref(raw)

@@ -43,10 +43,12 @@ Report only.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from winfix.model import Safety, Severity
 from winfix.resources import PodInfo, Resource, string_map
 from winfix.rules import Rule, RuleContext
-from winfix.toolkit import SERVICE, is_kind, of_kind, scalar_values, some_names
+from winfix.toolkit import SERVICE, is_kind, scalar_values, some_names
 from winfix.yamltree import Mapping
 
 MAX_BACKENDS = 64
@@ -59,31 +61,56 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     spec = resource.root.get_map("spec")
     if spec is None or spec.get_str("type") == "ExternalName":
         return
+    selector_node = spec.get("selector")
     selector = string_map(spec.get_map("selector"))
-    if not selector:
+    if not selector or selector_node is None:
         return  # no selector: endpoints are managed elsewhere
-    backends = _windows_backends(ctx, resource, selector)
+    # What would be reported, should the Service select Windows pods: only the end of
+    # the run tells (ctx.later), and the tree is gone by then (offsets, not nodes).
+    found: list[_Found] = []
+    for key in (_traffic_policy(spec), _affinity(spec, ctx.settings.windows_version)):
+        _setting(found, resource, spec, key)
+    for index, port in enumerate(spec.get_seq("ports") or ()):
+        protocol = port.get_scalar("protocol") if isinstance(port, Mapping) else None
+        if protocol is not None and protocol.value == "SCTP":
+            found.append((
+                resource.field_path(f"spec.ports[{index}].protocol"),
+                "Windows nodes support only TCP and UDP Services, not SCTP",
+                protocol.start,
+                Severity.ERROR,
+            ))
+    _setting(found, resource, spec, _ip_families(spec))
+    ctx.later(_report, _Service(tuple(selector.items()), selector_node.start, tuple(found)))
+
+
+# A finding kept for the end of the run: path, message, offset, severity.
+_Found = tuple[str, str, int, Severity]
+
+
+class _Service(NamedTuple):
+    """What a Service's findings need once the run is known (one per Service: small)."""
+
+    selector: tuple[tuple[str, str], ...]
+    selector_at: int
+    found: tuple[_Found, ...]
+
+
+def _report(ctx: RuleContext, service: _Service) -> None:
+    """Once the run is known: the findings of a Service that selects Windows pods."""
+    ref = ctx.resource.ref
+    backends = _windows_backends(ctx, ref.namespace, dict(service.selector))
     if backends is None:
         return
     names, pods = backends
-    name = f"Service {resource.name} (selects {names})"
-    for key in (_traffic_policy(spec), _affinity(spec, ctx.settings.windows_version)):
-        _warn(ctx, resource, spec, name, key)
-    for index, port in enumerate(spec.get_seq("ports") or ()):
-        if isinstance(port, Mapping) and port.get_str("protocol") == "SCTP":
-            ctx.report(
-                resource.field_path(f"spec.ports[{index}].protocol"),
-                f"{name}: Windows nodes support only TCP and UDP Services, not SCTP",
-                at=port.get("protocol"),
-                severity=Severity.ERROR,
-            )
-    _warn(ctx, resource, spec, name, _ip_families(spec))
+    name = f"Service {ref.name} (selects {names})"
+    for path, message, at, severity in service.found:
+        ctx.report(path, f"{name}: {message}", at=at, severity=severity)
     if pods > MAX_BACKENDS:
         ctx.report(
-            resource.field_path("spec.selector"),
+            ctx.resource.field_path("spec.selector"),
             f"{name}: {pods} Windows backend pods; a Service supports at most {MAX_BACKENDS} "
             "backends (unique destinations) on Windows nodes",
-            at=spec.get("selector"),
+            at=service.selector_at,
             severity=Severity.WARNING,
         )
 
@@ -110,10 +137,10 @@ KEEP_ANSWERS_OVER = 16
 
 
 def _windows_backends(
-    ctx: RuleContext, service: Resource, selector: dict[str, str]
+    ctx: RuleContext, namespace: str | None, selector: dict[str, str]
 ) -> tuple[str, int] | None:
-    """The Windows workloads the Service selects, named for a message, and their pods;
-    None when there are none.
+    """The Windows workloads a Service of ``namespace`` selects, named for a message, and
+    their pods; None when there are none.
 
     Services of one namespace with the same selector select the same pods: an answer
     that read many workloads (those carrying the selector's first label) is kept for
@@ -122,13 +149,13 @@ def _windows_backends(
     25,000 Services with a selector each: 13 MiB of answers)."""
     answers: dict[tuple[str | None, frozenset[tuple[str, str]]], tuple[str, int] | None]
     answers = ctx.stream.memo("windows-backends-by-selector", dict)
-    key = (service.namespace, frozenset(selector.items()))
+    key = (namespace, frozenset(selector.items()))
     if key in answers:
         return answers[key]
     index = ctx.stream.memo("windows-pods-by-label", lambda: _windows_pods_by_label(ctx))
     # Candidates share the selector's first label; the rest is checked on each.
     first = next(iter(selector.items()), None)
-    candidates = index.get((service.namespace, *first), ()) if first else ()
+    candidates = index.get((namespace, *first), ()) if first else ()
     found = [pod for pod in candidates if all(pod.labels.get(k) == v for k, v in selector.items())]
     answer = (
         (some_names(f"{pod.kind} {pod.name}" for pod in found), sum(p.replicas for p in found))
@@ -166,11 +193,14 @@ _SETTINGS = {
 }
 
 
-def _warn(ctx: RuleContext, resource: Resource, spec: Mapping, name: str, key: str | None) -> None:
-    if key is None:
+def _setting(
+    found: list[_Found], resource: Resource, spec: Mapping, key: str | None
+) -> None:
+    node = spec.get(key) if key is not None else None
+    if key is None or node is None:
         return
     message = _SETTINGS["ipFamilies" if key == "ipFamilyPolicy" else key]
-    ctx.report(resource.field_path(f"spec.{key}"), f"{name}: {message}", at=spec.get(key))
+    found.append((resource.field_path(f"spec.{key}"), message, node.start, Severity.WARNING))
 
 
 def _traffic_policy(spec: Mapping) -> str | None:
@@ -193,6 +223,6 @@ def _ip_families(spec: Mapping) -> str | None:
 
 RULE = Rule(
     id="WIN203", name="service-windows-networking", safety=Safety.NONE, check=check,
-    keeps=of_kind(SERVICE), reads_summaries=True,
+    reads_summaries=True,
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
 )

@@ -23,7 +23,7 @@ from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
 from winfix.regions import Region, RegionOverlap, RegionStore, spliced
 from winfix.resources import PodInfo, Resource, pod_info
-from winfix.rules import ResourcePlan, Rule, RuleContext, StreamInfo, StreamMark
+from winfix.rules import Later, ResourcePlan, Rule, RuleContext, StreamInfo, StreamMark
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
 from winfix.verdicts import Verdict, Workload, WorkloadVerdict, judge
@@ -206,7 +206,7 @@ class Run:
             self.stream.withdraw(mark)
             handle.done = True
             return handle
-        if file.kept or file.late:
+        if file.kept or file.late or file.later:
             self._pending.append(file)
             self._order.append(file)
             file.handle = handle
@@ -336,6 +336,7 @@ class Run:
             result.findings.clear()
             file.kept.clear()
             file.late.clear()
+            file.later.clear()
         return file
 
     def _final_pass(self, files: list[_FileRun]) -> None:
@@ -365,6 +366,11 @@ class Run:
             for file in files:
                 self.stream.file = file.index
                 file.finish_late(workloads=workloads)
+        # What rules left to finish once the run is known (``RuleContext.later``).
+        self.stream.begin_rule()
+        for file in files:
+            self.stream.file = file.index
+            file.finish_later()
         for file in files:
             file.finish_kept()
         # The kept trees go before the fixed texts are built.
@@ -473,6 +479,9 @@ class _FileRun:
         # Documents kept only for rules that read summaries (``Rule.reads_summaries``):
         # their place in the text, parsed again by ``finish_late``.
         self.late: list[_Late] = []
+        # Checks of finished documents that rules finish in the final pass.
+        self.later: list[Later] = []
+        self._shared_plans: dict[ResourcePlan, ResourcePlan] = {}
         self.lines: Lines | None = None  # the text's line index, shared with its nodes
         self.crashed: set[int] = set()
         self.workloads: list[Workload] = []
@@ -498,6 +507,7 @@ class _FileRun:
         for resource, plan in zip(resources, plans, strict=True):
             if plan.has_pods:
                 self.workloads.append(_workload(resource, plan))
+        self.stream.read_services(resources)
         kept = self._kept_as(resources)
         if kept is _TREE:
             self.kept.append((document, resources, plans))
@@ -545,11 +555,16 @@ class _FileRun:
     def _plans(self, resources: list[Resource]) -> list[ResourcePlan]:
         """What the file's policy decides for each resource (the same when it is parsed
         again: ``finish_late``)."""
+        # One object for equal plans: a Service's is kept to the end (RuleContext.later).
+        shared = self._shared_plans
         return [
-            self.placement.plan(
-                resource, has_pods=bool(resource.pod_templates(self.template_paths))
-            )
+            shared.setdefault(plan, plan)
             for resource in resources
+            for plan in [
+                self.placement.plan(
+                    resource, has_pods=bool(resource.pod_templates(self.template_paths))
+                )
+            ]
         ]
 
     def _pods(self, resources: list[Resource], plans: list[ResourcePlan]) -> list[PodInfo]:
@@ -567,7 +582,7 @@ class _FileRun:
         assert root is not None and root.src is not None  # it holds resources: it was parsed
         self.lines = root.src
         pods = self._pods(resources, plans)
-        where = self.stream.keep_summary(resources, pods)
+        where = self.stream.keep_summary(pods)
         late = _Late(document.index, document.preamble_start, document.end, bool(pods), where)
         self.late.append(late)
         _free(document, resources)
@@ -589,6 +604,22 @@ class _FileRun:
                 self.stream.finish_late(late.pods, pods)
         if not workloads:
             self.late.clear()
+
+    def finish_later(self) -> None:
+        """The checks rules left for the final pass (``RuleContext.later``), in order.
+        A failure is the rule's crash finding, as in ``_check``, but the document's fixes
+        stay: they are other rules', collected whole when it was read, and the failing
+        part, report-only, changed nothing (no tree is left to half-change)."""
+        for later in self.later:
+            resource = later.resource()
+            context = self._context(resource, later.plan, later.rule)
+            try:
+                later.finish(context, later.data)
+            except _RULE_FAILURES as exc:
+                self.result.findings.append(
+                    _crash_finding(later.rule, resource, exc, _SAID_IN_PART)
+                )
+        self.later.clear()
 
     def run_kept(self, rule: Rule) -> None:
         """One rule of the final pass over this file's kept documents."""
@@ -671,6 +702,7 @@ class _FileRun:
             plan=plan,
             template_paths=self.template_paths,
             keep_values=self.keep_values,
+            later=self.later,
         )
 
     def _check(
@@ -689,7 +721,7 @@ class _FileRun:
         context.rule = rule
         try:
             rule.check(resource, context)
-        except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        except _RULE_FAILURES as exc:
             # A rule that meets a shape it does not expect must not lose the file:
             # the whole document is left as it was. RecursionError: a document nested
             # deeper than the interpreter's limit lets a walk go (the console scripts
@@ -738,6 +770,8 @@ class _FileRun:
 
 
 _CRASHED = "not applied: a rule failed on this document"
+# What a rule that meets a shape it does not expect raises (``_FileRun._check``).
+_RULE_FAILURES = (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError)
 _TREE = "tree"
 _SUMMARY = "summary"
 
@@ -785,12 +819,20 @@ def _workload(resource: Resource, plan: ResourcePlan) -> Workload:
     )
 
 
-def _crash_finding(rule: Rule, resource: Resource, exc: Exception) -> Finding:
+# What a rule's failure did to the document: while it ran on the tree, or in a check it
+# left for the end (report-only, on no tree: the fixes other rules made stay, whole).
+_LEFT_AS_IT_WAS = "the document is left as it was"
+_SAID_IN_PART = "what it says of this resource at the end of the run is incomplete"
+
+
+def _crash_finding(
+    rule: Rule, resource: Resource, exc: Exception, outcome: str = _LEFT_AS_IT_WAS
+) -> Finding:
     return Finding(
         rule=rule.id,
         rule_name=rule.name,
         severity=Severity.ERROR,
-        message=f"internal error in this rule; the document is left as it was: "
+        message=f"internal error in this rule; {outcome}: "
         f"{type(exc).__name__}: {exc} (a bug in winfix: please report it)",
         resource=resource.ref,
         file=resource.file,

@@ -16,7 +16,7 @@ from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from winfix.model import Finding, Safety, Severity
+from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.resources import (
     SERVICE,
     PodInfo,
@@ -28,7 +28,7 @@ from winfix.resources import (
     targets_windows,
 )
 from winfix.settings import Settings
-from winfix.yamltree import Node
+from winfix.yamltree import Lines, Mapping, Node
 
 if TYPE_CHECKING:
     from winfix.images.lookup import ImageLookup
@@ -72,8 +72,11 @@ class Rule:
     # Streaming: a document is finished (rules, edits, tree freed) as soon as it is
     # read, unless a rule needs the rest of the run for it. ``keeps(resource)``: the
     # rule reads this resource from the stream or acts on it with stream data (a
-    # Service, a NetworkPolicy); ``needs_stream(resource, settings)``: this workload
-    # may need other resources of the stream (a Service it refers to by name).
+    # RuntimeClass, a NetworkPolicy); ``needs_stream(resource, settings)``: this
+    # workload may need other resources of the stream (a Service it refers to by
+    # name). Every Service's summary is kept as it is read (``StreamInfo.services``),
+    # and a report-only rule can finish a check at the end (``RuleContext.later``):
+    # neither makes a document wait.
     keeps: Callable[[Resource], bool] | None = None
     needs_stream: Callable[[Resource, Settings], bool] | None = None
     # ``keeps`` and ``needs_stream`` are asked only in a run whose input mentions these
@@ -171,7 +174,7 @@ class StreamInfo:
     resources: list[Resource] = field(default_factory=list)  # kept with their trees
     # Pods of the workloads kept as summaries (``keep_summary``), until they are finished.
     late: list[PodInfo] = field(default_factory=list)
-    _services: list[ServiceInfo] = field(default_factory=list)  # every kept Service
+    _services: list[ServiceInfo] = field(default_factory=list)  # every Service read
     # The run's image results (``resolve-images``), or None: nothing may be asked online.
     images: ImageLookup | None = None
     plans: dict[int, ResourcePlan] = field(default_factory=dict)  # id(resource) -> its plan
@@ -245,30 +248,29 @@ class StreamInfo:
         self._index(resource)
         self.plans[id(resource)] = plan
         self._paths[id(resource)] = template_paths
-        self._keep_service(resource)
 
-    def keep_summary(self, resources: list[Resource], pods: list[PodInfo]) -> tuple[int, int]:
-        """A document's resources kept for the final pass as summaries only (their trees
-        are dropped): ``pods`` (its workloads'), and a ``ServiceInfo`` for each Service.
-        Returns where its pods are in ``late``, to replace them once it is finished
-        (``finish_late``)."""
-        for resource in resources:
-            self._keep_service(resource)
+    def keep_summary(self, pods: list[PodInfo]) -> tuple[int, int]:
+        """A document kept for the final pass as summaries only (its tree is dropped):
+        ``pods`` (its workloads'). Returns where they are in ``late``, to replace them
+        once it is finished (``finish_late``)."""
         start = len(self.late)
         self.late.extend(pods)
         return start, len(self.late)
 
-    def _keep_service(self, resource: Resource) -> None:
-        """A kept Service's summary, whether its tree is kept or not."""
-        if resource.group_kind == SERVICE:
-            self._services.append(service_info(resource))
+    def read_services(self, resources: list[Resource]) -> None:
+        """The summaries of a document's Services, as it is read: every Service of the
+        run, whether its document is finished at once or kept (the Service summaries
+        are what rules read of Services, so no Service waits for them)."""
+        for resource in resources:
+            if resource.group_kind == SERVICE:
+                self._services.append(service_info(resource))
 
     def finish_late(self, where: tuple[int, int], pods: list[PodInfo]) -> None:
         """The pods of a workload kept as summaries, as its rules left them."""
         self.late[where[0] : where[1]] = pods
 
     def services(self) -> list[ServiceInfo]:
-        """Every kept Service of the run (kept with its tree or as a summary), in run order."""
+        """Every Service of the run read so far, in run order."""
         return self._services
 
     def _index(self, resource: Resource) -> None:
@@ -358,6 +360,32 @@ class FixSafetyError(RuntimeError):
     """A rule emitted a fix less safe than it declares: a bug in the rule, not in the input."""
 
 
+class Later(NamedTuple):
+    """A check a rule finishes in the final pass (``RuleContext.later``): the resource
+    as its findings name it (its tree is gone by then), and what the rule kept. A
+    bundle leaves one for each of its Services: shared objects and offsets only."""
+
+    rule: Rule
+    plan: ResourcePlan
+    finish: Callable[[RuleContext, Any], None]
+    data: Any
+    ref: ResourceRef
+    path: str
+    document: int
+    file: str
+    template: str | None
+    start: int  # where the resource's root is in the text
+    src: Lines | None
+
+    def resource(self) -> Resource:
+        """The resource, an empty mapping where its root was (for the findings' lines)."""
+        ref = self.ref
+        return Resource(
+            Mapping(False, self.start, self.src), self.path, ref.api_version, ref.kind,
+            self.document, self.file, self.template, _ref=ref,
+        )
+
+
 class RuleContext:
     """Per rule and resource: settings, and the sink findings go to."""
 
@@ -372,11 +400,14 @@ class RuleContext:
         plan: ResourcePlan | None = None,
         template_paths: dict[str, tuple[str, ...]] | None = None,
         keep_values: bool = True,
+        later: list[Later] | None = None,
     ):
         """``keep_values``: record each finding's ``current`` and ``proposed`` values.
         Only the KRM function's results show them; a CLI run of 50,000 resources would
-        hold ~20 MiB of them to the end (issue 16)."""
+        hold ~20 MiB of them to the end (issue 16). ``later``: where ``later`` leaves
+        checks for the final pass (without it they are finished at once)."""
         self.keep_values = keep_values
+        self._later = later
         self.rule = rule
         self.resource = resource
         self.settings = settings
@@ -399,12 +430,38 @@ class RuleContext:
     def pod_templates(self) -> list[PodTemplate]:
         return self.resource.pod_templates(self.template_paths)
 
+    def later(self, finish: Callable[[RuleContext, T], None], data: T) -> None:
+        """Finish this rule's check of the resource once the whole run is known, without
+        keeping its document to the end: ``finish(context, data)`` runs in the final pass,
+        after every workload is finished. WIN203 asks there how many Windows pods a
+        Service selects (the run's last workload may be one), where a Service kept to
+        the end was parsed twice (issue 16).
+
+        By then the resource's tree is gone: the context's resource is an empty mapping
+        where its root was (its name is ``resource.ref``'s), and ``data`` must hold no
+        tree (offsets, not nodes: ``at`` takes either). Report-only rules alone: the
+        document's fixes were collected when it was read. In the final pass, or without
+        a run, ``finish`` runs at once."""
+        if self.rule.safety is not Safety.NONE:
+            raise FixSafetyError(f"{self.rule.id} fixes: only a report-only rule finishes later")
+        if self._later is None or self.stream.caching:
+            finish(self, data)
+            return
+        resource = self.resource
+        self._later.append(
+            Later(
+                self.rule, self.plan, finish, data, resource.ref, resource.path,
+                resource.document, resource.file, resource.template, resource.root.start,
+                resource.root.src,
+            )
+        )
+
     def report(
         self,
         path: str,
         message: str,
         *,
-        at: Node | None = None,
+        at: Node | int | None = None,
         severity: Severity = Severity.WARNING,
         current: Any = None,
         proposed: Any = None,
@@ -455,7 +512,7 @@ class RuleContext:
         path: str,
         message: str,
         *,
-        at: Node | None,
+        at: Node | int | None,
         severity: Severity,
         safety: Safety,
         fixed: bool,
@@ -486,7 +543,12 @@ class RuleContext:
             )
         )
 
-    def _location(self, at: Node | None) -> tuple[int, int]:
-        node = at if at is not None and not at.is_new else self.resource.root
-        line, column = node.place
+    def _location(self, at: Node | int | None) -> tuple[int, int]:
+        """1-based line and column of ``at`` (a node, or an offset in the resource's
+        text), or of the resource where it has none."""
+        root = self.resource.root
+        if isinstance(at, int):
+            line, column = root.src.position(at) if root.src is not None else (0, 0)
+        else:
+            line, column = (at if at is not None and not at.is_new else root).place
         return line + 1, column + 1
