@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from winfix.model import Finding, ResourceRef, Safety, Severity
+from winfix.model import Finding, ResourceRef, Safety, Severity, plain_finding
 
 REF = ResourceRef("apps/v1", "Deployment", "web", "prod")
 
@@ -115,3 +115,28 @@ def test_only_findings_with_values_carry_them() -> None:
     assert pickle.loads(pickle.dumps(valued)) == valued
     with pytest.raises(FrozenInstanceError):
         valued.current = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("severity", list(Severity))
+@pytest.mark.parametrize(("fixed", "safety"), [(True, Safety.SAFE), (False, Safety.UNSAFE),
+                                               (False, Safety.NONE)])
+@pytest.mark.parametrize("resource", [REF, None])
+@pytest.mark.parametrize("line", [1, 1200, 100_000])
+def test_a_finding_made_by_position_is_the_keyword_constructors(
+    severity: Severity, fixed: bool, safety: Safety, resource: ResourceRef | None, line: int
+) -> None:
+    """``plain_finding``, the engine's fast constructor, makes what ``Finding(...)`` does:
+    the same fields, class, equality, shared kind and pickled form."""
+    fields: dict[str, Any] = {
+        "rule": "WIN102", "rule_name": "pod-security-context", "severity": severity,
+        "safety": safety, "fixed": fixed, "message": "m", "resource": resource,
+        "file": "web.yaml", "line": line, "column": 9, "path": "spec.x",
+        "template": "web/templates/deployment.yaml", "document": 3,
+    }
+    fast = plain_finding(*fields.values())
+    slow = Finding(**fields)
+    assert type(fast) is type(slow) is Finding
+    assert fast.fields() == slow.fields() and fast == slow
+    assert fast._kind is slow._kind and fast.blocking == slow.blocking
+    assert pickle.loads(pickle.dumps(fast)) == slow
+    assert fast.packed() == slow.packed()

@@ -285,8 +285,10 @@ def _modules_after(argv: list[str], cwd: Path, stdin: bytes = b"") -> set[str]:
 def test_version_imports_neither_the_option_table_nor_the_engine(tmp_path: Path) -> None:
     modules = _modules_after(["--version"], tmp_path)
     assert sorted(m for m in modules if m.startswith("winfix")) == [
-        # commands and startup: a few functions each, no imports of their own
-        "winfix", "winfix.cli", "winfix.commands", "winfix.errors", "winfix.startup"
+        # commands and startup: a few functions each, no imports of their own; collector:
+        # the switch startup turns on (collector.freeze_survivors), gc and contextlib
+        "winfix", "winfix.cli", "winfix.collector", "winfix.commands", "winfix.errors",
+        "winfix.startup",
     ]
     assert not {"yaml", "jsonschema", "pydantic", "rich", "typer"} & modules
 

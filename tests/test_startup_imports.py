@@ -271,6 +271,35 @@ def test_console_scripts_collect_garbage_as_usual_once_the_run_begins(
     assert int(frozen) > 10_000  # the modules' objects
 
 
+@pytest.mark.parametrize("console", [True, False], ids=["console script", "library"])
+def test_what_a_console_scripts_run_leaves_is_frozen_and_the_collector_is_on(
+    tmp_path: Path, console: bool
+) -> None:
+    """winfix.collector.freeze_survivors (the console scripts' start-up): what a run leaves
+    (its findings, summaries, result) is frozen when it ends, not traversed once by the
+    collector coming back on; the collector is on afterwards. A library caller's is not."""
+    code = (
+        "import gc, sys\n"
+        "from winfix import collector, engine, policy\n"
+        "from winfix.settings import Settings\n"
+        f"if {console}:\n"
+        "    collector.freeze_survivors()\n"
+        "text = sys.stdin.read()\n"
+        "before = gc.get_freeze_count()\n"
+        "result = engine.fix_text(text, 'x.yaml', Settings(), policy.rules_for(Settings()))\n"
+        "print(gc.isenabled(), len(result.findings), gc.get_freeze_count() - before)\n"
+    )
+    stdin = b"---\n".join([DEPLOYMENT] * 300)
+    proc = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True,
+                          check=True, cwd=tmp_path, timeout=60)
+    enabled, findings, frozen = proc.stdout.decode().split()
+    assert enabled == "True" and int(findings) >= 300
+    if console:
+        assert int(frozen) > int(findings)  # the findings, and what holds them
+    else:
+        assert int(frozen) == 0
+
+
 def test_winfix_as_a_library_leaves_the_collector_alone(cli: Callable[..., CliResult]) -> None:
     before = gc.get_threshold(), gc.get_freeze_count()
     result = cli("apply", "-", stdin=DEPLOYMENT)

@@ -15,6 +15,10 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# Whether what a paused block leaves alive is frozen before the collector is back on
+# (``freeze_survivors``): only a console script, whose process ends with its run, asks.
+_FREEZING = False
+
 
 @contextmanager
 def paused() -> Iterator[None]:
@@ -25,4 +29,17 @@ def paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if _FREEZING:
+                gc.freeze()
             gc.enable()
+
+
+def freeze_survivors() -> None:
+    """From now on, what a paused block leaves alive is moved out of the collector's sight
+    (``gc.freeze``) before it is back on. What a run leaves is its results, which live
+    until they are written and the process exits; back on, the collector's first
+    collection traversed all of them once, freeing nothing: ~1.3% of `apply -` on the
+    10k bench bundle (py-spy, issue 16). They are still freed by reference counting.
+    For the console scripts (``winfix.startup.loading``), never for a library caller."""
+    global _FREEZING  # noqa: PLW0603 - one process-wide state, as the collector's own
+    _FREEZING = True

@@ -290,6 +290,17 @@ class EditCollector:
             else:
                 self._block_sequence(node)
 
+    def _touched(self, node: Node) -> bool:
+        """Whether a collection at or under ``node`` changed (``Node.touch``): only those
+        need a look. A scalar never holds a collection's start, so it is never touched
+        itself; it changes as its pair's or item's ``replaced``. Most of a changed
+        document is untouched: one bisect, instead of two calls, per entry."""
+        dirty = self._dirty
+        if dirty is None:
+            return True
+        at = bisect_left(dirty, node.start)
+        return at < len(dirty) and dirty[at] <= node.end
+
     def _emptied(self, node: Node) -> bool:
         """A block collection whose original entries are all gone needs re-rendering whole."""
         if node.is_new or isinstance(node, Scalar | Alias):
@@ -333,6 +344,8 @@ class EditCollector:
             value = pair.value
             if pair.replaced is not None:
                 self._replace_block_value(mapping, pair, pair.replaced, value)
+            elif not self._touched(value):
+                continue
             elif self._emptied(value):
                 self._replace_block_value(
                     mapping, pair, value, self._fresh_copy(value), emptied=True
@@ -433,6 +446,8 @@ class EditCollector:
                 self._delete_block_item(entry)
             elif entry.replaced is not None:
                 self._replace_item(entry)
+            elif not self._touched(entry.node):
+                continue
             elif self._emptied(entry.node):
                 self.removed.extend(_original_children(entry.node))
                 self._put_item(entry.node, self._fresh_copy(entry.node))

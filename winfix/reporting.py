@@ -16,7 +16,7 @@ from winfix import __version__, jsonstream
 from winfix.findinglog import FindingChain, FindingLog, SortedFindings
 from winfix.jsonstream import Streamed
 from winfix.markdown import escape_markdown
-from winfix.model import Finding, ResourceRef, Severity
+from winfix.model import Finding, ResourceRef, Severity, by_resource, place_key
 from winfix.rules import Rule
 from winfix.terminal import BLUE, BOLD, CYAN, GREEN, RED, YELLOW, paint
 from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
@@ -150,11 +150,9 @@ def sort_findings(findings: Iterable[Finding]) -> Sequence[Finding]:
 
 
 def _sorted(findings: Iterable[Finding]) -> list[Finding]:
-    groups: dict[tuple[str, int, ResourceRef | None], list[Finding]] = {}
-    for finding in findings:
-        groups.setdefault(_resource_key(finding), []).append(finding)
+    groups = by_resource(findings)
     for group in groups.values():
-        group.sort(key=lambda f: (f.line, f.column, f.rule))
+        group.sort(key=place_key)
     # Files in the order they were met, then documents, then where each resource starts.
     file_order = {key[0]: None for key in groups}
     order = {name: index for index, name in enumerate(file_order)}

@@ -16,7 +16,7 @@ from collections.abc import Callable, MutableSequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from winfix.model import Finding, ResourceRef, Safety, Severity
+from winfix.model import Finding, ResourceRef, Safety, Severity, plain_finding
 from winfix.resources import (
     SERVICE,
     PodInfo,
@@ -521,25 +521,25 @@ class RuleContext:
     ) -> None:
         resource = self.resource
         line, column = self._location(at)
+        # A bundle repeats the same message and path for every workload: one shared
+        # string each keeps tens of thousands of findings small.
+        message, path = sys.intern(message), sys.intern(path)
+        if not self.keep_values or (current is None and proposed is None):
+            self.findings.append(
+                plain_finding(
+                    self.rule.id, self.rule.name, severity, safety, fixed, message,
+                    resource.ref, resource.file, line, column, path, resource.template,
+                    resource.document,
+                )
+            )
+            return
         self.findings.append(
             Finding(
-                rule=self.rule.id,
-                rule_name=self.rule.name,
-                severity=severity,
-                # A bundle repeats the same message and path for every workload:
-                # one shared string each keeps tens of thousands of findings small.
-                message=sys.intern(message),
-                resource=resource.ref,
-                file=resource.file,
-                line=line,
-                column=column,
-                path=sys.intern(path),
-                fixed=fixed,
-                safety=safety,
-                template=resource.template,
-                document=resource.document,
-                current=current if self.keep_values else None,
-                proposed=proposed if self.keep_values else None,
+                rule=self.rule.id, rule_name=self.rule.name, severity=severity,
+                message=message, resource=resource.ref, file=resource.file, line=line,
+                column=column, path=path, fixed=fixed, safety=safety,
+                template=resource.template, document=resource.document,
+                current=current, proposed=proposed,
             )
         )
 

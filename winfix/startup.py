@@ -14,7 +14,9 @@ raises the threshold above what any run's imports allocate, and a run calls
 the objects that exist then are moved out of the collector's sight for good
 (``gc.freeze``, https://docs.python.org/3/library/gc.html#gc.freeze: they are
 still freed by reference counting, only never traversed), and the usual threshold
-is back, so the run collects its own garbage as before. A path that never calls
+is back, so the run collects its own garbage as before. What the engine's runs leave
+alive (their results, to be written) is frozen the same way when they end
+(``collector.freeze_survivors``). A path that never calls
 ``loaded()`` still collects, only less often. Neither does anything unless a
 console script started the process: imported as a library (the tests), winfix
 leaves the collector alone.
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import gc
 import sys
+
+from winfix import collector
 
 # Above the net allocations of any command's imports (`winfix apply -`: ~25,000;
 # `winfix bot`, which also imports the GitHub client: ~56,000).
@@ -49,6 +53,7 @@ def loading() -> None:
     ``deep_documents``)."""
     global _usual  # noqa: PLW0603 - one process-wide state, as the collector's own
     deep_documents()
+    collector.freeze_survivors()
     if _usual is None:
         _usual = gc.get_threshold()
         gc.set_threshold(LOADING_THRESHOLD, *_usual[1:])

@@ -335,6 +335,9 @@ class Mapping(Node):
         return self.merges is not None and any(self.merges)
 
     def keys(self) -> list[str]:
+        if self.merges is None:  # the live keys as they are, without a walk of the pairs
+            keys = self._keys if self._keys is not None else self._live_keys()
+            return [key for key in keys if key is not None]
         return [key for key, _ in self.items()]
 
     def items(self) -> Iterator[tuple[str, Node]]:
