@@ -49,8 +49,6 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         if pod.is_host_process():
             continue  # HostProcess mounts follow host or sandbox paths
-        # Written for Windows (winfix's output too): still a folder, reported without a fix.
-        fixable = rewrite_linux_paths(pod)
         for container in pod.containers():
             found: list[tuple[Mount, str, str, str]] = []
             for mount in mounts(container):
@@ -58,6 +56,11 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                 shape = drive_folder(path) if path else None
                 if path and shape is not None and mapped_path(path, mapping) is None:
                     found.append((mount, path, *shape))
+            if not found:
+                continue
+            # Written for Windows (winfix's output too): still a folder, reported without
+            # a fix. Asked only of a pod with such a mount (most have none).
+            fixable = rewrite_linux_paths(pod)
             letters = Counter(letter for _, _, letter, _ in found)
             for mount, path, letter, rest in found:
                 _folder(

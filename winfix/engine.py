@@ -437,11 +437,12 @@ class _FileRun:
 
     A document is finished as soon as it is read — every rule runs on it in id
     order, its edits are collected and its tree is freed — unless a rule needs the
-    rest of the run for it (``Rule.keeps`` / ``Rule.needs_stream``: Services,
-    NetworkPolicies, workloads that name a Service). Those documents are kept and
+    rest of the run for it (``Rule.keeps`` / ``Rule.needs_stream``: NetworkPolicies,
+    RuntimeClasses, workloads that name a Service). Those documents are kept and
     finished at the end of the run, rule by rule over all of them, with what the
     rules need of the finished workloads kept as ``PodInfo`` summaries. Memory then
-    grows with the kept documents, not with the run.
+    grows with the kept documents, not with the run. A report-only rule can instead
+    leave part of a check for the end (``RuleContext.later``: WIN203's Services).
     """
 
     def __init__(  # noqa: PLR0917 - one file and the run it belongs to
@@ -555,17 +556,13 @@ class _FileRun:
     def _plans(self, resources: list[Resource]) -> list[ResourcePlan]:
         """What the file's policy decides for each resource (the same when it is parsed
         again: ``finish_late``)."""
-        # One object for equal plans: a Service's is kept to the end (RuleContext.later).
-        shared = self._shared_plans
-        return [
-            shared.setdefault(plan, plan)
-            for resource in resources
-            for plan in [
-                self.placement.plan(
-                    resource, has_pods=bool(resource.pod_templates(self.template_paths))
-                )
-            ]
-        ]
+        plans: list[ResourcePlan] = []
+        for resource in resources:
+            has_pods = bool(resource.pod_templates(self.template_paths))
+            plan = self.placement.plan(resource, has_pods=has_pods)
+            # One object for equal plans: a Service's is kept to the end (RuleContext.later)
+            plans.append(self._shared_plans.setdefault(plan, plan))
+        return plans
 
     def _pods(self, resources: list[Resource], plans: list[ResourcePlan]) -> list[PodInfo]:
         return [
