@@ -95,7 +95,7 @@ class Lines:
 
     def position(self, index: int) -> tuple[int, int]:
         """0-based (line, column) of ``index``."""
-        starts = self._line_starts()
+        starts = self._starts if self._starts is not None else self._line_starts()
         line = bisect_right(starts, index) - 1
         return line, index - starts[line]
 
@@ -340,18 +340,21 @@ class Mapping(Node):
             return [key for key in keys if key is not None]
         return [key for key, _ in self.items()]
 
-    def items(self) -> Iterator[tuple[str, Node]]:
+    def items(self) -> list[tuple[str, Node]]:
+        """(key, value) of the live pairs, then of what ``<<`` merges in that the mapping
+        does not override. A list: most mappings are small, and a list comprehension
+        costs less than a generator resumed for every pair."""
         own = self._live_keys()
-        for pair, key in zip(self.pairs, own, strict=True):
-            if key is not None:
-                yield key, pair.value
+        found = [(key, pair.value) for pair, key in zip(self.pairs, own, strict=True)
+                 if key is not None]
         if self.merges is not None:
             seen = {key for key in own if key is not None}
             for source in self.merges:
                 for key, value in source.items():
                     if key not in seen:
                         seen.add(key)
-                        yield key, value
+                        found.append((key, value))
+        return found
 
     def pair(self, key: str) -> Pair | None:
         pair = self._lookup(key)
@@ -503,7 +506,10 @@ class Sequence(Node):
         return sum(1 for entry in self.entries if not entry.deleted)
 
     def __bool__(self) -> bool:  # the first live item answers `if sequence:`
-        return any(not entry.deleted for entry in self.entries)
+        for entry in self.entries:  # a loop, not any() over a generator: asked constantly
+            if not entry.deleted:
+                return True
+        return False
 
     def append(self, value: PyValue | Node) -> Node:
         node = value if isinstance(value, Node) else from_python(value)
