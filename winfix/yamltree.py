@@ -506,7 +506,8 @@ class Sequence(Node):
         return sum(1 for entry in self.entries if not entry.deleted)
 
     def __bool__(self) -> bool:  # the first live item answers `if sequence:`
-        for entry in self.entries:  # noqa: SIM110 - a loop, not any() over a generator: asked constantly
+        # A loop, not any() over a generator: asked on every rule's walk.
+        for entry in self.entries:  # noqa: SIM110
             if not entry.deleted:
                 return True
         return False
