@@ -203,24 +203,28 @@ class Resource:
 
     @property
     def name(self) -> str:
-        meta = self.metadata
-        name = meta.get_str("name") if meta is not None else None
-        if name is None and meta is not None:
-            name = meta.get_str("generateName")
-        return name or "<unnamed>"
+        """metadata.name (or generateName), as ``ref`` holds it."""
+        return self.ref.name
 
     @property
     def namespace(self) -> str | None:
-        meta = self.metadata
-        return meta.get_str("namespace") if meta is not None else None
+        return self.ref.namespace
 
     @property
     def ref(self) -> ResourceRef:
-        """Shared by every finding of the resource (a bundle has tens of thousands).
+        """Shared by every finding of the resource (a bundle has tens of thousands), and
+        what ``name`` and ``namespace`` answer (rules ask them of every resource).
 
         No rule renames or moves a resource, so the first answer stays right."""
         if self._ref is None:
-            self._ref = ResourceRef(self.api_version, self.kind, self.name, self.namespace)
+            meta = self.metadata
+            name = namespace = None
+            if meta is not None:
+                name = meta.get_str("name")
+                if name is None:
+                    name = meta.get_str("generateName")
+                namespace = meta.get_str("namespace")
+            self._ref = ResourceRef(self.api_version, self.kind, name or "<unnamed>", namespace)
         return self._ref
 
     @property

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from collections.abc import Mapping as TMapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 from winfix.errors import ConfigError
@@ -661,6 +662,12 @@ class Settings:
         return [dict(items) for items in self.tolerations]
 
     def template_paths(self) -> dict[str, tuple[str, ...]]:
+        """``pod-template-paths`` by group/kind: one dict per settings, shared by every
+        caller (rules ask for it of every resource): read it, never change it."""
+        return self._template_paths
+
+    @cached_property  # settings are frozen: the answer never changes
+    def _template_paths(self) -> dict[str, tuple[str, ...]]:
         return dict(self.pod_template_paths)
 
     @property
