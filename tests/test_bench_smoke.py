@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import require_tool
 from winfix import registry
 from winfix.engine import fix_text
 from winfix.settings import Settings
@@ -44,6 +45,21 @@ def test_run_compares_apply_with_the_c_loader() -> None:
     assert re.fullmatch(rf"ratio winfix / baseline: {RATIO}", lines[4])
     assert re.fullmatch(r"peak RSS: winfix \d+ MiB, baseline \d+ MiB", lines[5])
     assert len(lines) == 6
+
+
+def test_instructions_counts_apply_and_the_c_loader_with_valgrind() -> None:
+    require_tool("valgrind")
+    lines = bench("instructions.py", "--resources", "10")
+    assert lines[0] == "bundle: 10 resources, PYTHONHASHSEED=1"
+    labels = (r"baseline yaml.load_all\(CSafeLoader\):", r"winfix apply - --quiet:")
+    counts = []
+    for label, line in zip(labels, lines[1:3], strict=True):
+        found = re.fullmatch(rf"{label} +([\d,]+) instructions", line)
+        assert found is not None, line
+        counts.append(int(found.group(1).replace(",", "")))
+    assert all(count > 10_000_000 for count in counts)  # an interpreter's start-up, at least
+    assert lines[3] == f"ratio winfix / baseline: {counts[1] / counts[0]:.2f}x"
+    assert len(lines) == 4
 
 
 def test_diff_compares_diff_with_check_at_each_size() -> None:
