@@ -61,9 +61,9 @@ def check(resource: Resource, ctx: RuleContext) -> None:
     spec = resource.root.get_map("spec")
     if spec is None or spec.get_str("type") == "ExternalName":
         return
-    selector_node = spec.get("selector")
-    selector = string_map(spec.get_map("selector"))
-    if not selector or selector_node is None:
+    selector_node = spec.get_map("selector")
+    selector = string_map(selector_node)
+    if selector_node is None or not selector:
         return  # no selector: endpoints are managed elsewhere
     # What would be reported, should the Service select Windows pods: only the end of
     # the run tells (ctx.later), and the tree is gone by then (offsets, not nodes).
@@ -196,8 +196,10 @@ _SETTINGS = {
 def _setting(
     found: list[_Found], resource: Resource, spec: Mapping, key: str | None
 ) -> None:
-    node = spec.get(key) if key is not None else None
-    if key is None or node is None:
+    if key is None:
+        return
+    node = spec.get(key)
+    if node is None:
         return
     message = _SETTINGS["ipFamilies" if key == "ipFamilyPolicy" else key]
     found.append((resource.field_path(f"spec.{key}"), message, node.start, Severity.WARNING))

@@ -356,9 +356,7 @@ def plain_finding(  # noqa: PLR0917 - a Finding's fields, by position for speed
     10k bench bundle), and the keyword constructor, which picks the class from its
     arguments, costs four times as much (issue 16)."""
     made: Finding = object.__new__(Finding)
-    kind = _KINDS.get((rule, rule_name, severity, safety, fixed, False))
-    if kind is None:
-        kind = _kind(rule, rule_name, severity, safety, fixed, held=False)
+    kind = _kind(rule, rule_name, severity, safety, fixed, held=False)
     _fill(made, kind, resource, file, template, document, line, message, column, path)
     return made
 

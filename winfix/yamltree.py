@@ -150,7 +150,7 @@ class Node:
     @property
     def line(self) -> int:
         """0-based line, as libyaml reports it (0 for nodes winfix created)."""
-        return self.src.position(self.start)[0] if self.src is not None and self.start >= 0 else 0
+        return self.place[0]
 
     @property
     def place(self) -> tuple[int, int]:
