@@ -73,6 +73,12 @@ def _assert_like_trees(text: str, name: str, settings: Settings) -> FileResult:
     summaries = fix_text(text, name, settings, rules)
     trees = fix_text(text, name, settings, _with_trees(rules))
     assert _outcome(summaries) == _outcome(trees)
+    # A run that may be given more files keeps every pod summary; a run of this one
+    # file keeps them only if the file names a kind they are read for: alike.
+    keeping = Run()
+    handle = keeping.add(text, name, settings, rules)
+    keeping.finish()
+    assert _outcome(handle.result) == _outcome(summaries)
     return summaries
 
 
@@ -531,6 +537,16 @@ def test_regions_come_back_in_text_order_from_memory_and_from_disk(
         store.add(Region(50, 51, "after the reads"))  # added once read: still in order
         store.add(Region(0, 1, "before them all"))
         assert [r.start for r in store] == [0, 3, 10, 40, 50]
+    # Added in text order (documents finished one after another): no index is sorted
+    # or kept for them, until one comes out of order.
+    in_order = regions.RegionStore()
+    for region in sorted(added, key=lambda r: r.start):
+        in_order.add(region)
+    assert list(in_order) == sorted(added, key=lambda r: r.start) and in_order._sorted is None
+    in_order.add(Region(1, 2, "out of order"))
+    assert [r.start for r in in_order] == [1, 3, 10, 40]
+    in_order.add(Region(0, 1, "and again"))
+    assert [r.start for r in in_order] == [0, 1, 3, 10, 40]
     overlapping = regions.RegionStore()
     overlapping.add(Region(10, 20, "a"))
     overlapping.add(Region(5, 11, "b"))
@@ -552,3 +568,112 @@ def test_a_large_stream_spooled_to_disk_fixes_as_in_memory(monkeypatch: pytest.M
     assert on_disk.regions.on_disk
     assert "".join(on_disk.pieces()) == in_memory.fixed == on_disk.fixed != text
     assert on_disk.changed and _outcome(on_disk) == _outcome(in_memory)
+
+
+def _bench_bundle(resources: int, **kinds: bool) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from generate import bundle
+
+    return bundle(resources, **kinds)
+
+
+def _single(text: str, rules: tuple[Rule, ...]) -> tuple[Run, FileResult]:
+    """``text`` read by a run of one file, looked at before the run is finished."""
+    run = Run(single_file=True)
+    handle = run.add(text, "s.yaml", Settings(), rules)
+    return run, handle.result
+
+
+def test_a_stream_naming_nothing_that_reads_pods_keeps_no_pod_summaries() -> None:
+    """A run of one stream of Deployments: no Service, NetworkPolicy or ConfigMap could
+    read its pods, so none of their summaries is kept, and nothing else differs from a
+    run that keeps them (one that may be given more files)."""
+    rules = policy.rules_for(Settings())
+    text = _bench_bundle(40, only_deployments=True)
+    run, result = _single(text, rules)
+    assert run.stream.finished == [] and run.stream.keeps_pods is False
+    keeping = Run()
+    kept = keeping.add(text, "s.yaml", Settings(), rules)
+    assert len(keeping.stream.finished) == 40
+    keeping.finish()
+    assert result.changed and _outcome(result) == _outcome(kept.result)
+    # With Services in the stream they are kept: the Services' checks read them.
+    run, _ = _single(_bench_bundle(40), rules)
+    assert len(run.stream.finished) == 20 and run.stream.keeps_pods is True
+    # ... unless no rule of the run reads pods for a Service.
+    readers = {rule.id for rule in rules if rule.reads_pods_for}
+    assert readers == {"WIN201", "WIN202", "WIN203"}
+    others = tuple(rule for rule in rules if rule.id not in readers)
+    run, _ = _single(_bench_bundle(40), others)
+    assert run.stream.finished == [] and run.stream.keeps_pods is False
+
+
+@pytest.mark.parametrize("kind", ['"Serv\\x69ce"', '"Serv\\u0069ce"', '"Serv\\\n  ice"'])
+def test_a_kind_the_word_scan_cannot_see_reads_the_stream_again_with_pods(kind: str) -> None:
+    """A Service whose kind is spelled with escapes names no "Service" for the scan: the
+    run reads the stream again, keeping pod summaries, and says what the plain spelling
+    gets it to say (WIN203, of the Windows pods it selects)."""
+    rules = policy.rules_for(Settings())
+    plain = WINDOWS_WEB + "---\n" + SCTP_SERVICE
+    escaped = plain.replace("kind: Service\n", f"kind: {kind}\n")
+    assert escaped != plain and "Service" not in escaped.split("---\n")[1]
+    run, result = _single(escaped, rules)
+    assert run.stream.keeps_pods is True and len(run.stream.finished) == 1
+    run.finish()
+    expected = fix_text(plain, "s.yaml", Settings(), rules)
+    said = [(f.rule, f.path, f.message) for f in result.findings]
+    assert said == [(f.rule, f.path, f.message) for f in expected.findings]
+    assert ("WIN203", "spec.ports[0].protocol",
+            "Service postgres (selects Deployment web): Windows nodes support only TCP and UDP "
+            "Services, not SCTP") in said
+
+
+def _reads_pods_undeclared(resource: Resource, ctx: RuleContext) -> None:
+    if resource.kind == "Deployment":
+        ctx.stream.pods()
+
+
+def test_reading_pods_for_an_undeclared_kind_is_an_internal_error() -> None:
+    """A rule that reads the run's pods without naming the kind it reads them for
+    (``Rule.reads_pods_for``) would see none in a run that keeps none: it is stopped
+    with an internal error, never answered with an empty list."""
+    rule = Rule(id="WIN995", name="undeclared", title="t", safety=Safety.NONE,
+                check=_reads_pods_undeclared, reads_summaries=True)
+    result = fix_text(WINDOWS_WEB, "web.yaml", Settings(), (rule,))
+    (finding,) = result.findings
+    assert finding.rule == "WIN995" and "internal error" in finding.message
+    assert "Rule.reads_pods_for" in finding.message
+    assert result.fixed == WINDOWS_WEB
+
+
+def test_a_run_of_a_single_file_takes_one_file() -> None:
+    run = Run(single_file=True)
+    run.add(WINDOWS_WEB, "web.yaml", Settings(), ())
+    with pytest.raises(ValueError, match="a run of a single file is given one file"):
+        run.add(WINDOWS_WEB, "again.yaml", Settings(), ())
+
+
+def test_a_pipeline_of_one_input_is_a_run_of_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`winfix apply -` and a single path are runs of one file (no pod summaries kept
+    without a reader); more inputs are one run of several, where a file's pods are kept
+    for a Service in another (WIN203 on web.yaml's pods, from postgres.yaml)."""
+    runs: list[Run] = []
+
+    class Recorded(Run):
+        def finish(self) -> None:
+            runs.append(self)
+            super().finish()
+
+    monkeypatch.setattr(pipeline, "Run", Recorded)
+    (tmp_path / "web.yaml").write_text(WINDOWS_WEB)
+    (tmp_path / "postgres.yaml").write_text(SCTP_SERVICE)
+    rules = policy.rules_for(Settings())
+    (alone,) = pipeline.process([str(tmp_path / "web.yaml")], Settings(), rules)
+    assert alone.result.error is None and runs[-1].single_file
+    both = list(pipeline.process(
+        [str(tmp_path / "web.yaml"), str(tmp_path / "postgres.yaml")], Settings(), rules
+    ))
+    assert not runs[-1].single_file
+    assert [f.rule for f in both[1].result.findings] == ["WIN203", "WIN203"]

@@ -81,7 +81,7 @@ _FILE_NAME = r"^[^.].*\.[A-Za-z0-9]{1,10}$"
 def check(resource: Resource, ctx: RuleContext) -> None:
     for pod in ctx.pod_templates():
         windows = written_for_windows(pod)
-        by_name = {volume_name(index, volume): volume for index, volume in volumes(pod)}
+        by_name: dict[str, Mapping] | None = None
         host_process = pod.is_host_process()
         for mount in pod_mounts(pod):
             for key in ("subPath", "subPathExpr"):
@@ -90,6 +90,8 @@ def check(resource: Resource, ctx: RuleContext) -> None:
                     _check_one(ctx, mount, key, value, windows=windows)
             sub_path = mount.node.get_str("subPath")
             if sub_path and not host_process:
+                if by_name is None:
+                    by_name = {volume_name(i, volume): volume for i, volume in volumes(pod)}
                 _single_file(ctx, mount, sub_path, by_name.get(mount.name))
 
 

@@ -238,5 +238,6 @@ def _keeps(resource: Resource) -> bool:
 RULE = Rule(
     id="WIN201", name="dns-partial-names", safety=Safety.SAFE, check=check,
     keeps=_keeps, needs_stream=_names_a_service, reads_summaries=True,
+    reads_pods_for=(CONFIG_MAP,),
     title="Rewrite svc.ns / svc.ns.svc references to fully qualified Service names",
 )

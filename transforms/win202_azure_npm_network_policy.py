@@ -279,6 +279,6 @@ def _resolve(name: str, protocol: str, targets: list[PodInfo] | None) -> int | N
 
 RULE = Rule(
     id="WIN202", name="azure-npm-network-policy", safety=Safety.UNSAFE, check=check,
-    keeps=of_kind(NETWORK_POLICY), reads_summaries=True,
+    keeps=of_kind(NETWORK_POLICY), reads_summaries=True, reads_pods_for=(NETWORK_POLICY,),
     title="NetworkPolicy features Azure NPM on Windows does not support (profile azure-npm)",
 )

@@ -225,6 +225,6 @@ def _ip_families(spec: Mapping) -> str | None:
 
 RULE = Rule(
     id="WIN203", name="service-windows-networking", safety=Safety.NONE, check=check,
-    reads_summaries=True,
+    reads_summaries=True, reads_pods_for=(SERVICE,),
     title="Service and port settings Windows backends need DSR, newer Windows or TCP/UDP for",
 )

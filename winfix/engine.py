@@ -23,7 +23,15 @@ from winfix.model import Finding, ResourceRef, Safety, Severity
 from winfix.policy import Placement
 from winfix.regions import Region, RegionOverlap, RegionStore, spliced
 from winfix.resources import PodInfo, Resource, pod_info
-from winfix.rules import Later, ResourcePlan, Rule, RuleContext, StreamInfo, StreamMark
+from winfix.rules import (
+    Later,
+    PodsNotKept,
+    ResourcePlan,
+    Rule,
+    RuleContext,
+    StreamInfo,
+    StreamMark,
+)
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
 from winfix.verdicts import Verdict, Workload, WorkloadVerdict, judge
@@ -84,7 +92,7 @@ def fix_bytes(
     images: ImageLookup | None = None,
 ) -> FileResult:
     """Decode and fix one file or stream; unreadable input becomes ``result.error``."""
-    run = Run(images)
+    run = Run(images, single_file=True)
     handle = run.add_bytes(data, name, settings, rules)
     run.finish()
     return handle.result
@@ -101,7 +109,7 @@ def fix_text(
 ) -> FileResult:
     """Fix one stream (``images``: the run's image results, with ``resolve-images``):
     a run of one file."""
-    run = Run(images)
+    run = Run(images, single_file=True)
     handle = run.add(text, name, settings, rules, encoding)
     run.finish()
     return handle.result
@@ -115,9 +123,15 @@ class _RuleSets:
     rule_ids: frozenset[str]
     keeps: tuple[tuple[Callable[[Resource], bool], bool], ...]  # and reads_summaries
     needs: tuple[tuple[Callable[[Resource, Settings], bool], bool], ...]  # and reads_summaries
+    # The kinds the rules read the run's pods for (``Rule.reads_pods_for``), and their
+    # names as words: a file of a run of one without them keeps no pod summaries.
+    pod_kinds: frozenset[str]
+    pod_words: re.Pattern[str] | None
 
     @classmethod
     def of(cls, rules: tuple[Rule, ...], waiting: tuple[Rule, ...]) -> _RuleSets:
+        pod_kinds = frozenset(kind for rule in rules for kind in rule.reads_pods_for)
+        names = sorted({re.escape(kind.rsplit("/", 1)[-1]) for kind in pod_kinds})
         return cls(
             rules + waiting,
             frozenset(rule.id for rule in rules),
@@ -126,6 +140,11 @@ class _RuleSets:
                 (rule.needs_stream, rule.reads_summaries)
                 for rule in waiting if rule.needs_stream
             ),
+            pod_kinds,
+            # No \b in front: it would keep re from looking for the names' letters
+            # (6x slower: 72 against 12 ms on a 2.5 MB stream); one more match is
+            # only more kept.
+            re.compile(rf"(?:{'|'.join(names)})\b") if names else None,
         )
 
 
@@ -156,18 +175,23 @@ class Run:
         *,
         mentions: Callable[[re.Pattern[str]], bool] | None = None,
         keep_values: bool = True,
+        single_file: bool = False,
     ):
         """``mentions(words)``: whether any input of the run contains ``words`` (for
         ``Rule.waits_on_words``), when the caller can scan them all before the first is
         read; without it each file answers from its own text (right for a run of one).
         ``keep_values``: the findings keep their ``current``/``proposed`` values (the
-        KRM function's results show them; no other output does)."""
+        KRM function's results show them; no other output does).
+        ``single_file``: the run is the one file ``add`` is given (``fix_text``, a
+        pipeline of one input), so its text is all the run holds: a file that names no
+        kind a rule reads the run's pods for keeps no pod summaries (``_read``)."""
         self.mentions = mentions
         # The words some file read so far holds (without ``mentions``): a later file's
         # rules, and the final pass, are asked for the run so far, not one file. A file
         # withdrawn later leaves its words: more may wait, the outcome is the same.
         self._words_seen: set[re.Pattern[str]] = set()
         self.keep_values = keep_values
+        self.single_file = single_file
         self.stream = StreamInfo(images=images)
         self.stream.streaming()
         self._files = 0
@@ -197,9 +221,17 @@ class Run:
     def _add(
         self, text: str, name: str, settings: Settings, rules: tuple[Rule, ...], encoding: Encoding
     ) -> RunFile:
+        if self.single_file and self._files:
+            raise ValueError("a run of a single file is given one file")
         self._files += 1
         mark = self.stream.mark()
-        file = self._read(text, name, settings, rules, encoding, {}, self._files)
+        try:
+            file = self._read(text, name, settings, rules, encoding, {}, self._files)
+        except _PodsWanted:
+            # A kind the rules read pods for, named in a way the word scan missed (an
+            # escape in a double-quoted kind): read again, keeping the pod summaries.
+            self.stream.withdraw(mark)
+            file = self._read(text, name, settings, rules, encoding, {}, self._files, pods=True)
         handle = RunFile(file.result)
         self._last = (handle, mark, len(self._order))
         if file.result.error is not None:
@@ -217,7 +249,9 @@ class Run:
             # `on-blocked: pin-linux`: read it again with the blocked workloads kept on
             # Linux. Nothing of it is kept, so nothing else of the run depends on it yet.
             self.stream.withdraw(mark)
-            second = self._read(text, name, settings, rules, encoding, pins, self._files)
+            second = self._read(
+                text, name, settings, rules, encoding, pins, self._files, pods=file.keeps_pods
+            )
             second.complete()
             _carry_reasons(file.result, second.result)
             handle.result = second.result
@@ -315,18 +349,25 @@ class Run:
         encoding: Encoding,
         pinned: dict[tuple[int, ResourceRef], str],
         index: int,
+        *,
+        pods: bool | None = None,
     ) -> _FileRun:
+        """One file read into the run; ``pods``: whether it keeps the pod summaries of
+        its finished workloads (None: as ``_keeps_pods`` decides)."""
         result = FileResult(name, text, encoding)
         mentions = self._mentioned_in(text)
         waiting = tuple(
             rule for rule in rules
             if rule.waits_on_words is None or mentions(rule.waits_on_words)
         )
+        sets = self._sets(rules, waiting)
         file = _FileRun(
             text, name, settings, rules, result, self.stream, index, pinned,
-            sets=self._sets(rules, waiting), keep_values=self.keep_values,
+            sets=sets, keep_values=self.keep_values,
+            keep_pods=self._keeps_pods(sets, mentions) if pods is None else pods,
         )
         self.stream.file = file.index
+        self.stream.keeps_pods = file.keeps_pods
         self.stream.mentions = mentions
         try:
             for document in iter_documents(text, name):
@@ -338,6 +379,15 @@ class Run:
             file.late.clear()
             file.later.clear()
         return file
+
+    def _keeps_pods(self, sets: _RuleSets, mentions: Callable[[re.Pattern[str]], bool]) -> bool:
+        """Whether a file keeps its finished workloads' pod summaries: always, but in a
+        run of one file whose text names no kind its rules read pods for (a stream of
+        Deployments: ~450 bytes a workload that nothing would read, issue 16). Should
+        one be read after all, ``_FileRun.read`` raises ``_PodsWanted``."""
+        if not self.single_file:
+            return True  # a later file may hold a Service selecting these pods
+        return sets.pod_words is not None and mentions(sets.pod_words)
 
     def _final_pass(self, files: list[_FileRun]) -> None:
         """Each rule over the kept documents of every file that runs it: in the file's
@@ -394,7 +444,7 @@ class Run:
             before = entry.result
             second = self._read(
                 before.original, before.name, entry.settings, entry.rules, before.encoding,
-                pins[id(entry)], entry.index,
+                pins[id(entry)], entry.index, pods=entry.keeps_pods,
             )
             second.handle = entry.handle
             again.append(second)
@@ -458,10 +508,15 @@ class _FileRun:
         *,
         sets: _RuleSets,
         keep_values: bool = True,
+        keep_pods: bool = True,
     ):
         """``sets``: the ids of ``rules``, and the ``keeps`` and ``needs_stream`` asked
-        (of the rules ``Run._read`` found waiting: ``Rule.waits_on_words``)."""
+        (of the rules ``Run._read`` found waiting: ``Rule.waits_on_words``).
+        ``keep_pods``: the pod summaries of finished workloads go to the run's
+        ``StreamInfo.finished`` (``Run._keeps_pods``)."""
         self.keep_values = keep_values
+        self.keeps_pods = keep_pods
+        self._pod_kinds = sets.pod_kinds
         self.text = text
         self.name = name
         self.settings = settings
@@ -503,6 +558,8 @@ class _FileRun:
                     "Kubernetes object (no apiVersion/kind); left unchanged"
                 )
             return
+        if not self.keeps_pods and any(r.group_kind in self._pod_kinds for r in resources):
+            raise _PodsWanted
         result.resources += len(resources)
         plans = self._plans(resources)
         for resource, plan in zip(resources, plans, strict=True):
@@ -518,15 +575,21 @@ class _FileRun:
         if kept is _SUMMARY:
             self._keep_summary(document, resources, plans)
             return
-        self.stream.finished.extend(self._finish(document, resources, plans))
+        pods = self._finish(document, resources, plans, pods=self.keeps_pods)
+        self.stream.finished.extend(pods)
         # Finished in stream order: its findings may wait on disk from now on.
         result.findings.settle()
 
     def _finish(
-        self, document: Document, resources: list[Resource], plans: list[ResourcePlan]
+        self,
+        document: Document,
+        resources: list[Resource],
+        plans: list[ResourcePlan],
+        *,
+        pods: bool = True,
     ) -> list[PodInfo]:
         """Every rule on one document, its edits collected, its tree freed; the pods of
-        its workloads as the rules left them."""
+        its workloads as the rules left them (none unless ``pods``)."""
         result = self.result
         crashed = False
         first = len(result.findings)
@@ -543,9 +606,9 @@ class _FileRun:
         own = result.findings[first:]
         changed = any(f.fixed for f in own)
         self._collect(document, crashed, changed, _blocked(resources, plans, own), first)
-        pods = self._pods(resources, plans)
+        summaries = self._pods(resources, plans) if pods else []
         _free(document, resources)
-        return pods
+        return summaries
 
     def _running(self, plan: ResourcePlan) -> Iterable[Rule]:
         """The file's rules that run for a resource with this plan, in order."""
@@ -768,9 +831,15 @@ class _FileRun:
 
 _CRASHED = "not applied: a rule failed on this document"
 # What a rule that meets a shape it does not expect raises (``_FileRun._check``).
-_RULE_FAILURES = (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError)
+_RULE_FAILURES = (
+    KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError, PodsNotKept,
+)
 _TREE = "tree"
 _SUMMARY = "summary"
+
+
+class _PodsWanted(Exception):
+    """A file read without pod summaries holds a kind a rule reads them for."""
 
 
 class _Late(NamedTuple):

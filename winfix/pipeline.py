@@ -117,7 +117,10 @@ def process_inputs(
     """
     inputs = list(inputs)  # walked first: the run's words are scanned before it starts
     # No output of these front ends shows a finding's current/proposed values.
-    run = Run(images, mentions=_mentions(inputs, max_bytes), keep_values=False)
+    run = Run(
+        images, mentions=_mentions(inputs, max_bytes), keep_values=False,
+        single_file=len(inputs) == 1,
+    )
     waiting: deque[_Read] = deque()
     pending = iter(inputs)
     try:

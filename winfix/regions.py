@@ -13,7 +13,7 @@ error later in the stream must still leave no partial output.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from winfix.spool import Spool
@@ -46,12 +46,15 @@ class RegionStore:
     UTF-8, sits in the spool) instead of a ~800-byte string. Reading one back is a seek
     and a read; the regions are read two or three times per file (changed, output)."""
 
-    __slots__ = ("_order", "_places", "_spool")
+    __slots__ = ("_in_order", "_places", "_sorted", "_spool")
 
     def __init__(self) -> None:
         self._places = array("q")  # start, end, offset, length: four per region
         self._spool: Spool | None = None
-        self._order: list[int] | None = []  # indices in text order; None: to be sorted
+        # Documents mostly finish in text order, and their regions come in that order:
+        # no index list then (a list of int objects was 40 bytes a changed document).
+        self._in_order = True
+        self._sorted: list[int] | None = None  # indices in text order, once asked
 
     def add(self, region: Region) -> None:
         # Texts are the decoded input and winfix's own: 'surrogatepass' only so that
@@ -62,12 +65,9 @@ class RegionStore:
         offset = self._spool.size
         self._spool.write(data)
         self._places.extend((region.start, region.end, offset, len(data)))
-        order = self._order
-        if order is not None:
-            if not order or self._places[4 * order[-1]] < region.start:
-                order.append(len(self._places) // 4 - 1)  # documents mostly finish in order
-            else:
-                self._order = None
+        if self._in_order and len(self._places) > 4 and self._places[-8] >= region.start:
+            self._in_order = False
+        self._sorted = None
 
     @property
     def on_disk(self) -> bool:
@@ -95,12 +95,14 @@ class RegionStore:
                 raise RegionOverlap(f"overlapping edits at offset {start}")
             previous_end = places[4 * index + 1]
 
-    def _ordered(self) -> list[int]:
-        if self._order is None:
+    def _ordered(self) -> Sequence[int]:
+        if self._in_order:
+            return range(len(self))
+        if self._sorted is None:
             # By start alone (one int a region, not a tuple): regions of different
             # documents start apart, and check() refuses any that overlap.
-            self._order = sorted(range(len(self)), key=self._places[::4].__getitem__)
-        return self._order
+            self._sorted = sorted(range(len(self)), key=self._places[::4].__getitem__)
+        return self._sorted
 
 
 def spliced(text: str, regions: Iterable[Region]) -> Iterator[str]:

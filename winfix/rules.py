@@ -89,6 +89,11 @@ class Rule:
     # A document kept only for such rules is held as its place in the text and its
     # summaries, and finished alone after the others (issue 16: memory flat in the run).
     reads_summaries: bool = False
+    # The kinds (``v1/Service``) for which the rule reads the run's pod summaries
+    # (``StreamInfo.pods``). A run of one file whose text never names any of them, of
+    # the rules it runs, keeps no summary of its finished workloads (issue 16: memory
+    # flat in the stream's length). Reading pods for another kind is an internal error.
+    reads_pods_for: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     selection: Selection = Selection.OPTIONAL
     # Its fix is what places a workload on Windows nodes (the node selector): while it
@@ -156,6 +161,12 @@ def known_rule_keys() -> frozenset[str]:
     )
 
 
+class PodsNotKept(RuntimeError):
+    """A rule asked for the run's pods in a run that keeps none: it reads them for a
+    kind it does not name in ``Rule.reads_pods_for`` (a rule's bug, reported as the
+    rule's internal error)."""
+
+
 @dataclass
 class StreamInfo:
     """What a rule may know about the rest of the run (other resources).
@@ -179,6 +190,9 @@ class StreamInfo:
     images: ImageLookup | None = None
     plans: dict[int, ResourcePlan] = field(default_factory=dict)  # id(resource) -> its plan
     finished: list[PodInfo] = field(default_factory=list)  # workloads already written out
+    # False in a run of one file that holds nothing ``Rule.reads_pods_for`` reads pods
+    # for: ``finished`` stays empty, and ``pods`` is not to be asked.
+    keeps_pods: bool = True
     # The file the rules are looking at now (its position in the run): for what is
     # said or indexed once per file (``once``, ``file_memo``).
     file: int = 0
@@ -326,6 +340,11 @@ class StreamInfo:
     def pods(self) -> list[PodInfo]:
         """Every pod template of the run: finished workloads, those kept as summaries,
         and those kept with their trees (each read with its own file's pod template paths)."""
+        if not self.keeps_pods:
+            raise PodsNotKept(
+                "the run's pod summaries were asked for, but not kept: the rule must name "
+                "the kind it reads them for in Rule.reads_pods_for"
+            )
 
         def build() -> list[PodInfo]:
             kept = [
