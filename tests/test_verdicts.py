@@ -10,11 +10,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
 from tests.conftest import CliResult
 from winfix.model import Finding, ResourceRef, Safety, Severity
-from winfix.verdicts import Verdict, Workload, judge
+from winfix.verdicts import Verdict, Workload, _judge, judge
 
 Cli = Callable[..., CliResult]
 
@@ -191,6 +193,44 @@ def test_judge_gives_each_workload_its_own_findings_in_any_order() -> None:
         assert [v.workload for v in verdicts] == workloads
         assert [v.verdict for v in verdicts] == expected
         assert [len(v.reasons) for v in verdicts] == [0, 1, 1, 0]
+
+
+_NAMES = ("a", "b", "c")
+_WORKLOADS = st.lists(st.tuples(st.integers(0, 6), st.sampled_from(_NAMES)), max_size=12)
+_FINDINGS = st.lists(
+    st.tuples(
+        st.integers(0, 6), st.sampled_from(_NAMES), st.sampled_from(list(Severity)),
+        st.booleans(),
+    ),
+    max_size=30,
+)
+
+
+@given(_WORKLOADS, _FINDINGS, st.booleans())
+def test_judge_is_each_workload_judged_on_its_own_findings(
+    shapes: list[tuple[int, str]],
+    said: list[tuple[int, str, Severity, bool]],
+    in_document_order: bool,
+) -> None:
+    """Any workloads (in document order, as the engine gives them, or not; several in
+    one document; documents without any) and any findings: each verdict is the one its
+    own findings (same document and resource, in document order) give."""
+    if in_document_order:
+        shapes = sorted(shapes, key=lambda shape: shape[0])
+    workloads = [
+        Workload(ResourceRef("apps/v1", "Deployment", name, "shop"), "f.yaml", 1, document)
+        for document, name in shapes
+    ]
+    findings = [
+        _finding(ResourceRef("apps/v1", "Deployment", name, "shop"), document, severity, fixed)
+        for document, name, severity, fixed in said
+    ]
+    by_document = sorted(findings, key=lambda finding: finding.document)
+    expected = [
+        _judge(w, [f for f in by_document if (f.document, f.resource) == (w.document, w.resource)])
+        for w in workloads
+    ]
+    assert judge(workloads, findings) == expected
 
 
 class _CountedFinding(Finding):
