@@ -92,7 +92,8 @@ class Rule:
     # The kinds (``v1/Service``) for which the rule reads the run's pod summaries
     # (``StreamInfo.pods``). A run of one file whose text never names any of them, of
     # the rules it runs, keeps no summary of its finished workloads (issue 16: memory
-    # flat in the stream's length). Reading pods for another kind is an internal error.
+    # flat in the stream's length). A rule reading them for another kind in such a run
+    # gets its internal error (``PodsNotKept``), not an empty list.
     reads_pods_for: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     selection: Selection = Selection.OPTIONAL
