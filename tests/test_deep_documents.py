@@ -10,6 +10,7 @@ a library caller that does not gets the document left as it was, with a finding.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,38 @@ def test_deeper_than_libyaml_reads_is_a_yaml_error() -> None:
     (line, summary) = done.stderr.decode().splitlines()
     assert line.startswith("<stdin>:13:") and "YAML syntax error: exceeded maximum nesting" in line
     assert summary == "winfix: 0 fixed, 0 of 0 files changed, 1 unreadable"
+
+
+def _chained(levels: int, anchors: int) -> str:
+    """A ConfigMap whose ``anchors`` anchors each nest ``levels`` deep and end in an
+    alias of the one before: libyaml reads it, but expanded it nests about levels times anchors."""
+    data = "".join(
+        f"  k{i}: &a{i} " + "{a: " * levels + (f"*a{i - 1}" if i else "1") + "}" * levels + "\n"
+        for i in range(anchors)
+    )
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n{data}"
+
+
+def test_deeper_through_aliases_than_libyaml_reads_is_an_input_error() -> None:
+    """Before, a chain of anchors 20,000 levels deep expanded, which no walk of the tree
+    survived: a RecursionError in the schema check. Now as deep as libyaml's limit
+    (1,000) is read and deeper is a one-line error at the alias, exit 2."""
+    command = [sys.executable, "-m", "winfix", "check", "--output-format", "json", "-"]
+    read = subprocess.run(command, input=_chained(497, 2).encode(), capture_output=True,
+                          timeout=60, check=False)
+    # 2 + 2 * 497 + 1 = 997 levels, walked whole by the schema check (data holds strings)
+    assert read.returncode == 1 and b"internal error" not in read.stderr
+    assert [f["path"] for f in json.loads(read.stdout)["findings"]] == ["data.k0", "data.k1"]
+    done = subprocess.run(command, input=_chained(497, 3).encode(), capture_output=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2
+    (line, summary) = done.stderr.decode().splitlines()
+    assert line == (
+        "<stdin>:8:1999: document nests deeper than 1,000 levels once its aliases are "
+        "expanded (libyaml's limit for a document written out)"
+    )
+    assert summary == "winfix: 0 fixable, 0 of 0 files would change, 1 unreadable"
+    assert json.loads(done.stdout)["summary"]["errors"] == [line]
 
 
 def test_a_library_run_under_the_default_limit_leaves_the_document_with_a_finding() -> None:

@@ -2,68 +2,35 @@
 
 The wheel must carry the rules as ``winfix/transforms`` (and the fixtures that
 ``winfix explain`` draws its examples from) and must not install a generic
-top-level ``transforms`` module. The fresh environment gets the wheel without
-dependencies; the dependencies come from this environment through a ``.pth``
-file, so the test needs no network.
+top-level ``transforms`` module. The fresh environment needs no network
+(tests/wheels.py).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CORPUS, REPO
+from tests.wheels import build_wheel, install_fresh, run_in
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(REPO)],
-        check=True,
-    )
-    (found,) = out.glob("winfix-*.whl")
-    return found
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
 def fresh_env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    env_dir = tmp_path_factory.mktemp("venv")
-    venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-        check=True,
-    )
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
-    # Dependencies from this environment, appended after the fresh site-packages,
-    # so the wheel's winfix (not the editable checkout) is the one imported.
-    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    Path(site, "zz_test_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
-    return env_dir
+    return install_fresh(wheel, tmp_path_factory.mktemp("venv"))
 
 
-def run(
-    env_dir: Path, *args: str, stdin: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run(
-        [str(env_dir / "bin" / "winfix"), *args],
-        input=stdin, capture_output=True, cwd=env_dir, env=environment, check=False,
-    )
+run = run_in
 
 
 def test_wheel_ships_rules_inside_the_package(wheel: Path) -> None:
@@ -72,6 +39,9 @@ def test_wheel_ships_rules_inside_the_package(wheel: Path) -> None:
     assert any(n.startswith("winfix/fixtures/WIN001/") for n in names)
     assert not [n for n in names if n.startswith("transforms/")]
     assert "winfix/bot/templates/pr_body.md.j2" in names
+    # Without WINFIX_MYPYC the wheel is pure Python, for every platform (hatch_build.py).
+    assert wheel.name.endswith("-py3-none-any.whl")
+    assert not [n for n in names if not n.endswith((".py", "/")) and ".cpython-" in n]
 
 
 def test_fresh_environment_runs_the_wheel(fresh_env: Path) -> None:

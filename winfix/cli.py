@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from winfix import __version__, startup
+from winfix import __version__, compiled, startup
 from winfix.commands import (
     DEFAULT_MAX_MIB,
     EXIT_INPUT,
@@ -91,8 +91,10 @@ class _Ordered(click.Group):
     help="Rewrite Linux-first Kubernetes manifests so they run on Windows nodes.\n\n"
     + EXIT_CODES_HELP,
 )
-@click.version_option(__version__, "--version", message="winfix %(version)s",
-                      help="Show the version.")
+@click.version_option(
+    __version__, "--version", help="Show the version.",
+    message="winfix %(version)s" + (" (compiled with mypyc)" if compiled() else ""),
+)
 def app() -> None:
     """Rewrite Linux-first Kubernetes manifests so they run on Windows nodes."""
 

@@ -12,7 +12,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from winfix import collector
@@ -60,15 +59,23 @@ class FileResult:
     # The changed documents' spliced regions, given in text order (``RegionStore``):
     # ``fixed`` is built from them when asked for, ``pieces`` without building it.
     regions: RegionStore | list[Region] = field(default_factory=list)
+    # ``fixed``, once built. Not a cached_property: a compiled build's classes have no
+    # ``__dict__``; and an init field, because mypyc leaves a field with
+    # ``init=False`` unset.
+    _fixed: str | None = field(default=None, kw_only=True, repr=False, compare=False)
 
-    @cached_property
+    @property
     def fixed(self) -> str:
-        return "".join(spliced(self.original, self.regions)) if self.regions else self.original
+        if self._fixed is None:
+            self._fixed = (
+                "".join(spliced(self.original, self.regions)) if self.regions else self.original
+            )
+        return self._fixed
 
     def pieces(self) -> Iterator[str]:
         """The fixed text in pieces (``apply -`` writes them to stdout one by one: the
         fixed copy of a 40 MB stream is never whole beside the original, issue 16)."""
-        if "fixed" in self.__dict__ or not self.regions:
+        if self._fixed is not None or not self.regions:
             yield self.fixed
         else:
             yield from spliced(self.original, self.regions)

@@ -162,7 +162,7 @@ def known_rule_keys() -> frozenset[str]:
     )
 
 
-class PodsNotKept(RuntimeError):
+class PodsNotKept(Exception):  # not RuntimeError: mypyc compiles no subclass of it
     """A rule asked for the run's pods in a run that keeps none: it reads them for a
     kind it does not name in ``Rule.reads_pods_for`` (a rule's bug, reported as the
     rule's internal error)."""
@@ -376,7 +376,7 @@ _ALLOWED_FIXES = {
 }
 
 
-class FixSafetyError(RuntimeError):
+class FixSafetyError(Exception):  # not RuntimeError: mypyc compiles no subclass of it
     """A rule emitted a fix less safe than it declares: a bug in the rule, not in the input."""
 
 

@@ -42,6 +42,12 @@ PyValue: TypeAlias = (
 
 # Billion-laughs guard: the number of nodes a document may expand to through aliases.
 MAX_EXPANDED_NODES = 2_000_000
+# How deep collections may nest once aliases are expanded: libyaml's own limit for the
+# text as written (MAX_NESTING_LEVEL, 1,000 in libyaml 0.2.5), so that a chain of
+# anchors, each nesting deep and naming the one before, is no deeper than a document
+# libyaml reads. Every walk of a tree handles that depth under startup.RECURSION_LIMIT,
+# in the pure build and the compiled one alike (tests/test_deep_documents.py).
+MAX_EXPANDED_DEPTH = 1_000
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 MERGE_KEY = "<<"  # YAML 1.1 merge key (yaml.org/type/merge.html), as go-yaml v2 reads it
@@ -131,7 +137,13 @@ class Node:
     """Base of the tree. ``start``/``end`` are character offsets into the text."""
 
     __slots__ = ("anchor", "src", "start")
-    end: int  # a slot of collections and aliases; a scalar keeps its length instead
+
+    # A slot of collections and aliases (each declares it); a scalar computes it from
+    # its length. A property here, not an annotation, so that a compiled build
+    # (mypyc, hatch_build.py) sees no base attribute the subclasses leave unset.
+    @property
+    def end(self) -> int:
+        raise NotImplementedError
 
     def __init__(self, start: int = -1, src: Lines | None = None):
         self.start = start
@@ -226,6 +238,7 @@ class Scalar(Node):
 
 class Alias(Node):
     __slots__ = ("end", "name", "target")
+    end: int
 
     def __init__(self, name: str, target: Node, start: int, end: int, src: Lines | None):
         super().__init__(start, src)
@@ -268,6 +281,7 @@ class Item:
 
 class Mapping(Node):
     __slots__ = ("_keys", "end", "flow", "merges", "pairs")
+    end: int
 
     def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
         super().__init__(start, src)
@@ -490,6 +504,7 @@ class Mapping(Node):
 
 class Sequence(Node):
     __slots__ = ("end", "entries", "flow")
+    end: int
 
     def __init__(self, flow: bool = False, start: int = -1, src: Lines | None = None):
         super().__init__(start, src)
@@ -834,41 +849,47 @@ class _BuildState:
         # Added to libyaml's offsets when a part of the text is parsed (``parse_document``).
         self.base = base
         self.anchors = anchors
-        # id(anchored node) -> nodes an alias of it expands to (the nodes live as long as this)
-        self.anchor_sizes: dict[int, int] = {}
+        # id(anchored node) -> the nodes an alias of it expands to, and how deep their
+        # collections nest (the nodes live as long as this)
+        self.anchor_sizes: dict[int, tuple[int, int]] = {}
         self.expanded = 0  # nodes all aliases of the document expand to
         self.name = name
         self.src = src
         self.text = src.text
 
-    def _size(self, target: Node) -> int:
-        """Nodes an alias of ``target`` expands to, nested aliases expanded (memoized).
+    def _expansion(self, target: Node) -> tuple[int, int]:
+        """The nodes an alias of ``target`` expands to, nested aliases expanded, and the
+        depth of collections among them (``target`` itself counted): memoized.
 
         Memoized by node, not by anchor name: an anchor may be redefined (``&a``
         again, one level up each time), and the final object holds a copy of the
         node each alias points to *when it is read* (issue 13).
         """
         sizes = self.anchor_sizes
-        size = sizes.get(id(target))
-        if size is None:
-            size = 0
-            stack = [target]
+        found = sizes.get(id(target))
+        if found is None:
+            size = height = 0
+            stack = [(target, 0)]  # a node and the collections around it
             while stack:
-                node = stack.pop()
+                node, around = stack.pop()
                 if isinstance(node, Alias):
-                    size += self._size(node.target)
+                    nodes, deep = self._expansion(node.target)
+                    size += nodes
+                    height = max(height, around + deep)
                 elif isinstance(node, Mapping):
                     size += 1 + len(node.pairs)  # the mapping and its keys
-                    stack.extend(p.value for p in node.pairs)
+                    height = max(height, around + 1)
+                    stack.extend((p.value, around + 1) for p in node.pairs)
                 elif isinstance(node, Sequence):
                     size += 1
-                    stack.extend(e.node for e in node.entries)
+                    height = max(height, around + 1)
+                    stack.extend((e.node, around + 1) for e in node.entries)
                 else:
                     size += 1
                 if size > MAX_EXPANDED_NODES:
                     break
-            sizes[id(target)] = size
-        return size
+            found = sizes[id(target)] = (size, height)
+        return found
 
     def _merges(self, value: Node) -> list[Mapping]:
         """The mappings ``<<: value`` merges, or an InputError (as go-yaml v2 and PyYAML)."""
@@ -977,10 +998,17 @@ class _BuildState:
                 src.aliased.setdefault((target.start, target.end), mark.index + base)
                 completed = Alias(name, target, mark.index + base, evt.end_mark.index + base, src)  # type: ignore[attr-defined]
                 # Billion laughs: count what every alias expands to, for the document.
-                self.expanded += self._size(target)
+                size, height = self._expansion(target)
+                self.expanded += size
                 if self.expanded > MAX_EXPANDED_NODES:
                     raise self.error(
                         "document expands to too many nodes through aliases (alias bomb?)",
+                        completed,
+                    )
+                if len(stack) + height > MAX_EXPANDED_DEPTH:
+                    raise self.error(
+                        f"document nests deeper than {MAX_EXPANDED_DEPTH:,} levels once its "
+                        "aliases are expanded (libyaml's limit for a document written out)",
                         completed,
                     )
             else:  # pragma: no cover - the parser guarantees the grammar
