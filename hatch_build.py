@@ -17,6 +17,7 @@ in the installed layout first and mypyc's own command compiles them there.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -90,6 +91,8 @@ def compile_modules(root: Path, staging: Path) -> list[tuple[Path, str]]:
     sources = [f"winfix/{name}.py" for name in COMPILED]
     rules = (staging / "winfix" / "transforms").glob("win*.py")
     sources += sorted(path.relative_to(staging).as_posix() for path in rules)
+    for source in sources:
+        _keep_docstring(staging / source)
     # The project's mypy settings (strict, the libraries without stubs), given by path:
     # the staging directory has no pyproject.toml, so setuptools, which mypyc builds
     # with, reads none either.
@@ -98,8 +101,12 @@ def compile_modules(root: Path, staging: Path) -> list[tuple[Path, str]]:
         sys.executable, "-m", "mypyc", "--config-file", str(root / "pyproject.toml"),
         "--python-version", f"{sys.version_info.major}.{sys.version_info.minor}",
     ]
+    # No debug information (as black's wheels): 3.2 MB of shared library instead of
+    # 5.2, and no slower (bench/run.py, bench/startup.py). MYPYC_DEBUG_LEVEL overrides.
+    environment = {**os.environ, "MYPYC_DEBUG_LEVEL": os.environ.get("MYPYC_DEBUG_LEVEL", "0")}
     done = subprocess.run(
-        [*command, *sources], cwd=staging, capture_output=True, text=True, check=False
+        [*command, *sources], cwd=staging, env=environment, capture_output=True, text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(
@@ -115,3 +122,13 @@ def compile_modules(root: Path, staging: Path) -> list[tuple[Path, str]]:
     if missing := sorted(expected - found):
         raise RuntimeError(f"{COMPILE_VARIABLE}=1: mypyc built no module for {missing}")
     return [(path, path.relative_to(staging).as_posix()) for path in sorted(set(built))]
+
+
+def _keep_docstring(source: Path) -> None:
+    """A compiled module has no ``__doc__`` of its own (mypyc), and a rule's is its
+    documentation (``winfix explain``, SARIF's help): the staged copy sets it again, as a
+    global, at its end (line numbers stay those of the source shipped beside it)."""
+    text = source.read_text(encoding="utf-8")
+    docstring = ast.get_docstring(ast.parse(text), clean=False)
+    if docstring is not None:
+        source.write_text(f"{text}\n__doc__ = {docstring!r}\n", encoding="utf-8")

@@ -153,7 +153,7 @@ def test_the_compiled_build_is_the_one_that_runs(compiled_env: Path, tmp_path: P
 
 
 def test_compiled_rules_keep_their_documentation(compiled_env: Path, tmp_path: Path) -> None:
-    """mypyc drops module docstrings: the registry reads them from the sources."""
+    """mypyc keeps no module docstring: the build sets each again (hatch_build.py)."""
     explained = _alike(compiled_env, [*WINFIX, "explain", "WIN001"], tmp_path)
     assert b"## What it does" in explained[1]
     assert b"```diff" in explained[1]
@@ -256,24 +256,3 @@ def _aliased(deep: str, alias: str) -> str:
     before, _, after = anchored.rpartition("{a: 1}")
     return f"{before}{alias}{after}"
 
-
-def test_a_module_without_its_docstring_gets_the_one_in_its_source(tmp_path: Path) -> None:
-    """As a compiled rule module has no ``__doc__``: the registry reads the first token
-    of the source beside it (runs without a compiler)."""
-    from types import ModuleType
-
-    from winfix.registry import _docstring
-
-    (tmp_path / "win999_example.py").write_text(
-        '# comment first\n\n"""Say what it does.\n\n## What it does\nMore."""\n\nRULE = 1\n'
-    )
-    module = ModuleType("winfix.transforms.win999_example")
-    module.__file__ = str(tmp_path / f"win999_example{EXTENSION_SUFFIXES[0]}")
-    assert module.__doc__ is None
-    assert _docstring(module) == "Say what it does.\n\n## What it does\nMore."
-    (tmp_path / "win999_example.py").write_text("RULE = 1\n")
-    assert _docstring(module) == ""
-    (tmp_path / "win999_example.py").unlink()
-    assert _docstring(module) == ""
-    module.__doc__ = "Its own."
-    assert _docstring(module) == "Its own."

@@ -18,12 +18,10 @@ module is imported.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import importlib.util
 import pkgutil
 import sys
-import tokenize
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -63,7 +61,7 @@ def all_rules() -> tuple[Rule, ...]:
         rule: Rule = module.RULE
         if not RULE_ID.match(rule.id) or not RULE_NAME.match(rule.name):
             raise ConfigError(f"{info.name}: bad rule id or name {rule.id!r}/{rule.name!r}")
-        rules.append(replace(rule, doc=_docstring(module).strip()))
+        rules.append(replace(rule, doc=(module.__doc__ or "").strip()))
     rules.sort(key=lambda r: r.id)
     seen: set[str] = set()
     for rule in rules:
@@ -72,29 +70,6 @@ def all_rules() -> tuple[Rule, ...]:
                 raise ConfigError(f"duplicate rule id or name: {key}")
             seen.add(key)
     return tuple(rules)
-
-
-def _docstring(module: ModuleType) -> str:
-    """A rule module's docstring (``winfix explain``, ``rules --docs``, SARIF's help).
-
-    A compiled rule module (mypyc: hatch_build.py) has no ``__doc__``; the wheel keeps
-    its source beside it, whose first token is the docstring.
-    """
-    if module.__doc__ is not None or module.__file__ is None:
-        return module.__doc__ or ""
-    source = Path(module.__file__).with_name(module.__name__.rpartition(".")[2] + ".py")
-    try:
-        with tokenize.open(source) as lines:
-            first = next(
-                token for token in tokenize.generate_tokens(lines.readline)
-                if token.type not in _BEFORE_DOCSTRING
-            )
-    except (OSError, StopIteration):
-        return ""
-    return ast.literal_eval(first.string) if first.type == tokenize.STRING else ""
-
-
-_BEFORE_DOCSTRING = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENCODING})
 
 
 def get(key: str) -> Rule:
