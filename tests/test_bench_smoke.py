@@ -47,6 +47,18 @@ def test_run_compares_apply_with_the_c_loader() -> None:
     assert len(lines) == 6
 
 
+def test_run_compares_a_compiled_build_as_a_third_side() -> None:
+    """``--compiled`` names another environment's winfix; any winfix runs the rows."""
+    other = str(Path(sys.executable).parent / "winfix")
+    lines = bench("run.py", "--resources", "20", "--repeats", "2", "--compiled", other)
+    assert len(lines) == 11
+    assert re.fullmatch(rf"compiled winfix apply -: +median {NUMBER} s CPU", lines[6])
+    assert lines[7] == f"  command: {other} apply - --quiet < {lines[3].split(' < ')[1].split()[0]}"
+    assert re.fullmatch(rf"ratio compiled winfix / baseline: {RATIO}", lines[8])
+    assert re.fullmatch(rf"ratio compiled / pure winfix: {RATIO}", lines[9])
+    assert re.fullmatch(r"peak RSS: compiled winfix \d+ MiB", lines[10])
+
+
 def test_instructions_counts_apply_and_the_c_loader_with_valgrind() -> None:
     require_tool("valgrind")
     lines = bench("instructions.py", "--resources", "10")
