@@ -484,3 +484,24 @@ def test_a_resource_list_is_read_one_item_at_a_time(monkeypatch: pytest.MonkeyPa
         {"kubernetes.io/os": "windows", "disktype": "ssd"}
     ] * 40
 
+
+
+def test_each_item_is_fixed_from_its_own_regions_and_an_unchanged_one_is_not_copied() -> None:
+    """The items' fixed texts come from the regions spliced into the items' stream, an
+    item at a time (issue 16: no fixed copy of the whole stream split again), None where
+    nothing changed; a region across a marker loses the boundaries."""
+    from winfix.regions import Region
+
+    marker = "--- # m\n"
+    stream = marker.join(["a: 1\n", "b: 2\n", "c: 3\n"])
+    second, third = stream.index("b: 2"), stream.index("c: 3")
+    regions = [
+        Region(second + 3, second + 4, "20"),
+        Region(third, third + 4, "c: 3"),  # the same text: unchanged
+        Region(len(stream), len(stream), "d: 4\n"),  # appended to the last item
+    ]
+    assert krm._fixed_items(stream, marker, regions) == [None, "b: 20\n", "c: 3\nd: 4\n"]
+    assert krm._fixed_items(stream, marker, []) == [None, None, None]
+    assert krm._fixed_items(stream, marker, regions[1:2]) == [None, None, None]
+    across = [Region(second - 2, second + 1, "x")]  # from the first item into the second
+    assert krm._fixed_items(stream, marker, across) is None

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, NamedTuple, TextIO
 
 import yaml
 from yaml.events import (
@@ -161,12 +161,10 @@ def settings_from_function_config(function_config: Any, source: str = "functionC
 # Item spans
 
 
-@dataclass
-class _Span:
+class _Span(NamedTuple):
     start: int  # offset of the item's first character
     end: int  # end of its last content line (trailing comments stay outside)
     indent: int  # column of the item's first character
-    text: str  # dedented: a document of its own
 
 
 def _line_start(text: str, offset: int) -> int:
@@ -175,20 +173,24 @@ def _line_start(text: str, offset: int) -> int:
 
 def _span(text: str, node: Node) -> _Span:
     start = node.start
-    indent = node.col
-    raw = text[start : node.end]
-    lines = raw.split("\n")
+    lines = text[start : node.end].split("\n")
     # libyaml ends a block collection where the next token starts: drop the
     # blank and comment-only lines it swept in (they belong to what follows).
     while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
         lines.pop()
-    end = start + sum(len(line) + 1 for line in lines) - 1
+    return _Span(start, start + sum(len(line) + 1 for line in lines) - 1, node.col)
+
+
+def _dedented(text: str, span: _Span) -> str:
+    """The item as a document of its own: its lines without the list's indentation.
+    Made when the items' stream is, not kept with the span (a copy of every item for
+    the whole run, issue 16)."""
+    lines = text[span.start : span.end].split("\n")
     dedented = [lines[0]]
     for line in lines[1:]:
         spaces = len(line) - len(line.lstrip(" "))
-        dedented.append(line[min(spaces, indent) :])
-    body = "\n".join(dedented)
-    return _Span(start, end, indent, body + "\n")
+        dedented.append(line[min(spaces, span.indent) :])
+    return "\n".join(dedented) + "\n"
 
 
 def _reindent(text: str, indent: int) -> str:
@@ -341,13 +343,43 @@ class _Results:
 
 @dataclass
 class KrmOutcome:
-    pieces: list[str]  # the output, written piece by piece (``text``: joined)
+    """The output: the list's ``original`` text with the changed items' ``regions`` (in
+    text order) spliced in, and the results ``block`` where the list had its results
+    (``where``; None: at the end)."""
+
+    original: str
+    regions: list[Region]
+    where: tuple[int, int] | None
+    block: list[str]  # the results' text, made already; [] when there are none
     made: _Results  # this run's results (earlier functions' are kept in the text)
     findings: list[Finding]
 
+    def pieces(self) -> Iterator[str]:
+        """The output, piece by piece (written as made: its copy is never whole)."""
+        text, block = self.original, self.block
+        if not block or self.where is None:
+            last = ""
+            for piece in spliced(text, self.regions):
+                yield piece
+                last = piece or last
+            if block and last and not last.endswith("\n"):
+                yield "\n"
+            yield from block
+            return
+        place = Region(*self.where, "")  # where the block goes, among the items' regions
+        position = 0
+        for region in sorted([*self.regions, place], key=lambda region: region.start):
+            yield text[position : region.start]
+            if region is place:
+                yield from block
+            else:
+                yield region.text
+            position = region.end
+        yield text[position:]
+
     @cached_property
     def text(self) -> str:
-        return "".join(self.pieces)
+        return "".join(self.pieces())
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -497,57 +529,71 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
     existing = _existing_results(root)
     where = _results_span(text, root)
     del root, items_node, resource_list
-    fixed_items, findings, errors, workloads = _fix_items(spans, settings, rules)
+    fixed_items, findings, errors, workloads = _fix_items(text, spans, settings, rules)
 
     replaced = [
         Region(span.start, span.end, _reindent(fixed, span.indent))
         for span, fixed in zip(spans, fixed_items, strict=True)
-        if fixed is not None and fixed != span.text
+        if fixed is not None
     ]
+    del fixed_items
     results = _Results(errors, findings, workloads, python_items)
     if not results:
-        return KrmOutcome(list(spliced(text, replaced)), results, findings)
+        return KrmOutcome(text, replaced, None, [], results, findings)
     # The results key replaced in the same splice as the items: the list is not parsed
-    # again to find it in the fixed text. The output stays in pieces, never joined: the
-    # list's text and its results were copied twice more to be written (issue 16).
+    # again to find it in the fixed text. The results are written out here, before any
+    # output (a failure leaves stdout empty); the list's text is given in pieces, as
+    # it is written, never copied whole (issue 16).
     block = _dump_results(itertools.chain(existing, results))
-    if where is None:
-        pieces: list[str] = list(spliced(text, replaced))
-        last = next((piece for piece in reversed(pieces) if piece), "")
-        newline = ["\n"] if last and not last.endswith("\n") else []
-        return KrmOutcome([*pieces, *newline, *block], results, findings)
-    place = Region(*where, "")  # where the block goes, among the items' regions
-    replaced.append(place)
-    replaced.sort(key=lambda region: region.start)
-    pieces = []
-    position = 0
-    for region in replaced:  # regions.spliced, with the block's pieces in its place
-        pieces.append(text[position : region.start])
-        pieces.extend(block if region is place else [region.text])
-        position = region.end
-    pieces.append(text[position:])
-    return KrmOutcome(pieces, results, findings)
+    return KrmOutcome(text, replaced, where, block, results, findings)
 
 
 def _fix_items(
-    spans: list[_Span], settings: Settings, rules: tuple[Rule, ...]
+    text: str, spans: list[_Span], settings: Settings, rules: tuple[Rule, ...]
 ) -> tuple[list[str | None], list[Finding], list[str], list[WorkloadVerdict]]:
-    """Fix every item in one stream so cross-resource rules see them all."""
+    """Fix every item in one stream so cross-resource rules see them all; each item's
+    fixed text, None where it did not change."""
     if not spans:
         return [], [], [], []
     # What secrets.token_hex(8) returns, without importing secrets (hmac, hashlib, random:
     # ~7 ms of the function's start-up, bench/startup.py).
     marker = f"--- # winfix-krm-item-{os.urandom(8).hex()}\n"
-    stream = marker.join(span.text for span in spans)
+    stream = marker.join(_dedented(text, span) for span in spans)
     images = lookup_for(settings, stream)
     result = fix_text(stream, "<ResourceList>", settings, rules, images=images)
     if result.error is not None:
         raise KrmError(f"cannot read the ResourceList items: {result.error}")
-    parts = result.fixed.split(marker)
-    if len(parts) != len(spans):  # pragma: no cover - the engine never touches the markers
+    fixed = _fixed_items(stream, marker, result.regions)
+    if fixed is None:  # pragma: no cover - the engine never touches the markers
         lost = "winfix: internal error: item boundaries lost; items left unchanged"
         return [None] * len(spans), [], [lost], []
-    return list(parts), list(result.findings), [], result.workloads
+    return fixed, list(result.findings), [], result.workloads
+
+
+def _fixed_items(stream: str, marker: str, regions: Iterable[Region]) -> list[str | None] | None:
+    """Each item's fixed text, from the regions spliced into the items' ``stream``
+    (None for an item no region changes: no copy of it, and no fixed copy of the
+    whole stream split again, issue 16); None if a region crosses a marker."""
+    starts = [0]
+    while (found := stream.find(marker, starts[-1])) >= 0:
+        starts.append(found + len(marker))
+    ends = [start - len(marker) for start in starts[1:]] + [len(stream)]
+    changed: dict[int, list[Region]] = {}
+    item = 0
+    for region in regions:
+        while region.start > ends[item]:  # regions come in text order
+            item += 1
+        if region.start < starts[item] or region.end > ends[item]:
+            return None
+        changed.setdefault(item, []).append(region)
+    fixed: list[str | None] = [None] * len(starts)
+    for item, own in changed.items():
+        start, end = starts[item], ends[item]
+        original = stream[start:end]
+        shifted = [Region(r.start - start, r.end - start, r.text) for r in own]
+        text = "".join(spliced(original, shifted))
+        fixed[item] = text if text != original else None
+    return fixed
 
 
 def _existing_results(root: Mapping) -> list[dict[str, Any]]:
@@ -589,6 +635,7 @@ def run(
     except UnicodeDecodeError:
         stderr.write("winfix krm: error: stdin is not UTF-8 text\n")
         return 1
+    del data  # not a second copy of the input for the whole run (issue 16)
     if not text.strip():
         stderr.write("winfix krm: error: empty stdin; expected a ResourceList\n")
         return 1
@@ -601,7 +648,7 @@ def run(
         stderr.write(f"winfix krm: error: {exc}\n")
         return 1
     try:
-        files.write_chunks(stdout, (piece.encode("utf-8") for piece in outcome.pieces))
+        files.write_chunks(stdout, (piece.encode("utf-8") for piece in outcome.pieces()))
     except files.OutputError as exc:
         stderr.write(f"winfix krm: error: {exc}\n")
         return 2
