@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     commands = _front_ends()
     chosen = args.front_ends.split(",")
+    unknown = [name for name in chosen if name not in commands]
+    unknown += [name for name in args.variants.split(",") if name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown front end or variant: {', '.join(unknown)}")
 
     print(
         f"{'variant':<12} {'front end':<14} {'resources':>9} {'MB':>6} {'peak MiB':>9} "

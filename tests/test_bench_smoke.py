@@ -239,3 +239,13 @@ def test_changed_lines_reads_hunks_not_first_characters() -> None:
         "@@ -9 +9,2 @@\n-x\n+y\n++++ z\n\\ No newline at end of file\n"
     )
     assert changed_lines(diff) == 5
+
+
+def test_memory_names_an_unknown_front_end_or_variant() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "memory.py"), "--front-ends", "apply,krm", "--variants",
+         "plain,huge"], capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    last = done.stderr.splitlines()[-1]
+    assert last == "memory.py: error: unknown front end or variant: krm, huge"
