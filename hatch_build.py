@@ -95,8 +95,8 @@ def compile_modules(root: Path, staging: Path) -> list[tuple[Path, str]]:
         _keep_docstring(staging / source)
     # The project's mypy settings (strict, the libraries without stubs), given by path:
     # the staging directory has no pyproject.toml, so setuptools, which mypyc builds
-    # with, reads none either.
-    # The config names the oldest Python supported; mypyc compiles for this one.
+    # with, reads none either. The settings name the oldest Python supported; mypyc
+    # compiles for the one running.
     command = [
         sys.executable, "-m", "mypyc", "--config-file", str(root / "pyproject.toml"),
         "--python-version", f"{sys.version_info.major}.{sys.version_info.minor}",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 import zipfile
@@ -30,8 +29,8 @@ import pytest
 import yaml
 
 from tests.conftest import CORPUS, REPO, REPRO, corpus_files
-from tests.test_deep_documents import _deep
-from tests.wheels import build_wheel, install_fresh
+from tests.test_deep_documents import _deep, _resource_list
+from tests.wheels import build_wheel, install_fresh, outside_checkout
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +70,7 @@ def compiled_env(compiled_wheel: Path, tmp_path_factory: pytest.TempPathFactory)
 def _answer(
     python: Path | str, args: Sequence[str], stdin: bytes, cwd: Path
 ) -> tuple[int, bytes, bytes]:
-    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [str(python), *args], input=stdin, capture_output=True, cwd=cwd, env=environment,
-        timeout=600, check=False,
-    )
+    done = outside_checkout([str(python), *args], cwd=cwd, stdin=stdin, timeout=600)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -226,8 +221,6 @@ def test_the_deepest_documents_are_answered_alike(
     """As deep as libyaml reads (1,000 levels), written out or through an alias, a
     document is read; deeper, written out or through a chain of anchors, it is a
     one-line error."""
-    from tests.test_deep_documents import _resource_list
-
     krm = command is KRM
     deep = _deep(993 if krm else 995)  # a ResourceList nests its items 2 levels deeper
 

@@ -30,9 +30,6 @@ def fresh_env(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_fresh(wheel, tmp_path_factory.mktemp("venv"))
 
 
-run = run_in
-
-
 def test_wheel_ships_rules_inside_the_package(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("winfix/transforms/win001_") for n in names)
@@ -54,22 +51,22 @@ def test_fresh_environment_runs_the_wheel(fresh_env: Path) -> None:
     assert str(fresh_env) in where[0], "winfix was not imported from the wheel"
     assert where[1] == "None", "a top-level 'transforms' module is importable"
 
-    rules = run(fresh_env, "rules")
+    rules = run_in(fresh_env, "rules")
     assert rules.returncode == 0
     assert b"WIN001  os-name" in rules.stdout
 
-    explained = run(fresh_env, "explain", "WIN001")
+    explained = run_in(fresh_env, "explain", "WIN001")
     assert explained.returncode == 0
     assert b"```diff" in explained.stdout and b"+        name: windows" in explained.stdout
 
 
 def test_fresh_environment_fixes_a_stream(fresh_env: Path) -> None:
     example = (REPO / "examples" / "web" / "deployment.yaml").read_bytes()
-    result = run(fresh_env, "apply", "-", "--isolated", stdin=example)
+    result = run_in(fresh_env, "apply", "-", "--isolated", stdin=example)
     assert result.returncode == 0, result.stderr.decode()
     assert b"kubernetes.io/os: windows" in result.stdout
     assert b"runAsUser" not in result.stdout
     if CORPUS.is_dir():
         sample = (CORPUS / "kubernetes-sigs__metrics-server" / "manifests__base__deployment.yaml")
-        again = run(fresh_env, "apply", "--check", "--isolated", "-", stdin=sample.read_bytes())
+        again = run_in(fresh_env, "apply", "--check", "--isolated", "-", stdin=sample.read_bytes())
         assert again.returncode == 1

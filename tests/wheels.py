@@ -51,12 +51,19 @@ def install_fresh(wheel: Path, env_dir: Path) -> Path:
     return env_dir
 
 
-def run_in(
-    env_dir: Path, *args: str, stdin: bytes | None = None, script: str = "winfix"
+def outside_checkout(
+    command: list[str], *, cwd: Path, stdin: bytes | None = None, timeout: float | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    """One of the environment's console scripts, outside the checkout."""
+    """``command`` run without PYTHONPATH, so an environment's own winfix is imported."""
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run(
-        [str(env_dir / "bin" / script), *args],
-        input=stdin, capture_output=True, cwd=env_dir, env=environment, check=False,
+        command, input=stdin, capture_output=True, cwd=cwd, env=environment, timeout=timeout,
+        check=False,
     )
+
+
+def run_in(
+    env_dir: Path, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """The environment's ``winfix``, from the environment's directory."""
+    return outside_checkout([str(env_dir / "bin" / "winfix"), *args], cwd=env_dir, stdin=stdin)
