@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CliResult, corpus_files
-from winfix import findinglog, kustomize_plugin, policy
+from winfix import findinglog, kustomize_plugin, policy, spilllist
 from winfix.engine import fix_text
 from winfix.findinglog import FindingChain, FindingLog
 from winfix.model import Finding, ResourceRef, Safety, Severity
@@ -170,23 +170,34 @@ COMMANDS = {
     "check-json": ("check", "--output-format", "json", "-"),
     "check-sarif": ("check", "--output-format", "sarif", "-"),
     "check-github": ("check", "--output-format", "github", "-"),
+    "check-junit": ("check", "--output-format", "junit", "-"),
+    "check-markdown": ("check", "--output-format", "markdown", "-"),
     "check-statistics": ("check", "--statistics", "-"),
     "check-threshold": ("check", "--severity-threshold", "warning", "-"),
     "pin-linux": ("apply", "--on-blocked", "pin-linux", "-"),
 }
 
 
+def _spill(monkeypatch: pytest.MonkeyPatch, what: str) -> None:
+    """Findings past 1 in batches of 3, or the workload records and verdicts past 2."""
+    if what in ("findings", "both"):
+        monkeypatch.setattr(findinglog, "SPILL_AFTER", 1)
+        monkeypatch.setattr(findinglog, "BATCH", 3)
+    if what in ("verdicts", "both"):
+        monkeypatch.setattr(spilllist, "SPILL_AFTER", 2)
+
+
+@pytest.mark.parametrize("what", ["findings", "verdicts", "both"])
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_cli_output_is_the_same_when_findings_spill(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch, command: str
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, command: str, what: str
 ) -> None:
     stream = _stream()
     subcommand, *args = COMMANDS[command]
     reference = cli(subcommand, "--isolated", *args, stdin=stream)
     # blocked workloads (pinned to Linux with pin-linux): a run that read them all
     assert reference.code == (0 if command == "pin-linux" else 1)
-    monkeypatch.setattr(findinglog, "SPILL_AFTER", 1)
-    monkeypatch.setattr(findinglog, "BATCH", 3)
+    _spill(monkeypatch, what)
     spilled = cli(subcommand, "--isolated", *args, stdin=stream)
     assert (spilled.code, spilled.out, spilled.err) == (
         reference.code, reference.out, reference.err
@@ -214,8 +225,7 @@ def test_diff_and_the_kustomize_plugin_are_the_same_when_findings_spill(
         return code, out.getvalue(), err.getvalue()
 
     reference = (cli("apply", "--isolated", "--diff", str(source)), plugin())
-    monkeypatch.setattr(findinglog, "SPILL_AFTER", 1)
-    monkeypatch.setattr(findinglog, "BATCH", 3)
+    _spill(monkeypatch, "both")
     diff = cli("apply", "--isolated", "--diff", str(source))
     assert (diff.code, diff.out, diff.err) == (
         reference[0].code, reference[0].out, reference[0].err

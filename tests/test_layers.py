@@ -27,12 +27,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "jsonstream",
         "findinglog",
         "spool",
+        "spilllist",
         "__init__",
     ),
     # registry lookups of images: a leaf package that knows only the settings
     ("images",),
     # the YAML layer: tree, emitter, splices, diffs
-    ("yamltree", "emit", "yamlout", "regions", "edits", "diffing"),
+    ("yamltree", "emit", "yamlout", "regions", "chunks", "edits", "diffing"),
     # Kubernetes views over the tree, and the Windows facts they are checked against
     ("resources", "optouts", "windows_paths", "windows_fields", "schema"),
     # the rules contract and the toolkit rules share (the admission checks included)

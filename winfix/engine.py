@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
-from winfix import collector
+from winfix import collector, helm_templates
+from winfix.chunks import ChunkedText
 from winfix.edits import EditCollector, EditError, detect_style
 from winfix.errors import InputError
 from winfix.findinglog import FindingLog
@@ -33,7 +34,15 @@ from winfix.rules import (
 )
 from winfix.settings import Settings
 from winfix.source import Encoding, decode
-from winfix.verdicts import Verdict, Workload, WorkloadVerdict, judge
+from winfix.spilllist import SpillList
+from winfix.verdicts import (
+    Verdict,
+    Workload,
+    WorkloadVerdict,
+    judge_in_order,
+    verdict_log,
+    workload_log,
+)
 
 if TYPE_CHECKING:
     from winfix.images.lookup import ImageLookup
@@ -47,7 +56,8 @@ class FileResult:
     """One file's outcome: its text, the fixes as regions, findings and verdicts."""
 
     name: str
-    original: str
+    # The text, or a large stream read in chunks (``Run.add_chunked``), never whole.
+    source: str | ChunkedText
     encoding: Encoding = field(default_factory=Encoding)
     # Past findinglog.SPILL_AFTER, the finished documents' findings wait on disk.
     findings: FindingLog = field(default_factory=FindingLog)
@@ -55,7 +65,8 @@ class FileResult:
     error: InputError | None = None
     documents: int = 0
     resources: int = 0
-    workloads: list[WorkloadVerdict] = field(default_factory=list)
+    # In stream order; past a count on disk (``winfix.spilllist``).
+    workloads: Sequence[WorkloadVerdict] = field(default_factory=list)
     # The changed documents' spliced regions, given in text order (``RegionStore``):
     # ``fixed`` is built from them when asked for, ``pieces`` without building it.
     regions: RegionStore | list[Region] = field(default_factory=list)
@@ -65,25 +76,43 @@ class FileResult:
     _fixed: str | None = field(default=None, kw_only=True, repr=False, compare=False)
 
     @property
+    def original(self) -> str:
+        """The input text; a chunked stream's is joined when asked (``--diff``, the
+        patches and the bot ask; ``apply -`` and ``check`` never do)."""
+        source = self.source
+        return source if isinstance(source, str) else source.text()
+
+    @property
     def fixed(self) -> str:
         if self._fixed is None:
-            self._fixed = (
-                "".join(spliced(self.original, self.regions)) if self.regions else self.original
-            )
+            source = self.source
+            if isinstance(source, str) and not self.regions:
+                self._fixed = source
+            else:
+                self._fixed = "".join(self._spliced())
         return self._fixed
 
     def pieces(self) -> Iterator[str]:
         """The fixed text in pieces (``apply -`` writes them to stdout one by one: the
         fixed copy of a 40 MB stream is never whole beside the original, issue 16)."""
-        if self._fixed is not None or not self.regions:
+        if self._fixed is not None or (isinstance(self.source, str) and not self.regions):
             yield self.fixed
         else:
-            yield from spliced(self.original, self.regions)
+            yield from self._spliced()
+
+    def _spliced(self) -> Iterator[str]:
+        source = self.source
+        if isinstance(source, str):
+            return spliced(source, self.regions)
+        return source.spliced(self.regions)
 
     @property
     def changed(self) -> bool:
-        original = self.original
-        return any(region.text != original[region.start : region.end] for region in self.regions)
+        source = self.source
+        if not isinstance(source, str):
+            # The engine keeps only the regions that change their document's text.
+            return bool(self.regions)
+        return any(region.text != source[region.start : region.end] for region in self.regions)
 
     @property
     def manifest(self) -> bool:
@@ -225,8 +254,46 @@ class Run:
         with collector.paused():
             return self._add(text, name, settings, rules, encoding)
 
+    def add_chunked(
+        self, chunked: ChunkedText, name: str, settings: Settings, rules: tuple[Rule, ...]
+    ) -> RunFile:
+        """``add_bytes`` for a large stream (the run's only file), read chunk by chunk:
+        only the chunks whose documents wait for the end of the run stay in memory
+        (``winfix.chunks``). What it gives is what ``add_bytes`` gives for its bytes: a
+        stream that is not a rendered manifest read in chunks without an error (not
+        UTF-8, a YAML error, an unrendered template, no resource) is read whole
+        instead, for the error or the skip that the whole text gets."""
+        if self.single_file and not self._files:
+            with collector.paused():
+                handle = self._add_chunked(chunked, name, settings, rules)
+            if handle is not None:
+                return handle
+        return self.add_bytes(chunked.data(), name, settings, rules)
+
+    def _add_chunked(
+        self, chunked: ChunkedText, name: str, settings: Settings, rules: tuple[Rule, ...]
+    ) -> RunFile | None:
+        try:
+            encoding = chunked.encoding()
+            if any(helm_templates.find_action(text) is not None for text in chunked.texts()):
+                return None
+        except InputError:  # NotChunkable
+            return None
+        handle = self._add(chunked, name, settings, rules, encoding)
+        if handle.result.error is None and handle.result.manifest:
+            return handle
+        if handle.result.error is None:
+            self.withdraw(handle)
+        self._files, self._last = 0, None
+        return None
+
     def _add(
-        self, text: str, name: str, settings: Settings, rules: tuple[Rule, ...], encoding: Encoding
+        self,
+        text: str | ChunkedText,
+        name: str,
+        settings: Settings,
+        rules: tuple[Rule, ...],
+        encoding: Encoding,
     ) -> RunFile:
         if self.single_file and self._files:
             raise ValueError("a run of a single file is given one file")
@@ -313,13 +380,15 @@ class Run:
         self._order.clear()
         self.stream = StreamInfo()
 
-    def _mentions(self, words: re.Pattern[str], text: str) -> bool:
+    def _mentions(self, words: re.Pattern[str], text: str | ChunkedText) -> bool:
         """Whether the run's inputs hold ``words`` (this file's ``text``, in a run of one)."""
         if self.mentions is not None:
             return self.mentions(words)
+        if isinstance(text, ChunkedText):
+            return text.search(words)
         return words.search(text) is not None
 
-    def _mentioned_in(self, text: str) -> Callable[[re.Pattern[str]], bool]:
+    def _mentioned_in(self, text: str | ChunkedText) -> Callable[[re.Pattern[str]], bool]:
         """``_mentions`` for the rules reading ``text``, or any file read before it:
         asked for every resource, so each set of words is looked for once in a file (a
         search of a 40 MB stream per Deployment would be quadratic)."""
@@ -349,7 +418,7 @@ class Run:
 
     def _read(  # noqa: PLR0917 - the arguments of add, and the file's position
         self,
-        text: str,
+        text: str | ChunkedText,
         name: str,
         settings: Settings,
         rules: tuple[Rule, ...],
@@ -369,7 +438,7 @@ class Run:
         )
         sets = self._sets(rules, waiting)
         file = _FileRun(
-            text, name, settings, rules, result, self.stream, index, pinned,
+            name, settings, rules, result, self.stream, index, pinned,
             sets=sets, keep_values=self.keep_values,
             keep_pods=self._keeps_pods(sets, mentions) if pods is None else pods,
         )
@@ -377,8 +446,17 @@ class Run:
         self.stream.keeps_pods = file.keeps_pods
         self.stream.mentions = mentions
         try:
-            for document in iter_documents(text, name):
-                file.read(document)
+            if isinstance(text, str):
+                for document in iter_documents(text, name):
+                    file.read(document)
+            else:
+                for chunk in text.chunks():
+                    lines = Lines(chunk.text, line_base=chunk.line, offset_base=chunk.offset)
+                    for document in iter_documents(
+                        chunk.text, name, lines=lines, index=result.documents
+                    ):
+                        file.read(document)
+                    file.chunk_read(lines)
         except InputError as exc:
             result.error = exc
             result.findings.clear()
@@ -450,7 +528,7 @@ class Run:
                 continue
             before = entry.result
             second = self._read(
-                before.original, before.name, entry.settings, entry.rules, before.encoding,
+                before.source, before.name, entry.settings, entry.rules, before.encoding,
                 pins[id(entry)], entry.index, pods=entry.keeps_pods,
             )
             second.handle = entry.handle
@@ -483,10 +561,10 @@ def _carry_reasons(first: FileResult, second: FileResult) -> None:
         for v in first.workloads
         if v.verdict is Verdict.BLOCKED
     }
-    second.workloads = [
+    second.workloads = verdict_log(
         replace(v, reasons=(*v.reasons, *reasons.get((v.workload.document, v.resource), ())))
         for v in second.workloads
-    ]
+    )
 
 
 class _FileRun:
@@ -504,7 +582,6 @@ class _FileRun:
 
     def __init__(  # noqa: PLR0917 - one file and the run it belongs to
         self,
-        text: str,
         name: str,
         settings: Settings,
         rules: tuple[Rule, ...],
@@ -524,7 +601,6 @@ class _FileRun:
         self.keep_values = keep_values
         self.keeps_pods = keep_pods
         self._pod_kinds = sets.pod_kinds
-        self.text = text
         self.name = name
         self.settings = settings
         self.rules = rules
@@ -542,12 +618,13 @@ class _FileRun:
         # Documents kept only for rules that read summaries (``Rule.reads_summaries``):
         # their place in the text, parsed again by ``finish_late``.
         self.late: list[_Late] = []
-        # Checks of finished documents that rules finish in the final pass.
+        # Checks of finished documents that rules finish in the final pass; those from
+        # ``later_from`` on were left by the chunk being read (``chunk_read``).
         self.later: list[Later] = []
+        self._later_from = 0
         self._shared_plans: dict[ResourcePlan, ResourcePlan] = {}
-        self.lines: Lines | None = None  # the text's line index, shared with its nodes
         self.crashed: set[int] = set()
-        self.workloads: list[Workload] = []
+        self.workloads: SpillList[Workload] = workload_log()
         # One spliced region per changed document, not its edits, spooled (issue 16)
         self.regions = RegionStore()
         self.rule_ids = sets.rule_ids
@@ -557,7 +634,7 @@ class _FileRun:
     def read(self, document: Document) -> None:
         result = self.result
         result.documents += 1
-        resources = _resources(document, self.text, self.name)
+        resources = _resources(document, self.name)
         if not resources:
             if document.root is not None and not _is_null(document):
                 result.notes.append(
@@ -647,25 +724,36 @@ class _FileRun:
         """Keep a document as its place in the text and its summaries; its tree goes."""
         root = document.root
         assert root is not None and root.src is not None  # it holds resources: it was parsed
-        self.lines = root.src
         pods = self._pods(resources, plans)
         where = self.stream.keep_summary(pods)
-        late = _Late(document.index, document.preamble_start, document.end, bool(pods), where)
+        late = _Late(
+            document.index, document.preamble_start, document.end, bool(pods), where, root.src
+        )
         self.late.append(late)
         _free(document, resources)
+
+    def chunk_read(self, lines: Lines) -> None:
+        """A chunk of a large stream is read (``winfix.chunks``): the checks its finished
+        documents left for the end keep its line index, not its text, which goes unless
+        a document waits with its tree or as its place in the text."""
+        later = self.later
+        kept: Lines | None = None
+        for at in range(self._later_from, len(later)):
+            if later[at].src is lines:
+                kept = kept or lines.positions_only()
+                later[at] = later[at]._replace(src=kept)
+        self._later_from = len(later)
 
     def finish_late(self, *, workloads: bool) -> None:
         """The documents kept as summaries, with workloads (``workloads``) or without,
         parsed again from the text and finished one by one."""
-        lines = self.lines
         for late in self.late:
             if late.workloads is not workloads:
                 continue
-            assert lines is not None  # set with the first document kept as a summary
             document = parse_document(
-                lines, self.name, late.preamble_start, late.end, late.document
+                late.lines, self.name, late.preamble_start, late.end, late.document
             )
-            resources = _resources(document, self.text, self.name)
+            resources = _resources(document, self.name)
             pods = self._finish(document, resources, self._plans(resources))
             if workloads:
                 self.stream.finish_late(late.pods, pods)
@@ -736,7 +824,8 @@ class _FileRun:
             result.findings = FindingLog(result.findings)  # all in memory, to be changed
             changed = {f.document for f in result.findings if f.fixed}
             _unfix(result.findings, dict.fromkeys(changed, f"not applied: {exc}"))
-        result.workloads = judge(self.workloads, result.findings)
+        # Both in document order: the records as the file was read, the findings sorted.
+        result.workloads = judge_in_order(self.workloads, result.findings)
         self.regions = RegionStore()
 
     def _kept_as(self, resources: list[Resource]) -> str | None:
@@ -823,7 +912,10 @@ class _FileRun:
             _unfix(findings, {document.index: _blocked_note(blocked)}, start, held=True)
             return
         newline = self.result.encoding.newline
-        collector = EditCollector(self.text, newline, detect_style(document.root, newline))
+        lines = document.root.src
+        assert lines is not None  # a parsed document's
+        text = lines.text  # its chunk's, for a stream read in chunks
+        collector = EditCollector(text, newline, detect_style(document.root, newline))
         try:
             collector.collect(document.root)
         except EditError as exc:
@@ -832,8 +924,11 @@ class _FileRun:
         region = collector.region
         # A region that writes back what was there changes nothing: not kept, so the
         # first region kept answers FileResult.changed.
-        if region is not None and region.text != self.text[region.start : region.end]:
-            self.regions.add(region)
+        if region is not None and region.text != text[region.start : region.end]:
+            base = lines.offset_base  # the region's place in the stream
+            self.regions.add(
+                Region(region.start + base, region.end + base, region.text) if base else region
+            )
 
 
 _CRASHED = "not applied: a rule failed on this document"
@@ -858,6 +953,7 @@ class _Late(NamedTuple):
     end: int
     workloads: bool
     pods: tuple[int, int]
+    lines: Lines  # of its text (its chunk's, for a stream read in chunks)
 
 
 def _blocked_note(workload: str) -> str:
@@ -961,7 +1057,7 @@ def _is_null(document: Document) -> bool:
     return root is None or (getattr(root, "is_null", False) is True)
 
 
-def _resources(document: Document, text: str, name: str) -> list[Resource]:
+def _resources(document: Document, name: str) -> list[Resource]:
     root = document.root
     if not isinstance(root, Mapping):
         return []
@@ -969,7 +1065,8 @@ def _resources(document: Document, text: str, name: str) -> list[Resource]:
     if not api_version or not kind:
         return []
     template = None
-    preamble = text[document.preamble_start : document.start]
+    assert root.src is not None  # parsed
+    preamble = root.src.text[document.preamble_start : document.start]
     matches = _SOURCE_COMMENT.findall(preamble)
     if matches:
         # A chart's few templates name thousands of documents: one string each, shared

@@ -31,11 +31,12 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
 from winfix.errors import InputError, WinfixError
+from winfix.spool import Spool
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -92,6 +93,8 @@ class Loaded:
     # not the whole stat_result, held for every waiting file of a run (~600 bytes each).
     # None for stdin and pipes.
     stat: tuple[int, int, int, int] | None = None
+    # An input past ``spool_past`` (``load``): its bytes wait here, and ``data`` is empty.
+    spool: Spool | None = None
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
@@ -173,10 +176,18 @@ def read(
 
 
 def load(
-    target: Target, max_bytes: int = DEFAULT_MAX_BYTES, *, stdin: BinaryIO | None = None
+    target: Target,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    stdin: BinaryIO | None = None,
+    spool_past: int | None = None,
 ) -> Loaded:
     """Read an input within ``max_bytes``, remembering the file's state for :func:`write_atomic`.
 
+    ``spool_past``: an input longer than this many bytes is copied into a ``Spool`` (on
+    disk) instead, for ``winfix.chunks`` to read in pieces: one read, so every piece is
+    of the same content. Only for an input that is not written back (stdin; a file
+    ``check`` reads): ``write_atomic`` needs the bytes it compares.
     Raises InputError (unreadable, too large) or Skipped (a walked non-regular file).
     """
     name = "<stdin>" if target.is_stdin else target.path
@@ -184,6 +195,10 @@ def load(
         raise InputError(target.error, file=name)
     if target.skip is not None:
         raise Skipped(target.skip)
+    if spool_past is not None:
+        if target.is_stdin:
+            return _spooled(stdin or sys.stdin.buffer, max_bytes, spool_past, name)
+        return _spooled_file(target, max_bytes, spool_past)
     try:
         if target.is_stdin:
             data = (stdin if stdin is not None else sys.stdin.buffer).read(max_bytes + 1)
@@ -197,14 +212,49 @@ def load(
     return Loaded(data, _identity(info) if info is not None else None)
 
 
+def _spooled(stream: BinaryIO, max_bytes: int, past: int, name: str) -> Loaded:
+    """An input read in blocks: its bytes when it ends within ``past``, else its spool
+    (a full temporary directory is the spool's OSError, which names it)."""
+    spool = Spool(past, "the input")
+    while spool.size <= max_bytes:
+        try:
+            block = stream.read(min(_BLOCK, max_bytes + 1 - spool.size))
+        except OSError as exc:
+            spool.close()
+            raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
+        if not block:
+            break
+        spool.write(block)
+    if spool.size > max_bytes:
+        spool.close()
+        raise _too_large(name, None, max_bytes)
+    if not spool.on_disk:
+        data = spool.read_at(0, spool.size)
+        spool.close()
+        return Loaded(data)
+    spool.flush()
+    return Loaded(b"", spool=spool)
+
+
+_BLOCK = 1 << 20  # bytes of an input read at a time into a spool
+
+
 def _read_file(target: Target, max_bytes: int) -> tuple[bytes, os.stat_result | None]:
+    handle, info = _open_file(target, max_bytes)
+    with handle:
+        return handle.read(max_bytes + 1), info
+
+
+def _open_file(target: Target, max_bytes: int) -> tuple[BinaryIO, os.stat_result | None]:
+    """The file, open for reading, and its stat when it is a regular file."""
     # A walked path is opened without blocking: a FIFO that appeared after the walk
     # looked at it must not hang the run (open(2): O_NONBLOCK on a FIFO returns at once).
     flags = os.O_RDONLY
     if target.walked:
         flags |= os.O_NONBLOCK
     fd = os.open(target.path, flags)
-    with os.fdopen(fd, "rb") as handle:
+    handle = os.fdopen(fd, "rb")
+    try:
         info = os.fstat(fd)
         regular = stat.S_ISREG(info.st_mode)
         if target.walked and not regular:
@@ -212,7 +262,21 @@ def _read_file(target: Target, max_bytes: int) -> tuple[bytes, os.stat_result | 
         if regular and info.st_size > max_bytes:  # refuse a huge file before reading it
             raise _too_large(target.path, info.st_size, max_bytes)
         os.set_blocking(fd, True)
-        return handle.read(max_bytes + 1), info if regular else None
+    except BaseException:
+        handle.close()
+        raise
+    return handle, info if regular else None
+
+
+def _spooled_file(target: Target, max_bytes: int, past: int) -> Loaded:
+    """A file as ``_spooled`` reads stdin, with the state it had when read."""
+    try:
+        handle, info = _open_file(target, max_bytes)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=target.path) from None
+    with handle:
+        loaded = _spooled(handle, max_bytes, past, target.path)
+    return replace(loaded, stat=_identity(info) if info is not None else None)
 
 
 def _too_large(name: str, size: int | None, limit: int) -> InputError:

@@ -27,6 +27,7 @@ from itertools import chain, islice
 from typing import Any, overload
 
 from winfix.model import Finding, unpack
+from winfix.spilllist import Chained, equal
 from winfix.spool import Spool
 
 # Findings held in memory before the finished ones go to disk: ~9 MB of them, about
@@ -154,7 +155,7 @@ class FindingLog(MutableSequence[Finding]):
         self._drop_spool()
 
     def __eq__(self, other: object) -> bool:
-        return _equal(self, other)
+        return equal(self, other)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, as a list
 
@@ -217,28 +218,16 @@ class FindingLog(MutableSequence[Finding]):
         return position - spilled
 
 
-def _equal(findings: Sequence[Finding], other: object) -> bool:
-    """As a list compares: to any sequence, item by item (a walk, when spilled)."""
-    if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-        return len(findings) == len(other) and all(
-            a == b for a, b in zip(findings, other, strict=True)
-        )
-    return False
-
-
 def _shift(stop: int | None, by: int) -> int | None:
     return None if stop is None else (stop - by if stop >= 0 else stop)
 
 
-class FindingChain(Sequence[Finding]):
-    """A run's findings, file after file: each file's ``FindingLog`` (or list) kept as
-    it is, not copied into one list (``RunSummary.findings``)."""
+class FindingChain(Chained[Finding]):
+    """A run's findings, file after file: each file's spilled ``FindingLog`` kept as it
+    is, not copied into one list (``RunSummary.findings``); findings in memory are
+    joined into one list."""
 
-    __slots__ = ("_parts",)
-
-    def __init__(self, findings: Iterable[Finding] = ()) -> None:
-        first = list(findings)
-        self._parts: list[Sequence[Finding]] = [first] if first else []
+    __slots__ = ()
 
     def extend(self, findings: Sequence[Finding]) -> None:
         if isinstance(findings, FindingLog | SortedFindings) and findings.spilled:
@@ -253,29 +242,6 @@ class FindingChain(Sequence[Finding]):
     @property
     def spilled(self) -> int:
         return sum(getattr(part, "spilled", 0) for part in self._parts)
-
-    def __len__(self) -> int:
-        return sum(map(len, self._parts))
-
-    def __bool__(self) -> bool:
-        return any(self._parts)
-
-    def __iter__(self) -> Iterator[Finding]:
-        return chain.from_iterable(self._parts)
-
-    @overload
-    def __getitem__(self, index: int) -> Finding: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Finding]: ...
-    def __getitem__(self, index: int | slice) -> Finding | list[Finding]:
-        if len(self._parts) == 1 and isinstance(self._parts[0], list):
-            return self._parts[0][index]
-        return list(self)[index]
-
-    def __eq__(self, other: object) -> bool:
-        return _equal(self, other)
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"FindingChain({list(self)!r})"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from collections import abc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -321,7 +322,7 @@ class _Results:
 
     errors: list[str]
     findings: list[Finding]
-    workloads: list[WorkloadVerdict]
+    workloads: abc.Sequence[WorkloadVerdict]
     items: list[dict[str, Any]]  # each item's annotations, by document
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -550,7 +551,7 @@ def _process(text: str, rules: tuple[Rule, ...] | None) -> KrmOutcome:
 
 def _fix_items(
     text: str, spans: list[_Span], settings: Settings, rules: tuple[Rule, ...]
-) -> tuple[list[str | None], list[Finding], list[str], list[WorkloadVerdict]]:
+) -> tuple[list[str | None], list[Finding], list[str], abc.Sequence[WorkloadVerdict]]:
     """Fix every item in one stream so cross-resource rules see them all; each item's
     fixed text, None where it did not change."""
     if not spans:

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from winfix import files, helm_templates
+from winfix import chunks, files, helm_templates
+from winfix.chunks import ChunkedText
 from winfix.engine import FileResult, Run, RunFile
 from winfix.errors import InputError
 from winfix.images.lookup import ImageLookup, images_in, lookup_for
@@ -72,12 +73,15 @@ def process(
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
     stdin_name: str | None = None,
+    writes: bool = True,
 ) -> Iterator[Processed]:
     """Fix every input of ``paths`` ('-' is ``stdin``, named ``stdin_name`` when given;
     directories are walked), all of them one run (``process_inputs``).
 
     Which files a walk reads, and each file's settings and rules, are
     ``winfix.selection``'s (.gitignore, exclude, nearest configuration, per-file-ignores).
+    ``writes``: the caller may write the files back (``files.write_atomic`` then needs
+    their bytes); without it a large one is read in chunks, as stdin is.
     """
     images = lookup_for(settings)  # one per run: each image is asked once
     chosen = Selection(settings, rules)
@@ -85,7 +89,9 @@ def process(
         Input(target, *chosen.for_target(target), name=stdin_name if target.is_stdin else None)
         for target in files.discover(list(paths), chosen.keep)
     )
-    yield from process_inputs(inputs, max_bytes=max_bytes, stdin=stdin, images=images)
+    yield from process_inputs(
+        inputs, max_bytes=max_bytes, stdin=stdin, images=images, writes=writes
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ def process_inputs(
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
     images: ImageLookup | None = None,
+    writes: bool = True,
 ) -> Iterator[Processed]:
     """Read, fix and classify every input as one run (``engine.Run``): the cross-resource
     rules see the resources of all of them.
@@ -126,7 +133,7 @@ def process_inputs(
     try:
         item = next(pending, None)
         while item is not None:
-            waiting.append(_read(run, item, max_bytes, stdin, images))
+            waiting.append(_read(run, item, max_bytes, stdin, images, writes=writes))
             # One input ahead: after the last one the run is finished (and its
             # summaries freed) before the results are written.
             item = next(pending, None)
@@ -210,16 +217,34 @@ def _read(
     max_bytes: int,
     stdin: BinaryIO | None,
     images: ImageLookup | None,
+    *,
+    writes: bool,
 ) -> _Read:
     target = item.target
     shown = item.name or ("<stdin>" if target.is_stdin else target.path)
     loaded: files.Loaded | None
+    # A large stream on stdin, or a file that is not written back, the run's only input,
+    # is read in chunks (winfix.chunks).
+    in_chunks = run.single_file and (target.is_stdin or not writes)
+    spool_past = chunks.CHUNKED_PAST if in_chunks else None
     try:
-        loaded = files.load(target, max_bytes, stdin=stdin)
+        loaded = files.load(target, max_bytes, stdin=stdin, spool_past=spool_past)
     except files.Skipped as exc:
         return _Read(target, shown, problem=Skip(str(exc)))
     except InputError as exc:
         return _Read(target, shown, problem=exc)
+    if loaded.spool is not None:
+        chunked = ChunkedText(loaded.spool, shown)
+        if chunked.decodes():
+            if images is not None:
+                images.prefetch(ref for text in chunked.texts() for ref in images_in(text))
+            handle = run.add_chunked(chunked, shown, item.settings, item.rules)
+            problem = classify(handle.result, target)
+            if problem is not None:
+                run.withdraw(handle)
+            return _Read(target, shown, handle, problem)
+        loaded = files.Loaded(chunked.data())  # not UTF-8 chunk by chunk: read whole
+        chunked.close()
     try:
         text, encoding = decode(loaded.data, shown)
     except InputError as exc:
@@ -240,6 +265,10 @@ def _read(
 
 def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:
     """Why an input is not a rendered manifest: an error, a reason to skip it, or None."""
+    if not isinstance(result.source, str):
+        # Run.add_chunked reads a stream whole unless it is a rendered manifest without
+        # an error: a chunked result is one.
+        return None
     name = result.name
     text = result.original
     template = _template_position(text, result.error)

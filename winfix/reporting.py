@@ -18,6 +18,7 @@ from winfix.jsonstream import Streamed
 from winfix.markdown import escape_markdown
 from winfix.model import Finding, ResourceRef, Severity, by_resource, place_key
 from winfix.rules import Rule
+from winfix.spilllist import Chained
 from winfix.terminal import BLUE, BOLD, CYAN, GREEN, RED, YELLOW, paint
 from winfix.verdicts import ORDER, Verdict, WorkloadVerdict, counts
 
@@ -52,7 +53,8 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)  # unreadable inputs (exit 2)
     # File after file; a large stream's may be on disk (findinglog), read as walked.
     findings: Sequence[Finding] = field(default_factory=FindingChain)
-    workloads: list[WorkloadVerdict] = field(default_factory=list)
+    # File after file; a large stream's may be on disk (spilllist), read as walked.
+    workloads: Sequence[WorkloadVerdict] = field(default_factory=Chained)
     # The counts below, from one walk of the findings (they may be on disk), and the
     # findings' identity and length they were counted for.
     _tallied: tuple[tuple[int, int], _Tally] | None = field(
@@ -64,6 +66,12 @@ class RunSummary:
         if not isinstance(self.findings, FindingChain):
             self.findings = FindingChain(self.findings)
         self.findings.extend(findings)
+
+    def add_workloads(self, verdicts: Sequence[WorkloadVerdict]) -> None:
+        """One more file's verdicts, after the others (not copied)."""
+        if not isinstance(self.workloads, Chained):
+            self.workloads = Chained(self.workloads)
+        self.workloads.extend(verdicts)
 
     @property
     def blocked(self) -> list[WorkloadVerdict]:
@@ -205,12 +213,12 @@ UNBLOCK_HINT = (
 )
 
 
-def format_verdicts(verdicts: list[WorkloadVerdict]) -> str:
+def format_verdicts(verdicts: Sequence[WorkloadVerdict]) -> str:
     """The per-workload table, grouped by verdict (blocked first): one line per workload."""
     return "".join(verdict_lines(verdicts))
 
 
-def verdict_lines(verdicts: list[WorkloadVerdict]) -> Iterator[str]:
+def verdict_lines(verdicts: Sequence[WorkloadVerdict]) -> Iterator[str]:
     """``format_verdicts`` line by line, each with its newline."""
     if len(verdicts) < TABLE_MIN_WORKLOADS:
         return
@@ -662,11 +670,16 @@ def format_fixes(findings: Iterable[Finding], mode: str = "apply") -> str:
     return "\n".join(lines) + "\n"
 
 
-def ordered_verdicts(verdicts: Iterable[WorkloadVerdict]) -> list[WorkloadVerdict]:
+def ordered_verdicts(verdicts: Iterable[WorkloadVerdict]) -> Iterator[WorkloadVerdict]:
     """Blocked first, then review, linux, ready (verdicts.ORDER); stream order within each:
-    the order of every verdict table (text, Markdown, the bot's pull request body)."""
-    items = list(verdicts)
-    return [item for verdict in ORDER for item in items if item.verdict is verdict]
+    the order of every verdict table (text, Markdown, the bot's pull request body). A
+    sequence is walked once per verdict (a run's may be on disk, ``SpillList``), not
+    copied."""
+    items = verdicts if isinstance(verdicts, Sequence) else list(verdicts)
+    for verdict in ORDER:
+        for item in items:
+            if item.verdict is verdict:
+                yield item
 
 
 def to_markdown(summary: RunSummary) -> str:

@@ -107,6 +107,7 @@ def _run(  # noqa: PLR0917 - internal step
     inputs = pipeline.process(
         paths, settings, rules, max_bytes=options.max_bytes, stdin=stdin,
         stdin_name=options.stdin_filename,
+        writes=options.mode is not Mode.CHECK,  # CHECK writes nothing: files in chunks
     )
     for processed in inputs:
         name, result = processed.name, processed.result
@@ -133,7 +134,7 @@ def _run(  # noqa: PLR0917 - internal step
         summary.files += 1
         progress.advance(len(findings))
         summary.add(findings)
-        summary.workloads.extend(result.workloads)
+        summary.add_workloads(result.workloads)
         if not options.quiet:
             for note in result.notes:
                 err.write(f"{note}\n")

@@ -24,11 +24,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import groupby, pairwise
 from typing import Any
 
 from winfix.findinglog import FindingLog
 from winfix.model import Finding, ResourceRef, Severity
+from winfix.spilllist import SpillList
 
 
 class Verdict(enum.StrEnum):
@@ -100,6 +101,71 @@ class WorkloadVerdict:
 
 def _reason(finding: Finding) -> Reason:
     return Reason(finding.rule, finding.path, finding.message, finding.line)
+
+
+# What a ``SpillList`` writes of a record: plain tuples (a compiled build's classes
+# cannot be pickled), read back as equal records.
+_Packed = tuple[Any, ...]
+
+
+def _pack_workload(w: Workload) -> _Packed:
+    r = w.resource
+    return (r.api_version, r.kind, r.name, r.namespace, w.file, w.line, w.document, w.template,
+            w.keep_linux, w.ignore_all)
+
+
+def _unpack_workload(data: _Packed) -> Workload:
+    return Workload(ResourceRef(*data[:4]), *data[4:])
+
+
+def _pack_verdict(v: WorkloadVerdict) -> _Packed:
+    reasons = tuple((r.rule, r.field, r.message, r.line) for r in v.reasons)
+    return (_pack_workload(v.workload), v.verdict.value, reasons)
+
+
+def _unpack_verdict(data: _Packed) -> WorkloadVerdict:
+    workload, verdict, reasons = data
+    return WorkloadVerdict(
+        _unpack_workload(workload), Verdict(verdict), tuple(Reason(*r) for r in reasons)
+    )
+
+
+def workload_log(items: Iterable[Workload] = ()) -> SpillList[Workload]:
+    """The engine's records of a file's workloads, in stream order, on disk past a count."""
+    return SpillList(items, pack=_pack_workload, unpack=_unpack_workload, holds="the workloads")
+
+
+def verdict_log(items: Iterable[WorkloadVerdict] = ()) -> SpillList[WorkloadVerdict]:
+    """Verdicts in stream order, on disk past a count (``judge_in_order``, the reports)."""
+    return SpillList(items, pack=_pack_verdict, unpack=_unpack_verdict, holds="the verdicts")
+
+
+def judge_in_order(
+    workloads: Iterable[Workload], findings: Iterable[Finding]
+) -> SpillList[WorkloadVerdict]:
+    """``judge`` for workloads and findings both in document order (the engine's: a
+    file's records as it read them, its ``FindingLog`` sorted by document), walked once
+    side by side: what is held at once is one document's workloads and findings, and
+    the verdicts, which go to disk past a count (``SpillList``)."""
+    verdicts = verdict_log()
+    found = iter(findings)
+    pending = next(found, None)
+    for document, group in groupby(workloads, key=_document_of):
+        listed = list(group)
+        own: dict[ResourceRef, list[Finding]] = {w.resource: [] for w in listed}
+        while pending is not None and pending.document <= document:
+            if pending.document == document:
+                resource = pending.resource
+                mine = own.get(resource) if resource is not None else None
+                if mine is not None:
+                    mine.append(pending)
+            pending = next(found, None)
+        verdicts.extend(_judge(workload, own[workload.resource]) for workload in listed)
+    return verdicts
+
+
+def _document_of(workload: Workload) -> int:
+    return workload.document
 
 
 def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[WorkloadVerdict]:

@@ -64,12 +64,19 @@ class Lines:
 
     Nodes keep only their offsets: a 10,000-resource bundle has about a million
     nodes, and two more integers each would cost tens of megabytes.
+
+    A large stream read in chunks (``winfix.chunks``) has one of these per chunk:
+    ``text`` is the chunk, the offsets are the chunk's own, ``line_base`` is the
+    stream's line where it starts (``position`` answers the stream's line) and
+    ``offset_base`` the stream's offset (what a region spliced into the stream adds).
     """
 
-    __slots__ = ("_starts", "aliased", "dirty", "text")
+    __slots__ = ("_starts", "aliased", "dirty", "line_base", "offset_base", "text")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, *, line_base: int = 0, offset_base: int = 0):
         self.text = text
+        self.line_base = line_base
+        self.offset_base = offset_base
         self._starts: array[int] | None = None
         # (start, end) of every node an alias points to -> offset of its first alias:
         # the editor refuses to change such a node (every alias would change with it).
@@ -100,10 +107,16 @@ class Lines:
                 del self.aliased[span]
 
     def position(self, index: int) -> tuple[int, int]:
-        """0-based (line, column) of ``index``."""
+        """0-based (line, column) of ``index``: the stream's line (``line_base``)."""
         starts = self._starts if self._starts is not None else self._line_starts()
         line = bisect_right(starts, index) - 1
-        return line, index - starts[line]
+        return self.line_base + line, index - starts[line]
+
+    def positions_only(self) -> Lines:
+        """A copy that answers ``position`` and ``line_start`` and holds no text: what a
+        check left for the end of the run (``rules.Later``) keeps of a chunk read and
+        done with, 4 bytes a line instead of the chunk."""
+        return _Positions(self._line_starts(), self.line_base, self.offset_base)
 
     def line_start(self, index: int) -> int:
         """Offset of the start of the line holding ``index``.
@@ -131,6 +144,25 @@ class Lines:
         starts = self._line_starts()
         line = bisect_right(starts, index)
         return starts[line] if line < len(starts) else len(text)
+
+
+class _Positions(Lines):
+    """``Lines.positions_only``: the line index of a text that is gone. The editor,
+    which reads the text, never gets one (only the findings of a check finished at the
+    end of the run ask it for places); ``next_line_start`` needs the text's end."""
+
+    __slots__ = ()
+
+    def __init__(self, starts: array[int], line_base: int, offset_base: int) -> None:
+        super().__init__("", line_base=line_base, offset_base=offset_base)
+        self._starts = starts
+
+    def line_start(self, index: int) -> int:
+        starts = self._line_starts()
+        return starts[bisect_right(starts, index) - 1]
+
+    def next_line_start(self, index: int) -> int:
+        raise ValueError("the text of these lines is gone")
 
 
 class Node:
@@ -684,10 +716,15 @@ class _TextReader:
         return self._text[at:end]
 
 
-def iter_documents(text: str, name: str) -> Iterator[Document]:
-    """Parse ``text`` into documents lazily; raises InputError with a location."""
+def iter_documents(
+    text: str, name: str, *, lines: Lines | None = None, index: int = 0
+) -> Iterator[Document]:
+    """Parse ``text`` into documents lazily; raises InputError with a location.
+
+    ``lines``: the index the nodes share (a chunk's, ``Lines.line_base``), made here
+    when not given; ``index``: the number of the first document."""
     with _parsing(text, name) as loader:
-        yield from _build(loader, text, name)
+        yield from _build(loader, text, name, lines=lines, index=index)
 
 
 @contextmanager
