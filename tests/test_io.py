@@ -24,7 +24,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CORPUS, CliResult
-from winfix import files, krm, kustomize_plugin, pipeline, regions, registry, reporting, runner
+from winfix import (
+    chunks,
+    files,
+    krm,
+    kustomize_plugin,
+    pipeline,
+    regions,
+    registry,
+    reporting,
+    runner,
+)
 from winfix.config import Settings
 from winfix.rules import Rule
 from winfix.source import Encoding, encode, encode_chunks
@@ -336,13 +346,18 @@ def test_kill_9_at_any_moment_of_whole_runs_leaves_old_or_new_and_no_temp_file(
 # -- item 8: files that change under the run --------------------------------------------------
 
 
+@pytest.mark.parametrize("reading", ["whole", "in chunks"])
 @pytest.mark.parametrize("change", ["append", "replace", "same-size rewrite", "remove"])
 def test_a_file_changed_while_winfix_runs_is_not_replaced(
-    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, reading: str
 ) -> None:
+    """Read in chunks (winfix.chunks: a large file), the file is compared with its spool."""
     target = write(tmp_path / "pod.yaml", POD)
     other = POD.replace("name: web\nspec", "name: wab\nspec")  # same size
-    real_add = pipeline.Run.add
+    adding = "add" if reading == "whole" else "add_chunked"
+    if reading == "in chunks":
+        monkeypatch.setattr(chunks, "CHUNKED_PAST", 0)
+    real_add = getattr(pipeline.Run, adding)
 
     def fix_while_someone_writes(*args: object, **kwargs: object) -> object:
         result = real_add(*args, **kwargs)  # type: ignore[arg-type]
@@ -361,7 +376,7 @@ def test_a_file_changed_while_winfix_runs_is_not_replaced(
             target.unlink()
         return result
 
-    monkeypatch.setattr(pipeline.Run, "add", fix_while_someone_writes)
+    monkeypatch.setattr(pipeline.Run, adding, fix_while_someone_writes)
     result = cli("apply", *SELECT, "-q", "pod.yaml")
     assert result.code == 2
     if change == "remove":

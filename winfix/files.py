@@ -186,8 +186,7 @@ def load(
 
     ``spool_past``: an input longer than this many bytes is copied into a ``Spool`` (on
     disk) instead, for ``winfix.chunks`` to read in pieces: one read, so every piece is
-    of the same content. Only for an input that is not written back (stdin; a file
-    ``check`` reads): ``write_atomic`` needs the bytes it compares.
+    of the same content, and the bytes ``write_atomic`` compares the file with.
     Raises InputError (unreadable, too large) or Skipped (a walked non-regular file).
     """
     name = "<stdin>" if target.is_stdin else target.path
@@ -388,7 +387,11 @@ def _check_unchanged(target: Path, expect: Loaded) -> None:
     same = expect.stat is not None and _identity(now) == expect.stat
     if same:
         with open(target, "rb") as handle:
-            same = handle.read(len(expect.data) + 1) == expect.data
+            if expect.spool is not None:  # a large file, read in chunks: block by block
+                same = all(handle.read(len(block)) == block for block in expect.spool.chunks())
+                same = same and not handle.read(1)
+            else:
+                same = handle.read(len(expect.data) + 1) == expect.data
     if not same:
         raise RefusedWrite("changed while winfix ran; left as the other writer made it, "
                            "nothing written: run winfix again")

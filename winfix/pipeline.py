@@ -73,15 +73,12 @@ def process(
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
     stdin_name: str | None = None,
-    writes: bool = True,
 ) -> Iterator[Processed]:
     """Fix every input of ``paths`` ('-' is ``stdin``, named ``stdin_name`` when given;
     directories are walked), all of them one run (``process_inputs``).
 
     Which files a walk reads, and each file's settings and rules, are
     ``winfix.selection``'s (.gitignore, exclude, nearest configuration, per-file-ignores).
-    ``writes``: the caller may write the files back (``files.write_atomic`` then needs
-    their bytes); without it a large one is read in chunks, as stdin is.
     """
     images = lookup_for(settings)  # one per run: each image is asked once
     chosen = Selection(settings, rules)
@@ -89,9 +86,7 @@ def process(
         Input(target, *chosen.for_target(target), name=stdin_name if target.is_stdin else None)
         for target in files.discover(list(paths), chosen.keep)
     )
-    yield from process_inputs(
-        inputs, max_bytes=max_bytes, stdin=stdin, images=images, writes=writes
-    )
+    yield from process_inputs(inputs, max_bytes=max_bytes, stdin=stdin, images=images)
 
 
 @dataclass(frozen=True)
@@ -110,7 +105,6 @@ def process_inputs(
     max_bytes: int = files.DEFAULT_MAX_BYTES,
     stdin: BinaryIO | None = None,
     images: ImageLookup | None = None,
-    writes: bool = True,
 ) -> Iterator[Processed]:
     """Read, fix and classify every input as one run (``engine.Run``): the cross-resource
     rules see the resources of all of them.
@@ -133,7 +127,7 @@ def process_inputs(
     try:
         item = next(pending, None)
         while item is not None:
-            waiting.append(_read(run, item, max_bytes, stdin, images, writes=writes))
+            waiting.append(_read(run, item, max_bytes, stdin, images))
             # One input ahead: after the last one the run is finished (and its
             # summaries freed) before the results are written.
             item = next(pending, None)
@@ -217,16 +211,12 @@ def _read(
     max_bytes: int,
     stdin: BinaryIO | None,
     images: ImageLookup | None,
-    *,
-    writes: bool,
 ) -> _Read:
     target = item.target
     shown = item.name or ("<stdin>" if target.is_stdin else target.path)
     loaded: files.Loaded | None
-    # A large stream on stdin, or a file that is not written back, the run's only input,
-    # is read in chunks (winfix.chunks).
-    in_chunks = run.single_file and (target.is_stdin or not writes)
-    spool_past = chunks.CHUNKED_PAST if in_chunks else None
+    # A large stream, the run's only input, is read in chunks (winfix.chunks).
+    spool_past = chunks.CHUNKED_PAST if run.single_file else None
     try:
         loaded = files.load(target, max_bytes, stdin=stdin, spool_past=spool_past)
     except files.Skipped as exc:
@@ -242,8 +232,10 @@ def _read(
             problem = classify(handle.result, target)
             if problem is not None:
                 run.withdraw(handle)
-            return _Read(target, shown, handle, problem)
-        loaded = files.Loaded(chunked.data())  # not UTF-8 chunk by chunk: read whole
+            # A file fixed in place is compared with its spool before it is replaced.
+            return _Read(target, shown, handle, problem, None if target.is_stdin else loaded)
+        # Not UTF-8 chunk by chunk: read whole.
+        loaded = files.Loaded(chunked.data(), loaded.stat)
         chunked.close()
     try:
         text, encoding = decode(loaded.data, shown)

@@ -23,7 +23,7 @@ from winfix.errors import InputError, temporary_file_error
 from winfix.model import Safety, Severity
 from winfix.rules import Rule
 from winfix.settings import Settings
-from winfix.source import encode, encode_chunks
+from winfix.source import encode_chunks
 
 
 class Mode(enum.Enum):
@@ -107,7 +107,6 @@ def _run(  # noqa: PLR0917 - internal step
     inputs = pipeline.process(
         paths, settings, rules, max_bytes=options.max_bytes, stdin=stdin,
         stdin_name=options.stdin_filename,
-        writes=options.mode is not Mode.CHECK,  # CHECK writes nothing: files in chunks
     )
     for processed in inputs:
         name, result = processed.name, processed.result
@@ -160,7 +159,9 @@ def _emit(  # noqa: PLR0917 - internal step
         if target.is_stdin:
             files.write_chunks(out, encode_chunks(result.pieces(), result.encoding))
         elif result.changed:  # unchanged files are never rewritten (mtime, inode kept)
-            files.write_atomic(target.path, encode(result.fixed, result.encoding), expect=loaded)
+            # In pieces: a large file read in chunks is never whole (issue 16).
+            fixed = encode_chunks(result.pieces(), result.encoding)
+            files.write_atomic(target.path, fixed, expect=loaded)
             if not options.quiet:
                 err.write(f"fixed {target.path}\n")
     elif options.mode is Mode.DIFF and result.changed:
