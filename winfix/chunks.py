@@ -65,10 +65,6 @@ class ChunkedText:
         self._encoding: Encoding | None = None
         self._found: dict[re.Pattern[str], bool] = {}
 
-    @property
-    def size(self) -> int:
-        return self._spool.size
-
     def __len__(self) -> int:
         """The number of chunks."""
         return len(self._starts)
