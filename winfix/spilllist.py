@@ -111,16 +111,8 @@ class SpillList(Sequence[T]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def empty(self) -> SpillList[T]:
-        """A new, empty list of the same records."""
-        return SpillList(pack=self._pack, unpack=self._unpack, holds=self._holds)
-
     def __repr__(self) -> str:
         return f"SpillList({list(self)!r})"
-
-    def close(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
 
 
 class Chained(Sequence[T]):
