@@ -124,3 +124,11 @@ def test_a_full_disk_under_the_verdicts_is_exit_2_with_one_line_and_no_output(
         "winfix: error: cannot write: No space left on device (the temporary file that "
         f"holds the workloads, in {tiny_tmpfs}; TMPDIR names another directory)"
     ])
+
+
+def test_judging_in_order_refuses_workloads_out_of_order() -> None:
+    """Out of order, walking side by side would pass over a document's findings: an
+    internal error, never a wrong verdict."""
+    first, second = _verdict(1).workload, _verdict(0).workload
+    with pytest.raises(ValueError, match="out of document order: 0 after 1"):
+        judge_in_order([first, second], [])

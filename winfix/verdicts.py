@@ -150,7 +150,11 @@ def judge_in_order(
     verdicts = verdict_log()
     found = iter(findings)
     pending = next(found, None)
+    last = -1
     for document, group in groupby(workloads, key=_document_of):
+        if document <= last:  # the engine reads documents in order: a bug
+            raise ValueError(f"workloads out of document order: {document} after {last}")
+        last = document
         listed = list(group)
         own: dict[ResourceRef, list[Finding]] = {w.resource: [] for w in listed}
         while pending is not None and pending.document <= document:
@@ -169,8 +173,9 @@ def _document_of(workload: Workload) -> int:
 
 
 def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[WorkloadVerdict]:
-    """The verdict of each workload from the findings of the run (any order; the engine
-    gives a ``FindingLog`` in document order, walked once and never copied: its
+    """The verdict of each workload from the findings of the run, in any order (the
+    engine's are in document order: it calls ``judge_in_order``, which this checks in
+    tests/test_spilllist.py; a ``FindingLog`` is walked once and never copied: its
     findings may be on disk).
 
     The findings are walked once, one document at a time: only that document's
