@@ -19,15 +19,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, REPRO, CliResult, corpus_files
 from winfix import chunks, spool, yamltree
-from winfix.chunks import ChunkedText
-from winfix.engine import FileResult
+from winfix.chunks import ChunkedText, NotChunkable
+from winfix.engine import FileResult, Run, RunFile
+from winfix.images.lookup import ImageLookup
 from winfix.regions import Region
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -226,7 +227,7 @@ def test_chunks_know_where_they_start_in_the_stream() -> None:
     text = "é: 1\n---\nb: ü\n---\nc: 3\n"
     chunked = ChunkedText(_spool(text.encode()), "s.yaml", chunk=1)
     assert [(c.offset, c.line) for c in chunked.chunks()] == [(0, 0), (5, 1), (14, 3)]
-    assert chunked.text() == text and len(chunked) == 3 and chunked.decodes()
+    assert chunked.text() == text and len(chunked) == 3
     regions = [
         Region(0, 1, "e"), Region(12, 13, "u"), Region(14, 14, "#\n"), Region(23, 23, "d: 4\n"),
     ]
@@ -238,9 +239,11 @@ def test_chunks_know_where_they_start_in_the_stream() -> None:
 
 
 def test_a_chunk_that_is_not_utf8_alone_makes_the_stream_read_whole() -> None:
-    assert not ChunkedText(_spool(b"a: 1\n---\nb: \xff\n"), "s", chunk=1).decodes()
+    with pytest.raises(NotChunkable):
+        list(ChunkedText(_spool(b"a: 1\n---\nb: \xff\n"), "s", chunk=1).chunks())
     utf16 = "\ufeffa: 1\n---\nb: 2\n".encode("utf-16-le")
-    assert not ChunkedText(_spool(utf16), "s", chunk=1).decodes()
+    with pytest.raises(NotChunkable):
+        list(ChunkedText(_spool(utf16), "s", chunk=1).chunks())
 
 
 def test_a_chunk_done_with_leaves_the_checks_for_the_end_its_line_index_only() -> None:
@@ -339,7 +342,7 @@ def test_a_file_that_check_reads_answers_alike_in_chunks(
     inputs.update({f"{n}.yaml": t.encode() for n, t in ODD.items()})
     inputs.update({f"{n}.yaml": b for n, b in ODD_BYTES.items()})
     read: list[str] = []
-    monkeypatch.setattr(ChunkedText, "decodes", _recording(ChunkedText.decodes, read))
+    monkeypatch.setattr(Run, "add_chunked", _recording(Run.add_chunked, read))
     different = []
     for name, data in sorted(inputs.items()):
         path = tmp_path / name.replace(" ", "-")
@@ -356,12 +359,12 @@ def test_a_file_that_check_reads_answers_alike_in_chunks(
     assert len(read) == len(inputs)  # every one was read in chunks first
 
 
-def _recording(method: Callable[[ChunkedText], bool], read: list[str]) -> Callable[..., bool]:
-    def decodes(self: ChunkedText) -> bool:
-        read.append(self.name)
-        return method(self)
+def _recording(method: Callable[..., RunFile], read: list[str]) -> Callable[..., RunFile]:
+    def add_chunked(self: Run, chunked: ChunkedText, *args: object) -> RunFile:
+        read.append(chunked.name)
+        return method(self, chunked, *args)
 
-    return decodes
+    return add_chunked
 
 
 @pytest.mark.parametrize("name", ["corpus", "odd"])
@@ -392,3 +395,37 @@ def test_a_file_fixed_in_place_in_chunks_is_written_as_whole(
     assert different == []
 
 
+
+
+@pytest.mark.parametrize("name", ["UTF-8", "UTF-16", "invalid UTF-8 at the end"])
+def test_the_images_are_looked_up_at_once_alike_in_chunks(
+    cli: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    """With ``resolve-images``, the images a stream names are asked of the registries in
+    one batch before the rules run, in the same order whole and in chunks, also when
+    the stream is read whole after all (a chunk that does not decode alone), and none
+    when it does not decode at all."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus = "\n---\n".join(p.read_text(encoding="utf-8") for p in corpus_files())
+    data = {
+        "UTF-8": corpus.encode(),
+        "UTF-16": ("\ufeff" + corpus).encode("utf-16-le"),  # read whole: one batch still
+        "invalid UTF-8 at the end": corpus.encode() + b"---\na: \xff\n",  # none
+    }[name]
+    asked: list[list[str]] = []
+    prefetch = ImageLookup.prefetch
+
+    def recording(self: ImageLookup, refs: Iterable[str]) -> None:
+        refs = list(dict.fromkeys(refs))  # what prefetch asks for: each image once
+        if refs:
+            asked.append(refs)
+        prefetch(self, refs)
+
+    monkeypatch.setattr(ImageLookup, "prefetch", recording)
+    argv = ["apply", "--isolated", "--resolve-images", "--offline", "-"]
+    whole, chunked = _both(cli, monkeypatch, argv, data, 1)
+    assert (chunked.code, chunked.out, chunked.err) == (whole.code, whole.out, whole.err)
+    half = len(asked) // 2
+    assert len(asked) == 2 * half and asked[:half] == asked[half:]
+    assert len(asked) == (0 if name.startswith("invalid") else 2)
+    assert all(len(refs) > 20 for refs in asked)  # one batch, not image by image

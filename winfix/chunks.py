@@ -113,15 +113,6 @@ class ChunkedText:
             offset += len(text)
             line += text.count("\n")
 
-    def decodes(self) -> bool:
-        """Whether every chunk decodes as UTF-8 text alone (else: read it whole)."""
-        try:
-            for _chunk in self.chunks():
-                pass
-        except InputError:  # NotChunkable
-            return False
-        return True
-
     def texts(self) -> Iterator[str]:
         return (chunk.text for chunk in self.chunks())
 

@@ -225,18 +225,15 @@ def _read(
         return _Read(target, shown, problem=exc)
     if loaded.spool is not None:
         chunked = ChunkedText(loaded.spool, shown)
-        if chunked.decodes():
-            if images is not None:
-                images.prefetch(ref for text in chunked.texts() for ref in images_in(text))
-            handle = run.add_chunked(chunked, shown, item.settings, item.rules)
-            problem = classify(handle.result, target)
-            if problem is not None:
-                run.withdraw(handle)
-            # A file fixed in place is compared with its spool before it is replaced.
-            return _Read(target, shown, handle, problem, None if target.is_stdin else loaded)
-        # Not UTF-8 chunk by chunk: read whole.
-        loaded = files.Loaded(chunked.data(), loaded.stat)
-        chunked.close()
+        if images is not None:  # the file's registry lookups, concurrently, before the rules
+            images.prefetch(_images_of(chunked))
+        # Read whole by the run when it does not read alike in chunks (Run.add_chunked).
+        handle = run.add_chunked(chunked, shown, item.settings, item.rules)
+        problem = classify(handle.result, target)
+        if problem is not None:
+            run.withdraw(handle)
+        # A file fixed in place is compared with its spool before it is replaced.
+        return _Read(target, shown, handle, problem, None if target.is_stdin else loaded)
     try:
         text, encoding = decode(loaded.data, shown)
     except InputError as exc:
@@ -253,6 +250,18 @@ def _read(
     if problem is not None:
         run.withdraw(handle)
     return _Read(target, shown, handle, problem, loaded)
+
+
+def _images_of(chunked: ChunkedText) -> list[str]:
+    """The images a stream names, chunk by chunk; the whole text's when a chunk does not
+    decode alone (``add_chunked`` reads it whole then), none when that does not either."""
+    try:
+        return [ref for text in chunked.texts() for ref in images_in(text)]
+    except InputError:  # NotChunkable
+        try:
+            return images_in(decode(chunked.data(), chunked.name)[0])
+        except InputError:
+            return []
 
 
 def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:
