@@ -83,8 +83,9 @@ def _records(text: str) -> tuple[list[Workload], list[object]]:
 
 
 def test_judging_in_order_judges_the_corpus_as_judge_does() -> None:
-    """Records and findings in document order (the engine's), walked side by side, give
-    the verdicts the general judge gives."""
+    """The engine's records and findings are in document order (out of order,
+    ``judge_in_order`` refuses them): judged as they come, they give what judging them
+    put in order gives."""
     texts = [path.read_text(encoding="utf-8") for path in corpus_files()]
     judged, blocked = 0, 0
     for text in [*texts, "\n---\n".join([*texts, bundle(60), bundle(20, dns=True)])]:

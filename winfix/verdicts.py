@@ -143,10 +143,12 @@ def verdict_log(items: Iterable[WorkloadVerdict] = ()) -> SpillList[WorkloadVerd
 def judge_in_order(
     workloads: Iterable[Workload], findings: Iterable[Finding]
 ) -> SpillList[WorkloadVerdict]:
-    """``judge`` for workloads and findings both in document order (the engine's: a
+    """The verdicts of workloads and findings both in document order (the engine's: a
     file's records as it read them, its ``FindingLog`` sorted by document), walked once
-    side by side: what is held at once is one document's workloads and findings, and
-    the verdicts, which go to disk past a count (``SpillList``)."""
+    side by side: what is held at once is one document's workloads and findings (a
+    50k bundle's 25,000 lists were the peak of its run, issue 16), and the verdicts,
+    which go to disk past a count (``SpillList``). A document of many workloads (a
+    ``kind: List``) is read once, not once per workload."""
     verdicts = verdict_log()
     found = iter(findings)
     pending = next(found, None)
@@ -173,45 +175,19 @@ def _document_of(workload: Workload) -> int:
 
 
 def judge(workloads: Iterable[Workload], findings: Iterable[Finding]) -> list[WorkloadVerdict]:
-    """The verdict of each workload from the findings of the run, in any order (the
-    engine's are in document order: it calls ``judge_in_order``, which this checks in
-    tests/test_spilllist.py; a ``FindingLog`` is walked once and never copied: its
-    findings may be on disk).
-
-    The findings are walked once, one document at a time: only that document's
-    workloads' findings are gathered at once, not every workload's (a 50k bundle's
-    25,000 lists were the peak of its run, issue 16), and a document of many
-    workloads (a `kind: List`) is read once, not once per workload."""
+    """The verdict of each workload from the findings of the run, both in any order:
+    ``judge_in_order``'s (the engine's, whose records and findings are in document
+    order), with the workloads put in document order and their verdicts back in
+    theirs, and findings out of order sorted (a ``FindingLog`` is in order already: it
+    is walked once and never copied, its findings may be on disk)."""
     workloads = list(workloads)
     if not isinstance(findings, FindingLog):
         findings = list(findings)
         if any(a.document > b.document for a, b in pairwise(findings)):
             findings.sort(key=lambda finding: finding.document)
-    by_document: dict[int, list[int]] = {}
-    for index, workload in enumerate(workloads):
-        by_document.setdefault(workload.document, []).append(index)
-    judged: dict[int, WorkloadVerdict] = {}
-
-    def settle(document: int, own: dict[ResourceRef, list[Finding]]) -> None:
-        for index in by_document.pop(document, []):
-            workload = workloads[index]
-            judged[index] = _judge(workload, own.get(workload.resource, []))
-
-    current = -1  # no document yet (their indices count from 0)
-    own: dict[ResourceRef, list[Finding]] = {}
-    for finding in findings:
-        if finding.document != current:
-            settle(current, own)
-            current = finding.document
-            own = {workloads[i].resource: [] for i in by_document.get(current, ())}
-        if own:
-            resource = finding.resource
-            mine = own.get(resource) if resource is not None else None
-            if mine is not None:
-                mine.append(finding)
-    settle(current, own)
-    for document in list(by_document):  # workloads with no finding
-        settle(document, {})
+    order = sorted(range(len(workloads)), key=lambda index: workloads[index].document)
+    verdicts = judge_in_order([workloads[index] for index in order], findings)
+    judged = dict(zip(order, verdicts, strict=True))
     return [judged[index] for index in range(len(workloads))]
 
 
