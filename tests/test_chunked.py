@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -297,20 +296,6 @@ def test_a_stream_read_in_chunks_holds_no_text_of_its_finished_chunks(services: 
     data = _stream(3_000, services=services).encode()
     whole, chunked = _peak(data, "whole"), _peak(data, "chunked")
     assert whole - chunked > 0.6 * len(data), (whole, chunked, len(data))
-
-
-def test_a_full_disk_under_the_spooled_input_is_exit_2_with_one_line_and_no_output(
-    cli: Runner, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """stdin past CHUNKED_PAST waits in a temporary file: a 64 KiB tmpfs fills, and the
-    error names that file; stdout gets nothing."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tiny_tmpfs))
-    monkeypatch.setattr(chunks, "CHUNKED_PAST", 1000)
-    result = cli("apply", "--isolated", "-q", "-", stdin=_stream(400).encode())
-    assert (result.code, result.out, result.err_lines) == (2, b"", [
-        "winfix: error: cannot write: No space left on device (the temporary file that "
-        f"holds the input, in {tiny_tmpfs}; TMPDIR names another directory)"
-    ])
 
 
 def test_stdin_past_max_size_is_refused_while_it_is_spooled(

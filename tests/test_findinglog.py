@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -234,16 +233,3 @@ def test_diff_and_the_kustomize_plugin_are_the_same_when_findings_spill(
     assert plugin() == reference[1]
 
 
-def test_a_full_disk_under_the_findings_is_exit_2_with_one_line_and_no_output(
-    cli: Cli, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The spilled findings' temporary file fills a real 64 KiB tmpfs: an error that
-    names it, and stdout gets nothing (as for the region spool)."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tiny_tmpfs))
-    monkeypatch.setattr(findinglog, "SPILL_AFTER", 1)
-    stream = bundle(300, only_deployments=True).encode()
-    result = cli("apply", "--isolated", "-q", "-", stdin=stream)
-    assert (result.code, result.out, result.err_lines) == (2, b"", [
-        "winfix: error: cannot write: No space left on device (the temporary file that "
-        f"holds the findings, in {tiny_tmpfs}; TMPDIR names another directory)"
-    ])

@@ -27,6 +27,7 @@ from tests.conftest import CORPUS, CliResult
 from winfix import (
     chunks,
     files,
+    findinglog,
     krm,
     kustomize_plugin,
     pipeline,
@@ -34,6 +35,7 @@ from winfix import (
     registry,
     reporting,
     runner,
+    spilllist,
 )
 from winfix.config import Settings
 from winfix.rules import Rule
@@ -522,17 +524,31 @@ def _rules() -> tuple[Rule, ...]:
     return tuple(registry.get(rule) for rule in ("WIN001", "WIN002", "WIN005"))
 
 
-def test_a_full_disk_under_the_region_spool_is_exit_2_with_one_line_and_no_output(
-    cli: Cli, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch
+# What a run holds back in an anonymous temporary file, and the limit past which it goes
+# there: set low, so that a 600 KB stream goes to disk.
+SPOOLED = {
+    "the input": (chunks, "CHUNKED_PAST", 1000),  # stdin, read in chunks
+    "the fixed documents": (regions, "SPOOL_AFTER", 1),
+    "the findings": (findinglog, "SPILL_AFTER", 1),
+    "the workloads": (spilllist, "SPILL_AFTER", 1),  # their records, then verdicts
+}
+
+
+@pytest.mark.parametrize("holds", sorted(SPOOLED))
+def test_a_full_disk_under_a_temporary_file_is_exit_2_with_one_line_and_no_output(
+    cli: Cli, tiny_tmpfs: Path, monkeypatch: pytest.MonkeyPatch, holds: str
 ) -> None:
-    """A large stream's fixed documents wait in a temporary file (winfix.regions): a
-    full disk there is an error that names it, and stdout gets nothing."""
+    """A large stream's input, fixed documents, findings and workload records wait in
+    temporary files (winfix.chunks, winfix.regions, winfix.findinglog,
+    winfix.spilllist): each fills a real 64 KiB tmpfs with an error that names it, and
+    stdout gets nothing."""
+    module, limit, value = SPOOLED[holds]
     monkeypatch.setattr(tempfile, "tempdir", str(tiny_tmpfs))
-    monkeypatch.setattr(regions, "SPOOL_AFTER", 1)
+    monkeypatch.setattr(module, limit, value)
     result = cli("apply", *SELECT, "-q", "-", stdin=big_stream())
     assert (result.code, result.out, result.err_lines) == (2, b"", [
         "winfix: error: cannot write: No space left on device (the temporary file that "
-        f"holds the fixed documents, in {tiny_tmpfs}; TMPDIR names another directory)"
+        f"holds {holds}, in {tiny_tmpfs}; TMPDIR names another directory)"
     ])
 
 
