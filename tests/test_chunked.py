@@ -106,42 +106,12 @@ def test_a_generated_bundle_reads_alike_in_chunks(
         assert whole.err == chunked.err
 
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web-{i}
-spec:
-  template:
-    spec:
-      containers:
-      - name: web
-        image: mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022
-        securityContext:
-          runAsUser: 1000
-"""
-
-
-SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: web-{i}
-spec:
-  selector:
-    app: web-{i}
-  ports:
-  - port: 80
-"""
-
-
 def _stream(count: int, *, services: bool = False) -> str:
-    """``count`` Deployments, each after its Service (WIN203 leaves a check of each
-    Service for the end of the run) with ``services``."""
-    return "".join(
-        (f"---\n{SERVICE.format(i=i)}" if services else "")
-        + f"---\n# Source: chart/templates/web-{i}.yaml\n" + DEPLOYMENT.format(i=i)
-        for i in range(count)
+    """``count`` Deployments of the bench's (``bench/generate.py``: a ``# Source:`` comment
+    after each ``---``), each after its Service with ``services`` (WIN203 leaves a check
+    of each Service for the end of the run)."""
+    return bundle(2 * count, only_deployments=False) if services else bundle(
+        count, only_deployments=True
     )
 
 
@@ -154,8 +124,7 @@ ODD = {
     "no resource": "---\na: 1\n---\nb: 2\n",
     "comments only": "# nothing\n---\n# here\n",
     "explicit ends": _stream(2).replace("---\n# Source", "...\n# Source: x\n---\n# Source"),
-    "directives": "%YAML 1.1\n---\n" + DEPLOYMENT.format(i=0) + "...\n%YAML 1.1\n---\n"
-    + DEPLOYMENT.format(i=1),
+    "directives": "%YAML 1.1\n" + _stream(1) + "...\n%YAML 1.1\n" + _stream(1),
     "an escaped Service": _stream(2)
     + '---\napiVersion: v1\nkind: "Serv\\x69ce"\nmetadata:\n  name: web\nspec:\n'
     "  selector:\n    app: web\n  ports:\n  - port: 80\n    protocol: SCTP\n",
@@ -288,12 +257,12 @@ def _peak(data: bytes, how: str) -> int:
 
 @pytest.mark.parametrize("services", [False, True])
 def test_a_stream_read_in_chunks_holds_no_text_of_its_finished_chunks(services: bool) -> None:
-    """A stream of 3,000 Deployments (0.9 MB; 1.3 MB with a Service each): read whole,
-    its text is part of the peak; read in chunks of 64 KB, the peak is below it by
-    most of the text. The Services' checks left for the end keep their chunks' line
+    """A stream of 1,000 of the bench's Deployments (1.3 MB; 1.5 MB with a Service each):
+    read whole, its text is part of the peak; read in chunks of 64 KB, the peak is below
+    it by most of the text. The Services' checks left for the end keep their chunks' line
     index, not the text. (Findings stay in memory below 100,000, and the verdicts are
     the run's: what remains grows with the workloads.)"""
-    data = _stream(3_000, services=services).encode()
+    data = _stream(1_000, services=services).encode()
     whole, chunked = _peak(data, "whole"), _peak(data, "chunked")
     assert whole - chunked > 0.6 * len(data), (whole, chunked, len(data))
 
@@ -302,7 +271,7 @@ def test_stdin_past_max_size_is_refused_while_it_is_spooled(
     cli: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(chunks, "CHUNKED_PAST", 1000)
-    data = _stream(4000).encode()  # 1.2 MB
+    data = _stream(1_000).encode()  # 1.3 MB
     assert len(data) > 1 << 20
     spooled = cli("check", "--isolated", "--max-size", "1", "-", stdin=data)
     monkeypatch.setattr(chunks, "CHUNKED_PAST", 1 << 40)
