@@ -11,8 +11,8 @@ Issue-16 targets at 50k resources: plain <= 150 MiB, dns <= 250 MiB.
 
 Front ends (``--front-ends``, each against the same bundles): ``apply`` (``winfix
 apply - --quiet``, the default), ``text`` (``winfix apply -``: every finding on
-stderr), ``json`` (``winfix check --output-format json -``), ``post-renderer``
-(``winfix-post-renderer``, Helm 3's call).
+stderr), ``json`` (``winfix check --output-format json -``), ``diff`` (``winfix
+apply --diff - --quiet``), ``post-renderer`` (``winfix-post-renderer``, Helm 3's call).
 
     python bench/memory.py                               # 5k, 25k, 50k; plain and dns
     python bench/memory.py --sizes 5000,25000 --variants deployments
@@ -59,6 +59,7 @@ def _front_ends() -> dict[str, list[str]]:
         "apply": [str(script), "apply", "-", "--quiet"],
         "text": [str(script), "apply", "-"],
         "json": [str(script), "check", "--output-format", "json", "-"],
+        "diff": [str(script), "apply", "--diff", "-", "--quiet"],
         "post-renderer": [str(post_renderer) if post_renderer.exists() else "winfix-post-renderer"],
     }
 

@@ -103,7 +103,7 @@ def test_diff_compares_diff_with_check_at_each_size() -> None:
 def test_memory_reports_peak_rss_per_variant_size_and_front_end() -> None:
     lines = bench(
         "memory.py", "--sizes", "10,30", "--variants", "plain,dns,deployments",
-        "--front-ends", "apply,post-renderer",
+        "--front-ends", "apply,diff,post-renderer",
     )
     assert lines[0].split() == [
         "variant",
@@ -117,22 +117,23 @@ def test_memory_reports_peak_rss_per_variant_size_and_front_end() -> None:
         "more",
         "target",
     ]
-    rows = [line.split(None, 4) for line in lines[1:13]]
+    rows = [line.split(None, 4) for line in lines[1:19]]
     assert [(row[0], row[1], row[2]) for row in rows] == [
         (variant, front_end, size)
         for variant in ("plain", "dns", "deployments")
         for size in ("10", "30")
-        for front_end in ("apply", "post-renderer")
+        for front_end in ("apply", "diff", "post-renderer")
     ]
-    for line in lines[1:13]:
+    for line in lines[1:19]:
         if " apply " in line:
             pattern = rf"\w+ +apply +\d+ +{NUMBER} +\d+ +(?:-?{NUMBER})?  (?:\d+ MiB at 50k|flat)"
         else:
-            pattern = rf"\w+ +post-renderer +\d+ +{NUMBER} +\d+(?: +-?{NUMBER})?"
+            pattern = rf"\w+ +(?:diff|post-renderer) +\d+ +{NUMBER} +\d+(?: +-?{NUMBER})?"
         assert re.fullmatch(pattern, line), line
-    assert lines[13].startswith("apply: ") and lines[13].endswith(" apply - --quiet < FILE")
-    assert lines[14].startswith("post-renderer: ") and "winfix-post-renderer" in lines[14]
-    assert lines[15] == "(peak RSS of the child, from wait4)"
+    assert lines[19].startswith("apply: ") and lines[19].endswith(" apply - --quiet < FILE")
+    assert lines[20].startswith("diff: ") and lines[20].endswith(" apply --diff - --quiet < FILE")
+    assert lines[21].startswith("post-renderer: ") and "winfix-post-renderer" in lines[21]
+    assert lines[22] == "(peak RSS of the child, from wait4)"
 
 def test_scaling_runs_every_shape_at_n_and_2n() -> None:
     lines = bench("scaling.py", "--units", "6", "--repeats", "1")

@@ -227,7 +227,7 @@ def test_a_chunk_done_with_leaves_the_checks_for_the_end_its_line_index_only() -
 
 _PEAK = """
 import gc, io, sys, tracemalloc
-from winfix import chunks, pipeline, policy
+from winfix import chunks, diffing, pipeline, policy
 from winfix.settings import Settings
 data = sys.stdin.buffer.read()
 chunks.CHUNKED_PAST, chunks.CHUNK = (0, 1 << 16) if sys.argv[1] == "chunked" else (1 << 40, 0)
@@ -238,33 +238,44 @@ gc.collect()
 tracemalloc.start()
 before, _ = tracemalloc.get_traced_memory()
 for processed in pipeline.process(["-"], Settings(), rules, stdin=io.BytesIO(data)):
-    assert processed.result is not None and processed.error is None
-    for _piece in processed.result.pieces():
+    result = processed.result
+    assert result is not None and processed.error is None
+    if sys.argv[2] == "diff":
+        pieces = diffing.unified_diff_pairs(result.pairs(), result.name)
+    else:
+        pieces = result.pieces()
+    for _piece in pieces:
         pass
 print(tracemalloc.get_traced_memory()[1] - before)
 """
 
 
-def _peak(data: bytes, how: str) -> int:
-    """tracemalloc's peak of `apply -` on ``data`` through the pipeline, less the input,
-    in a process of its own (a run leaves caches that change the next one's peak)."""
+def _peak(data: bytes, how: str, output: str) -> int:
+    """tracemalloc's peak of `apply -` (``output`` "fixed") or `apply --diff` ("diff") on
+    ``data`` through the pipeline, less the input, in a process of its own (a run leaves
+    caches that change the next one's peak)."""
     done = subprocess.run(
-        [sys.executable, "-c", _PEAK, how], input=data, capture_output=True, check=True,
-        cwd=REPO,
+        [sys.executable, "-c", _PEAK, how, output], input=data, capture_output=True,
+        check=True, cwd=REPO,
     )
     return int(done.stdout)
 
 
+@pytest.mark.parametrize("output", ["fixed", "diff"])
 @pytest.mark.parametrize("services", [False, True])
-def test_a_stream_read_in_chunks_holds_no_text_of_its_finished_chunks(services: bool) -> None:
+def test_a_stream_read_in_chunks_holds_no_text_of_its_finished_chunks(
+    services: bool, output: str
+) -> None:
     """A stream of 1,000 of the bench's Deployments (1.3 MB; 1.5 MB with a Service each):
-    read whole, its text is part of the peak; read in chunks of 64 KB, the peak is below
-    it by most of the text. The Services' checks left for the end keep their chunks' line
-    index, not the text. (Findings stay in memory below 100,000, and the verdicts are
-    the run's: what remains grows with the workloads.)"""
+    read whole, its text is part of the peak (and the fixed text too, for its diff); read
+    in chunks of 64 KB, and diffed a chunk at a time, the peak is below it by most of the
+    text. The Services' checks left for the end keep their chunks' line index, not the
+    text. (Findings stay in memory below 100,000, and the verdicts are the run's: what
+    remains grows with the workloads.)"""
     data = _stream(1_000, services=services).encode()
-    whole, chunked = _peak(data, "whole"), _peak(data, "chunked")
-    assert whole - chunked > 0.6 * len(data), (whole, chunked, len(data))
+    whole, chunked = _peak(data, "whole", output), _peak(data, "chunked", output)
+    share = 0.6 if output == "fixed" else 2.0  # the diff: both texts, and their lines
+    assert whole - chunked > share * len(data), (whole, chunked, len(data))
 
 
 def test_stdin_past_max_size_is_refused_while_it_is_spooled(
@@ -349,6 +360,61 @@ def test_a_file_fixed_in_place_in_chunks_is_written_as_whole(
     assert different == []
 
 
+
+
+def _split_by_kind(text: str) -> dict[str, bytes]:
+    """A bundle's Deployments and its Services as two files: the Services select, and the
+    Deployments name (``--dns``), workloads and Services of the other file."""
+    documents = ["---\n" + d for d in text.split("---\n")[1:]]
+    return {
+        f"{kind.lower()}s.yaml": "".join(d for d in documents if f"kind: {kind}\n" in d).encode()
+        for kind in ("Deployment", "Service")
+    }
+
+
+SEVERAL_COMMANDS = {
+    "apply": ["apply", "--isolated"],
+    "diff": ["apply", "--isolated", "--diff"],
+    "check-json": ["check", "--isolated", "--output-format", "json"],
+    "unsafe-sarif": [
+        "apply", "--isolated", "--unsafe-fixes", "--check", "--output-format", "sarif",
+    ],
+}
+
+
+@pytest.mark.parametrize("command", sorted(SEVERAL_COMMANDS))
+def test_the_files_of_a_run_of_several_answer_alike_in_chunks(
+    cli: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
+) -> None:
+    """Each large file of a run of several is read in chunks too: the corpus, the odd
+    streams and a bundle cut in two by kind (WIN203 and WIN201 across files), in one run,
+    answer as read whole, and ``apply`` writes the same bytes in place."""
+    inputs = {p.name: p.read_bytes() for p in corpus_files()}
+    inputs.update({f"{n}.yaml": t.encode() for n, t in ODD.items()})
+    inputs.update({f"{n}.yaml": b for n, b in ODD_BYTES.items()})
+    inputs.update(_split_by_kind(bundle(60, dns=True)))
+    read: list[str] = []
+    monkeypatch.setattr(Run, "add_chunked", _recording(Run.add_chunked, read))
+    outcome = {}
+    for reading, past in (("whole", 1 << 40), ("chunked", 0)):
+        monkeypatch.setattr(chunks, "CHUNKED_PAST", past)
+        monkeypatch.setattr(chunks, "CHUNK", 1)
+        folder = tmp_path / reading
+        folder.mkdir()
+        for file, data in inputs.items():
+            (folder / file.replace(" ", "-")).write_bytes(data)
+        done = cli(*SEVERAL_COMMANDS[command], str(folder))
+        written = {path.name: path.read_bytes() for path in folder.iterdir()}
+        outcome[reading] = (
+            done.code, done.out.replace(reading.encode(), b"R"), done.err.replace(reading, "R"),
+            written,
+        )
+    assert outcome["whole"][0] != 3, outcome["whole"][2][-2000:]  # 2: the odd ones
+    assert outcome["chunked"] == outcome["whole"]
+    assert len(read) == len(inputs)  # the chunked run read every one in chunks first
+    if command == "apply":  # the fixes were written, across the two files too
+        assert outcome["whole"][3] != inputs
+        assert b"kubernetes.io/os: windows" in outcome["whole"][3]["deployments.yaml"]
 
 
 @pytest.mark.parametrize("name", ["UTF-8", "UTF-16", "invalid UTF-8 at the end"])

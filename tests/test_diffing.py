@@ -21,12 +21,13 @@ What is asserted, and why not more:
 from __future__ import annotations
 
 import difflib
+import itertools
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, corpus_files, require_tool
@@ -37,11 +38,12 @@ from winfix.engine import fix_text
 RULES = registry.all_rules()
 
 
-def reference(before: str, after: str, name: str) -> str:
+def reference(before: str, after: str, name: str, context: int = 3) -> str:
     """``difflib.unified_diff`` of the whole text, with diff(1)'s no-newline marks."""
     lines = []
     for line in difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}",
+        f"b/{name}", n=context,
     ):
         lines.append(line if line.endswith("\n") else line + "\n" + diffing.NO_NEWLINE)
     return "".join(lines)
@@ -295,3 +297,118 @@ def test_a_crlf_stream_diffs_as_its_lines_do() -> None:
     assert isinstance(diffing._Lines.of(old), diffing._Lines)
     assert not isinstance(diffing._Lines.of("a\rb\n"), diffing._Lines)
     assert diffing.unified_diff(old, new, "s.yaml") == reference(old, new, "s.yaml")
+
+
+def _pairs(before: str, after: str, cuts: set[int]) -> list[tuple[str, str]]:
+    """The two texts cut at the same documents (``cuts``: which document starts), as a
+    stream read in chunks gives them (``winfix.chunks`` cuts only at markers)."""
+    old_starts = [0] + [m.start() + 1 for m in diffing._MARKER.finditer(before)]
+    new_starts = [0] + [m.start() + 1 for m in diffing._MARKER.finditer(after)]
+    assert len(old_starts) == len(new_starts)
+    chosen = [i for i in range(1, len(old_starts)) if i in cuts]
+    olds = [0, *(old_starts[i] for i in chosen), len(before)]
+    news = [0, *(new_starts[i] for i in chosen), len(after)]
+    return [
+        (before[a:b], after[c:d])
+        for (a, b), (c, d) in zip(itertools.pairwise(olds), itertools.pairwise(news), strict=True)
+    ]
+
+
+# A document's lines: a marker first (but the stream's first) and a kind, then lines, some
+# changed (``x``), removed (``-``) or followed by a new line (``+``); repeated lines
+# (``spec:``) make alignments difflib must choose among.
+DOCUMENT = st.lists(
+    st.tuples(st.sampled_from(["same", "same", "same", "x", "-", "+"]), st.booleans()),
+    min_size=0, max_size=12,
+)
+
+
+@given(
+    documents=st.lists(DOCUMENT, min_size=1, max_size=14),
+    cuts=st.sets(st.integers(min_value=1, max_value=14)),
+    context=st.integers(min_value=0, max_value=4),
+    final_newline=st.booleans(),
+)
+@example(  # two changes 4 lines apart: one hunk at 3 lines of context
+    documents=[[("x", False), *[("same", False)] * 4, ("x", False)]], cuts=set(), context=3,
+    final_newline=True,
+)
+@example(  # the same across a cut: the hunk spans two chunks
+    documents=[[("same", False), ("x", False)], [("x", False), ("same", False)]], cuts={1},
+    context=3, final_newline=True,
+)
+@settings(max_examples=500, deadline=None)
+def test_a_diff_made_a_chunk_at_a_time_is_the_diff_of_the_whole(
+    documents: list[list[tuple[str, bool]]], cuts: set[int], context: int, final_newline: bool
+) -> None:
+    """``--diff`` of a stream read in chunks (issue 16) diffs a chunk at a time: its text is
+    that of the whole, byte for byte, wherever the chunks are cut, whatever the context,
+    for hunks that span a cut or merge across one and for runs of unchanged documents."""
+    old_lines, new_lines = [], []
+    for number, document in enumerate(documents):
+        start = ["---\n"] if number else []
+        start.append(f"kind: K{number}\n")  # never edited: a document is never emptied
+        old_lines += start
+        new_lines += start
+        for line, (edit, repeated) in enumerate(document):
+            text = "spec:\n" if repeated else f"d{number}l{line}: v\n"
+            if edit != "+":
+                old_lines.append(text)
+            if edit == "x":
+                new_lines.append(text.replace(": v", ": w"))
+            elif edit != "-":
+                new_lines.append(text)
+            if edit == "+":
+                new_lines.append(f"d{number}l{line}: new\n")
+    before, after = "".join(old_lines), "".join(new_lines)
+    if not final_newline:
+        before, after = before.removesuffix("\n"), after.removesuffix("\n")
+    whole = "".join(diffing.unified_diff_lines(before, after, "s.yaml", context))
+    pairs = _pairs(before, after, cuts)
+    assert "".join(diffing.unified_diff_pairs(pairs, "s.yaml", context)) == whole
+    if not any(repeated for document in documents for _, repeated in document):
+        # Only the markers repeat, each where it was: difflib has one alignment.
+        assert whole == reference(before, after, "s.yaml", context)
+
+
+@pytest.mark.parametrize(("before", "after"), [("a\n", "b\n"), ("a", "b\nc"), ("", "a\n")])
+def test_a_diff_of_nothing_but_a_change_is_difflibs(before: str, after: str) -> None:
+    """No line in common: one change is the whole diff (no equal run to group it by)."""
+    assert diffing.unified_diff(before, after, "f.yaml") == reference(before, after, "f.yaml")
+    assert diffing.unified_diff(before, after, "f.yaml").count("@@") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: str(p.relative_to(CORPUS)))
+def test_each_corpus_diff_made_a_document_at_a_time_is_the_diff_of_the_whole(
+    path: Path,
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    fixed = fix_text(text, path.name, Settings(unsafe_fixes=True), RULES).fixed
+    if text.count("\n---") != fixed.count("\n---"):
+        pytest.skip("the fixed text has other documents")  # pragma: no cover
+    pairs = _pairs(text, fixed, set(range(1, 10_000)))
+    assert "".join(diffing.unified_diff_pairs(pairs, path.name)) == diffing.unified_diff(
+        text, fixed, path.name
+    )
+
+
+def test_a_diff_made_a_chunk_at_a_time_holds_the_chunks_its_hunks_need() -> None:
+    """Past a hunk, the chunks before it are let go: 2,000 chunks of one changed document
+    each, and never more than two held (hunks are 3 lines of context apart)."""
+    document = "".join(f"k{line}: v\n" for line in range(12))
+    pairs = [(f"---\n{document}", f"---\n{document.replace('k6: v', 'k6: w')}")] * 2_000
+    held = []
+    original = diffing._Window.add
+
+    def add(window: diffing._Window, old: object, new: object) -> None:
+        original(window, old, new)  # type: ignore[arg-type]
+        held.append(len(window._pairs))
+
+    diffing._Window.add = add  # type: ignore[method-assign]
+    try:
+        diff = list(diffing.unified_diff_pairs(pairs, "s.yaml"))
+    finally:
+        diffing._Window.add = original  # type: ignore[method-assign]
+    assert diff.count("-k6: v\n") == diff.count("+k6: w\n") == 2_000
+    assert len(held) == 2_000 and max(held) == 2

@@ -117,7 +117,7 @@ class ChunkedText:
         return (chunk.text for chunk in self.chunks())
 
     def text(self) -> str:
-        """The whole text, joined (``FileResult.original``: ``--diff`` asks for it)."""
+        """The whole text, joined (``FileResult.original``: the patches and the bot ask)."""
         return "".join(self.texts())
 
     def search(self, words: re.Pattern[str]) -> bool:
@@ -133,17 +133,28 @@ class ChunkedText:
         region inside one chunk (it replaces part of one document). A region at a
         chunk's end (an insertion after its last line) is spliced in with it: the next
         chunk's text comes after it either way."""
+        for _text, pieces in self._by_chunk(regions):
+            yield from pieces
+
+    def pairs(self, regions: Iterable[Region]) -> Iterator[tuple[str, str]]:
+        """Each chunk's text and its fixed text (``spliced``'s pieces of it): what
+        ``diffing.unified_diff_pairs`` diffs a chunk at a time."""
+        for text, pieces in self._by_chunk(regions):
+            yield text, "".join(pieces)
+
+    def _by_chunk(self, regions: Iterable[Region]) -> Iterator[tuple[str, list[str]]]:
         pending = iter(regions)
         region = next(pending, None)
         for chunk in self.chunks():
             text, base = chunk.text, chunk.offset
             end, at = base + len(text), base
+            pieces: list[str] = []
             while region is not None and region.start <= end:
-                yield text[at - base : region.start - base]
-                yield region.text
+                pieces += (text[at - base : region.start - base], region.text)
                 at = region.end
                 region = next(pending, None)
-            yield text[at - base :]
+            pieces.append(text[at - base :])
+            yield text, pieces
 
     def close(self) -> None:
         self._spool.close()

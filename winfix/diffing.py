@@ -29,12 +29,14 @@ import difflib
 import itertools
 import re
 from array import array
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal, overload
 
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+Hunk = list[tuple[str, int, int, int, int]]  # difflib's grouped opcodes, as it types them
 
 _MARKERS = ("---", "...")
 # Matching the line break first lets the regex engine skip to each "\n" (10x faster
@@ -114,10 +116,21 @@ def unified_diff(before: str, after: str, name: str, context: int = 3) -> str:
 def unified_diff_lines(before: str, after: str, name: str, context: int = 3) -> Iterator[str]:
     """``unified_diff`` line by line, each with its newline: ``--diff`` writes them as
     they come, never the whole diff of a large stream at once (issue 16)."""
-    old = _Lines.of(before)
-    new = _Lines.of(after)
+    return unified_diff_pairs([(before, after)], name, context)
+
+
+def unified_diff_pairs(
+    pairs: Iterable[tuple[str, str]], name: str, context: int = 3
+) -> Iterator[str]:
+    """``unified_diff_lines`` of the texts ``pairs`` make when joined, a pair at a time:
+    each pair (a part of the text before, the same part after) starts at a document
+    marker or at the start (a large stream read in chunks, ``winfix.chunks``). Only the
+    pairs whose lines a hunk still needs are held (``_Window``): ``--diff`` of a 50k
+    stream held both texts whole (issue 16: memory flat in the stream's length)."""
     label = name.lstrip("/") if name != "<stdin>" else "stdin"
-    for line in _unified(old, new, (before, after), f"a/{label}", f"b/{label}", context):
+    window = _Window()
+    groups = _grouped(_pair_opcodes(pairs, window), context, window)
+    for line in _unified(groups, window, f"a/{label}", f"b/{label}"):
         if line.endswith("\n"):
             yield line
         else:
@@ -125,18 +138,12 @@ def unified_diff_lines(before: str, after: str, name: str, context: int = 3) -> 
             yield NO_NEWLINE
 
 
-def _unified(  # noqa: PLR0917 - internal step
-    old: Sequence[str],
-    new: Sequence[str],
-    texts: tuple[str, str],
-    fromfile: str,
-    tofile: str,
-    n: int,
+def _unified(
+    groups: Iterable[Hunk], window: _Window, fromfile: str, tofile: str
 ) -> Iterator[str]:
-    """``difflib.unified_diff``'s lines, from the opcodes of ``_opcodes`` (``texts``: the
-    two sides whole, which ``old`` and ``new`` are the lines of)."""
+    """``difflib.unified_diff``'s lines, from the grouped opcodes (``_grouped``)."""
     started = False
-    for group in _Matched(_opcodes(old, new, texts)).get_grouped_opcodes(n):
+    for group in groups:
         if not started:
             started = True
             yield f"--- {fromfile}\n"
@@ -145,15 +152,89 @@ def _unified(  # noqa: PLR0917 - internal step
         yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                for line in old[i1:i2]:
+                for line in window.old(i1, i2):
                     yield " " + line
                 continue
             if tag in ("replace", "delete"):
-                for line in old[i1:i2]:
+                for line in window.old(i1, i2):
                     yield "-" + line
             if tag in ("replace", "insert"):
-                for line in new[j1:j2]:
+                for line in window.new(j1, j2):
                     yield "+" + line
+
+
+class _Window:
+    """The lines of the pairs read and not yet let go, by their line numbers in the
+    joined texts: a hunk's lines come from the last pair or two."""
+
+    def __init__(self) -> None:
+        # (first line before, its lines, first line after, its lines), in order
+        self._pairs: deque[tuple[int, Sequence[str], int, Sequence[str]]] = deque()
+        self.old_end = self.new_end = 0  # lines of the pairs read so far, each side
+
+    def add(self, old: Sequence[str], new: Sequence[str]) -> None:
+        self._pairs.append((self.old_end, old, self.new_end, new))
+        self.old_end += len(old)
+        self.new_end += len(new)
+
+    def let_go(self, old_line: int, new_line: int) -> None:
+        """Drop the pairs that end at or before these lines (no hunk needs them)."""
+        pairs = self._pairs
+        while pairs and (
+            pairs[0][0] + len(pairs[0][1]) <= old_line
+            and pairs[0][2] + len(pairs[0][3]) <= new_line
+        ):
+            pairs.popleft()
+
+    def old(self, start: int, stop: int) -> Iterator[str]:
+        return self._lines(True, start, stop)
+
+    def new(self, start: int, stop: int) -> Iterator[str]:
+        return self._lines(False, start, stop)
+
+    def _lines(self, old: bool, start: int, stop: int) -> Iterator[str]:
+        for pair in self._pairs:
+            base, lines = (pair[0], pair[1]) if old else (pair[2], pair[3])
+            end = base + len(lines)
+            if base >= stop:
+                return
+            if end > start:
+                yield from lines[max(start, base) - base : min(stop, end) - base]
+
+
+def _pair_opcodes(pairs: Iterable[tuple[str, str]], window: _Window) -> Iterator[Opcode]:
+    """Each pair's opcodes (``_opcodes``) at its lines in the joined texts; each pair's
+    lines go into ``window`` before its opcodes come."""
+    for before, after in pairs:
+        old, new = _Lines.of(before), _Lines.of(after)
+        old_base, new_base = window.old_end, window.new_end
+        window.add(old, new)
+        for tag, i1, i2, j1, j2 in _opcodes(old, new, (before, after)):
+            yield tag, i1 + old_base, i2 + old_base, j1 + new_base, j2 + new_base
+
+
+def _grouped(codes: Iterable[Opcode], n: int, window: _Window) -> Iterator[Hunk]:
+    """difflib's ``get_grouped_opcodes(n)`` of ``codes`` joined (``_add``), a part at a time.
+
+    difflib ends a hunk at an equal run longer than ``2n`` lines after a change: the
+    hunk takes its first ``n`` lines, the next starts with its last ``n``. So once the
+    pending codes end with such a run (whether it grows, or a change or the end comes
+    next), their hunks are what difflib gives with that run last, which it trims to
+    its first ``n`` lines; the run stays pending, first, and is trimmed to its last
+    ``n`` lines when the next part is grouped, as difflib trims a first equal run.
+    Only the lines from the first pending code on are kept (``window.let_go``)."""
+    pending: list[Opcode] = []
+    for code in codes:
+        _add(pending, code)
+        last = pending[-1]
+        if len(pending) > 1 and last[0] == "equal" and last[2] - last[1] > 2 * n:
+            yield from _Matched(pending).get_grouped_opcodes(n)
+            pending = [last]
+        first = pending[0]
+        if first[0] == "equal":  # what a hunk may still show of it: its last n lines
+            window.let_go(max(first[1], first[2] - n), max(first[3], first[4] - n))
+    if len(pending) > 1 or (pending and pending[0][0] != "equal"):
+        yield from _Matched(pending).get_grouped_opcodes(n)
 
 
 class _Matched(difflib.SequenceMatcher[str]):

@@ -77,8 +77,8 @@ class FileResult:
 
     @property
     def original(self) -> str:
-        """The input text; a chunked stream's is joined when asked (``--diff``, the
-        patches and the bot ask; ``apply -`` and ``check`` never do)."""
+        """The input text; a chunked stream's is joined when asked (the patches and the
+        bot ask; ``apply``, ``--diff`` and ``check`` never do)."""
         source = self.source
         return source if isinstance(source, str) else source.text()
 
@@ -99,6 +99,15 @@ class FileResult:
             yield self.fixed
         else:
             yield from self._spliced()
+
+    def pairs(self) -> Iterator[tuple[str, str]]:
+        """The text and the fixed text, a chunk of a stream read in chunks at a time
+        (``--diff``: ``diffing.unified_diff_pairs``), else whole."""
+        source = self.source
+        if isinstance(source, str):
+            yield source, self.fixed
+        else:
+            yield from source.pairs(self.regions)
 
     def _spliced(self) -> Iterator[str]:
         source = self.source
@@ -257,17 +266,16 @@ class Run:
     def add_chunked(
         self, chunked: ChunkedText, name: str, settings: Settings, rules: tuple[Rule, ...]
     ) -> RunFile:
-        """``add_bytes`` for a large stream (the run's only file), read chunk by chunk:
-        only the chunks whose documents wait for the end of the run stay in memory
-        (``winfix.chunks``). What it gives is what ``add_bytes`` gives for its bytes: a
-        stream that is not a rendered manifest read in chunks without an error (not
-        UTF-8, a YAML error, an unrendered template, no resource) is read whole
-        instead, for the error or the skip that the whole text gets."""
-        if self.single_file and not self._files:
-            with collector.paused():
-                handle = self._add_chunked(chunked, name, settings, rules)
-            if handle is not None:
-                return handle
+        """``add_bytes`` for a large stream or file, read chunk by chunk: only the chunks
+        whose documents wait for the end of the run stay in memory (``winfix.chunks``).
+        What it gives is what ``add_bytes`` gives for its bytes: a stream that is not a
+        rendered manifest read in chunks without an error (not UTF-8, a YAML error, an
+        unrendered template, no resource) is read whole instead, for the error or the
+        skip that the whole text gets."""
+        with collector.paused():
+            handle = self._add_chunked(chunked, name, settings, rules)
+        if handle is not None:
+            return handle
         return self.add_bytes(chunked.data(), name, settings, rules)
 
     def _add_chunked(
@@ -284,7 +292,9 @@ class Run:
             return handle
         if handle.result.error is None:
             self.withdraw(handle)
-        self._files, self._last = 0, None
+        # Not read after all: the whole read is this file, at the same place in the run.
+        self._files -= 1
+        self._last = None
         return None
 
     def _add(

@@ -161,20 +161,34 @@ def _mentions(
 
     def mentions(words: re.Pattern[str]) -> bool:
         if words not in answers:
-            answers[words] = any(words.search(text) for text in _texts(inputs, max_bytes))
+            answers[words] = any(_holds(item, words, max_bytes) for item in inputs)
         return answers[words]
 
     return mentions
 
 
-def _texts(inputs: list[Input], max_bytes: int) -> Iterator[str]:
-    """Every readable input's text; what cannot be read is the run's error to report."""
-    for item in inputs:
+def _holds(item: Input, words: re.Pattern[str], max_bytes: int) -> bool:
+    """Whether an input's text holds ``words``; a large one is searched a chunk at a time
+    (``ChunkedText.search``), as its read goes. What cannot be read is the run's error to
+    report, not a mention."""
+    name = item.target.path
+    try:
+        loaded = files.load(item.target, max_bytes, spool_past=chunks.CHUNKED_PAST)
+    except (files.Skipped, InputError):
+        return False
+    data = loaded.data
+    if loaded.spool is not None:
+        chunked = ChunkedText(loaded.spool, name)
         try:
-            data = files.load(item.target, max_bytes).data
-            yield decode(data, item.target.path)[0]
-        except (files.Skipped, InputError):
-            continue
+            return chunked.search(words)
+        except InputError:  # NotChunkable: a chunk does not decode alone
+            data = chunked.data()
+        finally:
+            chunked.close()
+    try:
+        return words.search(decode(data, name)[0]) is not None
+    except InputError:
+        return False
 
 
 def _finished(run: Run, waiting: deque[_Read]) -> Iterator[Processed]:
@@ -215,10 +229,8 @@ def _read(
     target = item.target
     shown = item.name or ("<stdin>" if target.is_stdin else target.path)
     loaded: files.Loaded | None
-    # A large stream, the run's only input, is read in chunks (winfix.chunks).
-    spool_past = chunks.CHUNKED_PAST if run.single_file else None
-    try:
-        loaded = files.load(target, max_bytes, stdin=stdin, spool_past=spool_past)
+    try:  # a large input is read in chunks (winfix.chunks)
+        loaded = files.load(target, max_bytes, stdin=stdin, spool_past=chunks.CHUNKED_PAST)
     except files.Skipped as exc:
         return _Read(target, shown, problem=Skip(str(exc)))
     except InputError as exc:

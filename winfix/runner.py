@@ -167,10 +167,11 @@ def _emit(  # noqa: PLR0917 - internal step
     elif options.mode is Mode.DIFF and result.changed:
         from winfix import diffing  # difflib only for --diff: start-up (issue 16)
 
-        lines = diffing.unified_diff_lines(result.original, result.fixed, result.name)
+        lines = diffing.unified_diff_pairs(result.pairs(), result.name)
         if options.color:
             lines = diffing.colorize_lines(lines)
-        # Written as made, in pieces: a large stream's diff is never whole (issue 16)
+        # Made a chunk at a time and written as made: a large stream's diff, and its
+        # texts, are never whole (issue 16)
         files.write_chunks(out, (piece.encode("utf-8") for piece in jsonstream.batches(lines)))
     elif options.mode is Mode.CHECK and result.changed and not options.quiet:
         err.write(f"would fix {result.name}\n")
