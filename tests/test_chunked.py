@@ -99,7 +99,7 @@ def test_a_generated_bundle_reads_alike_in_chunks(
     data = bundle(
         400, dns="--dns" in flags, only_deployments="--only-deployments" in flags
     ).encode()
-    for command in ("apply", "json", "pin"):
+    for command in ("apply", "diff", "json", "pin"):
         whole, chunked = _both(cli, monkeypatch, COMMANDS[command], data, 1)
         assert whole.code == chunked.code
         assert whole.out == chunked.out
@@ -140,7 +140,7 @@ ODD_BYTES = {
 
 
 @pytest.mark.parametrize("name", sorted(ODD) + sorted(ODD_BYTES))
-@pytest.mark.parametrize("command", ["apply", "json", "pin"])
+@pytest.mark.parametrize("command", ["apply", "diff", "json", "pin"])
 def test_a_stream_that_reads_differently_in_chunks_answers_as_whole(
     cli: Runner, monkeypatch: pytest.MonkeyPatch, name: str, command: str
 ) -> None:
