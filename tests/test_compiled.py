@@ -211,7 +211,8 @@ def test_a_stream_read_in_chunks_with_its_verdicts_on_disk_is_answered_alike(
 ) -> None:
     """Past ``chunks.CHUNKED_PAST`` stdin is read in chunks, and past
     ``spilllist.SPILL_AFTER`` the verdicts are pickled as tuples (a compiled class does
-    not pickle): 12,000 Deployments and their Services (18 MB), both builds alike."""
+    not pickle): 12,000 Deployments and their Services (18 MB), both builds alike, through
+    `apply -`, `check` JSON and `apply --diff` (diffed a chunk at a time)."""
     from winfix import chunks, spilllist
 
     text = bundle(24_000).encode()
@@ -220,6 +221,9 @@ def test_a_stream_read_in_chunks_with_its_verdicts_on_disk_is_answered_alike(
     assert code == 0 and out.count(b"kubernetes.io/os: windows") > spilllist.SPILL_AFTER
     assert err.count(b"\n") > 12_000 and b"winfix: 12000 workloads" in err
     _alike(compiled_env, [*WINFIX, "check", "-", "--output-format", "json"], tmp_path, text)
+    # --diff of it a chunk at a time (diffing.unified_diff_pairs over FileResult.pairs)
+    code, out, _ = _alike(compiled_env, [*WINFIX, "apply", "--diff", "-q", "-"], tmp_path, text)
+    assert code == 1 and out.count(b"\n+        kubernetes.io/os: windows\n") == 12_000
 
 
 DEEP = {
