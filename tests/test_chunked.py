@@ -1,7 +1,7 @@
 """A large stream is read in chunks (winfix.chunks) and answers as it does whole.
 
-Chunked: the run's only input past ``CHUNKED_PAST``, on stdin or a file (fixed in
-place too).
+Chunked: an input past ``CHUNKED_PAST``, on stdin or a file (fixed in place too),
+alone or one of several.
 
 Every input here is run twice through the same command line in-process: read whole
 (the default for small input), and read in chunks with ``CHUNKED_PAST`` at 0, in
