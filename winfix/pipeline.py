@@ -18,12 +18,13 @@ inputs of one call are one run: one context for the cross-resource rules
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from winfix import chunks, files, helm_templates
 from winfix.chunks import ChunkedText
@@ -168,27 +169,41 @@ def _mentions(
 
 
 def _holds(item: Input, words: re.Pattern[str], max_bytes: int) -> bool:
-    """Whether an input's text holds ``words``; a large one is searched a chunk at a time
-    (``ChunkedText.search``), as its read goes. What cannot be read is the run's error to
-    report, not a mention."""
+    """Whether an input's text holds ``words``; a large one is searched a chunk at a time,
+    as its read goes (``_from_texts``). What cannot be read is the run's error to report,
+    not a mention (but words found in the chunks before one that does not decode alone:
+    a mention says only that more may wait)."""
     name = item.target.path
     try:
         loaded = files.load(item.target, max_bytes, spool_past=chunks.CHUNKED_PAST)
     except (files.Skipped, InputError):
         return False
-    data = loaded.data
     if loaded.spool is not None:
-        chunked = ChunkedText(loaded.spool, name)
-        try:
-            return chunked.search(words)
-        except InputError:  # NotChunkable: a chunk does not decode alone
-            data = chunked.data()
-        finally:
-            chunked.close()
+        with contextlib.closing(ChunkedText(loaded.spool, name)) as chunked:
+            return _from_texts(
+                chunked, lambda texts: any(words.search(text) for text in texts), False
+            )
     try:
-        return words.search(decode(data, name)[0]) is not None
+        return words.search(decode(loaded.data, name)[0]) is not None
     except InputError:
         return False
+
+
+_T = TypeVar("_T")
+
+
+def _from_texts(chunked: ChunkedText, ask: Callable[[Iterable[str]], _T], unreadable: _T) -> _T:
+    """``ask`` of a large input's texts: its chunks' in turn, or its whole text's when a
+    chunk does not decode alone (``Run.add_chunked`` reads it whole then); ``unreadable``
+    when that does not decode either."""
+    try:
+        return ask(chunked.texts())
+    except InputError:  # NotChunkable
+        pass
+    try:
+        return ask([decode(chunked.data(), chunked.name)[0]])
+    except InputError:
+        return unreadable
 
 
 def _finished(run: Run, waiting: deque[_Read]) -> Iterator[Processed]:
@@ -265,15 +280,9 @@ def _read(
 
 
 def _images_of(chunked: ChunkedText) -> list[str]:
-    """The images a stream names, chunk by chunk; the whole text's when a chunk does not
-    decode alone (``add_chunked`` reads it whole then), none when that does not either."""
-    try:
-        return [ref for text in chunked.texts() for ref in images_in(text)]
-    except InputError:  # NotChunkable
-        try:
-            return images_in(decode(chunked.data(), chunked.name)[0])
-        except InputError:
-            return []
+    """The images a stream names, read as the run reads it (``_from_texts``); none when
+    it does not decode."""
+    return _from_texts(chunked, lambda texts: [ref for t in texts for ref in images_in(t)], [])
 
 
 def classify(result: FileResult, target: files.Target) -> InputError | Skip | None:
